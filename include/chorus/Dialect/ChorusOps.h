@@ -1,0 +1,30 @@
+//===- ChorusOps.h - Operations of the chorus dialect ----------*- C++ -*-===//
+
+#ifndef CHORUS_DIALECT_CHORUSOPS_H
+#define CHORUS_DIALECT_CHORUSOPS_H
+
+#include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Dialect/ChorusTypes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "chorus/Dialect/ChorusOps.h.inc"
+
+namespace chorus {
+
+/// Bytes one element of `elementType` takes in ONNX storage, or std::nullopt
+/// for elements without a fixed size (strings) or of sub-byte width (int4),
+/// whose size depends on the element count.
+std::optional<int64_t> getElementStorageBytes(mlir::Type elementType);
+
+/// Bytes an ONNX payload of `type` takes, or std::nullopt when it has no
+/// static size (dynamic dims, strings) or the size overflows int64.
+std::optional<int64_t> getTensorStorageBytes(mlir::ShapedType type);
+
+} // namespace chorus
+
+#endif // CHORUS_DIALECT_CHORUSOPS_H

@@ -1,0 +1,62 @@
+//===- OnnxImporter.h - ONNX models into the chorus dialect ----*- C++ -*-===//
+//
+// Imports ONNX models, binary (.onnx) or in ONNX's text syntax, into one
+// module: one func.func per model, module-level chorus.weight symbols, and a
+// chorus.node per ONNX node. See docs/Importer.md for the mapping.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_IMPORT_ONNXIMPORTER_H
+#define CHORUS_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+/// A `--dim` binding: symbolic dim `name` is `value`, in every model when
+/// `model` is empty, else only in the model whose func is named `model`.
+struct DimBinding {
+  std::string model;
+  std::string name;
+  int64_t value = 0;
+};
+
+/// Parses `NAME=VALUE` or `MODEL:NAME=VALUE`.
+llvm::Expected<DimBinding> parseDimBinding(llvm::StringRef spec);
+
+struct ImportOptions {
+  std::vector<DimBinding> dims;
+  /// Run ONNX shape inference (skipped anyway, with a warning, for opsets
+  /// newer than the ONNX library knows).
+  bool shapeInference = true;
+  /// Fail when a model input keeps a dim that is not a known number.
+  bool requireStaticInputs = false;
+};
+
+/// What importing one model produced besides the IR.
+struct ImportedModel {
+  mlir::func::FuncOp func;
+  /// Every symbolic dim name (dim_param) the model declares, bound or not.
+  llvm::StringSet<> dimParams;
+};
+
+/// The highest IR version the importer accepts.
+constexpr int64_t kMaxIrVersion = 10;
+
+/// Imports the model in file `path` into `module` as a func named after the
+/// file's stem (made unique in `module`). Diagnostics name the file and, where
+/// there is one, the node; on failure `module` is left unchanged.
+mlir::FailureOr<ImportedModel> importOnnxFile(mlir::ModuleOp module,
+                                              llvm::StringRef path,
+                                              const ImportOptions &options);
+
+} // namespace chorus
+
+#endif // CHORUS_IMPORT_ONNXIMPORTER_H

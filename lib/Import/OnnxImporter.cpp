@@ -1,0 +1,924 @@
+//===- OnnxImporter.cpp - ONNX models into the chorus dialect -------------===//
+
+#include "chorus/Import/OnnxImporter.h"
+#include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Import/OnnxTypes.h"
+#include "chorus/Import/TensorData.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <exception>
+
+using namespace mlir;
+using namespace chorus;
+using llvm::StringRef;
+
+/// Tensors with at most this many numeric elements keep their values on the
+/// weight, so that later passes can read shapes, axes and scales.
+static constexpr int64_t kMaxWeightValueElements = 64;
+/// Tensor attributes with more elements are kept as type and digest only.
+static constexpr int64_t kMaxAttrTensorElements = 1024;
+
+llvm::Expected<DimBinding> chorus::parseDimBinding(StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "invalid --dim '" + spec + "': " + why);
+  };
+  auto [lhs, valueText] = spec.rsplit('=');
+  if (valueText.data() == nullptr || lhs.empty() || valueText.empty())
+    return fail("expected NAME=VALUE or MODEL:NAME=VALUE");
+  DimBinding binding;
+  StringRef name = lhs;
+  if (auto colon = lhs.rfind(':'); colon != StringRef::npos) {
+    binding.model = lhs.substr(0, colon).str();
+    name = lhs.substr(colon + 1);
+    if (binding.model.empty())
+      return fail("the model before ':' is empty");
+  }
+  if (name.empty())
+    return fail("the dim name is empty");
+  binding.name = name.str();
+  if (valueText.getAsInteger(10, binding.value) || binding.value < 0)
+    return fail("'" + valueText + "' is not a non-negative integer");
+  return binding;
+}
+
+/// A symbol name made of the characters MLIR prints without quotes.
+static std::string sanitizeSymbol(StringRef name) {
+  std::string result;
+  for (char c : name)
+    result.push_back(llvm::isAlnum(c) || c == '_' || c == '.' || c == '$' ? c
+                                                                          : '_');
+  if (result.empty() || llvm::isDigit(result.front()))
+    result.insert(result.begin(), '_');
+  return result;
+}
+
+namespace {
+
+/// Imports one ModelProto into a func and module-level weights.
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext *ctx, StringRef path, StringRef modelDir,
+                llvm::StringSet<> &usedSymbols)
+      : ctx(ctx), builder(ctx), path(path), modelDir(modelDir),
+        usedSymbols(usedSymbols),
+        fileLoc(FileLineColLoc::get(ctx, path, 0, 0)) {}
+
+  FailureOr<func::FuncOp> importModel(const onnx::ModelProto &model,
+                                      ModuleOp module, StringRef funcName);
+
+private:
+  Location labelLoc(const llvm::Twine &label) {
+    return NameLoc::get(StringAttr::get(ctx, label), fileLoc);
+  }
+  Location nodeLoc(const onnx::NodeProto &node, int index) {
+    if (node.name().empty())
+      return labelLoc("node #" + llvm::Twine(index) + " (" + node.op_type() +
+                      ")");
+    return labelLoc("node '" + node.name() + "' (" + node.op_type() + ")");
+  }
+
+  std::string uniqueSymbol(StringRef base) {
+    std::string name = sanitizeSymbol(base);
+    if (usedSymbols.insert(name).second)
+      return name;
+    for (unsigned i = 1;; ++i) {
+      std::string candidate = name + "_" + std::to_string(i);
+      if (usedSymbols.insert(candidate).second)
+        return candidate;
+    }
+  }
+
+  void recordTypes(const onnx::GraphProto &graph);
+  Type lookupType(StringRef name);
+  FailureOr<Type> convertValueType(const onnx::ValueInfoProto &info,
+                                   Location loc);
+
+  LogicalResult validateGraph(const onnx::GraphProto &graph,
+                              std::vector<llvm::StringSet<>> &scopes);
+  LogicalResult importGraph(const onnx::GraphProto &graph, Block *block,
+                            bool isMain, SmallVectorImpl<Value> &outputs);
+  FailureOr<Value> createWeight(const onnx::TensorProto &tensor,
+                                StringRef onnxName, Location loc);
+  FailureOr<Attribute> convertTensorAttr(const onnx::TensorProto &tensor,
+                                         Location loc);
+  FailureOr<Attribute> convertAttribute(const onnx::AttributeProto &attr,
+                                        Location loc);
+  LogicalResult importNode(const onnx::NodeProto &node, int index);
+  Value lookupValue(StringRef name) {
+    for (auto it = scopes.rbegin(); it != scopes.rend(); ++it)
+      if (auto found = it->find(name); found != it->end())
+        return found->second;
+    return Value();
+  }
+  Value getNone() {
+    Block *block = builder.getInsertionBlock();
+    Value &none = noneValues[block];
+    if (!none) {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(block);
+      none = builder.create<NoneOp>(fileLoc, builder.getNoneType()).getResult();
+    }
+    return none;
+  }
+
+  MLIRContext *ctx;
+  OpBuilder builder;
+  StringRef path;
+  StringRef modelDir;
+  llvm::StringSet<> &usedSymbols;
+  Location fileLoc;
+  std::string funcName;
+  /// Where module-level weights are inserted: just before the model's func.
+  Operation *weightAnchor = nullptr;
+  llvm::StringMap<const onnx::TypeProto *> valueTypes;
+  std::vector<llvm::StringMap<Value>> scopes;
+  llvm::DenseMap<Block *, Value> noneValues;
+};
+
+} // namespace
+
+void ModelImporter::recordTypes(const onnx::GraphProto &graph) {
+  for (const onnx::ValueInfoProto &info : graph.value_info())
+    if (info.has_type())
+      valueTypes[info.name()] = &info.type();
+  for (const onnx::ValueInfoProto &info : graph.output())
+    if (info.has_type())
+      valueTypes[info.name()] = &info.type();
+}
+
+Type ModelImporter::lookupType(StringRef name) {
+  auto it = valueTypes.find(name);
+  if (it == valueTypes.end())
+    return UnknownType::get(ctx);
+  Type type = convertOnnxType(ctx, *it->second);
+  return type ? type : UnknownType::get(ctx);
+}
+
+FailureOr<Type>
+ModelImporter::convertValueType(const onnx::ValueInfoProto &info,
+                                Location loc) {
+  if (!info.has_type())
+    return Type(UnknownType::get(ctx));
+  Type type = convertOnnxType(ctx, info.type());
+  if (!type)
+    return emitError(loc) << "value '" << info.name()
+                          << "' has an element type this importer does not "
+                             "support";
+  return type;
+}
+
+/// Checks that every node input is defined before it is used, in this graph
+/// or an enclosing one, and that no value is defined twice.
+LogicalResult
+ModelImporter::validateGraph(const onnx::GraphProto &graph,
+                             std::vector<llvm::StringSet<>> &outer) {
+  llvm::StringSet<> laterOutputs;
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &output : node.output())
+      if (!output.empty())
+        laterOutputs.insert(output);
+  outer.emplace_back();
+  auto isDefined = [&](StringRef name) {
+    return llvm::any_of(outer, [&](const llvm::StringSet<> &scope) {
+      return scope.contains(name);
+    });
+  };
+  auto define = [&](StringRef name, Location loc) -> LogicalResult {
+    if (outer.back().contains(name))
+      return emitError(loc) << "value '" << name << "' is defined twice";
+    outer.back().insert(name);
+    return success();
+  };
+  for (const onnx::ValueInfoProto &input : graph.input())
+    if (!outer.back().contains(input.name()))
+      outer.back().insert(input.name());
+  for (const onnx::TensorProto &init : graph.initializer())
+    outer.back().insert(init.name());
+  for (const auto &[index, node] : llvm::enumerate(graph.node())) {
+    Location loc = nodeLoc(node, index);
+    for (const std::string &input : node.input()) {
+      if (input.empty() || isDefined(input))
+        continue;
+      if (laterOutputs.contains(input))
+        return emitError(loc) << "uses value '" << input
+                              << "' before the node that defines it; the "
+                                 "graph is not in topological order";
+      return emitError(loc) << "uses value '" << input
+                            << "' that no node, input or initializer defines";
+    }
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g() && failed(validateGraph(attr.g(), outer)))
+        return failure();
+      for (const onnx::GraphProto &g : attr.graphs())
+        if (failed(validateGraph(g, outer)))
+          return failure();
+    }
+    for (const std::string &output : node.output())
+      if (!output.empty() && failed(define(output, loc)))
+        return failure();
+  }
+  for (const onnx::ValueInfoProto &output : graph.output())
+    if (!isDefined(output.name()))
+      return emitError(labelLoc("output '" + output.name() + "'"))
+             << "graph output '" << output.name()
+             << "' is not defined by any node, input or initializer";
+  outer.pop_back();
+  return success();
+}
+
+/// Builds a dense elements attribute from little-endian payload bytes, or
+/// null when the element type has no byte-aligned dense form.
+static Attribute makeDenseAttr(ShapedType type, const TensorBytes &data) {
+  Type element = type.getElementType();
+  if (element.isInteger(1)) {
+    SmallVector<bool> values;
+    for (uint8_t byte : data.getBytes())
+      values.push_back(byte != 0);
+    return DenseElementsAttr::get(type, values);
+  }
+  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+    return Attribute();
+  ArrayRef<char> raw(reinterpret_cast<const char *>(data.getBytes().data()),
+                     data.getBytes().size());
+  return DenseElementsAttr::getFromRawBuffer(type, raw);
+}
+
+static int64_t getOnnxNumElements(const onnx::TensorProto &tensor) {
+  int64_t count = 1;
+  for (int64_t dim : tensor.dims())
+    count *= dim;
+  return count;
+}
+
+FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
+                                             StringRef onnxName, Location loc) {
+  if (tensor.has_segment())
+    return emitError(loc) << "segmented tensors are not supported";
+  Type element = convertOnnxElementType(ctx, tensor.data_type());
+  if (!element)
+    return emitError(loc) << "data type "
+                          << getOnnxDataTypeName(tensor.data_type()) << " ("
+                          << tensor.data_type() << ") is not supported";
+  SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  llvm::Expected<TensorBytes> data = readTensorBytes(tensor, modelDir);
+  if (!data)
+    return emitError(loc) << llvm::toString(data.takeError());
+  auto type = RankedTensorType::get(dims, element);
+  std::string digest =
+      computeTensorDigest(tensor.data_type(), dims, data->getBytes());
+
+  OpBuilder::InsertPoint insertPoint = builder.saveInsertionPoint();
+  builder.setInsertionPoint(weightAnchor);
+  auto weight = builder.create<WeightOp>(
+      loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest,
+      data->payloadBytes, builder.getStrArrayAttr({onnxName}),
+      /*value=*/nullptr, /*external_location=*/nullptr);
+  if (getOnnxNumElements(tensor) <= kMaxWeightValueElements &&
+      !isa<StringType, ComplexType>(element))
+    if (auto dense = dyn_cast_or_null<ElementsAttr>(makeDenseAttr(type, *data)))
+      weight.setValueAttr(dense);
+  if (data->externalLocation)
+    weight.setExternalLocation(*data->externalLocation);
+  builder.restoreInsertionPoint(insertPoint);
+  return builder.create<WeightRefOp>(loc, type, weight.getSymName())
+      .getResult();
+}
+
+FailureOr<Attribute>
+ModelImporter::convertTensorAttr(const onnx::TensorProto &tensor,
+                                 Location loc) {
+  Type element = convertOnnxElementType(ctx, tensor.data_type());
+  if (!element)
+    return emitError(loc) << "tensor attribute has data type "
+                          << getOnnxDataTypeName(tensor.data_type())
+                          << ", which is not supported";
+  llvm::Expected<TensorBytes> data = readTensorBytes(tensor, modelDir);
+  if (!data)
+    return emitError(loc) << "tensor attribute: "
+                          << llvm::toString(data.takeError());
+  SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  auto type = RankedTensorType::get(dims, element);
+  if (getOnnxNumElements(tensor) <= kMaxAttrTensorElements) {
+    if (isa<StringType>(element)) {
+      SmallVector<StringRef> strings;
+      for (const std::string &s : tensor.string_data())
+        strings.push_back(s);
+      return Attribute(DenseStringElementsAttr::get(type, strings));
+    }
+    if (Attribute dense = makeDenseAttr(type, *data))
+      return dense;
+  }
+  return Attribute(ElidedTensorAttr::get(
+      ctx, type, computeTensorDigest(tensor.data_type(), dims, data->getBytes())));
+}
+
+/// The kind of an attribute whose `type` field is unset (IR version 1).
+static onnx::AttributeProto::AttributeType
+inferAttributeType(const onnx::AttributeProto &attr) {
+  using A = onnx::AttributeProto;
+  if (attr.type() != A::UNDEFINED)
+    return attr.type();
+  if (attr.has_f())
+    return A::FLOAT;
+  if (attr.has_i())
+    return A::INT;
+  if (attr.has_s())
+    return A::STRING;
+  if (attr.has_t())
+    return A::TENSOR;
+  if (attr.has_g())
+    return A::GRAPH;
+  if (attr.has_tp())
+    return A::TYPE_PROTO;
+  if (attr.floats_size())
+    return A::FLOATS;
+  if (attr.ints_size())
+    return A::INTS;
+  if (attr.strings_size())
+    return A::STRINGS;
+  if (attr.tensors_size())
+    return A::TENSORS;
+  if (attr.graphs_size())
+    return A::GRAPHS;
+  return A::UNDEFINED;
+}
+
+FailureOr<Attribute>
+ModelImporter::convertAttribute(const onnx::AttributeProto &attr,
+                                Location loc) {
+  using A = onnx::AttributeProto;
+  switch (inferAttributeType(attr)) {
+  case A::INT:
+    return Attribute(builder.getI64IntegerAttr(attr.i()));
+  case A::FLOAT:
+    return Attribute(builder.getF32FloatAttr(attr.f()));
+  case A::STRING:
+    return Attribute(builder.getStringAttr(attr.s()));
+  case A::INTS:
+    return Attribute(builder.getDenseI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end())));
+  case A::FLOATS:
+    return Attribute(builder.getDenseF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end())));
+  case A::STRINGS: {
+    SmallVector<Attribute> strings;
+    for (const std::string &s : attr.strings())
+      strings.push_back(builder.getStringAttr(s));
+    return Attribute(builder.getArrayAttr(strings));
+  }
+  case A::TENSOR:
+    return convertTensorAttr(attr.t(), loc);
+  case A::TENSORS: {
+    SmallVector<Attribute> tensors;
+    for (const onnx::TensorProto &t : attr.tensors()) {
+      FailureOr<Attribute> converted = convertTensorAttr(t, loc);
+      if (failed(converted))
+        return failure();
+      tensors.push_back(*converted);
+    }
+    return Attribute(builder.getArrayAttr(tensors));
+  }
+  case A::SPARSE_TENSOR: {
+    const onnx::SparseTensorProto &sparse = attr.sparse_tensor();
+    Type element = convertOnnxElementType(ctx, sparse.values().data_type());
+    if (!element)
+      return emitError(loc) << "sparse tensor attribute '" << attr.name()
+                            << "' has an unsupported data type";
+    llvm::Expected<TensorBytes> values = readTensorBytes(sparse.values(), modelDir);
+    if (!values)
+      return emitError(loc) << "sparse tensor attribute '" << attr.name()
+                            << "': " << llvm::toString(values.takeError());
+    SmallVector<int64_t> dims(sparse.dims().begin(), sparse.dims().end());
+    auto type = SparseType::get(ctx, RankedTensorType::get(dims, element));
+    return Attribute(ElidedTensorAttr::get(
+        ctx, type,
+        computeTensorDigest(sparse.values().data_type(), dims, values->getBytes())));
+  }
+  case A::TYPE_PROTO: {
+    Type type = convertOnnxType(ctx, attr.tp());
+    if (!type)
+      return emitError(loc) << "type attribute '" << attr.name()
+                            << "' has an unsupported element type";
+    return Attribute(TypeAttr::get(type));
+  }
+  case A::TYPE_PROTOS: {
+    SmallVector<Attribute> types;
+    for (const onnx::TypeProto &tp : attr.type_protos()) {
+      Type type = convertOnnxType(ctx, tp);
+      if (!type)
+        return emitError(loc) << "type attribute '" << attr.name()
+                              << "' has an unsupported element type";
+      types.push_back(TypeAttr::get(type));
+    }
+    return Attribute(builder.getArrayAttr(types));
+  }
+  default:
+    return emitError(loc) << "attribute '" << attr.name()
+                          << "' has no value of a known kind";
+  }
+}
+
+/// The TensorProto a Constant node stands for, or std::nullopt when the
+/// node should stay a node (sparse values, malformed attributes).
+static std::optional<onnx::TensorProto>
+constantToTensor(const onnx::NodeProto &node) {
+  if (node.op_type() != "Constant" || !node.domain().empty() ||
+      node.attribute_size() != 1 || node.output_size() != 1)
+    return std::nullopt;
+  const onnx::AttributeProto &attr = node.attribute(0);
+  onnx::TensorProto tensor;
+  StringRef name = attr.name();
+  if (name == "value" && attr.has_t()) {
+    tensor = attr.t();
+  } else if (name == "value_float" && attr.has_f()) {
+    tensor.set_data_type(onnx::TensorProto::FLOAT);
+    tensor.add_float_data(attr.f());
+  } else if (name == "value_floats") {
+    tensor.set_data_type(onnx::TensorProto::FLOAT);
+    tensor.add_dims(attr.floats_size());
+    *tensor.mutable_float_data() = attr.floats();
+  } else if (name == "value_int" && attr.has_i()) {
+    tensor.set_data_type(onnx::TensorProto::INT64);
+    tensor.add_int64_data(attr.i());
+  } else if (name == "value_ints") {
+    tensor.set_data_type(onnx::TensorProto::INT64);
+    tensor.add_dims(attr.ints_size());
+    *tensor.mutable_int64_data() = attr.ints();
+  } else if (name == "value_string" && attr.has_s()) {
+    tensor.set_data_type(onnx::TensorProto::STRING);
+    tensor.add_string_data(attr.s());
+  } else if (name == "value_strings") {
+    tensor.set_data_type(onnx::TensorProto::STRING);
+    tensor.add_dims(attr.strings_size());
+    *tensor.mutable_string_data() = attr.strings();
+  } else {
+    return std::nullopt;
+  }
+  return tensor;
+}
+
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
+                                        int index) {
+  Location loc = nodeLoc(node, index);
+  if (std::optional<onnx::TensorProto> tensor = constantToTensor(node)) {
+    FailureOr<Value> weight = createWeight(*tensor, node.output(0), loc);
+    if (failed(weight))
+      return failure();
+    scopes.back()[node.output(0)] = *weight;
+    return success();
+  }
+
+  SmallVector<Value> inputs;
+  for (const std::string &input : node.input()) {
+    if (input.empty()) {
+      inputs.push_back(getNone());
+      continue;
+    }
+    Value value = lookupValue(input);
+    if (!value)
+      return emitError(loc) << "uses value '" << input
+                            << "' that is not defined";
+    inputs.push_back(value);
+  }
+  SmallVector<Type> resultTypes;
+  for (const std::string &output : node.output())
+    resultTypes.push_back(output.empty() ? Type(builder.getNoneType())
+                                         : lookupType(output));
+
+  NamedAttrList onnxAttrs;
+  SmallVector<const onnx::GraphProto *> graphs;
+  SmallVector<Attribute> graphNames;
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (attr.name().empty())
+      return emitError(loc) << "has an attribute without a name";
+    if (onnxAttrs.get(attr.name()) ||
+        llvm::is_contained(graphNames, builder.getStringAttr(attr.name())))
+      return emitError(loc) << "has attribute '" << attr.name() << "' twice";
+    onnx::AttributeProto::AttributeType kind = inferAttributeType(attr);
+    if (kind == onnx::AttributeProto::GRAPH) {
+      graphs.push_back(&attr.g());
+      graphNames.push_back(builder.getStringAttr(attr.name()));
+      continue;
+    }
+    if (kind == onnx::AttributeProto::GRAPHS) {
+      for (const auto &[i, g] : llvm::enumerate(attr.graphs())) {
+        graphs.push_back(&g);
+        graphNames.push_back(
+            builder.getStringAttr(attr.name() + "#" + std::to_string(i)));
+      }
+      continue;
+    }
+    FailureOr<Attribute> value = convertAttribute(attr, loc);
+    if (failed(value))
+      return failure();
+    onnxAttrs.append(attr.name(), *value);
+  }
+
+  OperationState state(loc, NodeOp::getOperationName());
+  state.addOperands(inputs);
+  state.addTypes(resultTypes);
+  state.addAttribute("op_type", builder.getStringAttr(node.op_type()));
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    state.addAttribute("domain", builder.getStringAttr(node.domain()));
+  if (!node.name().empty())
+    state.addAttribute("name", builder.getStringAttr(node.name()));
+  state.addAttribute("onnx_attrs", onnxAttrs.getDictionary(ctx));
+  state.addAttribute("graph_names", builder.getArrayAttr(graphNames));
+  for (size_t i = 0; i < graphs.size(); ++i)
+    state.addRegion();
+  Operation *op = builder.create(state);
+
+  for (auto [graph, region] : llvm::zip(graphs, op->getRegions())) {
+    Block *body = new Block();
+    region.push_back(body);
+    SmallVector<Value> outputs;
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(body);
+    if (failed(importGraph(*graph, body, /*isMain=*/false, outputs)))
+      return failure();
+    builder.setInsertionPointToEnd(body);
+    builder.create<YieldOp>(loc, outputs);
+  }
+  for (auto [output, result] : llvm::zip(node.output(), op->getResults()))
+    if (!output.empty())
+      scopes.back()[output] = result;
+  return success();
+}
+
+LogicalResult ModelImporter::importGraph(const onnx::GraphProto &graph,
+                                         Block *block, bool isMain,
+                                         SmallVectorImpl<Value> &outputs) {
+  recordTypes(graph);
+  scopes.emplace_back();
+  llvm::StringSet<> initializerNames;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializerNames.insert(init.name());
+  if (graph.sparse_initializer_size() != 0)
+    return emitError(labelLoc("sparse initializer '" +
+                              graph.sparse_initializer(0).values().name() +
+                              "'"))
+           << "sparse initializers are not supported";
+
+  // Main-graph inputs are the func's arguments, created by the caller in
+  // this order; subgraph inputs become block arguments here.
+  unsigned argIndex = 0;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (isMain && initializerNames.contains(input.name()))
+      continue;
+    Value arg;
+    if (isMain) {
+      arg = block->getArgument(argIndex++);
+    } else {
+      FailureOr<Type> type =
+          convertValueType(input, labelLoc("input '" + input.name() + "'"));
+      if (failed(type))
+        return failure();
+      arg = block->addArgument(*type, fileLoc);
+    }
+    scopes.back()[input.name()] = arg;
+  }
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    FailureOr<Value> weight = createWeight(
+        init, init.name(), labelLoc("initializer '" + init.name() + "'"));
+    if (failed(weight))
+      return failure();
+    scopes.back()[init.name()] = *weight;
+  }
+  for (const auto &[index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return failure();
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    Value value = lookupValue(output.name());
+    if (!value)
+      return emitError(labelLoc("output '" + output.name() + "'"))
+             << "graph output '" << output.name() << "' is not defined";
+    outputs.push_back(value);
+  }
+  scopes.pop_back();
+  return success();
+}
+
+FailureOr<func::FuncOp>
+ModelImporter::importModel(const onnx::ModelProto &model, ModuleOp module,
+                           StringRef name) {
+  const onnx::GraphProto &graph = model.graph();
+  std::vector<llvm::StringSet<>> validationScopes;
+  if (failed(validateGraph(graph, validationScopes)))
+    return failure();
+
+  llvm::StringSet<> initializerNames;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializerNames.insert(init.name());
+
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initializerNames.contains(input.name()))
+      continue;
+    FailureOr<Type> type =
+        convertValueType(input, labelLoc("input '" + input.name() + "'"));
+    if (failed(type))
+      return failure();
+    argTypes.push_back(*type);
+    NamedAttrList attrs;
+    attrs.append("chorus.name", builder.getStringAttr(input.name()));
+    if (isa<RankedTensorType>(*type) && input.type().has_tensor_type()) {
+      SmallVector<Attribute> params;
+      bool anyParam = false;
+      for (const auto &dim : input.type().tensor_type().shape().dim()) {
+        params.push_back(builder.getStringAttr(dim.dim_param()));
+        anyParam |= !dim.dim_param().empty();
+      }
+      if (anyParam)
+        attrs.append("chorus.dim_params", builder.getArrayAttr(params));
+    }
+    argAttrs.push_back(attrs.getDictionary(ctx));
+  }
+
+  funcName = uniqueSymbol(name);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = builder.create<func::FuncOp>(
+      labelLoc("model"), funcName, builder.getFunctionType(argTypes, {}));
+  weightAnchor = func;
+  Block *entry = func.addEntryBlock();
+  func.setAllArgAttrs(argAttrs);
+
+  builder.setInsertionPointToStart(entry);
+  SmallVector<Value> outputs;
+  if (failed(importGraph(graph, entry, /*isMain=*/true, outputs)))
+    return failure();
+  builder.setInsertionPointToEnd(entry);
+  builder.create<func::ReturnOp>(labelLoc("outputs"), outputs);
+  func.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(outputs).getTypes()));
+  for (const auto &[i, output] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "chorus.name", builder.getStringAttr(output.name()));
+
+  // Model metadata.
+  func->setAttr("chorus.source", builder.getStringAttr(path));
+  func->setAttr("chorus.ir_version",
+                builder.getI64IntegerAttr(model.ir_version()));
+  NamedAttrList opsets;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    opsets.set(opset.domain().empty() ? "ai.onnx" : opset.domain(),
+               builder.getI64IntegerAttr(opset.version()));
+  func->setAttr("chorus.opset_import", opsets.getDictionary(ctx));
+  std::string producer = model.producer_name();
+  if (!model.producer_version().empty())
+    producer += (producer.empty() ? "" : " ") + model.producer_version();
+  if (!producer.empty())
+    func->setAttr("chorus.producer", builder.getStringAttr(producer));
+  if (!graph.name().empty())
+    func->setAttr("chorus.graph_name", builder.getStringAttr(graph.name()));
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// File-level steps
+//===----------------------------------------------------------------------===//
+
+/// Whether `buffer` holds ONNX text syntax rather than protobuf: text starts
+/// with printable characters, a binary ModelProto with a field tag byte.
+static bool looksLikeText(StringRef buffer) {
+  StringRef head = buffer.take_front(256);
+  return llvm::all_of(head, [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u >= 0x20 || c == '\n' || c == '\r' || c == '\t';
+  });
+}
+
+/// Replaces bound symbolic dims in every value of `graph` and its subgraphs
+/// and records every dim name seen.
+static void bindDims(onnx::GraphProto &graph,
+                     const llvm::StringMap<int64_t> &bindings,
+                     llvm::StringSet<> &seen) {
+  auto bindType = [&](onnx::TypeProto *type) {
+    while (true) {
+      if (type->has_sequence_type())
+        type = type->mutable_sequence_type()->mutable_elem_type();
+      else if (type->has_optional_type())
+        type = type->mutable_optional_type()->mutable_elem_type();
+      else
+        break;
+    }
+    onnx::TensorShapeProto *shape = nullptr;
+    if (type->has_tensor_type() && type->tensor_type().has_shape())
+      shape = type->mutable_tensor_type()->mutable_shape();
+    else if (type->has_sparse_tensor_type() &&
+             type->sparse_tensor_type().has_shape())
+      shape = type->mutable_sparse_tensor_type()->mutable_shape();
+    if (!shape)
+      return;
+    for (onnx::TensorShapeProto::Dimension &dim : *shape->mutable_dim()) {
+      if (!dim.has_dim_param())
+        continue;
+      seen.insert(dim.dim_param());
+      auto it = bindings.find(dim.dim_param());
+      if (it != bindings.end())
+        dim.set_dim_value(it->second);
+    }
+  };
+  for (auto *list : {graph.mutable_input(), graph.mutable_output(),
+                     graph.mutable_value_info()})
+    for (onnx::ValueInfoProto &info : *list)
+      if (info.has_type())
+        bindType(info.mutable_type());
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    for (onnx::AttributeProto &attr : *node.mutable_attribute()) {
+      if (attr.has_g())
+        bindDims(*attr.mutable_g(), bindings, seen);
+      for (onnx::GraphProto &g : *attr.mutable_graphs())
+        bindDims(g, bindings, seen);
+    }
+}
+
+/// The opset imports newer than this ONNX library's schemas, as messages.
+static std::vector<std::string>
+findNewerOpsets(const onnx::ModelProto &model) {
+  std::vector<std::string> newer;
+  const auto &known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                          .Map();
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
+    std::string domain = opset.domain() == "ai.onnx" ? "" : opset.domain();
+    auto it = known.find(domain);
+    if (it != known.end() && opset.version() > it->second.second)
+      newer.push_back("opset " + std::to_string(opset.version()) +
+                      " of domain '" +
+                      (domain.empty() ? std::string("ai.onnx") : domain) +
+                      "' (this ONNX library knows up to " +
+                      std::to_string(it->second.second) + ")");
+  }
+  return newer;
+}
+
+/// Reads and parses `path` into `model`.
+static LogicalResult parseModelFile(StringRef path, Location loc,
+                                    onnx::ModelProto &model) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status))
+    return emitError(loc) << "cannot open '" << path << "': " << ec.message();
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return emitError(loc) << "'" << path << "' is not a regular file";
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/true);
+  if (!buffer)
+    return emitError(loc) << "cannot read '" << path
+                          << "': " << buffer.getError().message();
+  StringRef contents = (*buffer)->getBuffer();
+  if (contents.empty())
+    return emitError(loc) << "'" << path
+                          << "' is empty; expected an ONNX model";
+  if (looksLikeText(contents)) {
+    onnx::Common::Status parsed;
+    try {
+      parsed = onnx::OnnxParser::Parse(model, contents.data());
+    } catch (const std::exception &e) {
+      return emitError(loc) << "cannot parse '" << path
+                            << "' as ONNX text: " << e.what();
+    }
+    if (!parsed.IsOK())
+      return emitError(loc) << "cannot parse '" << path
+                            << "' as ONNX text: " << parsed.ErrorMessage();
+    return success();
+  }
+  if (contents.size() > static_cast<size_t>(INT32_MAX))
+    return emitError(loc) << "'" << path
+                          << "' is larger than 2 GiB, the protobuf limit; "
+                             "store weights as external data";
+  if (!model.ParseFromArray(contents.data(), static_cast<int>(contents.size())))
+    return emitError(loc) << "'" << path
+                          << "' is not a valid ONNX model: the protobuf "
+                             "could not be parsed (truncated or corrupt "
+                             "file?)";
+  return success();
+}
+
+FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module,
+                                                StringRef path,
+                                                const ImportOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(parseModelFile(path, loc, model)))
+    return failure();
+
+  if (!model.has_ir_version() || model.ir_version() <= 0)
+    return emitError(loc) << "'" << path
+                          << "' has no IR version; it is not an ONNX model";
+  if (model.ir_version() > kMaxIrVersion)
+    return emitError(loc) << "'" << path << "' has IR version "
+                          << model.ir_version()
+                          << ", which this importer does not know (it reads "
+                             "versions 1 to "
+                          << kMaxIrVersion << ")";
+  if (!model.has_graph())
+    return emitError(loc) << "'" << path << "' has no graph";
+  if (model.opset_import_size() == 0) {
+    if (model.ir_version() >= 3)
+      return emitError(loc) << "'" << path
+                            << "' imports no opset; IR version 3 and later "
+                               "require opset_import";
+    onnx::OperatorSetIdProto *opset = model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(1);
+  }
+
+  StringRef stem = llvm::sys::path::stem(path);
+  std::string funcBase = sanitizeSymbol(stem);
+  llvm::StringMap<int64_t> bindings;
+  for (const DimBinding &binding : options.dims)
+    if (binding.model.empty() || binding.model == stem ||
+        binding.model == funcBase || binding.model == path)
+      bindings[binding.name] = binding.value;
+
+  ImportedModel result;
+  bindDims(*model.mutable_graph(), bindings, result.dimParams);
+
+  if (options.shapeInference) {
+    std::vector<std::string> newer = findNewerOpsets(model);
+    if (!newer.empty()) {
+      emitWarning(loc) << "'" << path << "' uses " << llvm::join(newer, ", ")
+                       << "; shape inference is skipped and types come from "
+                          "the file's value_info and outputs";
+    } else {
+      try {
+        onnx::shape_inference::InferShapes(
+            model, onnx::OpSchemaRegistry::Instance(),
+            onnx::ShapeInferenceOptions(/*check_type_val=*/false,
+                                        /*strict_mode_val=*/0,
+                                        /*data_prop_val=*/true));
+      } catch (const std::exception &e) {
+        emitWarning(loc) << "shape inference stopped on '" << path
+                         << "': " << e.what()
+                         << "; types come from the file where it has them";
+      }
+    }
+  }
+
+  // Build into a scratch module so that a failure leaves `module` unchanged.
+  llvm::StringSet<> usedSymbols;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto symbol = dyn_cast<SymbolOpInterface>(op))
+      usedSymbols.insert(symbol.getName());
+  OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
+  StringRef modelDir = llvm::sys::path::parent_path(path);
+  ModelImporter importer(ctx, path, modelDir, usedSymbols);
+  FailureOr<func::FuncOp> func =
+      importer.importModel(model, *scratch, funcBase);
+  if (failed(func))
+    return failure();
+
+  if (options.requireStaticInputs) {
+    for (auto [index, type] : llvm::enumerate(func->getArgumentTypes())) {
+      auto name = func->getArgAttrOfType<StringAttr>(index, "chorus.name");
+      auto ranked = dyn_cast<RankedTensorType>(type);
+      if (!ranked)
+        return emitError(loc) << "input '" << name.getValue() << "' of '"
+                              << path << "' has no static shape (" << type
+                              << ")";
+      auto params =
+          func->getArgAttrOfType<ArrayAttr>(index, "chorus.dim_params");
+      for (auto [dimIndex, dim] : llvm::enumerate(ranked.getShape())) {
+        if (!ShapedType::isDynamic(dim))
+          continue;
+        StringRef param =
+            params ? cast<StringAttr>(params[dimIndex]).getValue() : "";
+        if (param.empty())
+          return emitError(loc)
+                 << "dim " << dimIndex << " of input '" << name.getValue()
+                 << "' of '" << path
+                 << "' has no value and no name, so it cannot be bound with "
+                    "--dim";
+        return emitError(loc)
+               << "dim '" << param << "' (dim " << dimIndex << " of input '"
+               << name.getValue() << "' of '" << path
+               << "') is unbound; pass --dim " << param << "=<value>";
+      }
+    }
+  }
+
+  if (failed(verify(*scratch)))
+    return emitError(loc) << "the IR imported from '" << path
+                          << "' does not verify";
+  Block *target = module.getBody();
+  target->getOperations().splice(target->end(),
+                                 scratch->getBody()->getOperations());
+  result.func = *func;
+  return result;
+}

@@ -1,0 +1,210 @@
+//===- chorus-import.cpp - ONNX models into chorus IR ---------------------===//
+//
+// Imports one or more ONNX models (binary or ONNX text syntax) into one
+// module, one func per model, and prints it, or prints a per-model summary.
+// Output is written only when every model imports.
+//
+//===----------------------------------------------------------------------===//
+
+#include "chorus/Analysis/ModelSummary.h"
+#include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Import/OnnxImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace chorus;
+
+static llvm::cl::OptionCategory importCategory("chorus-import options");
+
+static llvm::cl::list<std::string>
+    inputFiles(llvm::cl::Positional, llvm::cl::OneOrMore,
+               llvm::cl::desc("<model.onnx | model.onnxtxt>..."),
+               llvm::cl::cat(importCategory));
+
+static llvm::cl::opt<std::string>
+    outputFile("o", llvm::cl::desc("Output file (default: stdout)"),
+               llvm::cl::value_desc("file"), llvm::cl::init("-"),
+               llvm::cl::cat(importCategory));
+
+static llvm::cl::list<std::string> dimBindings(
+    "dim",
+    llvm::cl::desc("Bind symbolic dim NAME to VALUE in every model, or only "
+                   "in MODEL (its file stem or func name); repeatable"),
+    llvm::cl::value_desc("[MODEL:]NAME=VALUE"), llvm::cl::cat(importCategory));
+
+static llvm::cl::opt<bool> noShapeInference(
+    "no-shape-inference",
+    llvm::cl::desc("Do not run ONNX shape inference; take types from the "
+                   "file's value_info and outputs only"),
+    llvm::cl::cat(importCategory));
+
+static llvm::cl::opt<bool> requireStatic(
+    "require-static",
+    llvm::cl::desc("Fail when a model input keeps a dim without a value "
+                   "(bind it with --dim)"),
+    llvm::cl::cat(importCategory));
+
+static llvm::cl::opt<bool>
+    printSummary("summary",
+                 llvm::cl::desc("Print a per-model summary (inputs, outputs, "
+                                "weights, nodes by op type) instead of IR"),
+                 llvm::cl::cat(importCategory));
+
+/// Renders a location as "file", "file:line:col" or "file: node 'n' (Op)".
+static void printLocation(Location loc, llvm::raw_ostream &os) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    os << file.getFilename().getValue();
+    if (file.getLine() != 0)
+      os << ":" << file.getLine() << ":" << file.getColumn();
+  } else if (auto name = dyn_cast<NameLoc>(loc)) {
+    printLocation(name.getChildLoc(), os);
+    os << ": " << name.getName().getValue();
+  } else if (auto fused = dyn_cast<FusedLoc>(loc);
+             fused && !fused.getLocations().empty()) {
+    printLocation(fused.getLocations().front(), os);
+  } else {
+    os << "chorus-import";
+  }
+}
+
+static void printDiagnostic(Diagnostic &diag) {
+  llvm::raw_ostream &os = llvm::errs();
+  printLocation(diag.getLocation(), os);
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    os << ": error: ";
+    break;
+  case DiagnosticSeverity::Warning:
+    os << ": warning: ";
+    break;
+  case DiagnosticSeverity::Note:
+    os << ": note: ";
+    break;
+  case DiagnosticSeverity::Remark:
+    os << ": remark: ";
+    break;
+  }
+  os << diag.str() << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    printDiagnostic(note);
+}
+
+static LogicalResult reportError(const llvm::Twine &message) {
+  llvm::errs() << "chorus-import: error: " << message << "\n";
+  return failure();
+}
+
+/// Checks that every --dim binding was used by some imported model.
+static LogicalResult
+checkBindings(ArrayRef<DimBinding> bindings, ArrayRef<std::string> paths,
+              ArrayRef<ImportedModel> models) {
+  for (const DimBinding &binding : bindings) {
+    bool modelFound = binding.model.empty();
+    bool dimFound = false;
+    for (auto [path, model] : llvm::zip(paths, models)) {
+      StringRef stem = llvm::sys::path::stem(path);
+      bool applies = binding.model.empty() || binding.model == path ||
+                     binding.model == stem ||
+                     binding.model == func::FuncOp(model.func).getSymName();
+      modelFound |= applies;
+      dimFound |= applies && model.dimParams.contains(binding.name);
+    }
+    std::string spec =
+        (binding.model.empty() ? "" : binding.model + ":") + binding.name;
+    if (!modelFound)
+      return reportError("--dim " + spec + "=" +
+                         std::to_string(binding.value) + " names model '" +
+                         binding.model + "', which is not among the inputs");
+    if (!dimFound)
+      return reportError("--dim " + spec + "=" +
+                         std::to_string(binding.value) +
+                         " matches no symbolic dim of " +
+                         (binding.model.empty() ? "any model"
+                                                : "model '" + binding.model +
+                                                      "'"));
+  }
+  return success();
+}
+
+static LogicalResult run(MLIRContext &context) {
+  ImportOptions options;
+  options.shapeInference = !noShapeInference;
+  options.requireStaticInputs = requireStatic;
+  for (const std::string &spec : dimBindings) {
+    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
+    if (!binding)
+      return reportError(llvm::toString(binding.takeError()));
+    options.dims.push_back(*binding);
+  }
+
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(UnknownLoc::get(&context));
+  std::vector<ImportedModel> models;
+  for (const std::string &path : inputFiles) {
+    FailureOr<ImportedModel> model = importOnnxFile(*module, path, options);
+    if (failed(model))
+      return failure();
+    models.push_back(std::move(*model));
+  }
+  if (failed(checkBindings(options.dims, inputFiles, models)))
+    return failure();
+  if (failed(verify(*module)))
+    return reportError("the imported module does not verify");
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFile, &errorMessage);
+  if (!output)
+    return reportError(errorMessage);
+  if (printSummary) {
+    for (auto [index, model] : llvm::enumerate(models)) {
+      if (index)
+        output->os() << "\n";
+      ModelSummary(model.func).print(output->os());
+    }
+  } else {
+    module->print(output->os());
+    output->os() << "\n";
+  }
+  output->keep();
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  llvm::cl::HideUnrelatedOptions(importCategory);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "chorus-import: ONNX models into the chorus dialect\n\n"
+      "Imports each model file, ONNX binary protobuf or ONNX text syntax,\n"
+      "into one module: one func.func per model (named after the file),\n"
+      "module-level chorus.weight symbols with content digests, and one\n"
+      "chorus.node per ONNX node. Symbolic dims are bound with --dim, then\n"
+      "ONNX shape inference types every value. Nothing is written unless\n"
+      "every model imports. See docs/Importer.md.\n");
+
+  DialectRegistry registry;
+  registry.insert<ChorusDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
+  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
+    printDiagnostic(diag);
+    return success();
+  });
+  return failed(run(context)) ? 1 : 0;
+}
