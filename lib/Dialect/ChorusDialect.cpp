@@ -26,7 +26,7 @@ static LogicalResult expectAttr(Operation *op, NamedAttribute attr,
                                 bool valid, StringRef what) {
   if (valid)
     return success();
-  return op->emitOpError() << "attribute '" << attr.getName()
+  return op->emitOpError() << "attribute '" << attr.getName().getValue()
                            << "' must be " << what;
 }
 

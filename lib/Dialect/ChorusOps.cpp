@@ -103,7 +103,7 @@ WeightRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto weight =
       symbolTable.lookupNearestSymbolFrom<WeightOp>(*this, getWeightAttr());
   if (!weight)
-    return emitOpError() << "'" << getWeight()
+    return emitOpError() << "'@" << getWeight()
                          << "' does not reference a chorus.weight";
   if (weight.getType() != getType())
     return emitOpError() << "result type " << getType()
@@ -143,7 +143,7 @@ LogicalResult NodeOp::verify() {
     return emitOpError() << "op_type must not be empty";
   for (NamedAttribute attr : getOnnxAttrs())
     if (!isOnnxAttributeKind(attr.getValue()))
-      return emitOpError() << "ONNX attribute '" << attr.getName()
+      return emitOpError() << "ONNX attribute '" << attr.getName().getValue()
                            << "' has a value of no ONNX attribute kind: "
                            << attr.getValue();
   if (getGraphNames().size() != getGraphs().size())

@@ -693,13 +693,18 @@ ModelImporter::importModel(const onnx::ModelProto &model, ModuleOp module,
 //===----------------------------------------------------------------------===//
 
 /// Whether `buffer` holds ONNX text syntax rather than protobuf: text starts
-/// with printable characters, a binary ModelProto with a field tag byte.
+/// with '<' (the model header), '#' (a comment) or a graph name and has no
+/// control characters; a binary ModelProto starts with a field tag byte.
 static bool looksLikeText(StringRef buffer) {
   StringRef head = buffer.take_front(256);
-  return llvm::all_of(head, [](char c) {
+  bool printable = llvm::all_of(head, [](char c) {
     unsigned char u = static_cast<unsigned char>(c);
     return u >= 0x20 || c == '\n' || c == '\r' || c == '\t';
   });
+  StringRef start = head.ltrim();
+  return printable && !start.empty() &&
+         (start.front() == '<' || start.front() == '#' ||
+          start.front() == '_' || llvm::isAlpha(start.front()));
 }
 
 /// Replaces bound symbolic dims in every value of `graph` and its subgraphs

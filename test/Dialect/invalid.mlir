@@ -1,0 +1,137 @@
+// RUN: chorus-opt %s --split-input-file --verify-diagnostics
+
+// Tests that a weight_ref must name a chorus.weight.
+func.func @f() {
+  // expected-error @+1 {{'chorus.weight_ref' op '@nothing' does not reference a chorus.weight}}
+  %0 = chorus.weight_ref @nothing : tensor<2xf32>
+  return
+}
+
+// -----
+
+// Tests that a weight_ref's type must equal the weight's.
+chorus.weight @w : tensor<2xf32> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 8 names ["w"]
+func.func @f() {
+  // expected-error @+1 {{result type 'tensor<3xf32>' does not match the type 'tensor<2xf32>' of weight @w}}
+  %0 = chorus.weight_ref @w : tensor<3xf32>
+  return
+}
+
+// -----
+
+// Tests that the byte size must agree with the type.
+// expected-error @+1 {{byte size 7 does not match 8 bytes of 'tensor<2xf32>'}}
+chorus.weight @w : tensor<2xf32> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 7 names ["w"]
+
+// -----
+
+// Tests that the digest has its fixed form.
+// expected-error @+1 {{digest 'sha1:abc' must be 'xxh3-128:' and 32 lowercase hex digits}}
+chorus.weight @w : tensor<2xf32> digest "sha1:abc" bytes 8 names ["w"]
+
+// -----
+
+// Tests that weights have static shapes.
+// expected-error @+1 {{type 'tensor<?xf32>' must have a static shape}}
+chorus.weight @w : tensor<?xf32> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 8 names ["w"]
+
+// -----
+
+// Tests that a small value must have the weight's type.
+// expected-error @+1 {{value of type 'tensor<2xi32>' does not match the weight type 'tensor<2xi64>'}}
+chorus.weight @w : tensor<2xi64> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 16 names ["w"] value dense<[1, 2]> : tensor<2xi32>
+
+// -----
+
+// Tests that a weight names its ONNX initializer.
+// expected-error @+1 {{must name at least one ONNX initializer}}
+chorus.weight @w : tensor<2xf32> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 8 names []
+
+// -----
+
+// Tests that an op type is required.
+func.func @f(%a: tensor<2xf32>) {
+  // expected-error @+1 {{op_type must not be empty}}
+  %0 = chorus.node ""(%a) : (tensor<2xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+// Tests that ONNX attributes hold ONNX attribute kinds only.
+func.func @f(%a: tensor<2xf32>) {
+  // expected-error @+1 {{ONNX attribute 'axis' has a value of no ONNX attribute kind: 1 : i32}}
+  %0 = chorus.node "Softmax"(%a) {axis = 1 : i32} : (tensor<2xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+// Tests that a subgraph must end in a terminator.
+func.func @f(%c: tensor<i1>, %a: tensor<2xf32>) {
+  %0 = chorus.node "If"(%c) : (tensor<i1>) -> tensor<2xf32> "then_branch" {
+    // expected-error @+1 {{block with no terminator}}
+    %n = chorus.node "Neg"(%a) : (tensor<2xf32>) -> tensor<2xf32>
+  } "else_branch" {
+    chorus.yield %a : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that graph names are unique.
+func.func @f(%c: tensor<i1>, %a: tensor<2xf32>) {
+  // expected-error @+1 {{graph 'body' appears twice}}
+  %0 = chorus.node "X"(%c) : (tensor<i1>) -> tensor<2xf32> "body" {
+    chorus.yield %a : tensor<2xf32>
+  } "body" {
+    chorus.yield %a : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that chorus.yield only ends subgraphs.
+func.func @f(%a: tensor<2xf32>) {
+  // expected-error @+1 {{'chorus.yield' op expects parent op 'chorus.node'}}
+  chorus.yield %a : tensor<2xf32>
+}
+
+// -----
+
+// Tests that model metadata attributes are checked.
+// expected-error @+1 {{attribute 'chorus.ir_version' must be an integer}}
+func.func @f() attributes {chorus.ir_version = "8"} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{attribute 'chorus.opset_import' must be a dictionary from ONNX domain to opset version}}
+func.func @f() attributes {chorus.opset_import = {ai.onnx = "17"}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown chorus attribute 'chorus.colour'}}
+func.func @f() attributes {chorus.colour = 1} {
+  return
+}
+
+// -----
+
+// Tests that dim names match the rank of the value they name.
+// expected-error @+1 {{attribute 'chorus.dim_params' has 1 entries but the value has type 'tensor<?x3xf32>'}}
+func.func @f(%a: tensor<?x3xf32> {chorus.dim_params = ["N"]}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{attribute 'chorus.name' must be a string}}
+func.func @f(%a: tensor<3xf32> {chorus.name = 3}) {
+  return
+}
