@@ -5,6 +5,7 @@
 
 include "chorus/Dialect/ChorusDialect.td"
 include "chorus/Dialect/ChorusTypes.td"
+include "chorus/Dialect/ChorusAttrs.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
