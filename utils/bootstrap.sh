@@ -47,7 +47,7 @@ fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCHORUS_MODELS_DIR="$models/node_modules" "${launcher[@]}" >/dev/null
+  -DCHORUS_MODELS_DIR="$models/node_modules" -DCHORUS_WERROR=ON "${launcher[@]}" >/dev/null
 echo "== building"
 cmake --build "$build"
 

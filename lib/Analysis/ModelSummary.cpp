@@ -20,9 +20,10 @@ ModelSummary::ModelSummary(func::FuncOp model) : model(model) {
       ++nodeCount;
       if (node->getParentOp() != model.getOperation())
         ++subgraphNodeCount;
-      std::string key = node.getDomain().empty()
-                            ? node.getOpType().str()
-                            : (node.getDomain() + "::" + node.getOpType()).str();
+      std::string key =
+          node.getDomain().empty()
+              ? node.getOpType().str()
+              : (node.getDomain() + "::" + node.getOpType()).str();
       ++opCounts[key];
     } else if (auto ref = dyn_cast<WeightRefOp>(op)) {
       if (auto weight = symbols.lookupNearestSymbolFrom<WeightOp>(
@@ -90,9 +91,8 @@ void ModelSummary::print(llvm::raw_ostream &os) const {
   // Most frequent first; ties by name, so the order is deterministic.
   std::vector<std::pair<std::string, int64_t>> sorted(opCounts.begin(),
                                                       opCounts.end());
-  llvm::stable_sort(sorted, [](const auto &a, const auto &b) {
-    return a.second > b.second;
-  });
+  llvm::stable_sort(
+      sorted, [](const auto &a, const auto &b) { return a.second > b.second; });
   for (const auto &[opType, count] : sorted)
     os << "    " << llvm::left_justify(opType, 24) << " "
        << llvm::format_decimal(count, 6) << "\n";

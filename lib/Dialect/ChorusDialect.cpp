@@ -22,8 +22,8 @@ void ChorusDialect::initialize() {
   registerAttributes();
 }
 
-static LogicalResult expectAttr(Operation *op, NamedAttribute attr,
-                                bool valid, StringRef what) {
+static LogicalResult expectAttr(Operation *op, NamedAttribute attr, bool valid,
+                                StringRef what) {
   if (valid)
     return success();
   return op->emitOpError() << "attribute '" << attr.getName().getValue()

@@ -18,7 +18,8 @@ using namespace chorus;
 
 std::optional<int64_t> chorus::getElementStorageBytes(Type elementType) {
   if (auto complex = dyn_cast<ComplexType>(elementType)) {
-    std::optional<int64_t> part = getElementStorageBytes(complex.getElementType());
+    std::optional<int64_t> part =
+        getElementStorageBytes(complex.getElementType());
     if (!part)
       return std::nullopt;
     return 2 * *part;
@@ -131,8 +132,7 @@ static bool isOnnxAttributeKind(Attribute attr) {
     return floating.getType().isF32();
   if (auto array = dyn_cast<ArrayAttr>(attr))
     return llvm::all_of(array, [](Attribute element) {
-      return isa<StringAttr, ElementsAttr, ElidedTensorAttr, TypeAttr>(
-          element);
+      return isa<StringAttr, ElementsAttr, ElidedTensorAttr, TypeAttr>(element);
     });
   return isa<StringAttr, DenseI64ArrayAttr, DenseF32ArrayAttr, ElementsAttr,
              ElidedTensorAttr, TypeAttr>(attr);

@@ -60,8 +60,8 @@ llvm::Expected<DimBinding> chorus::parseDimBinding(StringRef spec) {
 static std::string sanitizeSymbol(StringRef name) {
   std::string result;
   for (char c : name)
-    result.push_back(llvm::isAlnum(c) || c == '_' || c == '.' || c == '$' ? c
-                                                                          : '_');
+    result.push_back(
+        llvm::isAlnum(c) || c == '_' || c == '.' || c == '$' ? c : '_');
   if (result.empty() || llvm::isDigit(result.front()))
     result.insert(result.begin(), '_');
   return result;
@@ -324,7 +324,8 @@ ModelImporter::convertTensorAttr(const onnx::TensorProto &tensor,
       return dense;
   }
   return Attribute(ElidedTensorAttr::get(
-      ctx, type, computeTensorDigest(tensor.data_type(), dims, data->getBytes())));
+      ctx, type,
+      computeTensorDigest(tensor.data_type(), dims, data->getBytes())));
 }
 
 /// The kind of an attribute whose `type` field is unset (IR version 1).
@@ -399,15 +400,17 @@ ModelImporter::convertAttribute(const onnx::AttributeProto &attr,
     if (!element)
       return emitError(loc) << "sparse tensor attribute '" << attr.name()
                             << "' has an unsupported data type";
-    llvm::Expected<TensorBytes> values = readTensorBytes(sparse.values(), modelDir);
+    llvm::Expected<TensorBytes> values =
+        readTensorBytes(sparse.values(), modelDir);
     if (!values)
       return emitError(loc) << "sparse tensor attribute '" << attr.name()
                             << "': " << llvm::toString(values.takeError());
     SmallVector<int64_t> dims(sparse.dims().begin(), sparse.dims().end());
     auto type = SparseType::get(ctx, RankedTensorType::get(dims, element));
-    return Attribute(ElidedTensorAttr::get(
-        ctx, type,
-        computeTensorDigest(sparse.values().data_type(), dims, values->getBytes())));
+    return Attribute(
+        ElidedTensorAttr::get(ctx, type,
+                              computeTensorDigest(sparse.values().data_type(),
+                                                  dims, values->getBytes())));
   }
   case A::TYPE_PROTO: {
     Type type = convertOnnxType(ctx, attr.tp());
@@ -491,8 +494,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
     }
     Value value = lookupValue(input);
     if (!value)
-      return emitError(loc) << "uses value '" << input
-                            << "' that is not defined";
+      return emitError(loc)
+             << "uses value '" << input << "' that is not defined";
     inputs.push_back(value);
   }
   SmallVector<Type> resultTypes;
@@ -753,11 +756,10 @@ static void bindDims(onnx::GraphProto &graph,
 }
 
 /// The opset imports newer than this ONNX library's schemas, as messages.
-static std::vector<std::string>
-findNewerOpsets(const onnx::ModelProto &model) {
+static std::vector<std::string> findNewerOpsets(const onnx::ModelProto &model) {
   std::vector<std::string> newer;
-  const auto &known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
-                          .Map();
+  const auto &known =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
     std::string domain = opset.domain() == "ai.onnx" ? "" : opset.domain();
     auto it = known.find(domain);
@@ -794,8 +796,8 @@ static LogicalResult parseModelFile(StringRef path, Location loc,
     try {
       parsed = onnx::OnnxParser::Parse(model, contents.data());
     } catch (const std::exception &e) {
-      return emitError(loc) << "cannot parse '" << path
-                            << "' as ONNX text: " << e.what();
+      return emitError(loc)
+             << "cannot parse '" << path << "' as ONNX text: " << e.what();
     }
     if (!parsed.IsOK())
       return emitError(loc) << "cannot parse '" << path
@@ -814,8 +816,7 @@ static LogicalResult parseModelFile(StringRef path, Location loc,
   return success();
 }
 
-FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module,
-                                                StringRef path,
+FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
                                                 const ImportOptions &options) {
   MLIRContext *ctx = module.getContext();
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
@@ -894,9 +895,9 @@ FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module,
       auto name = func->getArgAttrOfType<StringAttr>(index, "chorus.name");
       auto ranked = dyn_cast<RankedTensorType>(type);
       if (!ranked)
-        return emitError(loc) << "input '" << name.getValue() << "' of '"
-                              << path << "' has no static shape (" << type
-                              << ")";
+        return emitError(loc)
+               << "input '" << name.getValue() << "' of '" << path
+               << "' has no static shape (" << type << ")";
       auto params =
           func->getArgAttrOfType<ArrayAttr>(index, "chorus.dim_params");
       for (auto [dimIndex, dim] : llvm::enumerate(ranked.getShape())) {

@@ -36,13 +36,12 @@ Expected<int64_t> chorus::getElementCount(llvm::ArrayRef<int64_t> dims) {
     if (dim < 0)
       return makeError("negative dim " + llvm::Twine(dim));
     if (llvm::MulOverflow(count, dim, count))
-      return makeError("the product of dims [" +
-                       llvm::join(llvm::map_range(dims,
-                                                  [](int64_t d) {
-                                                    return std::to_string(d);
-                                                  }),
-                                  ", ") +
-                       "] overflows 64 bits");
+      return makeError(
+          "the product of dims [" +
+          llvm::join(llvm::map_range(
+                         dims, [](int64_t d) { return std::to_string(d); }),
+                     ", ") +
+          "] overflows 64 bits");
   }
   return count;
 }
@@ -102,17 +101,14 @@ std::string chorus::computeTensorDigest(int dataType,
                                         llvm::ArrayRef<uint8_t> bytes) {
   // The header makes tensors with equal bytes but different types or shapes
   // digest differently; the payload is hashed in one pass.
-  std::string header = "onnx-tensor;dtype=" + std::to_string(dataType) +
-                       ";dims=" +
-                       llvm::join(llvm::map_range(dims,
-                                                  [](int64_t d) {
-                                                    return std::to_string(d);
-                                                  }),
-                                  ",") +
-                       ";";
-  llvm::XXH128_hash_t headerHash = llvm::xxh3_128bits(
-      llvm::ArrayRef(reinterpret_cast<const uint8_t *>(header.data()),
-                     header.size()));
+  std::string header =
+      "onnx-tensor;dtype=" + std::to_string(dataType) + ";dims=" +
+      llvm::join(
+          llvm::map_range(dims, [](int64_t d) { return std::to_string(d); }),
+          ",") +
+      ";";
+  llvm::XXH128_hash_t headerHash = llvm::xxh3_128bits(llvm::ArrayRef(
+      reinterpret_cast<const uint8_t *>(header.data()), header.size()));
   llvm::XXH128_hash_t bodyHash = llvm::xxh3_128bits(bytes);
   uint8_t combined[32];
   llvm::support::endian::write64le(combined, headerHash.high64);
@@ -120,21 +116,22 @@ std::string chorus::computeTensorDigest(int dataType,
   llvm::support::endian::write64le(combined + 16, bodyHash.high64);
   llvm::support::endian::write64le(combined + 24, bodyHash.low64);
   llvm::XXH128_hash_t digest = llvm::xxh3_128bits(combined);
-  return "xxh3-128:" + llvm::utohexstr(digest.high64, /*LowerCase=*/true,
-                                       /*Width=*/16) +
+  return "xxh3-128:" +
+         llvm::utohexstr(digest.high64, /*LowerCase=*/true,
+                         /*Width=*/16) +
          llvm::utohexstr(digest.low64, /*LowerCase=*/true, /*Width=*/16);
 }
 
-Expected<std::string>
-chorus::resolveExternalLocation(StringRef modelDir, StringRef location) {
+Expected<std::string> chorus::resolveExternalLocation(StringRef modelDir,
+                                                      StringRef location) {
   if (location.empty())
     return makeError("external data has an empty location");
   if (llvm::sys::path::is_absolute(location) || location.starts_with("/"))
     return makeError("external data location '" + location +
                      "' is absolute; it must be relative to the model's "
                      "folder");
-  for (StringRef component : llvm::make_range(
-           llvm::sys::path::begin(location), llvm::sys::path::end(location)))
+  for (StringRef component : llvm::make_range(llvm::sys::path::begin(location),
+                                              llvm::sys::path::end(location)))
     if (component == "..")
       return makeError("external data location '" + location +
                        "' contains '..'; it must stay inside the model's "
@@ -153,9 +150,9 @@ chorus::resolveExternalLocation(StringRef modelDir, StringRef location) {
   if (!prefix.ends_with("/"))
     prefix += "/";
   if (!fileReal.str().starts_with(prefix))
-    return makeError("external data location '" + location +
-                     "' resolves to '" + fileReal +
-                     "', outside the model's folder '" + dirReal + "'");
+    return makeError("external data location '" + location + "' resolves to '" +
+                     fileReal + "', outside the model's folder '" + dirReal +
+                     "'");
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(fileReal, status))
     return makeError("cannot stat external data file '" + location +
@@ -335,8 +332,7 @@ Expected<TensorBytes> chorus::readTensorBytes(const onnx::TensorProto &tensor,
   default:
     if (isInt4(dataType)) {
       // Two 4-bit elements per int32_data entry's low byte, as ONNX packs.
-      if (llvm::Error e =
-              checkCount(tensor.int32_data_size(), *expectedBytes))
+      if (llvm::Error e = checkCount(tensor.int32_data_size(), *expectedBytes))
         return std::move(e);
       appendLittleEndian(out, tensor.int32_data(), 1);
       break;

@@ -1,9 +1,9 @@
 //===- ImporterTest.cpp - Tests of importer helpers -----------------------===//
 
-#include "chorus/Import/OnnxImporter.h"
-#include "chorus/Import/OnnxTypes.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusTypes.h"
+#include "chorus/Import/OnnxImporter.h"
+#include "chorus/Import/OnnxTypes.h"
 
 #include "onnx/onnx_pb.h"
 

@@ -17,7 +17,9 @@ using namespace chorus;
 
 namespace {
 
-std::string errorOf(llvm::Error error) { return llvm::toString(std::move(error)); }
+std::string errorOf(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
 
 TEST(TensorData, ElementCount) {
   EXPECT_EQ(*getElementCount({}), 1);
@@ -182,8 +184,9 @@ TEST_F(ExternalDataTest, RefusesEscapes) {
             std::string::npos);
   ASSERT_FALSE(llvm::sys::fs::create_link(path(root, "outside.bin"),
                                           path(modelDir, "link.bin")));
-  EXPECT_NE(errorFor(external("link.bin", 1)).find("outside the model's folder"),
-            std::string::npos);
+  EXPECT_NE(
+      errorFor(external("link.bin", 1)).find("outside the model's folder"),
+      std::string::npos);
   ASSERT_FALSE(llvm::sys::fs::create_directory(path(modelDir, "sub")));
   EXPECT_NE(errorFor(external("sub", 1)).find("is not a regular file"),
             std::string::npos);

@@ -107,9 +107,9 @@ static LogicalResult reportError(const llvm::Twine &message) {
 }
 
 /// Checks that every --dim binding was used by some imported model.
-static LogicalResult
-checkBindings(ArrayRef<DimBinding> bindings, ArrayRef<std::string> paths,
-              ArrayRef<ImportedModel> models) {
+static LogicalResult checkBindings(ArrayRef<DimBinding> bindings,
+                                   ArrayRef<std::string> paths,
+                                   ArrayRef<ImportedModel> models) {
   for (const DimBinding &binding : bindings) {
     bool modelFound = binding.model.empty();
     bool dimFound = false;
@@ -124,16 +124,15 @@ checkBindings(ArrayRef<DimBinding> bindings, ArrayRef<std::string> paths,
     std::string spec =
         (binding.model.empty() ? "" : binding.model + ":") + binding.name;
     if (!modelFound)
-      return reportError("--dim " + spec + "=" +
-                         std::to_string(binding.value) + " names model '" +
-                         binding.model + "', which is not among the inputs");
+      return reportError("--dim " + spec + "=" + std::to_string(binding.value) +
+                         " names model '" + binding.model +
+                         "', which is not among the inputs");
     if (!dimFound)
-      return reportError("--dim " + spec + "=" +
-                         std::to_string(binding.value) +
+      return reportError("--dim " + spec + "=" + std::to_string(binding.value) +
                          " matches no symbolic dim of " +
-                         (binding.model.empty() ? "any model"
-                                                : "model '" + binding.model +
-                                                      "'"));
+                         (binding.model.empty()
+                              ? "any model"
+                              : "model '" + binding.model + "'"));
   }
   return success();
 }
@@ -149,8 +148,7 @@ static LogicalResult run(MLIRContext &context) {
     options.dims.push_back(*binding);
   }
 
-  OwningOpRef<ModuleOp> module =
-      ModuleOp::create(UnknownLoc::get(&context));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   std::vector<ImportedModel> models;
   for (const std::string &path : inputFiles) {
     FailureOr<ImportedModel> model = importOnnxFile(*module, path, options);

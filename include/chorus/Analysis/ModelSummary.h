@@ -24,9 +24,7 @@ public:
   int64_t getWeightBytes() const { return weightBytes; }
   /// Node count per op type ("Conv", or "domain::Op" outside ai.onnx),
   /// ordered by name.
-  const std::map<std::string, int64_t> &getOpCounts() const {
-    return opCounts;
-  }
+  const std::map<std::string, int64_t> &getOpCounts() const { return opCounts; }
 
   /// Prints the summary as text, deterministically.
   void print(llvm::raw_ostream &os) const;
