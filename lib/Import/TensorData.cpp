@@ -288,60 +288,41 @@ Expected<TensorBytes> chorus::readTensorBytes(const onnx::TensorProto &tensor,
   }
 
   // Typed fields: check the count, then normalize to raw little-endian.
-  auto checkCount = [&](int64_t have, int64_t need) -> llvm::Error {
-    if (have == need)
-      return llvm::Error::success();
-    return makeError("tensor holds " + llvm::Twine(have) +
-                     " values but its dims need " + llvm::Twine(need));
-  };
-  int width = getOnnxElementBytes(dataType);
   std::string &out = result.storage;
   out.reserve(*expectedBytes);
-  switch (dataType) {
-  case T::FLOAT:
-    if (llvm::Error e = checkCount(tensor.float_data_size(), *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.float_data(), 4);
-    break;
-  case T::COMPLEX64:
-    if (llvm::Error e = checkCount(tensor.float_data_size(), 2 * *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.float_data(), 4);
-    break;
-  case T::DOUBLE:
-    if (llvm::Error e = checkCount(tensor.double_data_size(), *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.double_data(), 8);
-    break;
-  case T::COMPLEX128:
-    if (llvm::Error e = checkCount(tensor.double_data_size(), 2 * *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.double_data(), 8);
-    break;
-  case T::INT64:
-    if (llvm::Error e = checkCount(tensor.int64_data_size(), *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.int64_data(), 8);
-    break;
-  case T::UINT32:
-  case T::UINT64:
-    if (llvm::Error e = checkCount(tensor.uint64_data_size(), *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.uint64_data(), width);
-    break;
-  default:
-    if (isInt4(dataType)) {
-      // Two 4-bit elements per int32_data entry's low byte, as ONNX packs.
-      if (llvm::Error e = checkCount(tensor.int32_data_size(), *expectedBytes))
-        return std::move(e);
-      appendLittleEndian(out, tensor.int32_data(), 1);
-      break;
+  auto take = [&](const auto &values, int64_t need,
+                  unsigned width) -> llvm::Error {
+    if (values.size() != need)
+      return makeError("tensor holds " + llvm::Twine(values.size()) +
+                       " values but its dims need " + llvm::Twine(need));
+    appendLittleEndian(out, values, width);
+    return llvm::Error::success();
+  };
+  unsigned width = getOnnxElementBytes(dataType);
+  llvm::Error error = [&]() -> llvm::Error {
+    switch (dataType) {
+    case T::FLOAT:
+      return take(tensor.float_data(), *elements, 4);
+    case T::COMPLEX64:
+      return take(tensor.float_data(), 2 * *elements, 4);
+    case T::DOUBLE:
+      return take(tensor.double_data(), *elements, 8);
+    case T::COMPLEX128:
+      return take(tensor.double_data(), 2 * *elements, 8);
+    case T::INT64:
+      return take(tensor.int64_data(), *elements, 8);
+    case T::UINT32:
+    case T::UINT64:
+      return take(tensor.uint64_data(), *elements, width);
+    default:
+      // Int4 packs two elements into the low byte of each int32_data entry.
+      if (isInt4(dataType))
+        return take(tensor.int32_data(), *expectedBytes, 1);
+      // INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16, FLOAT8*.
+      return take(tensor.int32_data(), *elements, width);
     }
-    // INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16, FLOAT8*.
-    if (llvm::Error e = checkCount(tensor.int32_data_size(), *elements))
-      return std::move(e);
-    appendLittleEndian(out, tensor.int32_data(), width);
-    break;
-  }
+  }();
+  if (error)
+    return std::move(error);
   return result;
 }
