@@ -209,6 +209,8 @@ ModelImporter::validateGraph(const onnx::GraphProto &graph,
       outer.back().insert(input.name());
   for (const onnx::TensorProto &init : graph.initializer())
     outer.back().insert(init.name());
+  for (const onnx::SparseTensorProto &init : graph.sparse_initializer())
+    outer.back().insert(init.values().name());
   for (const auto &[index, node] : llvm::enumerate(graph.node())) {
     Location loc = nodeLoc(node, index);
     for (const std::string &input : node.input()) {
