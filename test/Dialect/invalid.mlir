@@ -135,3 +135,29 @@ func.func @f(%a: tensor<?x3xf32> {chorus.dim_params = ["N"]}) {
 func.func @f(%a: tensor<3xf32> {chorus.name = 3}) {
   return
 }
+
+// -----
+
+// Tests that a graph name cannot also be an ONNX attribute.
+func.func @f(%c: tensor<i1>, %a: tensor<2xf32>) {
+  // expected-error @+1 {{'body' is both a graph and an ONNX attribute}}
+  %0 = chorus.node "X"(%c) {body = 1 : i64} : (tensor<i1>) -> tensor<2xf32> "body" {
+    chorus.yield %a : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that regions and graph names correspond (generic form).
+func.func @f(%c: tensor<i1>) {
+  // expected-error @+1 {{has 0 regions but 1 graph names}}
+  "chorus.node"(%c) <{op_type = "If", onnx_attrs = {}, graph_names = ["then_branch"]}> : (tensor<i1>) -> ()
+  return
+}
+
+// -----
+
+// Tests that byte sizes are not negative.
+// expected-error @+1 {{byte size must not be negative}}
+chorus.weight @w : tensor<2x!chorus.string> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes -1 names ["w"]
