@@ -37,6 +37,12 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
   if (name == "chorus.source" || name == "chorus.producer" ||
       name == "chorus.graph_name")
     return expectAttr(op, attr, isa<StringAttr>(value), "a string");
+  if (name == "chorus.compute_id") {
+    if (!isa<NodeOp>(op))
+      return op->emitOpError()
+             << "attribute 'chorus.compute_id' belongs on chorus.node only";
+    return expectAttr(op, attr, isa<IntegerAttr>(value), "an integer");
+  }
   if (name == "chorus.ir_version")
     return expectAttr(op, attr, isa<IntegerAttr>(value), "an integer");
   if (name == "chorus.opset_import") {

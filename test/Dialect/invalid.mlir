@@ -161,3 +161,20 @@ func.func @f(%c: tensor<i1>) {
 // Tests that byte sizes are not negative.
 // expected-error @+1 {{byte size must not be negative}}
 chorus.weight @w : tensor<2x!chorus.string> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes -1 names ["w"]
+
+// -----
+
+// Tests that compute ids are integers on nodes only.
+func.func @f(%a: tensor<2xf32>) {
+  // expected-error @+1 {{attribute 'chorus.compute_id' belongs on chorus.node only}}
+  %0 = chorus.none {chorus.compute_id = 1 : i64}
+  return
+}
+
+// -----
+
+func.func @f(%a: tensor<2xf32>) {
+  // expected-error @+1 {{attribute 'chorus.compute_id' must be an integer}}
+  %0 = chorus.node "Neg"(%a) attributes {chorus.compute_id = "x"} : (tensor<2xf32>) -> tensor<2xf32>
+  return
+}

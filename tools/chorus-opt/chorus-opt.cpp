@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "chorus/Dialect/ChorusDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -16,6 +17,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
+  chorus::registerChorusPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<chorus::ChorusDialect, mlir::func::FuncDialect>();

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Embeds the tablegen-generated dialect reference in docs/Dialect.md.
+"""Embeds a tablegen-generated reference (dialect or passes) in a doc page.
 
-  embed-dialect-doc.py --write GENERATED.md docs/Dialect.md
-  embed-dialect-doc.py --check GENERATED.md docs/Dialect.md
+  embed-generated-doc.py --write GENERATED.md DOC.md
+  embed-generated-doc.py --check GENERATED.md DOC.md
 
 The reference sits between the BEGIN/END markers; --check exits 1 when the
-copy in docs/Dialect.md differs from what tablegen generates now.
+copy in DOC.md differs from what tablegen generates now.
 """
 import sys
 
-BEGIN = "<!-- BEGIN GENERATED: utils/embed-dialect-doc.py -->\n"
+BEGIN = "<!-- BEGIN GENERATED: utils/embed-generated-doc.py -->\n"
 END = "<!-- END GENERATED -->\n"
 
 

@@ -1,0 +1,52 @@
+//===- PrintSharing.cpp - Print what models share -------------------------===//
+
+#include "passes/Passes.h"
+
+#include "chorus/Analysis/Sharing.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "chorus-print-sharing"
+
+namespace chorus {
+#define GEN_PASS_DEF_PRINTSHARINGPASS
+#include "passes/Passes.h.inc"
+} // namespace chorus
+
+using namespace mlir;
+using namespace chorus;
+
+namespace {
+
+struct PrintSharingPass
+    : public chorus::impl::PrintSharingPassBase<PrintSharingPass> {
+  using PrintSharingPassBase::PrintSharingPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (format != "table" && format != "json") {
+      module.emitError() << "chorus-print-sharing: format '" << format
+                         << "' is not 'table' or 'json'";
+      return signalPassFailure();
+    }
+    std::vector<SameInput> pairs;
+    for (const std::string &spec : sameInputs) {
+      llvm::Expected<SameInput> pair = parseSameInput(spec);
+      if (!pair) {
+        module.emitError() << llvm::toString(pair.takeError());
+        return signalPassFailure();
+      }
+      pairs.push_back(*pair);
+    }
+    SharingAnalysis analysis(module, std::move(pairs));
+    if (failed(analysis.run()))
+      return signalPassFailure();
+    if (format == "json")
+      analysis.printJSON(llvm::outs());
+    else
+      analysis.print(llvm::outs());
+    markAllAnalysesPreserved();
+  }
+};
+
+} // namespace
