@@ -20,6 +20,14 @@ llvm_config.add_tool_substitutions(
     ["chorus-import", "chorus-opt"], [config.chorus_tools_dir])
 
 config.substitutions.append(("%python", config.python_executable))
+
+# Under the sanitizer build a sanitizer report must never pass for the exit
+# status 1 of a clean error: give reports their own exit codes.
+# allow_user_poisoning=0: LLVM headers compiled into our instrumented code
+# poison allocator memory that Debian's uninstrumented MLIR library then
+# writes; that mix is not a bug, so manual poisoning is turned off.
+config.environment["ASAN_OPTIONS"] = "exitcode=86:detect_leaks=1:allow_user_poisoning=0"
+config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=87"
 # Encodes an ONNX ModelProto written in protobuf text format into a binary
 # .onnx file, for the cases ONNX's own text syntax cannot express.
 config.substitutions.append(

@@ -8,6 +8,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/defs/parser.h"
+#include <google/protobuf/io/coded_stream.h>
+
+#include <algorithm>
 
 #include <exception>
 
@@ -30,27 +33,47 @@ static bool looksLikeText(StringRef buffer) {
           start.front() == '_' || llvm::isAlpha(start.front()));
 }
 
-LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
-                                    onnx::ModelProto &model) {
-  llvm::sys::fs::file_status status;
-  if (std::error_code ec = llvm::sys::fs::status(path, status))
-    return emitError(loc) << "cannot open '" << path << "': " << ec.message();
-  if (status.type() != llvm::sys::fs::file_type::regular_file)
-    return emitError(loc) << "'" << path << "' is not a regular file";
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/true);
-  if (!buffer)
-    return emitError(loc) << "cannot read '" << path
-                          << "': " << buffer.getError().message();
-  StringRef contents = (*buffer)->getBuffer();
+/// The deepest `{` nesting of ONNX text, outside strings and comments: each
+/// subgraph level opens one, so this bounds the parser's recursion.
+static unsigned getTextNesting(StringRef text) {
+  unsigned depth = 0, deepest = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n')
+        ++i;
+    } else if (c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
+                                     Location loc, const OnnxLimits &limits,
+                                     onnx::ModelProto &model) {
   if (contents.empty())
     return emitError(loc) << "'" << path
                           << "' is empty; expected an ONNX model";
   if (looksLikeText(contents)) {
+    // ONNX's text parser recurses once per subgraph level and has no limit
+    // of its own; one tensor literal and the graph add two levels.
+    if (getTextNesting(contents) > limits.maxNestingDepth + 2)
+      return emitError(loc) << "'" << path
+                            << "' nests subgraphs deeper than "
+                               "--max-nesting-depth="
+                            << limits.maxNestingDepth << " allows";
+    // The parser reads up to a NUL; the copy guarantees one.
+    std::string text = contents.str();
     onnx::Common::Status parsed;
     try {
-      parsed = onnx::OnnxParser::Parse(model, contents.data());
+      parsed = onnx::OnnxParser::Parse(model, text.c_str());
     } catch (const std::exception &e) {
       return emitError(loc)
              << "cannot parse '" << path << "' as ONNX text: " << e.what();
@@ -64,12 +87,37 @@ LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
     return emitError(loc) << "'" << path
                           << "' is larger than 2 GiB, the protobuf limit; "
                              "store weights as external data";
-  if (!model.ParseFromArray(contents.data(), static_cast<int>(contents.size())))
+  google::protobuf::io::CodedInputStream input(
+      reinterpret_cast<const uint8_t *>(contents.data()),
+      static_cast<int>(contents.size()));
+  // Each subgraph level is three messages deep (node, attribute, graph);
+  // types and the model add a few more.
+  input.SetRecursionLimit(3 * limits.maxNestingDepth + 16);
+  if (!model.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage())
     return emitError(loc) << "'" << path
                           << "' is not a valid ONNX model: the protobuf "
-                             "could not be parsed (truncated or corrupt "
-                             "file?)";
+                             "could not be parsed (a truncated or corrupt "
+                             "file, or subgraphs nested deeper than "
+                             "--max-nesting-depth="
+                          << limits.maxNestingDepth << " allows)";
   return success();
+}
+
+LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
+                                    const OnnxLimits &limits,
+                                    onnx::ModelProto &model) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status))
+    return emitError(loc) << "cannot open '" << path << "': " << ec.message();
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return emitError(loc) << "'" << path << "' is not a regular file";
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError(loc) << "cannot read '" << path
+                          << "': " << buffer.getError().message();
+  return parseOnnxModel((*buffer)->getBuffer(), path, loc, limits, model);
 }
 
 std::optional<onnx::TensorProto>

@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -80,6 +81,21 @@ public:
 
   FailureOr<func::FuncOp> importModel(const onnx::ModelProto &model,
                                       ModuleOp module, StringRef funcName);
+  /// Checks structure before anything else reads the graph: values defined
+  /// before use and once, limits, attribute kinds, declared dims.
+  LogicalResult validateModel(const onnx::GraphProto &graph,
+                              const OnnxLimits &limits);
+
+private:
+  struct Validation {
+    const OnnxLimits &limits;
+    std::vector<llvm::StringSet<>> scopes;
+    int64_t nodes = 0;
+  };
+  LogicalResult validateGraph(const onnx::GraphProto &graph, Validation &state);
+  LogicalResult validateValueInfo(const onnx::ValueInfoProto &info);
+  LogicalResult validateAttribute(const onnx::AttributeProto &attr,
+                                  Location loc);
 
 private:
   Location labelLoc(const llvm::Twine &label) {
@@ -108,8 +124,6 @@ private:
   FailureOr<Type> convertValueType(const onnx::ValueInfoProto &info,
                                    Location loc);
 
-  LogicalResult validateGraph(const onnx::GraphProto &graph,
-                              std::vector<llvm::StringSet<>> &scopes);
   LogicalResult importGraph(const onnx::GraphProto &graph, Block *block,
                             bool isMain, SmallVectorImpl<Value> &outputs);
   FailureOr<Value> createWeight(const onnx::TensorProto &tensor,
@@ -184,9 +198,96 @@ ModelImporter::convertValueType(const onnx::ValueInfoProto &info,
 
 /// Checks that every node input is defined before it is used, in this graph
 /// or an enclosing one, and that no value is defined twice.
+LogicalResult ModelImporter::validateModel(const onnx::GraphProto &graph,
+                                           const OnnxLimits &limits) {
+  Validation state{limits, {}, 0};
+  return validateGraph(graph, state);
+}
+
+/// The ONNX attribute kinds whose value fields `attr` has set.
+static llvm::SmallVector<onnx::AttributeProto::AttributeType>
+getSetAttributeKinds(const onnx::AttributeProto &attr) {
+  using A = onnx::AttributeProto;
+  llvm::SmallVector<A::AttributeType> kinds;
+  auto add = [&](bool set, A::AttributeType kind) {
+    if (set)
+      kinds.push_back(kind);
+  };
+  add(attr.has_f(), A::FLOAT);
+  add(attr.has_i(), A::INT);
+  add(attr.has_s(), A::STRING);
+  add(attr.has_t(), A::TENSOR);
+  add(attr.has_g(), A::GRAPH);
+  add(attr.has_sparse_tensor(), A::SPARSE_TENSOR);
+  add(attr.has_tp(), A::TYPE_PROTO);
+  add(attr.floats_size() != 0, A::FLOATS);
+  add(attr.ints_size() != 0, A::INTS);
+  add(attr.strings_size() != 0, A::STRINGS);
+  add(attr.tensors_size() != 0, A::TENSORS);
+  add(attr.graphs_size() != 0, A::GRAPHS);
+  add(attr.sparse_tensors_size() != 0, A::SPARSE_TENSORS);
+  add(attr.type_protos_size() != 0, A::TYPE_PROTOS);
+  return kinds;
+}
+
+LogicalResult ModelImporter::validateAttribute(const onnx::AttributeProto &attr,
+                                               Location loc) {
+  using A = onnx::AttributeProto;
+  llvm::SmallVector<A::AttributeType> kinds = getSetAttributeKinds(attr);
+  if (attr.type() == A::UNDEFINED) {
+    if (kinds.size() > 1)
+      return emitError(loc) << "attribute '" << attr.name()
+                            << "' has no declared kind and values of "
+                            << kinds.size() << " kinds";
+    return success();
+  }
+  if (!A::AttributeType_IsValid(attr.type()))
+    return emitError(loc) << "attribute '" << attr.name()
+                          << "' declares the unknown kind " << attr.type();
+  for (A::AttributeType kind : kinds)
+    if (kind != attr.type())
+      return emitError(loc)
+             << "attribute '" << attr.name() << "' is declared "
+             << A::AttributeType_Name(attr.type()) << " but holds a "
+             << A::AttributeType_Name(kind) << " value";
+  return success();
+}
+
 LogicalResult
-ModelImporter::validateGraph(const onnx::GraphProto &graph,
-                             std::vector<llvm::StringSet<>> &outer) {
+ModelImporter::validateValueInfo(const onnx::ValueInfoProto &info) {
+  const onnx::TypeProto *type = info.has_type() ? &info.type() : nullptr;
+  while (type && (type->has_sequence_type() || type->has_optional_type()))
+    type = type->has_sequence_type() ? &type->sequence_type().elem_type()
+                                     : &type->optional_type().elem_type();
+  if (!type || !type->has_tensor_type() || !type->tensor_type().has_shape())
+    return success();
+  Location loc = labelLoc("value '" + info.name() + "'");
+  int64_t bytes =
+      std::max(getOnnxElementBytes(type->tensor_type().elem_type()), 1);
+  for (const auto &dim : type->tensor_type().shape().dim()) {
+    if (!dim.has_dim_value())
+      continue;
+    if (dim.dim_value() < 0)
+      return emitError(loc) << "value '" << info.name() << "' has negative dim "
+                            << dim.dim_value();
+    if (llvm::MulOverflow(bytes, dim.dim_value(), bytes))
+      return emitError(loc) << "value '" << info.name()
+                            << "' has dims whose byte count overflows 64 bits";
+  }
+  return success();
+}
+
+LogicalResult ModelImporter::validateGraph(const onnx::GraphProto &graph,
+                                           Validation &state) {
+  std::vector<llvm::StringSet<>> &outer = state.scopes;
+  if (outer.size() > state.limits.maxNestingDepth)
+    return emitError(labelLoc("graph '" + graph.name() + "'"))
+           << "subgraphs are nested more than --max-nesting-depth="
+           << state.limits.maxNestingDepth << " deep";
+  for (auto *list : {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const onnx::ValueInfoProto &info : *list)
+      if (failed(validateValueInfo(info)))
+        return failure();
   llvm::StringSet<> laterOutputs;
   for (const onnx::NodeProto &node : graph.node())
     for (const std::string &output : node.output())
@@ -213,6 +314,13 @@ ModelImporter::validateGraph(const onnx::GraphProto &graph,
     outer.back().insert(init.values().name());
   for (const auto &[index, node] : llvm::enumerate(graph.node())) {
     Location loc = nodeLoc(node, index);
+    if (++state.nodes > state.limits.maxNodes)
+      return emitError(loc)
+             << "the model has more than --max-nodes=" << state.limits.maxNodes
+             << " nodes";
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (failed(validateAttribute(attr, loc)))
+        return failure();
     for (const std::string &input : node.input()) {
       if (input.empty() || isDefined(input))
         continue;
@@ -224,10 +332,10 @@ ModelImporter::validateGraph(const onnx::GraphProto &graph,
                             << "' that no node, input or initializer defines";
     }
     for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_g() && failed(validateGraph(attr.g(), outer)))
+      if (attr.has_g() && failed(validateGraph(attr.g(), state)))
         return failure();
       for (const onnx::GraphProto &g : attr.graphs())
-        if (failed(validateGraph(g, outer)))
+        if (failed(validateGraph(g, state)))
           return failure();
     }
     for (const std::string &output : node.output())
@@ -583,9 +691,6 @@ FailureOr<func::FuncOp>
 ModelImporter::importModel(const onnx::ModelProto &model, ModuleOp module,
                            StringRef name) {
   const onnx::GraphProto &graph = model.graph();
-  std::vector<llvm::StringSet<>> validationScopes;
-  if (failed(validateGraph(graph, validationScopes)))
-    return failure();
 
   llvm::StringSet<> initializerNames;
   for (const onnx::TensorProto &init : graph.initializer())
@@ -723,11 +828,29 @@ static std::vector<std::string> findNewerOpsets(const onnx::ModelProto &model) {
 
 FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
                                                 const ImportOptions &options) {
+  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(loadOnnxModel(path, loc, options.limits, model)))
+    return failure();
+  return importOnnxModel(module, model, path, options);
+}
+
+FailureOr<ImportedModel>
+chorus::importOnnxBuffer(ModuleOp module, StringRef contents, StringRef path,
+                         const ImportOptions &options) {
+  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(parseOnnxModel(contents, path, loc, options.limits, model)))
+    return failure();
+  return importOnnxModel(module, model, path, options);
+}
+
+FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
+                                                 onnx::ModelProto &model,
+                                                 StringRef path,
+                                                 const ImportOptions &options) {
   MLIRContext *ctx = module.getContext();
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  onnx::ModelProto model;
-  if (failed(loadOnnxModel(path, loc, model)))
-    return failure();
 
   if (!model.has_ir_version() || model.ir_version() <= 0)
     return emitError(loc) << "'" << path
@@ -758,6 +881,15 @@ FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
         binding.model == funcBase || binding.model == path)
       bindings[binding.name] = binding.value;
 
+  llvm::StringSet<> usedSymbols;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto symbol = dyn_cast<SymbolOpInterface>(op))
+      usedSymbols.insert(symbol.getName());
+  StringRef modelDir = llvm::sys::path::parent_path(path);
+  ModelImporter importer(ctx, path, modelDir, usedSymbols);
+  if (failed(importer.validateModel(model.graph(), options.limits)))
+    return failure();
+
   ImportedModel result;
   bindDims(*model.mutable_graph(), bindings, result.dimParams);
 
@@ -783,13 +915,7 @@ FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
   }
 
   // Build into a scratch module so that a failure leaves `module` unchanged.
-  llvm::StringSet<> usedSymbols;
-  for (Operation &op : module.getBody()->getOperations())
-    if (auto symbol = dyn_cast<SymbolOpInterface>(op))
-      usedSymbols.insert(symbol.getName());
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
-  StringRef modelDir = llvm::sys::path::parent_path(path);
-  ModelImporter importer(ctx, path, modelDir, usedSymbols);
   FailureOr<func::FuncOp> func =
       importer.importModel(model, *scratch, funcBase);
   if (failed(func))

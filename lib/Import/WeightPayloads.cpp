@@ -52,8 +52,8 @@ WeightPayloadReader::load(llvm::StringRef path) {
     message = diag.str();
     return mlir::success();
   });
-  if (mlir::failed(
-          loadOnnxModel(path, mlir::UnknownLoc::get(&ctx), model->proto))) {
+  if (mlir::failed(loadOnnxModel(path, mlir::UnknownLoc::get(&ctx),
+                                 OnnxLimits(), model->proto))) {
     models.erase(path);
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   }

@@ -56,6 +56,18 @@ static llvm::cl::opt<bool> requireStatic(
                    "(bind it with --dim)"),
     llvm::cl::cat(importCategory));
 
+static llvm::cl::opt<unsigned> maxNestingDepth(
+    "max-nesting-depth",
+    llvm::cl::desc("Refuse models whose subgraphs nest deeper than this"),
+    llvm::cl::init(OnnxLimits().maxNestingDepth),
+    llvm::cl::cat(importCategory));
+
+static llvm::cl::opt<int64_t> maxNodes(
+    "max-nodes",
+    llvm::cl::desc("Refuse models with more nodes than this, subgraphs "
+                   "included"),
+    llvm::cl::init(OnnxLimits().maxNodes), llvm::cl::cat(importCategory));
+
 static llvm::cl::opt<bool>
     printSummary("summary",
                  llvm::cl::desc("Print a per-model summary (inputs, outputs, "
@@ -141,6 +153,8 @@ static LogicalResult run(MLIRContext &context) {
   ImportOptions options;
   options.shapeInference = !noShapeInference;
   options.requireStaticInputs = requireStatic;
+  options.limits.maxNestingDepth = maxNestingDepth;
+  options.limits.maxNodes = maxNodes;
   for (const std::string &spec : dimBindings) {
     llvm::Expected<DimBinding> binding = parseDimBinding(spec);
     if (!binding)

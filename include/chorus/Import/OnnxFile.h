@@ -13,10 +13,28 @@
 
 namespace chorus {
 
-/// Reads the model in `path`, ONNX binary protobuf or ONNX text syntax (told
-/// apart by content), into `model`. Emits an error at `loc` on failure: a
-/// missing or non-regular file, an empty file, a parse error.
+/// Bounds on the work a model file can demand. Each is a chorus-import
+/// option of the same name; exceeding one is an error that names it.
+struct OnnxLimits {
+  /// Subgraphs (If/Loop/Scan bodies) nested in subgraphs.
+  unsigned maxNestingDepth = 64;
+  /// Nodes in the model, subgraphs included.
+  int64_t maxNodes = 10'000'000;
+};
+
+/// Parses `contents`, ONNX binary protobuf or ONNX text syntax (told apart
+/// by content), into `model`; `path` names it in errors, emitted at `loc`:
+/// an empty buffer, a parse error, nesting beyond the limit.
+mlir::LogicalResult parseOnnxModel(llvm::StringRef contents,
+                                   llvm::StringRef path, mlir::Location loc,
+                                   const OnnxLimits &limits,
+                                   onnx::ModelProto &model);
+
+/// Reads the model in `path` and parses it with parseOnnxModel. A missing
+/// or non-regular file (directory, FIFO, device) is refused before it is
+/// read.
 mlir::LogicalResult loadOnnxModel(llvm::StringRef path, mlir::Location loc,
+                                  const OnnxLimits &limits,
                                   onnx::ModelProto &model);
 
 /// The tensor a `Constant` node stands for (any of its value_* forms), or

@@ -9,6 +9,8 @@
 #ifndef CHORUS_IMPORT_ONNXIMPORTER_H
 #define CHORUS_IMPORT_ONNXIMPORTER_H
 
+#include "chorus/Import/OnnxFile.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
@@ -38,6 +40,7 @@ struct ImportOptions {
   bool shapeInference = true;
   /// Fail when a model input keeps a dim that is not a known number.
   bool requireStaticInputs = false;
+  OnnxLimits limits;
 };
 
 /// What importing one model produced besides the IR.
@@ -56,6 +59,20 @@ constexpr int64_t kMaxIrVersion = 10;
 mlir::FailureOr<ImportedModel> importOnnxFile(mlir::ModuleOp module,
                                               llvm::StringRef path,
                                               const ImportOptions &options);
+
+/// importOnnxFile for a model already in memory; `path` names it in
+/// diagnostics and its folder is where external data is looked up.
+mlir::FailureOr<ImportedModel> importOnnxBuffer(mlir::ModuleOp module,
+                                                llvm::StringRef contents,
+                                                llvm::StringRef path,
+                                                const ImportOptions &options);
+
+/// importOnnxFile for a parsed model, which it may modify (dim binding,
+/// shape inference).
+mlir::FailureOr<ImportedModel> importOnnxModel(mlir::ModuleOp module,
+                                               onnx::ModelProto &model,
+                                               llvm::StringRef path,
+                                               const ImportOptions &options);
 
 } // namespace chorus
 
