@@ -8,8 +8,8 @@ from lit.llvm import llvm_config
 config.name = "CHORUS"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".onnxtxt", ".test"]
-config.excludes = ["Inputs", "corpus", "CMakeLists.txt", "lit.cfg.py",
-                   "lit.site.cfg.py"]
+config.excludes = ["Inputs", "corpus", "regressions", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.chorus_obj_root, "test")
 
@@ -20,6 +20,7 @@ llvm_config.add_tool_substitutions(
     ["chorus-import", "chorus-opt"], [config.chorus_tools_dir])
 
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%chorus_tools_dir", config.chorus_tools_dir))
 
 # Under the sanitizer build a sanitizer report must never pass for the exit
 # status 1 of a clean error: give reports their own exit codes.

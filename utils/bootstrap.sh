@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for Chorus, builds it, and runs one job:
 #   utils/bootstrap.sh demo   import the bundled example models, print a summary
-#   utils/bootstrap.sh test   run the whole test suite (lit, then ctest)
+#   utils/bootstrap.sh test   run the whole test suite (lit, then ctest), then
+#                             again built with ASan + UBSan
 # Idempotent: installs only missing packages, reuses build/ and ccache.
 set -euo pipefail
 
@@ -64,4 +65,18 @@ echo "== lit"
 python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test" || status=1
 echo "== ctest"
 (cd "$build" && ctest --output-on-failure) || status=1
+
+# The same suite again, built with AddressSanitizer and UndefinedBehavior-
+# Sanitizer (see docs/Robustness.md for why allow_user_poisoning=0).
+asan="$build-asan"
+echo "== building with ASan + UBSan in $asan"
+cmake -S "$root" -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHORUS_SANITIZE=ON \
+  -DCHORUS_MODELS_DIR="$models/node_modules" -DCHORUS_WERROR=ON "${launcher[@]}" >/dev/null
+cmake --build "$asan"
+export ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== lit (ASan + UBSan)"
+python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$asan/test" || status=1
+echo "== ctest (ASan + UBSan)"
+(cd "$asan" && ctest --output-on-failure) || status=1
 exit $status

@@ -9,6 +9,7 @@
 
 #include "onnx/defs/parser.h"
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <algorithm>
 
@@ -57,11 +58,14 @@ static unsigned getTextNesting(StringRef text) {
 
 LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
                                      Location loc, const OnnxLimits &limits,
-                                     onnx::ModelProto &model) {
+                                     onnx::ModelProto &model,
+                                     OnnxFormat format) {
   if (contents.empty())
     return emitError(loc) << "'" << path
                           << "' is empty; expected an ONNX model";
-  if (looksLikeText(contents)) {
+  bool text = format == OnnxFormat::Detect ? looksLikeText(contents)
+                                           : format == OnnxFormat::Text;
+  if (text) {
     // ONNX's text parser recurses once per subgraph level and has no limit
     // of its own; one tensor literal and the graph add two levels.
     if (getTextNesting(contents) > limits.maxNestingDepth + 2)
@@ -93,6 +97,9 @@ LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
   // Each subgraph level is three messages deep (node, attribute, graph);
   // types and the model add a few more.
   input.SetRecursionLimit(3 * limits.maxNestingDepth + 16);
+  // Protobuf logs some problems (invalid UTF-8 in strings) to stderr and
+  // carries on; the model is checked on its own terms afterwards.
+  google::protobuf::LogSilencer silencer;
   if (!model.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage())
     return emitError(loc) << "'" << path
                           << "' is not a valid ONNX model: the protobuf "
@@ -105,7 +112,8 @@ LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
 
 LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
                                     const OnnxLimits &limits,
-                                    onnx::ModelProto &model) {
+                                    onnx::ModelProto &model,
+                                    OnnxFormat format) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status))
     return emitError(loc) << "cannot open '" << path << "': " << ec.message();
@@ -117,7 +125,8 @@ LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
   if (!buffer)
     return emitError(loc) << "cannot read '" << path
                           << "': " << buffer.getError().message();
-  return parseOnnxModel((*buffer)->getBuffer(), path, loc, limits, model);
+  return parseOnnxModel((*buffer)->getBuffer(), path, loc, limits, model,
+                        format);
 }
 
 std::optional<onnx::TensorProto>

@@ -4,6 +4,7 @@
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxFile.h"
 #include "chorus/Import/OnnxTypes.h"
+#include "chorus/Import/ShapeInference.h"
 #include "chorus/Import/TensorData.h"
 
 #include "mlir/IR/Builders.h"
@@ -22,6 +23,7 @@
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>
+#include <map>
 
 using namespace mlir;
 using namespace chorus;
@@ -826,11 +828,60 @@ static std::vector<std::string> findNewerOpsets(const onnx::ModelProto &model) {
   return newer;
 }
 
+/// The opset version of each domain the model imports ("" for ai.onnx).
+static std::map<std::string, int> opsetVersions(const onnx::ModelProto &model) {
+  std::map<std::string, int> versions;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    versions[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
+        static_cast<int>(opset.version());
+  return versions;
+}
+
+/// The first node, in `graph` or its subgraphs, that does not match the ONNX
+/// schema of its operator (input or output counts, missing or mistyped
+/// attributes), described; std::nullopt when all match or have no schema.
+/// ONNX's shape inference trusts the schema, and on such a node some of its
+/// inference functions read through null pointers.
+static std::optional<std::string>
+findSchemaMismatch(const onnx::GraphProto &graph,
+                   const std::map<std::string, int> &versions) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = versions.find(domain);
+    const onnx::OpSchema *schema =
+        version == versions.end()
+            ? nullptr
+            : onnx::OpSchemaRegistry::Schema(node.op_type(), version->second,
+                                             domain);
+    if (schema) {
+      try {
+        schema->Verify(node);
+      } catch (const std::exception &e) {
+        std::string what = e.what();
+        // ONNX appends the whole node; the first line says what is wrong.
+        what = what.substr(0, what.find('\n'));
+        return "node '" + node.name() + "' (" + node.op_type() +
+               ") does not match its ONNX schema: " + what;
+      }
+    }
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        if (std::optional<std::string> inner =
+                findSchemaMismatch(attr.g(), versions))
+          return inner;
+      for (const onnx::GraphProto &g : attr.graphs())
+        if (std::optional<std::string> inner = findSchemaMismatch(g, versions))
+          return inner;
+    }
+  }
+  return std::nullopt;
+}
+
 FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
                                                 const ImportOptions &options) {
   Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
   onnx::ModelProto model;
-  if (failed(loadOnnxModel(path, loc, options.limits, model)))
+  if (failed(loadOnnxModel(path, loc, options.limits, model, options.format)))
     return failure();
   return importOnnxModel(module, model, path, options);
 }
@@ -840,7 +891,8 @@ chorus::importOnnxBuffer(ModuleOp module, StringRef contents, StringRef path,
                          const ImportOptions &options) {
   Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
   onnx::ModelProto model;
-  if (failed(parseOnnxModel(contents, path, loc, options.limits, model)))
+  if (failed(parseOnnxModel(contents, path, loc, options.limits, model,
+                            options.format)))
     return failure();
   return importOnnxModel(module, model, path, options);
 }
@@ -899,18 +951,15 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
       emitWarning(loc) << "'" << path << "' uses " << llvm::join(newer, ", ")
                        << "; shape inference is skipped and types come from "
                           "the file's value_info and outputs";
-    } else {
-      try {
-        onnx::shape_inference::InferShapes(
-            model, onnx::OpSchemaRegistry::Instance(),
-            onnx::ShapeInferenceOptions(/*check_type_val=*/false,
-                                        /*strict_mode_val=*/0,
-                                        /*data_prop_val=*/true));
-      } catch (const std::exception &e) {
-        emitWarning(loc) << "shape inference stopped on '" << path
-                         << "': " << e.what()
-                         << "; types come from the file where it has them";
-      }
+    } else if (std::optional<std::string> mismatch =
+                   findSchemaMismatch(model.graph(), opsetVersions(model))) {
+      emitWarning(loc) << "'" << path << "': " << *mismatch
+                       << "; shape inference is skipped and types come from "
+                          "the file's value_info and outputs";
+    } else if (std::string problem; !inferShapesIsolated(
+                   model, options.limits.maxInferenceSeconds, problem)) {
+      emitWarning(loc) << "'" << path << "': " << problem
+                       << "; types come from the file where it has them";
     }
   }
 

@@ -289,12 +289,14 @@ Expected<TensorBytes> chorus::readTensorBytes(const onnx::TensorProto &tensor,
 
   // Typed fields: check the count, then normalize to raw little-endian.
   std::string &out = result.storage;
-  out.reserve(*expectedBytes);
   auto take = [&](const auto &values, int64_t need,
                   unsigned width) -> llvm::Error {
     if (values.size() != need)
       return makeError("tensor holds " + llvm::Twine(values.size()) +
                        " values but its dims need " + llvm::Twine(need));
+    // Reserve only once the count is known to match: dims alone can claim
+    // any size.
+    out.reserve(static_cast<size_t>(values.size()) * width);
     appendLittleEndian(out, values, width);
     return llvm::Error::success();
   };

@@ -56,6 +56,17 @@ static llvm::cl::opt<bool> requireStatic(
                    "(bind it with --dim)"),
     llvm::cl::cat(importCategory));
 
+static llvm::cl::opt<OnnxFormat> inputFormat(
+    "format", llvm::cl::desc("How the model files are written"),
+    llvm::cl::init(OnnxFormat::Detect),
+    llvm::cl::values(
+        clEnumValN(OnnxFormat::Detect, "auto",
+                   "tell by content (default): text starts with '<', '#' "
+                   "or a letter"),
+        clEnumValN(OnnxFormat::Binary, "binary", "binary protobuf (.onnx)"),
+        clEnumValN(OnnxFormat::Text, "text", "ONNX text syntax")),
+    llvm::cl::cat(importCategory));
+
 static llvm::cl::opt<unsigned> maxNestingDepth(
     "max-nesting-depth",
     llvm::cl::desc("Refuse models whose subgraphs nest deeper than this"),
@@ -155,6 +166,7 @@ static LogicalResult run(MLIRContext &context) {
   options.requireStaticInputs = requireStatic;
   options.limits.maxNestingDepth = maxNestingDepth;
   options.limits.maxNodes = maxNodes;
+  options.format = inputFormat;
   for (const std::string &spec : dimBindings) {
     llvm::Expected<DimBinding> binding = parseDimBinding(spec);
     if (!binding)

@@ -13,6 +13,15 @@
 
 namespace chorus {
 
+/// How a model file is written.
+enum class OnnxFormat {
+  /// Told by content: printable text starting with '<', '#' or a letter is
+  /// ONNX text syntax, anything else binary protobuf.
+  Detect,
+  Binary,
+  Text,
+};
+
 /// Bounds on the work a model file can demand. Each is a chorus-import
 /// option of the same name; exceeding one is an error that names it.
 struct OnnxLimits {
@@ -20,6 +29,8 @@ struct OnnxLimits {
   unsigned maxNestingDepth = 64;
   /// Nodes in the model, subgraphs included.
   int64_t maxNodes = 10'000'000;
+  /// Seconds ONNX shape inference may run before it is stopped.
+  unsigned maxInferenceSeconds = 120;
 };
 
 /// Parses `contents`, ONNX binary protobuf or ONNX text syntax (told apart
@@ -28,14 +39,16 @@ struct OnnxLimits {
 mlir::LogicalResult parseOnnxModel(llvm::StringRef contents,
                                    llvm::StringRef path, mlir::Location loc,
                                    const OnnxLimits &limits,
-                                   onnx::ModelProto &model);
+                                   onnx::ModelProto &model,
+                                   OnnxFormat format = OnnxFormat::Detect);
 
 /// Reads the model in `path` and parses it with parseOnnxModel. A missing
 /// or non-regular file (directory, FIFO, device) is refused before it is
 /// read.
 mlir::LogicalResult loadOnnxModel(llvm::StringRef path, mlir::Location loc,
                                   const OnnxLimits &limits,
-                                  onnx::ModelProto &model);
+                                  onnx::ModelProto &model,
+                                  OnnxFormat format = OnnxFormat::Detect);
 
 /// The tensor a `Constant` node stands for (any of its value_* forms), or
 /// std::nullopt when it should stay a node (sparse values, other domains,

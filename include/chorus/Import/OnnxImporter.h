@@ -41,6 +41,7 @@ struct ImportOptions {
   /// Fail when a model input keeps a dim that is not a known number.
   bool requireStaticInputs = false;
   OnnxLimits limits;
+  OnnxFormat format = OnnxFormat::Detect;
 };
 
 /// What importing one model produced besides the IR.

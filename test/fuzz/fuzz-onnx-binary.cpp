@@ -1,0 +1,7 @@
+//===- fuzz-onnx-binary.cpp - Fuzz the binary ONNX importer ---------------===//
+
+#include "FuzzImport.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  return fuzzImport(data, size, chorus::OnnxFormat::Binary);
+}

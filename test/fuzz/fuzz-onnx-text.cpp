@@ -1,0 +1,7 @@
+//===- fuzz-onnx-text.cpp - Fuzz the ONNX text importer -------------------===//
+
+#include "FuzzImport.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  return fuzzImport(data, size, chorus::OnnxFormat::Text);
+}

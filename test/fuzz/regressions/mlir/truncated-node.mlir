@@ -1,0 +1,1 @@
+chorus.node "X"(
