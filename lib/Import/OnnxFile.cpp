@@ -1,6 +1,7 @@
 //===- OnnxFile.cpp - Reading ONNX model files ----------------------------===//
 
 #include "chorus/Import/OnnxFile.h"
+#include "chorus/Support/Nesting.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringExtras.h"
@@ -34,28 +35,6 @@ static bool looksLikeText(StringRef buffer) {
           start.front() == '_' || llvm::isAlpha(start.front()));
 }
 
-/// The deepest `{` nesting of ONNX text, outside strings and comments: each
-/// subgraph level opens one, so this bounds the parser's recursion.
-static unsigned getTextNesting(StringRef text) {
-  unsigned depth = 0, deepest = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '"') {
-      for (++i; i < text.size() && text[i] != '"'; ++i)
-        if (text[i] == '\\')
-          ++i;
-    } else if (c == '#') {
-      while (i < text.size() && text[i] != '\n')
-        ++i;
-    } else if (c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == '}' && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
                                      Location loc, const OnnxLimits &limits,
                                      onnx::ModelProto &model,
@@ -68,7 +47,7 @@ LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
   if (text) {
     // ONNX's text parser recurses once per subgraph level and has no limit
     // of its own; one tensor literal and the graph add two levels.
-    if (getTextNesting(contents) > limits.maxNestingDepth + 2)
+    if (getBracketNesting(contents, "{", "}", "#") > limits.maxNestingDepth + 2)
       return emitError(loc) << "'" << path
                             << "' nests subgraphs deeper than "
                                "--max-nesting-depth="

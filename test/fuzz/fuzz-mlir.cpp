@@ -1,6 +1,7 @@
 //===- fuzz-mlir.cpp - Fuzz parsing and verifying chorus IR ---------------===//
 
 #include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Support/Nesting.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -9,6 +10,11 @@
 #include "mlir/Parser/Parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  // chorus-opt refuses input nested deeper than this before MLIR's
+  // recursive parser sees it; the harness applies the same guard.
+  std::string input(reinterpret_cast<const char *>(data), size);
+  if (chorus::getMlirNesting(input) > 1000)
+    return 0;
   mlir::DialectRegistry registry;
   registry.insert<chorus::ChorusDialect, mlir::func::FuncDialect>();
   mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
@@ -18,7 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // MLIR's lexer reads up to a NUL, as files read by the tools have; the
   // copy provides one. The parser verifies what it parses; printing it back
   // reaches the printers.
-  std::string input(reinterpret_cast<const char *>(data), size);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(input, &ctx);
   if (module && mlir::succeeded(mlir::verify(*module))) {

@@ -1,19 +1,35 @@
 //===- chorus-opt.cpp - The chorus optimizer driver -----------------------===//
 //
 // Parses, verifies, transforms and prints chorus IR. Registers only the
-// chorus and func dialects and a chosen list of upstream passes.
+// chorus and func dialects and a chosen list of upstream passes. Input is
+// measured before MLIR's parser sees it: the parser recurses once per
+// bracket level, so deeply nested input would overflow the stack.
 //
 //===----------------------------------------------------------------------===//
 
 #include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Support/Nesting.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+static llvm::cl::opt<unsigned> maxNestingDepth(
+    "max-nesting-depth",
+    llvm::cl::desc("Refuse input whose brackets nest deeper than this "
+                   "(MLIR's parser recurses once per level)"),
+    llvm::cl::init(1000));
 
 int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
@@ -21,7 +37,40 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   registry.insert<chorus::ChorusDialect, mlir::func::FuncDialect>();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
+  auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "Chorus optimizer: passes over imported ONNX models\n",
-      registry));
+      registry);
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects()) {
+    llvm::outs() << "Available Dialects: ";
+    llvm::interleave(registry.getDialectNames(), llvm::outs(), ",");
+    llvm::outs() << "\n";
+    return 0;
+  }
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      mlir::openInputFile(inputFilename, &errorMessage);
+  if (!file) {
+    llvm::errs() << "chorus-opt: error: " << errorMessage << "\n";
+    return 1;
+  }
+  if (chorus::getMlirNesting(file->getBuffer()) > maxNestingDepth) {
+    llvm::errs() << "chorus-opt: error: '" << inputFilename
+                 << "' nests brackets deeper than --max-nesting-depth="
+                 << maxNestingDepth << " allows\n";
+    return 1;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputFilename, &errorMessage);
+  if (!output) {
+    llvm::errs() << "chorus-opt: error: " << errorMessage << "\n";
+    return 1;
+  }
+  if (mlir::failed(
+          mlir::MlirOptMain(output->os(), std::move(file), registry, config)))
+    return 1;
+  output->keep();
+  return 0;
 }
