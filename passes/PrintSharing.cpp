@@ -29,16 +29,12 @@ struct PrintSharingPass
                          << "' is not 'table' or 'json'";
       return signalPassFailure();
     }
-    std::vector<SameInput> pairs;
-    for (const std::string &spec : sameInputs) {
-      llvm::Expected<SameInput> pair = parseSameInput(spec);
-      if (!pair) {
-        module.emitError() << llvm::toString(pair.takeError());
-        return signalPassFailure();
-      }
-      pairs.push_back(*pair);
+    llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
+    if (!pairs) {
+      module.emitError() << llvm::toString(pairs.takeError());
+      return signalPassFailure();
     }
-    SharingAnalysis analysis(module, std::move(pairs));
+    SharingAnalysis analysis(module, std::move(*pairs));
     if (failed(analysis.run()))
       return signalPassFailure();
     if (format == "json")

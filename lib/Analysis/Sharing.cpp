@@ -31,6 +31,18 @@ llvm::Expected<SameInput> chorus::parseSameInput(llvm::StringRef spec) {
   return SameInput{modelA.str(), inputA.str(), modelB.str(), inputB.str()};
 }
 
+llvm::Expected<std::vector<SameInput>>
+chorus::parseSameInputs(llvm::ArrayRef<std::string> specs) {
+  std::vector<SameInput> pairs;
+  for (const std::string &spec : specs) {
+    llvm::Expected<SameInput> pair = parseSameInput(spec);
+    if (!pair)
+      return pair.takeError();
+    pairs.push_back(*pair);
+  }
+  return pairs;
+}
+
 llvm::StringRef chorus::stringifyBatchKind(BatchKind kind) {
   switch (kind) {
   case BatchKind::None:

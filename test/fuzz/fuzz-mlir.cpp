@@ -1,6 +1,6 @@
 //===- fuzz-mlir.cpp - Fuzz parsing and verifying chorus IR ---------------===//
 
-#include "chorus/Dialect/ChorusDialect.h"
+#include "FuzzSupport.h"
 #include "chorus/Support/Nesting.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,17 +15,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string input(reinterpret_cast<const char *>(data), size);
   if (chorus::getMlirNesting(input) > 1000)
     return 0;
-  mlir::DialectRegistry registry;
-  registry.insert<chorus::ChorusDialect, mlir::func::FuncDialect>();
-  mlir::MLIRContext ctx(registry, mlir::MLIRContext::Threading::DISABLED);
-  ctx.loadAllAvailableDialects();
-  mlir::ScopedDiagnosticHandler handler(
-      &ctx, [](mlir::Diagnostic &) { return mlir::success(); });
+  FuzzContext fuzz;
   // MLIR's lexer reads up to a NUL, as files read by the tools have; the
   // copy provides one. The parser verifies what it parses; printing it back
   // reaches the printers.
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(input, &ctx);
+      mlir::parseSourceString<mlir::ModuleOp>(input, &fuzz.ctx);
   if (module && mlir::succeeded(mlir::verify(*module))) {
     std::string text;
     llvm::raw_string_ostream os(text);

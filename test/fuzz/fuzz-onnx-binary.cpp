@@ -1,6 +1,6 @@
 //===- fuzz-onnx-binary.cpp - Fuzz the binary ONNX importer ---------------===//
 
-#include "FuzzImport.h"
+#include "FuzzSupport.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return fuzzImport(data, size, chorus::OnnxFormat::Binary);

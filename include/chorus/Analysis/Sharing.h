@@ -31,6 +31,9 @@ struct SameInput {
   std::string modelA, inputA, modelB, inputB;
 };
 llvm::Expected<SameInput> parseSameInput(llvm::StringRef spec);
+/// parseSameInput over a list, failing on the first malformed spec.
+llvm::Expected<std::vector<SameInput>>
+parseSameInputs(llvm::ArrayRef<std::string> specs);
 
 /// What merging identical weights did.
 struct WeightMergeStats {
