@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <exception>
 
 #include <fcntl.h>
@@ -23,21 +24,55 @@ using namespace chorus;
 /// only types and the small constants that data propagation folds.
 static constexpr size_t kMaxPayloadSentToChild = 4096;
 
-static void stripPayloads(onnx::GraphProto &graph) {
+/// A tensor whose payload is moved out of the model while the child runs:
+/// `original` holds the whole tensor, the model a skeleton with its name,
+/// type and dims. Protobuf swaps are O(1), so nothing is copied.
+struct MovedPayload {
+  onnx::TensorProto *tensor;
+  onnx::TensorProto original;
+};
+
+static size_t payloadBytes(const onnx::TensorProto &t) {
+  return t.raw_data().size() + 4 * (t.float_data_size() + t.int32_data_size()) +
+         8 * (t.int64_data_size() + t.double_data_size() +
+              t.uint64_data_size());
+}
+
+static void moveOut(onnx::TensorProto &tensor,
+                    std::deque<MovedPayload> &moved) {
+  if (payloadBytes(tensor) <= kMaxPayloadSentToChild)
+    return;
+  MovedPayload &slot = moved.emplace_back();
+  slot.tensor = &tensor;
+  slot.original.Swap(&tensor);
+  tensor.set_name(slot.original.name());
+  *tensor.mutable_dims() = slot.original.dims();
+  tensor.set_data_type(slot.original.data_type());
+  tensor.set_data_location(onnx::TensorProto::EXTERNAL);
+}
+
+/// Moves large payloads of initializers and tensor attributes out of `graph`
+/// and its subgraphs, leaving what inference reads: types and dims, and the
+/// small constants that data propagation folds.
+static void movePayloadsOut(onnx::GraphProto &graph,
+                            std::deque<MovedPayload> &moved) {
   for (onnx::TensorProto &init : *graph.mutable_initializer())
-    if (init.raw_data().size() > kMaxPayloadSentToChild) {
-      init.clear_raw_data();
-      // Keep the tensor well-formed for inference: its type and dims say
-      // all that inference reads of it.
-      init.set_data_location(onnx::TensorProto::EXTERNAL);
-    }
+    moveOut(init, moved);
   for (onnx::NodeProto &node : *graph.mutable_node())
     for (onnx::AttributeProto &attr : *node.mutable_attribute()) {
+      if (attr.has_t())
+        moveOut(*attr.mutable_t(), moved);
       if (attr.has_g())
-        stripPayloads(*attr.mutable_g());
+        movePayloadsOut(*attr.mutable_g(), moved);
       for (onnx::GraphProto &g : *attr.mutable_graphs())
-        stripPayloads(g);
+        movePayloadsOut(g, moved);
     }
+}
+
+static void movePayloadsBack(std::deque<MovedPayload> &moved) {
+  for (MovedPayload &payload : moved)
+    payload.tensor->Swap(&payload.original);
+  moved.clear();
 }
 
 /// Copies what inference added to `inferred` (same structure as `graph`).
@@ -106,24 +141,26 @@ static void writeAll(int fd, const std::string &data) {
 bool chorus::inferShapesIsolated(onnx::ModelProto &model,
                                  unsigned timeoutSeconds,
                                  std::string &problem) {
-  onnx::ModelProto stripped = model;
-  stripPayloads(*stripped.mutable_graph());
-
   int fds[2];
   if (pipe(fds) != 0) {
     problem = std::string("cannot create a pipe: ") + std::strerror(errno);
     return false;
   }
+  // The child sees the model without its large payloads (fork shares the
+  // rest copy-on-write); the parent puts them back at once.
+  std::deque<MovedPayload> moved;
+  movePayloadsOut(*model.mutable_graph(), moved);
   pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    runChild(model, fds[1]);
+  }
+  movePayloadsBack(moved);
   if (child < 0) {
     problem = std::string("cannot fork: ") + std::strerror(errno);
     close(fds[0]);
     close(fds[1]);
     return false;
-  }
-  if (child == 0) {
-    close(fds[0]);
-    runChild(stripped, fds[1]);
   }
   close(fds[1]);
 
