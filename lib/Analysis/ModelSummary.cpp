@@ -2,6 +2,7 @@
 
 #include "chorus/Analysis/ModelSummary.h"
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Support/Format.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SetVector.h"
@@ -34,19 +35,6 @@ ModelSummary::ModelSummary(func::FuncOp model) : model(model) {
   weightCount = weights.size();
   for (Operation *op : weights)
     weightBytes += cast<WeightOp>(op).getByteSize();
-}
-
-/// Prints `value` with thousands separators.
-static std::string withSeparators(int64_t value) {
-  std::string digits = std::to_string(value);
-  std::string result;
-  int count = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    if (count++ && count % 3 == 1 && *it != '-')
-      result.insert(result.begin(), ',');
-    result.insert(result.begin(), *it);
-  }
-  return result;
 }
 
 void ModelSummary::print(llvm::raw_ostream &os) const {
@@ -82,11 +70,11 @@ void ModelSummary::print(llvm::raw_ostream &os) const {
     auto name = fn.getResultAttrOfType<StringAttr>(i, "chorus.name");
     return name ? name.getValue().str() : "#" + std::to_string(i);
   });
-  os << "  weights: " << withSeparators(weightCount) << " tensors, "
-     << withSeparators(weightBytes) << " bytes\n";
-  os << "  nodes: " << withSeparators(nodeCount);
+  os << "  weights: " << formatWithSeparators(weightCount) << " tensors, "
+     << formatWithSeparators(weightBytes) << " bytes\n";
+  os << "  nodes: " << formatWithSeparators(nodeCount);
   if (subgraphNodeCount)
-    os << " (" << withSeparators(subgraphNodeCount) << " in subgraphs)";
+    os << " (" << formatWithSeparators(subgraphNodeCount) << " in subgraphs)";
   os << "\n";
   // Most frequent first; ties by name, so the order is deterministic.
   std::vector<std::pair<std::string, int64_t>> sorted(opCounts.begin(),

@@ -2,6 +2,7 @@
 
 #include "chorus/Analysis/Sharing.h"
 #include "chorus/Analysis/OpTable.h"
+#include "chorus/Support/Format.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/MapVector.h"
@@ -501,19 +502,6 @@ LogicalResult SharingAnalysis::run() {
 // Printing
 //===----------------------------------------------------------------------===//
 
-static std::string withSeparators(double value) {
-  std::string digits = llvm::formatv("{0:F0}", value).str();
-  std::string result;
-  int count = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    if (count && count % 3 == 0 && *it != '-')
-      result.insert(result.begin(), ',');
-    result.insert(result.begin(), *it);
-    ++count;
-  }
-  return result;
-}
-
 static std::string percent(double part, double whole) {
   if (whole == 0)
     return "-";
@@ -524,8 +512,8 @@ void SharingAnalysis::print(llvm::raw_ostream &os) const {
   os << "sharing across " << models.size() << " models\n";
   for (const Model &m : models) {
     os << "  @" << m.name << ": " << m.weightCount << " weights, "
-       << withSeparators(m.weightBytes) << " bytes; " << m.nodeCount
-       << " nodes, " << withSeparators(m.flops) << " FLOPs";
+       << formatWithSeparators(m.weightBytes) << " bytes; " << m.nodeCount
+       << " nodes, " << formatWithSeparators(m.flops) << " FLOPs";
     if (m.nodesWithoutFlops)
       os << " (" << m.nodesWithoutFlops << " nodes without static shapes)";
     os << "\n";
@@ -535,12 +523,12 @@ void SharingAnalysis::print(llvm::raw_ostream &os) const {
     os << "@" << a.name << " ~ @" << b.name << ": "
        << stringifyBatchKind(p.batch) << "\n";
     os << "  weights: " << p.sharedWeights << " shared, "
-       << withSeparators(p.sharedWeightBytes) << " bytes ("
+       << formatWithSeparators(p.sharedWeightBytes) << " bytes ("
        << percent(p.sharedWeightBytes, a.weightBytes) << " of @" << a.name
        << ", " << percent(p.sharedWeightBytes, b.weightBytes) << " of @"
        << b.name << ")\n";
     os << "  compute: " << p.sharedNodes << " nodes, "
-       << withSeparators(p.sharedFlops) << " FLOPs ("
+       << formatWithSeparators(p.sharedFlops) << " FLOPs ("
        << percent(p.sharedFlops, a.flops) << " of @" << a.name << "'s FLOPs, "
        << percent(p.sharedNodes, a.nodeCount) << " of its nodes)\n";
     os << "  regions: ";
@@ -555,8 +543,8 @@ void SharingAnalysis::print(llvm::raw_ostream &os) const {
          << ")";
     os << "\n";
   }
-  os << "saved: " << withSeparators(memorySaved) << " bytes of weights, "
-     << withSeparators(computeSaved) << " FLOPs\n";
+  os << "saved: " << formatWithSeparators(memorySaved) << " bytes of weights, "
+     << formatWithSeparators(computeSaved) << " FLOPs\n";
 }
 
 void SharingAnalysis::printJSON(llvm::raw_ostream &os) const {

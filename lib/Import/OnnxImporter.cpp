@@ -370,13 +370,6 @@ static Attribute makeDenseAttr(ShapedType type, const TensorBytes &data) {
   return DenseElementsAttr::getFromRawBuffer(type, raw);
 }
 
-static int64_t getOnnxNumElements(const onnx::TensorProto &tensor) {
-  int64_t count = 1;
-  for (int64_t dim : tensor.dims())
-    count *= dim;
-  return count;
-}
-
 FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
                                              StringRef onnxName, Location loc) {
   if (tensor.has_segment())
@@ -400,7 +393,8 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
       loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest,
       data->payloadBytes, builder.getStrArrayAttr({onnxName}),
       /*value=*/nullptr, /*external_location=*/nullptr);
-  if (getOnnxNumElements(tensor) <= kMaxWeightValueElements &&
+  // readTensorBytes has checked that the element count fits in 64 bits.
+  if (type.getNumElements() <= kMaxWeightValueElements &&
       !isa<StringType, ComplexType>(element))
     if (auto dense = dyn_cast_or_null<ElementsAttr>(makeDenseAttr(type, *data)))
       weight.setValueAttr(dense);
@@ -425,7 +419,7 @@ ModelImporter::convertTensorAttr(const onnx::TensorProto &tensor,
                           << llvm::toString(data.takeError());
   SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
   auto type = RankedTensorType::get(dims, element);
-  if (getOnnxNumElements(tensor) <= kMaxAttrTensorElements) {
+  if (type.getNumElements() <= kMaxAttrTensorElements) {
     if (isa<StringType>(element)) {
       SmallVector<StringRef> strings;
       for (const std::string &s : tensor.string_data())
