@@ -1,6 +1,7 @@
 //===- ShapeInference.cpp - ONNX shape inference, isolated ----------------===//
 
 #include "chorus/Import/ShapeInference.h"
+#include "chorus/Import/ShapeFolding.h"
 
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
@@ -111,6 +112,44 @@ static void writeAll(int fd, const std::string &data) {
   }
 }
 
+/// Rounds of folding and inference: each round can make more Shape nodes
+/// foldable (a Reshape typed by the previous round feeds the next Shape).
+static constexpr int kMaxFoldingRounds = 16;
+
+/// Folds shape computations on a scratch copy of `model` and infers again
+/// until nothing more folds; the top-level types found replace `model`'s.
+/// The model itself keeps all its nodes.
+static void refineByFolding(onnx::ModelProto &model,
+                            const onnx::ShapeInferenceOptions &options) {
+  onnx::ModelProto scratch = model;
+  std::vector<onnx::ValueInfoProto> folded;
+  bool changed = false;
+  for (int round = 0; round < kMaxFoldingRounds; ++round) {
+    if (!foldShapeComputations(*scratch.mutable_graph(), folded))
+      break;
+    changed = true;
+    try {
+      onnx::shape_inference::InferShapes(
+          scratch, onnx::OpSchemaRegistry::Instance(), options);
+    } catch (const std::exception &) {
+      // A later round can meet a contradiction the first could not see
+      // (a declared type that disagrees with the folded shapes): keep what
+      // the first round found rather than lose all types.
+      return;
+    }
+  }
+  if (!changed)
+    return;
+  onnx::GraphProto &graph = *model.mutable_graph();
+  *graph.mutable_value_info() = scratch.graph().value_info();
+  for (onnx::ValueInfoProto &info : folded)
+    *graph.add_value_info() = std::move(info);
+  for (int i = 0; i < graph.output_size(); ++i)
+    if (scratch.graph().output(i).has_type())
+      *graph.mutable_output(i)->mutable_type() =
+          scratch.graph().output(i).type();
+}
+
 /// The child: infer, then send 'M' and the model, or 'E' and the error.
 [[noreturn]] static void runChild(onnx::ModelProto &model, int fd) {
   // A crash here is expected on some inputs and reported by the parent: die
@@ -124,11 +163,12 @@ static void writeAll(int fd, const std::string &data) {
   }
   std::string reply;
   try {
+    onnx::ShapeInferenceOptions options(/*check_type_val=*/false,
+                                        /*strict_mode_val=*/0,
+                                        /*data_prop_val=*/true);
     onnx::shape_inference::InferShapes(
-        model, onnx::OpSchemaRegistry::Instance(),
-        onnx::ShapeInferenceOptions(/*check_type_val=*/false,
-                                    /*strict_mode_val=*/0,
-                                    /*data_prop_val=*/true));
+        model, onnx::OpSchemaRegistry::Instance(), options);
+    refineByFolding(model, options);
     reply = "M" + model.SerializeAsString();
   } catch (const std::exception &e) {
     reply = std::string("E") + e.what();
