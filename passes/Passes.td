@@ -62,4 +62,56 @@ def PrintSharingPass : Pass<"chorus-print-sharing", "mlir::ModuleOp"> {
   ];
 }
 
+def TestLifetimesPass : Pass<"chorus-test-lifetimes", "mlir::ModuleOp"> {
+  let summary = "Print each model's tensor live intervals and memory profile";
+  let description = [{
+    Runs the tensor lifetime analysis on every model (func.func) and prints,
+    per model: each arena tensor's live interval [first step, last use + 1)
+    in the node order, its bytes and kind (input, activation, output,
+    subgraph workspace) and how many views read it; then the bytes live
+    while each node runs, the peak step and the largest tensors live there.
+    Views (Reshape, Flatten, Squeeze, Unsqueeze, Identity) take no memory:
+    they extend their source's interval. Weights are counted apart.
+    `format=csv` prints the intervals as a planner problem instead
+    (id,lower,upper,size, the format `chorus-memplan` reads).
+    `reorder=true` analyses the memory-aware order instead of the body's.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"table\"",
+           "table or csv">,
+    Option<"reorder", "reorder", "bool", /*default=*/"false",
+           "Analyse the memory-aware node order">,
+  ];
+}
+
+def PlanMemoryPass : Pass<"chorus-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Plan each model's activation arena";
+  let description = [{
+    For every model: tensor lifetimes in node order (optionally after a
+    memory-aware reordering of the nodes, which moves the ops), then arena
+    offsets from every planner (see `chorus-memplan --list-algorithms`),
+    keeping the smallest arena. The plan is checked by the independent plan
+    verifier before anything is attached; a plan that fails is an error.
+
+    Attaches to each func `chorus.memory`: arena bytes, lower bound (the
+    maximum live bytes, sizes aligned), weight bytes, alignment, the
+    winning algorithm and, with `reorder`, the peak live bytes of the
+    original order. Each node gets `chorus.arena_offsets`, one offset per
+    result (-1 where a result takes no arena memory: weights, `none`);
+    a view's offset is its source's.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "uint64_t", /*default=*/"64",
+           "Align every arena offset to this many bytes">,
+    Option<"reorder", "reorder", "bool", /*default=*/"false",
+           "Reorder nodes to lower the peak of live bytes first">,
+    Option<"searchBudget", "search-budget", "uint64_t",
+           /*default=*/"300000000",
+           "Work budget of the planners' search (0: constructive only)">,
+  ];
+  let statistics = [
+    Statistic<"numPlanned", "models-planned", "Models planned">,
+  ];
+}
+
 #endif // CHORUS_PASSES_TD

@@ -17,7 +17,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.chorus_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["chorus-import", "chorus-opt"], [config.chorus_tools_dir])
+    ["chorus-import", "chorus-opt", "chorus-memplan"], [config.chorus_tools_dir])
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%chorus_tools_dir", config.chorus_tools_dir))
@@ -43,3 +43,11 @@ ocr = os.path.join(config.models_dir, "@gutenye", "ocr-models", "assets")
 if config.models_dir and os.path.isdir(ocr):
     config.available_features.add("paddleocr")
     config.substitutions.append(("%paddleocr", ocr))
+
+# The interval traces of ../shared/data/intervals (MiniMalloc's format),
+# when the workspace has them.
+intervals = os.path.join(os.path.dirname(config.test_source_root), "..",
+                         "shared", "data", "intervals")
+if os.path.isdir(intervals):
+    config.available_features.add("intervals-data")
+    config.substitutions.append(("%intervals", intervals))

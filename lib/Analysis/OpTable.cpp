@@ -2,6 +2,8 @@
 
 #include "chorus/Analysis/OpTable.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -213,4 +215,14 @@ std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
   if (!flops)
     return std::nullopt;
   return FlopCount{*flops, false};
+}
+
+bool chorus::isViewNode(NodeOp node) {
+  if (!node.getDomain().empty() && node.getDomain() != "ai.onnx")
+    return false;
+  if (node.getInputs().empty() || node.getOutputs().size() != 1)
+    return false;
+  return llvm::StringSwitch<bool>(node.getOpType())
+      .Cases("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", true)
+      .Default(false);
 }

@@ -45,6 +45,30 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == "chorus.ir_version")
     return expectAttr(op, attr, isa<IntegerAttr>(value), "an integer");
+  if (name == "chorus.arena_offsets") {
+    auto offsets = dyn_cast<DenseI64ArrayAttr>(value);
+    if (!isa<NodeOp>(op))
+      return op->emitOpError()
+             << "attribute 'chorus.arena_offsets' belongs on chorus.node only";
+    if (!offsets)
+      return expectAttr(op, attr, false, "an array of i64");
+    if (offsets.size() != static_cast<int64_t>(op->getNumResults()))
+      return op->emitOpError()
+             << "attribute 'chorus.arena_offsets' has " << offsets.size()
+             << " entries for " << op->getNumResults() << " results";
+    return success();
+  }
+  if (name == "chorus.memory") {
+    auto dict = dyn_cast<DictionaryAttr>(value);
+    if (!dict)
+      return expectAttr(op, attr, false, "a dictionary");
+    for (const char *key : {"arena_bytes", "lower_bound_bytes"})
+      if (!dict.getAs<IntegerAttr>(key))
+        return op->emitOpError() << "attribute 'chorus.memory' needs an "
+                                    "integer '"
+                                 << key << "'";
+    return success();
+  }
   if (name == "chorus.opset_import") {
     auto dict = dyn_cast<DictionaryAttr>(value);
     bool ok = dict && llvm::all_of(dict, [](NamedAttribute entry) {

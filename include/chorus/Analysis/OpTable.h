@@ -27,6 +27,11 @@ struct FlopCount {
 /// std::nullopt when a type it needs has no static shape.
 std::optional<FlopCount> getNodeFlops(NodeOp node);
 
+/// Whether `node`'s first result is a view of its first operand: the same
+/// bytes, reinterpreted (Reshape, Flatten, Squeeze, Unsqueeze, Identity).
+/// A view takes no memory of its own; it keeps its source alive.
+bool isViewNode(NodeOp node);
+
 } // namespace chorus
 
 #endif // CHORUS_ANALYSIS_OPTABLE_H

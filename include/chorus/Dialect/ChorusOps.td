@@ -103,10 +103,9 @@ def Chorus_NodeOp : Chorus_Op<"node", [RecursiveMemoryEffects]> {
     %y = chorus.node "Conv"(%x, %w) {group = 1 : i64,
         strides = array<i64: 2, 2>} attributes {name = "conv1"}
         : (tensor<1x3x32x32xf32>, tensor<8x3x3x3xf32>) -> tensor<1x8x15x15xf32>
-    %r = chorus.node "If"(%c) : (tensor<i1>) -> tensor<2xf32>
-        then_branch {
+    %r = chorus.node "If"(%c) : (tensor<i1>) -> tensor<2xf32> "then_branch" {
           chorus.yield %a : tensor<2xf32>
-        } else_branch {
+        } "else_branch" {
           chorus.yield %b : tensor<2xf32>
         }
     ```
