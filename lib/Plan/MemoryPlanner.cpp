@@ -654,7 +654,8 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
   Prepared prepared(problem, options.alignment);
   Candidate best;
   for (const Constructive &c : constructives()) {
-    if (!selected(c.name))
+    // A plan at the bound cannot be beaten: stop there.
+    if (!selected(c.name) || best.arena <= plan.lowerBound)
       continue;
     auto start = Clock::now();
     OrderPlacer placer(prepared, c.rule);

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Chorus's planned memory next to ONNX Runtime's measured growth.
+
+  bench/memory-vs-ort.py [--build DIR] [--models DIR] [--ort DIR] [--runs N]
+
+For each PaddleOCR model (dims bound as in bench/import-time.py): Chorus's
+plan (chorus-import, then chorus-opt --chorus-plan-memory): weight bytes,
+activation arena and lower bound. ONNX Runtime (onnxruntime-node, installed
+with `npm install --ignore-scripts onnxruntime-node` into --ort, default
+build/bench-npm): resident memory growth of a fresh process from before
+session creation to its peak after one run (VmHWM - VmRSS before), the
+median over --runs processes. docs/MemoryPlanning.md explains the gap.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+MODELS = [
+    ("ch_PP-OCRv4_det_infer", ["p2o.DynamicDimension.0=1",
+                               "p2o.DynamicDimension.1=640",
+                               "p2o.DynamicDimension.2=640"], [1, 3, 640, 640]),
+    ("ch_PP-OCRv4_rec_infer", ["p2o.DynamicDimension.0=1",
+                               "p2o.DynamicDimension.1=320"], [1, 3, 48, 320]),
+    ("ch_ppocr_mobile_v2.0_cls_infer", ["p2o.DynamicDimension.0=1",
+                                        "p2o.DynamicDimension.1=48",
+                                        "p2o.DynamicDimension.2=192"],
+     [1, 3, 48, 192]),
+]
+
+MB = 1e6
+
+
+def chorus_plan(build, model, dims):
+    bin_dir = os.path.join(build, "bin")
+    with tempfile.TemporaryDirectory() as tmp:
+        mlir = os.path.join(tmp, "m.mlir")
+        cmd = [os.path.join(bin_dir, "chorus-import"), model, "-o", mlir]
+        for d in dims:
+            cmd += ["--dim", d]
+        subprocess.run(cmd, check=True)
+        out = subprocess.run([os.path.join(bin_dir, "chorus-opt"), mlir,
+                              "--chorus-plan-memory"], check=True,
+                             capture_output=True, text=True).stdout
+    memory = re.search(r"chorus.memory = \{([^}]*)\}", out).group(1)
+    fields = dict(re.findall(r"(\w+) = (\d+) : i64", memory))
+    return {k: int(v) for k, v in fields.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--models", default=os.path.join(
+        ROOT, "build", "npm", "node_modules", "@gutenye", "ocr-models",
+        "assets"))
+    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
+                                                  "node_modules"))
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
+        sys.exit(f"onnxruntime-node not found under {args.ort}; run: mkdir -p "
+                 "build/bench-npm && cd build/bench-npm && npm install "
+                 "--ignore-scripts onnxruntime-node")
+    print(f"{'model':32} {'weights':>8} {'arena':>8} {'bound':>8} "
+          f"{'chorus':>8} | {'ORT peak growth':>15} {'ORT after create':>16}"
+          "   (MB; ORT: median of runs)")
+    for name, dims, shape in MODELS:
+        path = os.path.join(args.models, name + ".onnx")
+        plan = chorus_plan(args.build, path, dims)
+        growth, created = [], []
+        for _ in range(args.runs):
+            out = subprocess.run(
+                ["node", os.path.join(HERE, "ort-memory.js"), args.ort, path,
+                 ",".join(map(str, shape))],
+                check=True, capture_output=True, text=True).stdout
+            r = json.loads(out)
+            growth.append(r["peak"] - r["rss_before"])
+            created.append(r["rss_created"] - r["rss_before"])
+        total = plan["weight_bytes"] + plan["arena_bytes"]
+        print(f"{name:32} {plan['weight_bytes'] / MB:8.2f} "
+              f"{plan['arena_bytes'] / MB:8.2f} "
+              f"{plan['lower_bound_bytes'] / MB:8.2f} {total / MB:8.2f} | "
+              f"{statistics.median(growth) / MB:15.2f} "
+              f"{statistics.median(created) / MB:16.2f}")
+
+
+if __name__ == "__main__":
+    main()
