@@ -160,8 +160,10 @@ LogicalResult TensorLifetimes::run() {
       Value source = node.getInputs()[0];
       Value result = node->getResult(0);
       if (auto it = owner.find(source); it != owner.end()) {
-        owner[result] = it->second;
-        ++tensors[it->second].views;
+        // Copy the index first: inserting may grow the map.
+        size_t index = it->second;
+        owner[result] = index;
+        ++tensors[index].views;
         continue;
       }
       if (source.getDefiningOp<WeightRefOp>())
