@@ -114,4 +114,32 @@ def PlanMemoryPass : Pass<"chorus-plan-memory", "mlir::ModuleOp"> {
   ];
 }
 
+def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
+  let summary = "Predict each node's and model's time on a hardware target";
+  let description = [{
+    For every node of every model: FLOPs and bytes from the op table,
+    arithmetic intensity (FLOPs per byte), the predicted time on the target
+    (roofline with per-class efficiency plus per-kernel overhead, in
+    additive form: compute + memory + overhead) and which term bounds it.
+    Attaches `chorus.cost = {bound, bytes, flops, intensity, time_s}` to
+    each node and `chorus.cost = {target, flops, bytes, time_s, nodes,
+    estimated_nodes, estimated_flops}` to each func. Nodes whose op has no
+    op table entry get a conservative estimate and a warning naming the op;
+    they are counted in `estimated_nodes`. `print=true` also prints a table
+    per model: totals and the time by op class and by bound.
+
+    The target is a built-in name (`target=host`, `h100-sxm`, `h200`,
+    `a100-80gb`, `l4`, `x86-avx2`) or a JSON file (`target-file=`), see
+    docs/Targets.md.
+  }];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"\"",
+           "Built-in target name (default host)">,
+    Option<"targetFile", "target-file", "std::string", /*default=*/"\"\"",
+           "Target JSON file">,
+    Option<"print", "print", "bool", /*default=*/"false",
+           "Print a cost table per model">,
+  ];
+}
+
 #endif // CHORUS_PASSES_TD

@@ -2,9 +2,10 @@
 
 #include "chorus/Analysis/OpTable.h"
 
-#include "llvm/ADT/StringSwitch.h"
-
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace chorus;
@@ -25,11 +26,31 @@ enum class Work {
   Gemm,
   /// Output elements times the kernel window (MaxPool, AveragePool).
   Pool,
+  /// 2 x the product of the extents of every index letter.
+  Einsum,
+  /// Recurrent cells: per step and direction, gates x (input + hidden)
+  /// multiply-adds per hidden unit.
+  Recurrent,
+};
+
+/// How a node's bytes moved follow from its types.
+enum class Traffic {
+  /// Every input read once, every output written once.
+  All,
+  /// Only metadata: nothing read or written (views, shape queries).
+  None,
+  /// Reads as many bytes as it writes, plus its index inputs (Gather,
+  /// Slice): the data tensor is not read whole.
+  OutputSized,
 };
 
 struct OpEntry {
   Work work;
   double perElement = 1;
+  OpClass opClass = OpClass::Elementwise;
+  Traffic traffic = Traffic::All;
+  bool view = false;
+  bool inPlace = false;
 };
 
 /// Counting conventions: +, -, *, /, max, compare are 1 FLOP; exp, log,
@@ -37,54 +58,129 @@ struct OpEntry {
 /// them; a multiply-add is 2. BatchNormalization in inference is a scale and
 /// a shift (2); Softmax is max, subtract, exp, sum and divide (5);
 /// LayerNormalization is mean, subtract, square, mean, add, sqrt, divide,
-/// scale and shift (9).
+/// scale and shift (9). Ops whose work is data-dependent (NonMaxSuppression,
+/// Unique, TopK, RoiAlign...) count a documented constant per output or
+/// input element; docs/CostModel.md lists them.
 const llvm::StringMap<OpEntry> &getOpTable() {
   static const llvm::StringMap<OpEntry> table = [] {
     llvm::StringMap<OpEntry> t;
-    for (const char *op :
-         {"Add",         "Sub",   "Mul",      "Div",  "Neg",
-          "Abs",         "Relu",  "Max",      "Min",  "Sum",
-          "Mean",        "Equal", "Greater",  "Less", "GreaterOrEqual",
-          "LessOrEqual", "Not",   "And",      "Or",   "Xor",
-          "Where",       "Sqrt",  "Exp",      "Log",  "Reciprocal",
-          "Floor",       "Ceil",  "Round",    "Sign", "Erf",
-          "Pow",         "Mod",   "Clip",     "Tanh", "Sin",
-          "Cos",         "PRelu", "LeakyRelu"})
-      t[op] = {Work::PerOutputElement, 1};
-    t["Sigmoid"] = {Work::PerOutputElement, 3};
-    t["HardSigmoid"] = {Work::PerOutputElement, 3};
-    t["HardSwish"] = {Work::PerOutputElement, 4};
-    t["Elu"] = {Work::PerOutputElement, 3};
-    t["Selu"] = {Work::PerOutputElement, 4};
-    t["Gelu"] = {Work::PerOutputElement, 8};
-    t["BatchNormalization"] = {Work::PerOutputElement, 2};
-    t["InstanceNormalization"] = {Work::PerOutputElement, 9};
-    t["LayerNormalization"] = {Work::PerOutputElement, 9};
-    t["Softmax"] = {Work::PerOutputElement, 5};
-    t["LogSoftmax"] = {Work::PerOutputElement, 5};
-    t["Resize"] = {Work::PerOutputElement, 4};
-    for (const char *op :
-         {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-          "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp",
-          "ArgMax", "ArgMin", "GlobalAveragePool", "GlobalMaxPool"})
-      t[op] = {Work::PerInputElement, 1};
-    for (const char *op : {"Reshape",         "Flatten",      "Squeeze",
-                           "Unsqueeze",       "Identity",     "Transpose",
-                           "Concat",          "Split",        "Slice",
-                           "Gather",          "GatherND",     "GatherElements",
-                           "Shape",           "Size",         "Cast",
-                           "Expand",          "Tile",         "Pad",
-                           "ConstantOfShape", "Range",        "Dropout",
-                           "DepthToSpace",    "SpaceToDepth", "ScatterND",
-                           "ScatterElements", "NonZero",      "TopK",
-                           "OneHot"})
-      t[op] = {Work::None, 0};
-    t["Conv"] = {Work::Conv};
-    t["ConvTranspose"] = {Work::ConvTranspose};
-    t["MatMul"] = {Work::MatMul};
-    t["Gemm"] = {Work::Gemm};
-    t["MaxPool"] = {Work::Pool};
-    t["AveragePool"] = {Work::Pool};
+    auto elementwise = [&](std::initializer_list<const char *> ops,
+                           double perElement) {
+      for (const char *op : ops)
+        t[op] = {Work::PerOutputElement, perElement, OpClass::Elementwise,
+                 Traffic::All, false, true};
+    };
+    elementwise({"Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu", "Max",
+                 "Min", "Sum", "Mean", "Equal", "Greater", "Less",
+                 "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor",
+                 "Where", "Sqrt", "Exp", "Log", "Reciprocal", "Floor", "Ceil",
+                 "Round", "Sign", "Erf", "Pow", "Mod", "Clip", "Tanh", "Sin",
+                 "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
+                 "Asinh", "Acosh", "Atanh", "PRelu", "LeakyRelu", "IsInf",
+                 "IsNaN", "BitShift", "ThresholdedRelu", "Shrink", "Softsign",
+                 "CastLike", "QuantizeLinear", "DequantizeLinear",
+                 "Bernoulli", "RandomUniformLike", "RandomNormalLike",
+                 "RandomUniform", "RandomNormal", "EyeLike", "Trilu"},
+                1);
+    elementwise({"Sigmoid", "HardSigmoid", "Elu", "Celu", "Softplus"}, 3);
+    elementwise({"HardSwish", "Selu"}, 4);
+    elementwise({"Gelu"}, 8);
+    // Windows and mel matrices: a few operations per generated element.
+    elementwise({"BlackmanWindow", "HammingWindow", "HannWindow",
+                 "MelWeightMatrix"},
+                4);
+    elementwise({"DynamicQuantizeLinear"}, 4);
+    // Training-domain optimizers (ai.onnx.preview.training): a handful of
+    // operations per updated element.
+    elementwise({"Adagrad", "Momentum"}, 6);
+    elementwise({"Adam"}, 10);
+    auto normalization = [&](const char *op, double perElement) {
+      t[op] = {Work::PerOutputElement, perElement, OpClass::Normalization,
+               Traffic::All, false, false};
+    };
+    normalization("BatchNormalization", 2);
+    normalization("InstanceNormalization", 9);
+    normalization("LayerNormalization", 9);
+    normalization("MeanVarianceNormalization", 9);
+    normalization("LRN", 6);
+    normalization("Softmax", 5);
+    normalization("LogSoftmax", 5);
+    normalization("Hardmax", 2);
+    auto reduction = [&](std::initializer_list<const char *> ops,
+                         double perElement) {
+      for (const char *op : ops)
+        t[op] = {Work::PerInputElement, perElement, OpClass::Reduction,
+                 Traffic::All, false, false};
+    };
+    reduction({"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
+               "ReduceProd", "ReduceL1", "ReduceSumSquare", "ArgMax",
+               "ArgMin", "GlobalAveragePool", "GlobalMaxPool", "CumSum",
+               "GlobalLpPool"},
+              1);
+    reduction({"ReduceL2", "ReduceLogSum", "ReduceLogSumExp"}, 2);
+    // Data-dependent selection: about log2(k) comparisons per element are
+    // counted as 4; suppression and losses a few per element.
+    reduction({"TopK", "Unique", "NonZero", "Compress"}, 4);
+    reduction({"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}, 6);
+    reduction({"NonMaxSuppression"}, 8);
+    reduction({"Det"}, 3);
+    reduction({"TfIdfVectorizer", "StringNormalizer"}, 2);
+    reduction({"Gradient"}, 2);
+    auto movement = [&](std::initializer_list<const char *> ops,
+                        Traffic traffic) {
+      for (const char *op : ops)
+        t[op] = {Work::None, 0, OpClass::DataMovement, traffic, false,
+                 false};
+    };
+    movement({"Transpose", "Concat", "Split", "Expand", "Tile", "Pad", "Cast",
+              "ConstantOfShape", "Range", "DepthToSpace", "SpaceToDepth",
+              "ScatterND", "ScatterElements", "Scatter", "OneHot",
+              "ReverseSequence", "MaxUnpool", "ConcatFromSequence",
+              "SplitToSequence", "SequenceConstruct", "SequenceInsert",
+              "SequenceErase", "SequenceEmpty", "SequenceAt",
+              "SequenceLength", "Constant"},
+             Traffic::All);
+    movement({"Slice", "Gather", "GatherND", "GatherElements"},
+             Traffic::OutputSized);
+    // Resampling: a few multiply-adds per output element.
+    t["Resize"] = {Work::PerOutputElement, 4, OpClass::DataMovement,
+                   Traffic::All, false, false};
+    t["Upsample"] = t["Resize"];
+    t["GridSample"] = {Work::PerOutputElement, 8, OpClass::DataMovement,
+                       Traffic::All, false, false};
+    t["RoiAlign"] = {Work::PerOutputElement, 16, OpClass::DataMovement,
+                     Traffic::All, false, false};
+    for (const char *op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze",
+                           "Identity", "Dropout", "Optional",
+                           "OptionalGetElement"})
+      t[op] = {Work::None, 0, OpClass::View, Traffic::None,
+               /*view=*/true, false};
+    // Dropout in inference and the Optional wrappers return their input;
+    // only the first five are views of a tensor's bytes (isViewNode).
+    for (const char *op : {"Shape", "Size", "OptionalHasElement"})
+      t[op] = {Work::None, 0, OpClass::View, Traffic::None, false, false};
+    for (const char *op : {"If", "Loop", "Scan", "SequenceMap"})
+      t[op] = {Work::None, 0, OpClass::ControlFlow, Traffic::None, false,
+               false};
+    t["Conv"] = {Work::Conv, 1, OpClass::Convolution};
+    t["ConvInteger"] = t["Conv"];
+    t["QLinearConv"] = t["Conv"];
+    t["ConvTranspose"] = {Work::ConvTranspose, 1, OpClass::Convolution};
+    t["MatMul"] = {Work::MatMul, 1, OpClass::MatMulLike};
+    t["MatMulInteger"] = t["MatMul"];
+    t["QLinearMatMul"] = t["MatMul"];
+    t["Gemm"] = {Work::Gemm, 1, OpClass::MatMulLike};
+    t["Einsum"] = {Work::Einsum, 1, OpClass::MatMulLike};
+    t["LSTM"] = {Work::Recurrent, 4, OpClass::MatMulLike};
+    t["GRU"] = {Work::Recurrent, 3, OpClass::MatMulLike};
+    t["RNN"] = {Work::Recurrent, 1, OpClass::MatMulLike};
+    // Fourier transforms: 5 N log2 N per transform is the usual count; as a
+    // per-output-element constant for the sizes in use.
+    t["DFT"] = {Work::PerOutputElement, 40, OpClass::MatMulLike};
+    t["STFT"] = {Work::PerOutputElement, 40, OpClass::MatMulLike};
+    t["MaxPool"] = {Work::Pool, 1, OpClass::Reduction};
+    t["AveragePool"] = {Work::Pool, 1, OpClass::Reduction};
+    t["LpPool"] = {Work::Pool, 2, OpClass::Reduction};
     return t;
   }();
   return table;
@@ -181,6 +277,55 @@ std::optional<double> computeFlops(NodeOp node, const OpEntry &entry) {
         static_cast<double>(getIntAttr(node, "transA", 0) ? (*a)[0] : (*a)[1]);
     return 2 * *out * k + (hasOperand(node, 2) ? *out : 0);
   }
+  case Work::Einsum: {
+    auto equation =
+        dyn_cast_or_null<StringAttr>(node.getOnnxAttr("equation"));
+    if (!equation || !out)
+      return std::nullopt;
+    StringRef eq = equation.getValue();
+    if (eq.contains("..."))
+      return std::nullopt;
+    auto [lhs, rhs] = eq.split("->");
+    llvm::SmallVector<StringRef> terms;
+    lhs.split(terms, ',');
+    if (terms.size() != node.getInputs().size())
+      return std::nullopt;
+    std::map<char, int64_t> extent;
+    for (auto [term, input] : llvm::zip(terms, node.getInputs())) {
+      std::optional<ArrayRef<int64_t>> shape = staticShape(input.getType());
+      StringRef letters = term.trim();
+      if (!shape || shape->size() != letters.size())
+        return std::nullopt;
+      for (auto [letter, dim] : llvm::zip(letters, *shape))
+        extent[letter] = std::max(extent[letter], dim);
+    }
+    double product = 1;
+    for (auto [letter, dim] : extent)
+      product *= dim;
+    // A contraction is a multiply-add per point of the full index space;
+    // a pure permutation or diagonal is one operation per output.
+    bool contracts = rhs.trim().size() < extent.size() || terms.size() > 1;
+    return contracts ? 2 * product : *out;
+  }
+  case Work::Recurrent: {
+    // X [seq, batch, input], W [dirs, gates*hidden, input],
+    // R [dirs, gates*hidden, hidden].
+    if (node.getInputs().size() < 3)
+      return std::nullopt;
+    std::optional<ArrayRef<int64_t>> x =
+        staticShape(node.getInputs()[0].getType());
+    std::optional<ArrayRef<int64_t>> w =
+        staticShape(node.getInputs()[1].getType());
+    std::optional<ArrayRef<int64_t>> r =
+        staticShape(node.getInputs()[2].getType());
+    if (!x || !w || !r || x->size() != 3 || w->size() != 3 || r->size() != 3)
+      return std::nullopt;
+    double steps = static_cast<double>((*x)[0]) * (*x)[1] * (*w)[0];
+    double gateRows = (*w)[1];
+    double matmuls = 2 * steps * gateRows * ((*w)[2] + (*r)[2]);
+    // Gate activations and the state update, a few per gate element.
+    return matmuls + 4 * steps * gateRows;
+  }
   case Work::Pool: {
     if (!out)
       return std::nullopt;
@@ -199,11 +344,20 @@ std::optional<double> computeFlops(NodeOp node, const OpEntry &entry) {
 
 } // namespace
 
-std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
+/// The table entry for `node`, or null for ops it does not know.
+static const OpEntry *lookup(NodeOp node) {
+  StringRef domain = node.getDomain();
+  if (!domain.empty() && domain != "ai.onnx" &&
+      domain != "ai.onnx.preview.training")
+    return nullptr;
   const llvm::StringMap<OpEntry> &table = getOpTable();
-  auto it =
-      node.getDomain().empty() ? table.find(node.getOpType()) : table.end();
-  if (it == table.end()) {
+  auto it = table.find(node.getOpType());
+  return it == table.end() ? nullptr : &it->second;
+}
+
+std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
+  const OpEntry *entry = lookup(node);
+  if (!entry) {
     if (node.getOutputs().empty())
       return FlopCount{0, true};
     std::optional<double> out = elementCount(node.getOutputs()[0].getType());
@@ -211,10 +365,107 @@ std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
       return std::nullopt;
     return FlopCount{*out, true};
   }
-  std::optional<double> flops = computeFlops(node, it->second);
+  std::optional<double> flops = computeFlops(node, *entry);
   if (!flops)
     return std::nullopt;
   return FlopCount{*flops, false};
+}
+
+/// Static bytes of `type`, 0 for none; std::nullopt when not static.
+static std::optional<double> bytesOf(Type type) {
+  if (isa<NoneType>(type))
+    return 0.0;
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped)
+    return std::nullopt;
+  std::optional<int64_t> bytes = getTensorStorageBytes(shaped);
+  if (!bytes)
+    return std::nullopt;
+  return static_cast<double>(*bytes);
+}
+
+std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {
+  std::optional<FlopCount> flops = getNodeFlops(node);
+  if (!flops)
+    return std::nullopt;
+  const OpEntry *entry = lookup(node);
+  NodeWork work;
+  work.flops = flops->flops;
+  work.estimated = flops->estimated;
+  work.opClass = entry ? entry->opClass : OpClass::Elementwise;
+  Traffic traffic = entry ? entry->traffic : Traffic::All;
+  if (traffic == Traffic::None)
+    return work;
+  double written = 0;
+  for (Value out : node.getOutputs()) {
+    std::optional<double> b = bytesOf(out.getType());
+    if (!b)
+      return std::nullopt;
+    written += *b;
+  }
+  work.bytesWritten = written;
+  if (traffic == Traffic::OutputSized) {
+    // The data read equals what is written; index inputs are read whole.
+    work.bytesRead = written;
+    for (Value in : llvm::drop_begin(node.getInputs())) {
+      std::optional<double> b = bytesOf(in.getType());
+      if (!b)
+        return std::nullopt;
+      work.bytesRead += *b;
+    }
+    return work;
+  }
+  for (Value in : node.getInputs()) {
+    std::optional<double> b = bytesOf(in.getType());
+    if (!b)
+      return std::nullopt;
+    work.bytesRead += *b;
+  }
+  return work;
+}
+
+bool chorus::isKnownOp(NodeOp node) { return lookup(node) != nullptr; }
+
+bool chorus::mayRunInPlace(NodeOp node) {
+  const OpEntry *entry = lookup(node);
+  return entry && entry->inPlace;
+}
+
+llvm::StringRef chorus::getOpClassName(OpClass opClass) {
+  switch (opClass) {
+  case OpClass::MatMulLike:
+    return "matmul";
+  case OpClass::Convolution:
+    return "conv";
+  case OpClass::Elementwise:
+    return "elementwise";
+  case OpClass::Reduction:
+    return "reduction";
+  case OpClass::Normalization:
+    return "normalization";
+  case OpClass::DataMovement:
+    return "data_movement";
+  case OpClass::View:
+    return "view";
+  case OpClass::ControlFlow:
+    return "control_flow";
+  }
+  return "";
+}
+
+std::optional<OpClass> chorus::parseOpClass(llvm::StringRef name) {
+  for (OpClass c : allOpClasses())
+    if (getOpClassName(c) == name)
+      return c;
+  return std::nullopt;
+}
+
+llvm::ArrayRef<OpClass> chorus::allOpClasses() {
+  static const OpClass all[] = {
+      OpClass::MatMulLike,    OpClass::Convolution,  OpClass::Elementwise,
+      OpClass::Reduction,     OpClass::Normalization, OpClass::DataMovement,
+      OpClass::View,          OpClass::ControlFlow};
+  return all;
 }
 
 bool chorus::isViewNode(NodeOp node) {
@@ -222,7 +473,6 @@ bool chorus::isViewNode(NodeOp node) {
     return false;
   if (node.getInputs().empty() || node.getOutputs().size() != 1)
     return false;
-  return llvm::StringSwitch<bool>(node.getOpType())
-      .Cases("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", true)
-      .Default(false);
+  const OpEntry *entry = lookup(node);
+  return entry && entry->view;
 }

@@ -58,6 +58,8 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
              << " entries for " << op->getNumResults() << " results";
     return success();
   }
+  if (name == "chorus.cost")
+    return expectAttr(op, attr, isa<DictionaryAttr>(value), "a dictionary");
   if (name == "chorus.memory") {
     auto dict = dyn_cast<DictionaryAttr>(value);
     if (!dict)

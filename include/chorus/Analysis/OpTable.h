@@ -1,8 +1,10 @@
 //===- OpTable.h - What Chorus knows about each ONNX operator --*- C++ -*-===//
 //
-// The one place that holds operator knowledge. It starts with arithmetic
-// work (FLOPs); the cost issue adds bytes moved, op classes and view facts
-// here, keyed the same way.
+// The one place that holds operator knowledge: for each ONNX op (default
+// domain and ai.onnx.preview.training) its FLOPs and bytes moved as
+// functions of its types and attributes, its class, and whether it is a
+// view of its input or may run in place. docs/CostModel.md lists the
+// counting conventions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,47 @@ struct FlopCount {
 /// FLOPs of `node` from its operand and result types and attributes, or
 /// std::nullopt when a type it needs has no static shape.
 std::optional<FlopCount> getNodeFlops(NodeOp node);
+
+/// What an op is, for the cost model's per-class efficiencies.
+enum class OpClass {
+  MatMulLike,
+  Convolution,
+  Elementwise,
+  Reduction,
+  Normalization,
+  DataMovement,
+  View,
+  ControlFlow,
+};
+
+/// The class's name in target files ("matmul", "conv", ...).
+llvm::StringRef getOpClassName(OpClass opClass);
+std::optional<OpClass> parseOpClass(llvm::StringRef name);
+llvm::ArrayRef<OpClass> allOpClasses();
+
+/// FLOPs and bytes of one node. Bytes: every input read and every output
+/// written once, except views and shape queries (nothing: metadata) and
+/// gathers and slices (they read what they write, plus their indices).
+struct NodeWork {
+  double flops = 0;
+  double bytesRead = 0;
+  double bytesWritten = 0;
+  OpClass opClass = OpClass::Elementwise;
+  /// No table entry: conservative default (one FLOP per output element,
+  /// all bytes moved, elementwise class).
+  bool estimated = false;
+};
+
+/// The work of `node`, or std::nullopt when a type it needs has no static
+/// shape.
+std::optional<NodeWork> getNodeWork(NodeOp node);
+
+/// Whether the op table has an entry for `node`'s op.
+bool isKnownOp(NodeOp node);
+
+/// Whether `node` may write its output over its first input (elementwise
+/// ops whose output has the input's type).
+bool mayRunInPlace(NodeOp node);
 
 /// Whether `node`'s first result is a view of its first operand: the same
 /// bytes, reinterpreted (Reshape, Flatten, Squeeze, Unsqueeze, Identity).

@@ -1,0 +1,64 @@
+//===- CostModel.h - Predicted time of nodes on a target --------*- C++ -*-===//
+//
+// Roofline with per-class efficiency plus per-kernel overhead, in additive
+// form: time = FLOPs / (peak[dtype] x compute efficiency)
+//            + bytes / (bandwidth x memory efficiency) + overhead.
+// The largest term names the bound. The additive form is what calibration
+// fits by least squares (docs/CostModel.md says why).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_TARGET_COSTMODEL_H
+#define CHORUS_TARGET_COSTMODEL_H
+
+#include "chorus/Analysis/OpTable.h"
+#include "chorus/Target/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+
+namespace chorus {
+
+enum class Bound { Compute, Memory, Overhead };
+llvm::StringRef getBoundName(Bound bound);
+
+struct NodeCost {
+  NodeWork work;
+  std::string dtype;
+  double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  double seconds() const {
+    return computeSeconds + memorySeconds + overheadSeconds;
+  }
+  Bound bound() const;
+};
+
+/// The data type a node computes in, as target files name it: its first
+/// result's (else first operand's) element type; integer and other types
+/// count as f32 except 8-bit integers (int8).
+std::string getComputeType(NodeOp node);
+
+/// The cost of one node, or std::nullopt when a type it needs is not
+/// static. Nodes with regions (If/Loop/Scan) cost their bodies' nodes once
+/// each plus their own overhead.
+std::optional<NodeCost> estimateNodeCost(NodeOp node, const Target &target);
+
+struct ModelCost {
+  double flops = 0, bytes = 0, seconds = 0;
+  unsigned nodes = 0;
+  /// Nodes whose op has no op table entry, and their FLOPs.
+  unsigned estimatedNodes = 0;
+  double estimatedFlops = 0;
+  std::map<std::string, unsigned> estimatedOps;
+  std::map<OpClass, double> secondsByClass;
+  std::map<Bound, double> secondsByBound;
+};
+
+/// The cost of every top-level node of `func`; fails with an error at the
+/// first node whose types are not static.
+mlir::FailureOr<ModelCost> estimateModelCost(mlir::func::FuncOp func,
+                                             const Target &target);
+
+} // namespace chorus
+
+#endif // CHORUS_TARGET_COSTMODEL_H

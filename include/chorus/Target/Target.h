@@ -1,0 +1,84 @@
+//===- Target.h - Hardware targets for the cost model -----------*- C++ -*-===//
+//
+// A target is what the cost model knows of a device: peak compute per data
+// type, memory bandwidth and capacity, parallel units, caches, per-kernel
+// overhead and, per op class, fitted efficiencies. Targets are JSON
+// (docs/Targets.md); the built-in ones are embedded in the binary.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_TARGET_TARGET_H
+#define CHORUS_TARGET_TARGET_H
+
+#include "chorus/Analysis/OpTable.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+/// How well one op class uses the device: the fraction of peak compute and
+/// of memory bandwidth it reaches, and its per-kernel overhead.
+struct ClassEfficiency {
+  double compute = 1.0;
+  double memory = 1.0;
+  /// Seconds per kernel; unset: the target's kernel_overhead_s.
+  std::optional<double> overheadSeconds;
+};
+
+struct Target {
+  std::string name;
+  /// "cpu", "gpu" or "browser".
+  std::string kind;
+  std::string description;
+  std::vector<std::string> sources;
+  /// FLOP/s per data type name (f64, f32, tf32, f16, bf16, f8, int8).
+  std::map<std::string, double> peakFlops;
+  /// Bytes per second.
+  double memoryBandwidth = 0;
+  /// Bytes.
+  double memoryCapacity = 0;
+  /// Cores on a CPU, SMs on a GPU.
+  int64_t parallelUnits = 1;
+  double kernelOverheadSeconds = 0;
+  std::map<std::string, double> cacheBytes;
+  /// Per op class; classes absent use the default (1, 1, overhead).
+  std::map<OpClass, ClassEfficiency> efficiency;
+  /// Whether the efficiencies were fitted from measurements.
+  bool calibrated = false;
+  /// How the calibration was made (command, machine, profiles).
+  std::string calibration;
+
+  /// The efficiency of `opClass` (defaults when absent).
+  ClassEfficiency getEfficiency(OpClass opClass) const;
+  /// Peak FLOP/s for data type `dtype`, falling back to f32.
+  double getPeakFlops(llvm::StringRef dtype) const;
+};
+
+/// Reads a target from JSON text. Errors name the file and the field:
+/// "target 'x.json': field 'memory_bandwidth' must be a positive number".
+llvm::Expected<Target> parseTarget(llvm::StringRef json,
+                                   llvm::StringRef fileName);
+
+/// Writes `target` as JSON (the format parseTarget reads), keys sorted.
+llvm::json::Value targetToJSON(const Target &target);
+
+/// The names of the built-in targets.
+std::vector<std::string> listBuiltinTargets();
+
+/// A built-in target by name.
+llvm::Expected<Target> getBuiltinTarget(llvm::StringRef name);
+
+/// A target from a built-in name or a file (exactly one non-empty).
+llvm::Expected<Target> loadTarget(llvm::StringRef name,
+                                  llvm::StringRef fileName);
+
+} // namespace chorus
+
+#endif // CHORUS_TARGET_TARGET_H

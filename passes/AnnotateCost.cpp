@@ -1,0 +1,108 @@
+//===- AnnotateCost.cpp - Predict node and model times on a target --------===//
+
+#include "passes/Passes.h"
+
+#include "chorus/Support/Format.h"
+#include "chorus/Target/CostModel.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "chorus-annotate-cost"
+
+namespace chorus {
+#define GEN_PASS_DEF_ANNOTATECOSTPASS
+#include "passes/Passes.h.inc"
+} // namespace chorus
+
+using namespace mlir;
+using namespace chorus;
+
+namespace {
+
+struct AnnotateCostPass
+    : public chorus::impl::AnnotateCostPassBase<AnnotateCostPass> {
+  using AnnotateCostPassBase::AnnotateCostPassBase;
+
+  void printTable(func::FuncOp func, const ModelCost &cost,
+                  const Target &target) {
+    llvm::raw_ostream &os = llvm::outs();
+    os << "cost @" << func.getSymName() << " on " << target.name << ": "
+       << cost.nodes << " nodes, "
+       << llvm::format("%.4g", cost.flops) << " FLOPs, "
+       << llvm::format("%.4g", cost.bytes) << " bytes, "
+       << llvm::format("%.6f", cost.seconds * 1e3) << " ms\n";
+    for (const auto &[cls, seconds] : cost.secondsByClass)
+      os << "  " << llvm::left_justify(getOpClassName(cls), 14)
+         << llvm::format("%10.4f ms %5.1f%%", seconds * 1e3,
+                         100 * seconds / std::max(cost.seconds, 1e-30))
+         << "\n";
+    for (const auto &[bound, seconds] : cost.secondsByBound)
+      os << "  " << llvm::left_justify(getBoundName(bound), 14)
+         << llvm::format("%10.4f ms %5.1f%%", seconds * 1e3,
+                         100 * seconds / std::max(cost.seconds, 1e-30))
+         << " (" << getBoundName(bound) << "-bound nodes)\n";
+    if (cost.estimatedNodes)
+      os << "  estimated: " << cost.estimatedNodes << " nodes, "
+         << llvm::format("%.2f%%",
+                         100 * cost.estimatedFlops / std::max(cost.flops, 1.0))
+         << " of the FLOPs\n";
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::Expected<Target> target = loadTarget(targetName, targetFile);
+    if (!target) {
+      module.emitError() << "chorus-annotate-cost: "
+                         << llvm::toString(target.takeError());
+      return signalPassFailure();
+    }
+    Builder b(module.getContext());
+    for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+      FailureOr<ModelCost> cost = estimateModelCost(func, *target);
+      if (failed(cost))
+        return signalPassFailure();
+      for (NodeOp node : func.getBody().front().getOps<NodeOp>()) {
+        std::optional<NodeCost> c = estimateNodeCost(node, *target);
+        double bytes = c->work.bytesRead + c->work.bytesWritten;
+        node->setAttr(
+            "chorus.cost",
+            b.getDictionaryAttr({
+                b.getNamedAttr("bound", b.getStringAttr(getBoundName(
+                                            c->bound()))),
+                b.getNamedAttr("bytes", b.getF64FloatAttr(bytes)),
+                b.getNamedAttr("flops", b.getF64FloatAttr(c->work.flops)),
+                b.getNamedAttr("intensity",
+                               b.getF64FloatAttr(bytes > 0 ? c->work.flops /
+                                                                 bytes
+                                                           : 0.0)),
+                b.getNamedAttr("time_s", b.getF64FloatAttr(c->seconds())),
+            }));
+      }
+      for (const auto &[op, count] : cost->estimatedOps)
+        func.emitWarning() << count << " node" << (count > 1 ? "s" : "")
+                           << " of op '" << op
+                           << "' have no op table entry; their cost is a "
+                              "conservative estimate";
+      func->setAttr(
+          "chorus.cost",
+          b.getDictionaryAttr({
+              b.getNamedAttr("bytes", b.getF64FloatAttr(cost->bytes)),
+              b.getNamedAttr("estimated_flops",
+                             b.getF64FloatAttr(cost->estimatedFlops)),
+              b.getNamedAttr("estimated_nodes",
+                             b.getI64IntegerAttr(cost->estimatedNodes)),
+              b.getNamedAttr("flops", b.getF64FloatAttr(cost->flops)),
+              b.getNamedAttr("nodes", b.getI64IntegerAttr(cost->nodes)),
+              b.getNamedAttr("target", b.getStringAttr(target->name)),
+              b.getNamedAttr("time_s", b.getF64FloatAttr(cost->seconds)),
+          }));
+      if (print)
+        printTable(func, *cost, *target);
+    }
+  }
+};
+
+} // namespace
