@@ -8,7 +8,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/Format.h"
+
 #include "llvm/Support/raw_ostream.h"
+#include <cmath>
 
 #define DEBUG_TYPE "chorus-annotate-cost"
 
@@ -22,6 +24,12 @@ using namespace chorus;
 
 namespace {
 
+/// FLOPs and bytes are whole counts: integers print readably where large
+/// f64 attributes print in hexadecimal.
+IntegerAttr count(Builder &b, double value) {
+  return b.getI64IntegerAttr(static_cast<int64_t>(std::llround(value)));
+}
+
 struct AnnotateCostPass
     : public chorus::impl::AnnotateCostPassBase<AnnotateCostPass> {
   using AnnotateCostPassBase::AnnotateCostPassBase;
@@ -30,9 +38,8 @@ struct AnnotateCostPass
                   const Target &target) {
     llvm::raw_ostream &os = llvm::outs();
     os << "cost @" << func.getSymName() << " on " << target.name << ": "
-       << cost.nodes << " nodes, "
-       << llvm::format("%.4g", cost.flops) << " FLOPs, "
-       << llvm::format("%.4g", cost.bytes) << " bytes, "
+       << cost.nodes << " nodes, " << llvm::format("%.4g", cost.flops)
+       << " FLOPs, " << llvm::format("%.4g", cost.bytes) << " bytes, "
        << llvm::format("%.6f", cost.seconds * 1e3) << " ms\n";
     for (const auto &[cls, seconds] : cost.secondsByClass)
       os << "  " << llvm::left_justify(getOpClassName(cls), 14)
@@ -70,14 +77,13 @@ struct AnnotateCostPass
         node->setAttr(
             "chorus.cost",
             b.getDictionaryAttr({
-                b.getNamedAttr("bound", b.getStringAttr(getBoundName(
-                                            c->bound()))),
-                b.getNamedAttr("bytes", b.getF64FloatAttr(bytes)),
-                b.getNamedAttr("flops", b.getF64FloatAttr(c->work.flops)),
-                b.getNamedAttr("intensity",
-                               b.getF64FloatAttr(bytes > 0 ? c->work.flops /
-                                                                 bytes
-                                                           : 0.0)),
+                b.getNamedAttr("bound",
+                               b.getStringAttr(getBoundName(c->bound()))),
+                b.getNamedAttr("bytes", count(b, bytes)),
+                b.getNamedAttr("flops", count(b, c->work.flops)),
+                b.getNamedAttr(
+                    "intensity",
+                    b.getF64FloatAttr(bytes > 0 ? c->work.flops / bytes : 0.0)),
                 b.getNamedAttr("time_s", b.getF64FloatAttr(c->seconds())),
             }));
       }
@@ -89,12 +95,11 @@ struct AnnotateCostPass
       func->setAttr(
           "chorus.cost",
           b.getDictionaryAttr({
-              b.getNamedAttr("bytes", b.getF64FloatAttr(cost->bytes)),
-              b.getNamedAttr("estimated_flops",
-                             b.getF64FloatAttr(cost->estimatedFlops)),
+              b.getNamedAttr("bytes", count(b, cost->bytes)),
+              b.getNamedAttr("estimated_flops", count(b, cost->estimatedFlops)),
               b.getNamedAttr("estimated_nodes",
                              b.getI64IntegerAttr(cost->estimatedNodes)),
-              b.getNamedAttr("flops", b.getF64FloatAttr(cost->flops)),
+              b.getNamedAttr("flops", count(b, cost->flops)),
               b.getNamedAttr("nodes", b.getI64IntegerAttr(cost->nodes)),
               b.getNamedAttr("target", b.getStringAttr(target->name)),
               b.getNamedAttr("time_s", b.getF64FloatAttr(cost->seconds)),

@@ -142,4 +142,14 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
   ];
 }
 
+def TestOpTablePass : Pass<"chorus-test-op-table", "mlir::ModuleOp"> {
+  let summary = "Print which ops of the module the op table does not know";
+  let description = [{
+    Prints one line per op type (with its domain) that has no op table
+    entry and how many nodes use it, then a summary line: nodes, op types,
+    unknown op types. Used to check that every op of ONNX's test models and
+    the PaddleOCR models has an entry.
+  }];
+}
+
 #endif // CHORUS_PASSES_TD

@@ -68,27 +68,79 @@ const llvm::StringMap<OpEntry> &getOpTable() {
                            double perElement) {
       for (const char *op : ops)
         t[op] = {Work::PerOutputElement, perElement, OpClass::Elementwise,
-                 Traffic::All, false, true};
+                 Traffic::All,           false,      true};
     };
-    elementwise({"Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu", "Max",
-                 "Min", "Sum", "Mean", "Equal", "Greater", "Less",
-                 "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor",
-                 "Where", "Sqrt", "Exp", "Log", "Reciprocal", "Floor", "Ceil",
-                 "Round", "Sign", "Erf", "Pow", "Mod", "Clip", "Tanh", "Sin",
-                 "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
-                 "Asinh", "Acosh", "Atanh", "PRelu", "LeakyRelu", "IsInf",
-                 "IsNaN", "BitShift", "ThresholdedRelu", "Shrink", "Softsign",
-                 "CastLike", "QuantizeLinear", "DequantizeLinear",
-                 "Bernoulli", "RandomUniformLike", "RandomNormalLike",
-                 "RandomUniform", "RandomNormal", "EyeLike", "Trilu"},
+    elementwise({"Add",
+                 "Sub",
+                 "Mul",
+                 "Div",
+                 "Neg",
+                 "Abs",
+                 "Relu",
+                 "Max",
+                 "Min",
+                 "Sum",
+                 "Mean",
+                 "Equal",
+                 "Greater",
+                 "Less",
+                 "GreaterOrEqual",
+                 "LessOrEqual",
+                 "Not",
+                 "And",
+                 "Or",
+                 "Xor",
+                 "Where",
+                 "Sqrt",
+                 "Exp",
+                 "Log",
+                 "Reciprocal",
+                 "Floor",
+                 "Ceil",
+                 "Round",
+                 "Sign",
+                 "Erf",
+                 "Pow",
+                 "Mod",
+                 "Clip",
+                 "Tanh",
+                 "Sin",
+                 "Cos",
+                 "Tan",
+                 "Asin",
+                 "Acos",
+                 "Atan",
+                 "Sinh",
+                 "Cosh",
+                 "Asinh",
+                 "Acosh",
+                 "Atanh",
+                 "PRelu",
+                 "LeakyRelu",
+                 "IsInf",
+                 "IsNaN",
+                 "BitShift",
+                 "ThresholdedRelu",
+                 "Shrink",
+                 "Softsign",
+                 "CastLike",
+                 "QuantizeLinear",
+                 "DequantizeLinear",
+                 "Bernoulli",
+                 "RandomUniformLike",
+                 "RandomNormalLike",
+                 "RandomUniform",
+                 "RandomNormal",
+                 "EyeLike",
+                 "Trilu"},
                 1);
     elementwise({"Sigmoid", "HardSigmoid", "Elu", "Celu", "Softplus"}, 3);
     elementwise({"HardSwish", "Selu"}, 4);
     elementwise({"Gelu"}, 8);
     // Windows and mel matrices: a few operations per generated element.
-    elementwise({"BlackmanWindow", "HammingWindow", "HannWindow",
-                 "MelWeightMatrix"},
-                4);
+    elementwise(
+        {"BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix"},
+        4);
     elementwise({"DynamicQuantizeLinear"}, 4);
     // Training-domain optimizers (ai.onnx.preview.training): a handful of
     // operations per updated element.
@@ -96,7 +148,7 @@ const llvm::StringMap<OpEntry> &getOpTable() {
     elementwise({"Adam"}, 10);
     auto normalization = [&](const char *op, double perElement) {
       t[op] = {Work::PerOutputElement, perElement, OpClass::Normalization,
-               Traffic::All, false, false};
+               Traffic::All,           false,      false};
     };
     normalization("BatchNormalization", 2);
     normalization("InstanceNormalization", 9);
@@ -110,12 +162,11 @@ const llvm::StringMap<OpEntry> &getOpTable() {
                          double perElement) {
       for (const char *op : ops)
         t[op] = {Work::PerInputElement, perElement, OpClass::Reduction,
-                 Traffic::All, false, false};
+                 Traffic::All,          false,      false};
     };
     reduction({"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
-               "ReduceProd", "ReduceL1", "ReduceSumSquare", "ArgMax",
-               "ArgMin", "GlobalAveragePool", "GlobalMaxPool", "CumSum",
-               "GlobalLpPool"},
+               "ReduceProd", "ReduceL1", "ReduceSumSquare", "ArgMax", "ArgMin",
+               "GlobalAveragePool", "GlobalMaxPool", "CumSum", "GlobalLpPool"},
               1);
     reduction({"ReduceL2", "ReduceLogSum", "ReduceLogSumExp"}, 2);
     // Data-dependent selection: about log2(k) comparisons per element are
@@ -129,39 +180,57 @@ const llvm::StringMap<OpEntry> &getOpTable() {
     auto movement = [&](std::initializer_list<const char *> ops,
                         Traffic traffic) {
       for (const char *op : ops)
-        t[op] = {Work::None, 0, OpClass::DataMovement, traffic, false,
-                 false};
+        t[op] = {Work::None, 0, OpClass::DataMovement, traffic, false, false};
     };
-    movement({"Transpose", "Concat", "Split", "Expand", "Tile", "Pad", "Cast",
-              "ConstantOfShape", "Range", "DepthToSpace", "SpaceToDepth",
-              "ScatterND", "ScatterElements", "Scatter", "OneHot",
-              "ReverseSequence", "MaxUnpool", "ConcatFromSequence",
-              "SplitToSequence", "SequenceConstruct", "SequenceInsert",
-              "SequenceErase", "SequenceEmpty", "SequenceAt",
-              "SequenceLength", "Constant"},
+    movement({"Transpose",
+              "Concat",
+              "Split",
+              "Expand",
+              "Tile",
+              "Pad",
+              "Cast",
+              "ConstantOfShape",
+              "Range",
+              "DepthToSpace",
+              "SpaceToDepth",
+              "ScatterND",
+              "ScatterElements",
+              "Scatter",
+              "OneHot",
+              "ReverseSequence",
+              "MaxUnpool",
+              "ConcatFromSequence",
+              "SplitToSequence",
+              "SequenceConstruct",
+              "SequenceInsert",
+              "SequenceErase",
+              "SequenceEmpty",
+              "SequenceAt",
+              "SequenceLength",
+              "Constant"},
              Traffic::All);
     movement({"Slice", "Gather", "GatherND", "GatherElements"},
              Traffic::OutputSized);
     // Resampling: a few multiply-adds per output element.
-    t["Resize"] = {Work::PerOutputElement, 4, OpClass::DataMovement,
-                   Traffic::All, false, false};
+    t["Resize"] = {Work::PerOutputElement, 4,     OpClass::DataMovement,
+                   Traffic::All,           false, false};
     t["Upsample"] = t["Resize"];
-    t["GridSample"] = {Work::PerOutputElement, 8, OpClass::DataMovement,
-                       Traffic::All, false, false};
-    t["RoiAlign"] = {Work::PerOutputElement, 16, OpClass::DataMovement,
-                     Traffic::All, false, false};
-    for (const char *op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze",
-                           "Identity", "Dropout", "Optional",
-                           "OptionalGetElement"})
-      t[op] = {Work::None, 0, OpClass::View, Traffic::None,
+    t["GridSample"] = {Work::PerOutputElement, 8,     OpClass::DataMovement,
+                       Traffic::All,           false, false};
+    t["RoiAlign"] = {Work::PerOutputElement, 16,    OpClass::DataMovement,
+                     Traffic::All,           false, false};
+    for (const char *op :
+         {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+          "Optional", "OptionalGetElement"})
+      t[op] = {Work::None,    0,    OpClass::View, Traffic::None,
                /*view=*/true, false};
     // Dropout in inference and the Optional wrappers return their input;
     // only the first five are views of a tensor's bytes (isViewNode).
     for (const char *op : {"Shape", "Size", "OptionalHasElement"})
       t[op] = {Work::None, 0, OpClass::View, Traffic::None, false, false};
     for (const char *op : {"If", "Loop", "Scan", "SequenceMap"})
-      t[op] = {Work::None, 0, OpClass::ControlFlow, Traffic::None, false,
-               false};
+      t[op] = {Work::None,    0,     OpClass::ControlFlow,
+               Traffic::None, false, false};
     t["Conv"] = {Work::Conv, 1, OpClass::Convolution};
     t["ConvInteger"] = t["Conv"];
     t["QLinearConv"] = t["Conv"];
@@ -278,8 +347,7 @@ std::optional<double> computeFlops(NodeOp node, const OpEntry &entry) {
     return 2 * *out * k + (hasOperand(node, 2) ? *out : 0);
   }
   case Work::Einsum: {
-    auto equation =
-        dyn_cast_or_null<StringAttr>(node.getOnnxAttr("equation"));
+    auto equation = dyn_cast_or_null<StringAttr>(node.getOnnxAttr("equation"));
     if (!equation || !out)
       return std::nullopt;
     StringRef eq = equation.getValue();
@@ -393,6 +461,11 @@ std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {
   work.flops = flops->flops;
   work.estimated = flops->estimated;
   work.opClass = entry ? entry->opClass : OpClass::Elementwise;
+  if (work.opClass == OpClass::Convolution) {
+    work.groups = static_cast<double>(getIntAttr(node, "group", 1));
+    if (work.groups > 1)
+      work.opClass = OpClass::GroupedConvolution;
+  }
   Traffic traffic = entry ? entry->traffic : Traffic::All;
   if (traffic == Traffic::None)
     return work;
@@ -437,6 +510,8 @@ llvm::StringRef chorus::getOpClassName(OpClass opClass) {
     return "matmul";
   case OpClass::Convolution:
     return "conv";
+  case OpClass::GroupedConvolution:
+    return "conv_grouped";
   case OpClass::Elementwise:
     return "elementwise";
   case OpClass::Reduction:
@@ -462,9 +537,9 @@ std::optional<OpClass> chorus::parseOpClass(llvm::StringRef name) {
 
 llvm::ArrayRef<OpClass> chorus::allOpClasses() {
   static const OpClass all[] = {
-      OpClass::MatMulLike,    OpClass::Convolution,  OpClass::Elementwise,
-      OpClass::Reduction,     OpClass::Normalization, OpClass::DataMovement,
-      OpClass::View,          OpClass::ControlFlow};
+      OpClass::MatMulLike,   OpClass::Convolution, OpClass::GroupedConvolution,
+      OpClass::Elementwise,  OpClass::Reduction,   OpClass::Normalization,
+      OpClass::DataMovement, OpClass::View,        OpClass::ControlFlow};
   return all;
 }
 

@@ -38,8 +38,13 @@ static bool isFoldableType(int32_t type) {
   return type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32;
 }
 
+/// Booleans fold too (Equal feeding Where in exporters' shape code).
+static bool isReadableType(int32_t type) {
+  return isFoldableType(type) || type == onnx::TensorProto::BOOL;
+}
+
 static std::optional<IntTensor> readTensor(const onnx::TensorProto &t) {
-  if (!isFoldableType(t.data_type()) ||
+  if (!isReadableType(t.data_type()) ||
       t.data_location() == onnx::TensorProto::EXTERNAL)
     return std::nullopt;
   IntTensor result;
@@ -53,7 +58,9 @@ static std::optional<IntTensor> readTensor(const onnx::TensorProto &t) {
   }
   if (count > kMaxFoldedElements)
     return std::nullopt;
-  size_t width = t.data_type() == onnx::TensorProto::INT64 ? 8 : 4;
+  size_t width = t.data_type() == onnx::TensorProto::INT64  ? 8
+                 : t.data_type() == onnx::TensorProto::BOOL ? 1
+                                                            : 4;
   if (t.has_raw_data()) {
     if (t.raw_data().size() != count * width)
       return std::nullopt;
@@ -62,6 +69,8 @@ static std::optional<IntTensor> readTensor(const onnx::TensorProto &t) {
         int64_t v;
         std::memcpy(&v, t.raw_data().data() + 8 * i, 8);
         result.values.push_back(v);
+      } else if (width == 1) {
+        result.values.push_back(t.raw_data()[i] != 0);
       } else {
         int32_t v;
         std::memcpy(&v, t.raw_data().data() + 4 * i, 4);
@@ -73,6 +82,7 @@ static std::optional<IntTensor> readTensor(const onnx::TensorProto &t) {
       return std::nullopt;
     result.values.assign(t.int64_data().begin(), t.int64_data().end());
   } else {
+    // INT32 and BOOL both use int32_data.
     if (static_cast<size_t>(t.int32_data_size()) != count)
       return std::nullopt;
     result.values.assign(t.int32_data().begin(), t.int32_data().end());
@@ -336,6 +346,76 @@ public:
       for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
         values.push_back(in[0]->values[i]);
       return vector1D(values, in[0]->dataType);
+    }
+    if (op == "Where") {
+      // Same-shape operands or single elements, as shape code writes it.
+      if (in.size() != 3 || !in[1] || !in[2] ||
+          in[1]->dataType != in[2]->dataType)
+        return std::nullopt;
+      size_t n = std::max(
+          {in[0]->values.size(), in[1]->values.size(), in[2]->values.size()});
+      for (const IntTensor *t : in)
+        if (t->values.size() != n && t->values.size() != 1)
+          return std::nullopt;
+      IntTensor t;
+      t.dataType = in[1]->dataType;
+      t.dims = {static_cast<int64_t>(n)};
+      for (const IntTensor *x : in)
+        if (x->values.size() == n)
+          t.dims = x->dims;
+      auto at = [&](const IntTensor *x, size_t i) {
+        return x->values[x->values.size() == 1 ? 0 : i];
+      };
+      for (size_t i = 0; i < n; ++i)
+        t.values.push_back(at(in[0], i) ? at(in[1], i) : at(in[2], i));
+      return t;
+    }
+    if (op == "ConstantOfShape") {
+      if (in[0]->dims.size() != 1)
+        return std::nullopt;
+      size_t count = 1;
+      for (int64_t d : in[0]->values) {
+        if (d < 0 || d > static_cast<int64_t>(kMaxFoldedElements))
+          return std::nullopt;
+        count *= d;
+      }
+      if (count > kMaxFoldedElements)
+        return std::nullopt;
+      IntTensor t;
+      t.dims = in[0]->values;
+      t.dataType = onnx::TensorProto::FLOAT; // the default value is 0.0f
+      int64_t fill = 0;
+      if (const onnx::AttributeProto *a = findAttr(node, "value")) {
+        std::optional<IntTensor> v = readTensor(a->t());
+        if (!v || v->values.size() != 1)
+          return std::nullopt;
+        t.dataType = v->dataType;
+        fill = v->values[0];
+      } else {
+        return std::nullopt; // float zeros are not shape arithmetic
+      }
+      t.values.assign(count, fill);
+      return t;
+    }
+    if (op == "Equal" || op == "Less" || op == "Greater") {
+      if (in.size() != 2 || !in[1] || in[0]->dataType != in[1]->dataType)
+        return std::nullopt;
+      const IntTensor &a = *in[0], &b = *in[1];
+      size_t n = std::max(a.values.size(), b.values.size());
+      if ((a.values.size() != n && a.values.size() != 1) ||
+          (b.values.size() != n && b.values.size() != 1))
+        return std::nullopt;
+      IntTensor t;
+      t.dataType = onnx::TensorProto::BOOL;
+      t.dims = a.values.size() == n ? a.dims : b.dims;
+      for (size_t i = 0; i < n; ++i) {
+        int64_t x = a.values[a.values.size() == 1 ? 0 : i];
+        int64_t y = b.values[b.values.size() == 1 ? 0 : i];
+        t.values.push_back(op == "Equal"  ? x == y
+                           : op == "Less" ? x < y
+                                          : x > y);
+      }
+      return t;
     }
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
       if (in.size() != 2 || !in[1] || in[0]->dataType != in[1]->dataType)

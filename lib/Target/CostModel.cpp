@@ -59,9 +59,12 @@ std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,
   ClassEfficiency e = target.getEfficiency(work->opClass);
   cost.computeSeconds =
       work->flops / (target.getPeakFlops(cost.dtype) * e.compute);
-  cost.memorySeconds = (work->bytesRead + work->bytesWritten) /
-                       (target.memoryBandwidth * e.memory);
-  cost.overheadSeconds = *e.overheadSeconds;
+  double bytes = work->bytesRead + work->bytesWritten;
+  bool cached = bytes <= target.getCachedBytesLimit();
+  cost.memorySeconds =
+      bytes / (target.memoryBandwidth *
+               (cached ? e.cachedMemory.value_or(e.memory) : e.memory));
+  cost.overheadSeconds = *e.overheadSeconds + work->groups * e.perGroupSeconds;
   // Subgraph bodies run once each (one branch of an If taken as both, one
   // iteration of a Loop): a documented approximation. Their own nested
   // bodies are counted by the recursion.

@@ -28,6 +28,13 @@ ClassEfficiency Target::getEfficiency(OpClass opClass) const {
   return e;
 }
 
+double Target::getCachedBytesLimit() const {
+  for (const char *level : {"l3", "l2", "l1"})
+    if (auto it = cacheBytes.find(level); it != cacheBytes.end())
+      return it->second;
+  return 0.0;
+}
+
 double Target::getPeakFlops(llvm::StringRef dtype) const {
   auto it = peakFlops.find(dtype.str());
   if (it != peakFlops.end())
@@ -91,17 +98,17 @@ private:
 };
 } // namespace
 
-static const char *const kDataTypes[] = {"f64", "f32", "tf32", "f16",
-                                         "bf16", "f8", "int8"};
+static const char *const kDataTypes[] = {"f64",  "f32", "tf32", "f16",
+                                         "bf16", "f8",  "int8"};
 
 llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                            llvm::StringRef fileName) {
   std::string where = ("target '" + fileName + "'").str();
   llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
   if (!value)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   where + ": not valid JSON: " +
-                                       llvm::toString(value.takeError()));
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        where + ": not valid JSON: " + llvm::toString(value.takeError()));
   const llvm::json::Object *object = value->getAsObject();
   if (!object)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -112,8 +119,8 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
   if (llvm::Error e = r.string("schema", schema, true))
     return std::move(e);
   if (schema != "chorus-target-1")
-    return r.error("schema", "must be \"chorus-target-1\", not \"" + schema +
-                                 "\"");
+    return r.error("schema",
+                   "must be \"chorus-target-1\", not \"" + schema + "\"");
   if (llvm::Error e = r.string("name", t.name, true))
     return std::move(e);
   if (t.name.empty())
@@ -140,8 +147,7 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     return r.error("peak_flops", "is missing");
   const llvm::json::Object *peakObject = peaks->getAsObject();
   if (!peakObject)
-    return r.error("peak_flops",
-                   "must be an object from data type to FLOP/s");
+    return r.error("peak_flops", "must be an object from data type to FLOP/s");
   for (const auto &kv : *peakObject) {
     std::string dtype = kv.first.str();
     if (!llvm::is_contained(kDataTypes, dtype))
@@ -211,7 +217,7 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         if (!fv)
           return llvm::Error::success();
         std::optional<double> d = fv->getAsNumber();
-        if (!d || !(*d > 0) || *d > 1e6)
+        if (!d || !(*d > 0) || *d > 1e12)
           return r.error(("efficiency." + cls + "." + field).str(),
                          "must be a positive number");
         out = *d;
@@ -221,6 +227,18 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         return std::move(err);
       if (llvm::Error err = fraction("memory", e.memory))
         return std::move(err);
+      double cached = 0;
+      if (llvm::Error err = fraction("cached_memory", cached))
+        return std::move(err);
+      if (cached > 0)
+        e.cachedMemory = cached;
+      if (const llvm::json::Value *fv = er.get("per_group_s")) {
+        std::optional<double> d = fv->getAsNumber();
+        if (!d || *d < 0 || *d > 1)
+          return r.error("efficiency." + cls + ".per_group_s",
+                         "must be a number of seconds in [0, 1]");
+        e.perGroupSeconds = *d;
+      }
       if (const llvm::json::Value *fv = er.get("overhead_s")) {
         std::optional<double> d = fv->getAsNumber();
         if (!d || *d < 0 || *d > 1)
@@ -230,9 +248,11 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       }
       for (const auto &field : *eo)
         if (field.first != "compute" && field.first != "memory" &&
-            field.first != "overhead_s")
+            field.first != "cached_memory" && field.first != "overhead_s" &&
+            field.first != "per_group_s")
           return r.error("efficiency." + cls + "." + field.first.str(),
-                         "is not one of compute, memory, overhead_s");
+                         "is not one of compute, memory, cached_memory, "
+                         "overhead_s, per_group_s");
       t.efficiency[*opClass] = e;
     }
   }
@@ -258,8 +278,12 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
   llvm::json::Object efficiency;
   for (const auto &[cls, e] : t.efficiency) {
     llvm::json::Object o{{"compute", e.compute}, {"memory", e.memory}};
+    if (e.cachedMemory)
+      o["cached_memory"] = *e.cachedMemory;
     if (e.overheadSeconds)
       o["overhead_s"] = *e.overheadSeconds;
+    if (e.perGroupSeconds > 0)
+      o["per_group_s"] = e.perGroupSeconds;
     efficiency[getOpClassName(cls)] = std::move(o);
   }
   llvm::json::Array sources;
@@ -296,11 +320,10 @@ llvm::Expected<Target> chorus::getBuiltinTarget(llvm::StringRef name) {
   for (const BuiltinTarget &b : kBuiltins)
     if (name == b.name)
       return parseTarget(b.json, std::string("built-in ") + b.name);
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      "unknown target '" + name + "' (built-in: " +
-          llvm::join(listBuiltinTargets(), ", ") +
-          "; or give a file with --target-file)");
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "unknown target '" + name + "' (built-in: " +
+                                     llvm::join(listBuiltinTargets(), ", ") +
+                                     "; or give a file with --target-file)");
 }
 
 llvm::Expected<Target> chorus::loadTarget(llvm::StringRef name,

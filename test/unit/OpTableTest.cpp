@@ -14,6 +14,25 @@ using namespace mlir;
 
 namespace {
 
+/// Parses `node` in a func with arguments `args` and returns the node.
+NodeOp parseNode(const std::string &args, const std::string &node) {
+  static MLIRContext ctx;
+  ctx.loadDialect<ChorusDialect, func::FuncDialect>();
+  static std::vector<OwningOpRef<ModuleOp>> keep;
+  std::string text = "func.func @f(" + args + ") {\n" + node + "\nreturn\n}";
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &ctx);
+  EXPECT_TRUE(module) << text;
+  if (!module)
+    return nullptr;
+  NodeOp found;
+  module->walk([&](NodeOp op) {
+    if (!found)
+      found = op;
+  });
+  keep.push_back(std::move(module));
+  return found;
+}
+
 /// Parses `body` as the body of a func and returns the FLOPs of its first
 /// chorus.node.
 std::optional<FlopCount> flopsOf(const std::string &args,
@@ -104,6 +123,132 @@ TEST(OpTable, UnknownOpsAreEstimatedAndDynamicShapesUnknown) {
   EXPECT_FALSE(flopsOf("%x: tensor<?x5xf32>",
                        "%0 = chorus.node \"Relu\"(%x) : (tensor<?x5xf32>) -> "
                        "tensor<?x5xf32>"));
+}
+
+TEST(OpTable, BytesAndClasses) {
+  // Elementwise: both inputs read, the output written; may run in place.
+  NodeOp add = parseNode("%a: tensor<4x8xf32>, %b: tensor<8xf32>",
+                         "%0 = chorus.node \"Add\"(%a, %b) : (tensor<4x8xf32>, "
+                         "tensor<8xf32>) -> tensor<4x8xf32>");
+  std::optional<NodeWork> w = getNodeWork(add);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->bytesRead, 128.0 + 32);
+  EXPECT_EQ(w->bytesWritten, 128.0);
+  EXPECT_EQ(w->opClass, OpClass::Elementwise);
+  EXPECT_TRUE(mayRunInPlace(add));
+
+  // A view moves nothing and is a view.
+  NodeOp reshape =
+      parseNode("%x: tensor<2x8xf32>, %s: tensor<1xi64>",
+                "%0 = chorus.node \"Reshape\"(%x, %s) : (tensor<2x8xf32>, "
+                "tensor<1xi64>) -> tensor<16xf32>");
+  w = getNodeWork(reshape);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->bytesRead + w->bytesWritten, 0.0);
+  EXPECT_EQ(w->opClass, OpClass::View);
+  EXPECT_TRUE(isViewNode(reshape));
+  EXPECT_FALSE(mayRunInPlace(reshape));
+
+  // Gather reads what it writes plus its indices, not the whole table.
+  NodeOp gather =
+      parseNode("%t: tensor<1000x16xf32>, %i: tensor<4xi64>",
+                "%0 = chorus.node \"Gather\"(%t, %i) : (tensor<1000x16xf32>, "
+                "tensor<4xi64>) -> tensor<4x16xf32>");
+  w = getNodeWork(gather);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->bytesWritten, 256.0);
+  EXPECT_EQ(w->bytesRead, 256.0 + 32);
+  EXPECT_EQ(w->opClass, OpClass::DataMovement);
+
+  // Depthwise convolution: its own class, one group per channel; 9
+  // multiply-adds per output.
+  NodeOp dw = parseNode(
+      "%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>",
+      "%0 = chorus.node \"Conv\"(%x, %w) {group = 8 : i64} : "
+      "(tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x6x6xf32>");
+  w = getNodeWork(dw);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->opClass, OpClass::GroupedConvolution);
+  EXPECT_EQ(w->groups, 8.0);
+  EXPECT_EQ(w->flops, 2.0 * 288 * 9);
+  EXPECT_EQ(w->bytesRead, 2048.0 + 288);
+  EXPECT_EQ(w->bytesWritten, 1152.0);
+
+  // Normalization: LayerNormalization counts 9 per element.
+  NodeOp ln = parseNode(
+      "%x: tensor<2x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>",
+      "%0 = chorus.node \"LayerNormalization\"(%x, %g, %b) : "
+      "(tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4xf32>");
+  w = getNodeWork(ln);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->flops, 9.0 * 8);
+  EXPECT_EQ(w->opClass, OpClass::Normalization);
+
+  // Reduction: one per input element.
+  NodeOp sum =
+      parseNode("%x: tensor<3x5xf32>", "%0 = chorus.node \"ReduceSum\"(%x) : "
+                                       "(tensor<3x5xf32>) -> tensor<1x5xf32>");
+  w = getNodeWork(sum);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->flops, 15.0);
+  EXPECT_EQ(w->opClass, OpClass::Reduction);
+
+  // Control flow is its own class (its bodies are costed by the model).
+  NodeOp cond = parseNode("%c: tensor<i1>, %a: tensor<2xf32>",
+                          "%0 = chorus.node \"If\"(%c) : (tensor<i1>) -> "
+                          "tensor<2xf32> \"then_branch\" {\n chorus.yield %a : "
+                          "tensor<2xf32>\n} \"else_branch\" {\n chorus.yield "
+                          "%a : tensor<2xf32>\n}");
+  w = getNodeWork(cond);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->opClass, OpClass::ControlFlow);
+}
+
+TEST(OpTable, EinsumAndRecurrent) {
+  // bij,bjk->bik: a batched matmul, 2 x b*i*j*k.
+  std::optional<FlopCount> e = flopsOf(
+      "%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>",
+      "%0 = chorus.node \"Einsum\"(%a, %b) {equation = \"bij,bjk->bik\"} : "
+      "(tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>");
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->estimated);
+  EXPECT_EQ(e->flops, 2.0 * 2 * 3 * 4 * 5);
+  // A transpose written as Einsum: one per output element.
+  std::optional<FlopCount> t =
+      flopsOf("%a: tensor<3x4xf32>",
+              "%0 = chorus.node \"Einsum\"(%a) {equation = \"ij->ji\"} : "
+              "(tensor<3x4xf32>) -> tensor<4x3xf32>");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->flops, 12.0);
+  // LSTM: seq 5, batch 2, input 3, hidden 4, one direction: 4 gates.
+  // Multiply-adds: 5*2 steps x 16 gate rows x (3 + 4); plus 4 per gate row
+  // and step for the activations and state.
+  std::optional<FlopCount> lstm = flopsOf(
+      "%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>",
+      "%0 = chorus.node \"LSTM\"(%x, %w, %r) {hidden_size = 4 : i64} : "
+      "(tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> "
+      "tensor<5x1x2x4xf32>");
+  ASSERT_TRUE(lstm);
+  EXPECT_EQ(lstm->flops, 2.0 * 10 * 16 * 7 + 4.0 * 10 * 16);
+}
+
+TEST(OpTable, ConvTransposeAndGemmTransB) {
+  // ConvTranspose: each of 1x2x3x3 inputs scatters into M/group=4 outputs x
+  // 2x2 kernel positions: 2 x 18 x 16; plus the bias per output.
+  std::optional<FlopCount> ct = flopsOf(
+      "%x: tensor<1x2x3x3xf32>, %w: tensor<2x4x2x2xf32>, %b: tensor<4xf32>",
+      "%0 = chorus.node \"ConvTranspose\"(%x, %w, %b) {strides = array<i64: "
+      "2, 2>} : (tensor<1x2x3x3xf32>, tensor<2x4x2x2xf32>, tensor<4xf32>) -> "
+      "tensor<1x4x6x6xf32>");
+  ASSERT_TRUE(ct);
+  EXPECT_EQ(ct->flops, 2.0 * 18 * 16 + 144);
+  // Gemm with transB: B is [N, K] = [2, 7]; K = 7 from A's second dim.
+  std::optional<FlopCount> gemm =
+      flopsOf("%a: tensor<3x7xf32>, %b: tensor<2x7xf32>",
+              "%0 = chorus.node \"Gemm\"(%a, %b) {transB = 1 : i64} : "
+              "(tensor<3x7xf32>, tensor<2x7xf32>) -> tensor<3x2xf32>");
+  ASSERT_TRUE(gemm);
+  EXPECT_EQ(gemm->flops, 2.0 * 6 * 7);
 }
 
 } // namespace

@@ -33,6 +33,9 @@ std::optional<FlopCount> getNodeFlops(NodeOp node);
 enum class OpClass {
   MatMulLike,
   Convolution,
+  /// Convolutions with group > 1 (depthwise, grouped): other kernels, far
+  /// fewer FLOPs per byte.
+  GroupedConvolution,
   Elementwise,
   Reduction,
   Normalization,
@@ -54,6 +57,9 @@ struct NodeWork {
   double bytesRead = 0;
   double bytesWritten = 0;
   OpClass opClass = OpClass::Elementwise;
+  /// Convolution groups (1 for other ops): runtimes run one inner kernel
+  /// per group, so grouped convolutions pay a cost per group.
+  double groups = 1;
   /// No table entry: conservative default (one FLOP per output element,
   /// all bytes moved, elementwise class).
   bool estimated = false;

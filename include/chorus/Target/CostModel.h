@@ -2,7 +2,9 @@
 //
 // Roofline with per-class efficiency plus per-kernel overhead, in additive
 // form: time = FLOPs / (peak[dtype] x compute efficiency)
-//            + bytes / (bandwidth x memory efficiency) + overhead.
+//            + bytes / (bandwidth x memory efficiency) + overhead,
+// where a node whose bytes fit in the last-level cache uses the class's
+// cached-memory efficiency instead.
 // The largest term names the bound. The additive form is what calibration
 // fits by least squares (docs/CostModel.md says why).
 //

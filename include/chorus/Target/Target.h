@@ -28,8 +28,14 @@ namespace chorus {
 struct ClassEfficiency {
   double compute = 1.0;
   double memory = 1.0;
+  /// For nodes whose bytes fit in the target's last-level cache; unset:
+  /// `memory`.
+  std::optional<double> cachedMemory;
   /// Seconds per kernel; unset: the target's kernel_overhead_s.
   std::optional<double> overheadSeconds;
+  /// Seconds per convolution group (grouped convolutions run one inner
+  /// kernel per group on some runtimes); 0 by default.
+  double perGroupSeconds = 0;
 };
 
 struct Target {
@@ -59,6 +65,9 @@ struct Target {
   ClassEfficiency getEfficiency(OpClass opClass) const;
   /// Peak FLOP/s for data type `dtype`, falling back to f32.
   double getPeakFlops(llvm::StringRef dtype) const;
+  /// Bytes a node may touch and still count as cached: the size of the
+  /// last cache level the target names (l3, else l2, else l1), or 0.
+  double getCachedBytesLimit() const;
 };
 
 /// Reads a target from JSON text. Errors name the file and the field:

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Accuracy of Chorus's latency predictions on this CPU, leave one model out.
+
+  bench/cost-accuracy.py [--build DIR] [--runs N] [--work DIR] [--write-host F]
+
+Ground truth is ONNX Runtime (onnxruntime-node under build/bench-npm, CPU,
+one intra-op thread, graph optimizations disabled so that each kernel is
+one node of the model Chorus sees; fusion is a later issue). For every
+model: the median latency of --runs timed runs after 3 warm-ups, and an
+ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
+models (dims bound as in bench/import-time.py) and torchvision
+architectures exported by bench/export-torchvision.py (random weights).
+
+For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
+every other model (never its own), then chorus-opt --chorus-annotate-cost
+with that target; prints predicted vs measured and the error, and the mean
+absolute percentage error. Then FLOPs of well-known architectures next to
+their published multiply-accumulate counts. --write-host writes the target
+calibrated on all models (the built-in `host`).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OCR = os.path.join(ROOT, "build", "npm", "node_modules", "@gutenye",
+                   "ocr-models", "assets")
+
+PADDLE = [
+    ("ch_PP-OCRv4_det_infer", ["p2o.DynamicDimension.0=1",
+                               "p2o.DynamicDimension.1=640",
+                               "p2o.DynamicDimension.2=640"], [1, 3, 640, 640]),
+    ("ch_PP-OCRv4_rec_infer", ["p2o.DynamicDimension.0=1",
+                               "p2o.DynamicDimension.1=320"], [1, 3, 48, 320]),
+    ("ch_ppocr_mobile_v2.0_cls_infer", ["p2o.DynamicDimension.0=1",
+                                        "p2o.DynamicDimension.1=48",
+                                        "p2o.DynamicDimension.2=192"],
+     [1, 3, 48, 192]),
+]
+# (export spec, input size): 224 is the usual; two at 512 put working sets
+# beyond the last-level cache, as the PaddleOCR detector's are.
+TORCHVISION = [("resnet18", 224), ("mobilenet_v2", 224),
+               ("squeezenet1_1", 224), ("shufflenet_v2_x1_0", 224),
+               ("vit_b_32", 224), ("mobilenet_v2", 512),
+               ("squeezenet1_1", 512)]
+# Published multiply-accumulate counts at 224x224 (torchvision's model
+# documentation, "GFLOPS" column, which counts multiply-adds).
+PUBLISHED_GMACS = [("resnet50", 4.09), ("mobilenet_v2", 0.30),
+                   ("vit_b_16", 17.56), ("resnet18", 1.81)]
+
+
+def tool(build, name):
+    return os.path.join(build, "bin", name)
+
+
+def ort_run(args, path, shape, runs, work, prefix=None):
+    cmd = ["node", os.path.join(HERE, "ort-run.js"), args.ort, path,
+           ",".join(map(str, shape)), str(runs), "disabled"]
+    if prefix:
+        cmd.append(prefix)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         cwd=work).stdout
+    return json.loads(out)
+
+
+def measure(args, entries, work):
+    """Latencies and profiles, in --rounds interleaved rounds: each round
+    runs every model in a fresh process, --runs timed runs then --runs
+    profiled runs. This machine's speed drifts by tens of percent over
+    minutes; interleaving puts the same drift into every model's figures,
+    and the profiles are taken at the same moments as the latencies. The
+    rounds' profile events are merged into one profile per model (the
+    calibrator takes each node's median over all of them)."""
+    runs = {e["stem"]: [] for e in entries}
+    events = {e["stem"]: [] for e in entries}
+    for r in range(args.rounds):
+        for e in entries:
+            prefix = os.path.join(work, f"{e['stem']}_round{r}")
+            result = ort_run(args, e["path"], e["shape"], args.runs, work,
+                             prefix)
+            runs[e["stem"]] += result["runs_ms"]
+            base = os.path.basename(prefix)
+            for f in sorted(os.listdir(work)):
+                if f.startswith(base) and f.endswith(".json"):
+                    with open(os.path.join(work, f)) as fh:
+                        events[e["stem"]] += json.load(fh)
+                    os.remove(os.path.join(work, f))
+    for e in entries:
+        e["measured_ms"] = statistics.median(runs[e["stem"]])
+        e["profile"] = os.path.join(work, e["stem"] + "_profile.json")
+        with open(e["profile"], "w") as fh:
+            json.dump(events[e["stem"]], fh)
+
+
+def predict(args, path, dims, target_file, work):
+    mlir = os.path.join(work, "predict.mlir")
+    cmd = [tool(args.build, "chorus-import"), path, "-o", mlir]
+    for d in dims:
+        cmd += ["--dim", d]
+    subprocess.run(cmd, check=True)
+    out = subprocess.run([tool(args.build, "chorus-opt"), mlir,
+                          "--chorus-annotate-cost=target-file=" + target_file],
+                         check=True, capture_output=True, text=True).stdout
+    func = re.search(r"func.func @\S+\(.*chorus.cost = \{([^}]*)\}", out)
+    fields = dict(re.findall(r"(\w+) = ([^,]+?)(?: : \w+)?(?:,|$)",
+                             func.group(1)))
+    return float(fields["time_s"]) * 1e3, fields
+
+
+def calibrate(args, entries, name, out, quiet=True):
+    cmd = [tool(args.build, "chorus-calibrate"), "-o", out, "--name", name,
+           "--base", "x86-avx2"]
+    for e in entries:
+        cmd += [e["path"], e["profile"]]
+        if args.profiler_correction:
+            cmd += ["--latency", f"{e['path']}={e['measured_ms']}"]
+        for d in e["dims"]:
+            cmd += ["--dim", f"{e['stem']}:{d}"]
+    r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    if not quiet:
+        print(r.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
+                                                  "node_modules"))
+    ap.add_argument("--models", default=os.path.join(ROOT, "build",
+                                                     "bench-models"))
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--write-host", default=None)
+    ap.add_argument("--no-profiler-correction", dest="profiler_correction",
+                    action="store_false",
+                    help="do not pass the measured latencies to "
+                         "chorus-calibrate (--latency), which takes the "
+                         "profiler's time back from the nodes")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the measurements saved in --work by an "
+                         "earlier run (to try calibration settings)")
+    args = ap.parse_args()
+    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
+        sys.exit(f"onnxruntime-node not found under {args.ort}; run: mkdir -p "
+                 "build/bench-npm && cd build/bench-npm && npm install "
+                 "--ignore-scripts onnxruntime-node")
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE,
+                                                     "export-torchvision.py"),
+                    args.models] +
+                   [n if size == 224 else f"{n}@{size}" for n, size in TORCHVISION] +
+                   ["resnet50", "vit_b_16"],
+                   check=True)
+    work = args.work or tempfile.mkdtemp(prefix="chorus-cost-")
+    os.makedirs(work, exist_ok=True)
+    entries = []
+    for stem, dims, shape in PADDLE:
+        entries.append({"stem": stem, "path": os.path.join(OCR, stem + ".onnx"),
+                        "dims": dims, "shape": shape, "paddle": True})
+    for name, size in TORCHVISION:
+        stem = name if size == 224 else f"{name}_{size}"
+        entries.append({"stem": stem,
+                        "path": os.path.join(args.models, stem + ".onnx"),
+                        "dims": [], "shape": [1, 3, size, size],
+                        "paddle": False})
+    saved = os.path.join(work, "measurements.json")
+    if args.reuse:
+        with open(saved) as fh:
+            measured = json.load(fh)
+        for e in entries:
+            e["measured_ms"] = measured[e["stem"]]["measured_ms"]
+            e["profile"] = measured[e["stem"]]["profile"]
+    else:
+        measure(args, entries, work)
+        with open(saved, "w") as fh:
+            json.dump({e["stem"]: {"measured_ms": e["measured_ms"],
+                                   "profile": e["profile"]} for e in entries},
+                      fh, indent=1)
+    print(f"ONNX Runtime CPU, 1 thread, optimizations disabled; latency: "
+          f"median of {args.rounds} interleaved rounds x {args.runs} runs\n")
+    print(f"{'model (left out)':34} {'measured ms':>12} {'predicted ms':>13} "
+          f"{'error':>8}")
+    errors = []
+    for e in entries:
+        if not e["paddle"]:
+            continue
+        others = [o for o in entries if o is not e]
+        target = os.path.join(work, "loo-" + e["stem"] + ".json")
+        calibrate(args, others, "loo", target)
+        predicted, _ = predict(args, e["path"], e["dims"], target, work)
+        err = (predicted - e["measured_ms"]) / e["measured_ms"]
+        errors.append(abs(err))
+        print(f"{e['stem']:34} {e['measured_ms']:12.3f} {predicted:13.3f} "
+              f"{100 * err:+7.1f}%")
+    print(f"mean absolute percentage error: "
+          f"{100 * statistics.mean(errors):.1f}%\n")
+
+    print(f"{'architecture':20} {'Chorus GMACs':>13} {'published':>10} "
+          f"{'diff':>7}")
+    for name, published in PUBLISHED_GMACS:
+        _, fields = predict(args, os.path.join(args.models, name + ".onnx"),
+                            [], os.path.join(ROOT, "lib", "Target", "targets",
+                                             "x86-avx2.json"), work)
+        gmacs = int(fields["flops"]) / 2e9
+        print(f"{name:20} {gmacs:13.3f} {published:10.2f} "
+              f"{100 * (gmacs - published) / published:+6.1f}%")
+
+    if args.write_host:
+        calibrate(args, entries, "host", args.write_host, quiet=False)
+
+
+if __name__ == "__main__":
+    main()

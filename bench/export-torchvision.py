@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Exports torchvision architectures to ONNX for the cost benchmarks.
+
+  /usr/bin/python3 bench/export-torchvision.py OUT_DIR [NAME...]
+
+Uses Debian's python3-torch and python3-torchvision (random weights: the
+benchmarks need structure and cost, not accuracy), batch 1, 3x224x224,
+opset 13, with names on every node (ONNX Runtime's profiles are matched to
+the model by node name). Existing files are kept. Default names: resnet18,
+resnet50, mobilenet_v2, squeezenet1_1, shufflenet_v2_x1_0, vit_b_16.
+"""
+import os
+import sys
+
+import torch
+import torchvision
+
+DEFAULT = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
+           "shufflenet_v2_x1_0", "vit_b_16"]
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    names = sys.argv[2:] or DEFAULT
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    for spec in names:
+        name, _, size = spec.partition("@")
+        size = int(size or 224)
+        stem = name if size == 224 else f"{name}_{size}"
+        path = os.path.join(out, stem + ".onnx")
+        if os.path.exists(path):
+            continue
+        model = getattr(torchvision.models, name)(weights=None).eval()
+        x = torch.randn(1, 3, size, size)
+        torch.onnx.export(model, x, path + ".tmp", opset_version=13,
+                          input_names=["input"], output_names=["output"],
+                          do_constant_folding=True)
+        os.replace(path + ".tmp", path)
+        print("exported", path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+//===- Calibration.cpp - Fit a target's efficiencies to profiles ----------===//
+
+#include "chorus/Target/Calibration.h"
+
+#include "chorus/Target/CostModel.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/JSON.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace chorus;
+
+static llvm::Error profileError(llvm::StringRef fileName,
+                                const llvm::Twine &what) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "profile '" + fileName + "': " + what);
+}
+
+llvm::Expected<std::vector<ProfiledNode>>
+chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
+  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+  if (!value)
+    return profileError(fileName,
+                        "not valid JSON: " + llvm::toString(value.takeError()));
+  const llvm::json::Array *events = value->getAsArray();
+  if (!events)
+    return profileError(fileName, "expected a JSON array of events (ONNX "
+                                  "Runtime's profiler format)");
+  llvm::StringMap<std::vector<double>> times;
+  llvm::StringMap<std::string> opNames;
+  std::vector<std::string> order;
+  for (auto [index, event] : llvm::enumerate(*events)) {
+    const llvm::json::Object *e = event.getAsObject();
+    if (!e)
+      return profileError(fileName,
+                          "event " + llvm::Twine(index) + " is not an object");
+    std::optional<llvm::StringRef> cat = e->getString("cat");
+    if (!cat || *cat != "Node")
+      continue;
+    std::optional<llvm::StringRef> name = e->getString("name");
+    if (!name)
+      return profileError(fileName, "node event " + llvm::Twine(index) +
+                                        " has no \"name\"");
+    if (!name->consume_back("_kernel_time"))
+      continue; // _fence_before / _fence_after markers
+    std::optional<double> dur = e->getNumber("dur");
+    if (!dur || *dur < 0)
+      return profileError(fileName, "node event " + llvm::Twine(index) + " ('" +
+                                        *name +
+                                        "') has no non-negative \"dur\"");
+    std::string op;
+    if (const llvm::json::Object *args = e->getObject("args"))
+      if (std::optional<llvm::StringRef> o = args->getString("op_name"))
+        op = o->str();
+    auto [it, inserted] = times.try_emplace(*name);
+    if (inserted) {
+      order.push_back(name->str());
+      opNames[*name] = op;
+    }
+    it->second.push_back(*dur * 1e-6);
+  }
+  std::vector<ProfiledNode> nodes;
+  for (const std::string &name : order) {
+    std::vector<double> &t = times[name];
+    std::sort(t.begin(), t.end());
+    // The median: the first run of a session is slower (page faults,
+    // allocations) and must not pull the figure.
+    double median = t.size() % 2
+                        ? t[t.size() / 2]
+                        : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+    nodes.push_back(
+        {name, opNames[name], median, static_cast<unsigned>(t.size())});
+  }
+  if (nodes.empty())
+    return profileError(fileName, "no node events (\"cat\": \"Node\", "
+                                  "\"name\": \"..._kernel_time\")");
+  return nodes;
+}
+
+ProfileMatch chorus::matchProfile(func::FuncOp func,
+                                  llvm::ArrayRef<ProfiledNode> profile) {
+  llvm::StringMap<NodeOp> byName;
+  for (NodeOp node : func.getBody().front().getOps<NodeOp>())
+    if (node.getName())
+      byName[*node.getName()] = node;
+  ProfileMatch match;
+  for (const ProfiledNode &p : profile) {
+    auto it = byName.find(p.name);
+    std::optional<NodeWork> work;
+    if (it != byName.end())
+      work = getNodeWork(it->second);
+    if (!work) {
+      ++match.unmatched;
+      match.unmatchedSeconds += p.seconds;
+      continue;
+    }
+    match.matchedSeconds += p.seconds;
+    match.samples.push_back({work->opClass, work->flops,
+                             work->bytesRead + work->bytesWritten, work->groups,
+                             getComputeType(it->second), p.seconds});
+  }
+  return match;
+}
+
+/// Least squares over the terms in `mask`: compute seconds at peak, memory
+/// seconds at full bandwidth for nodes beyond the L2 cache, the same for
+/// nodes within it, 1 (overhead) and convolution groups; false when the
+/// system is singular.
+static constexpr int kTerms = 5;
+using Row = std::array<double, kTerms + 1>;
+using Coefficients = std::array<double, kTerms>;
+
+static bool solveSubset(llvm::ArrayRef<Row> rows, unsigned mask,
+                        Coefficients &coef) {
+  int idx[kTerms], k = 0;
+  for (int j = 0; j < kTerms; ++j)
+    if (mask & (1u << j))
+      idx[k++] = j;
+  double a[kTerms][kTerms + 1] = {};
+  for (const Row &r : rows)
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < k; ++j)
+        a[i][j] += r[idx[i]] * r[idx[j]];
+      a[i][k] += r[idx[i]] * r[kTerms];
+    }
+  // Gaussian elimination with partial pivoting.
+  for (int c = 0; c < k; ++c) {
+    int pivot = c;
+    for (int r = c + 1; r < k; ++r)
+      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
+        pivot = r;
+    if (std::fabs(a[pivot][c]) < 1e-300)
+      return false;
+    std::swap(a[c], a[pivot]);
+    for (int r = 0; r < k; ++r) {
+      if (r == c)
+        continue;
+      double f = a[r][c] / a[c][c];
+      for (int j = c; j <= k; ++j)
+        a[r][j] -= f * a[c][j];
+    }
+  }
+  coef = {};
+  for (int i = 0; i < k; ++i)
+    coef[idx[i]] = a[i][k] / a[i][i];
+  return true;
+}
+
+Target chorus::calibrateTarget(const Target &base,
+                               llvm::ArrayRef<CalibrationSample> samples,
+                               llvm::StringRef name,
+                               std::vector<ClassFit> &fits,
+                               unsigned minSamples) {
+  Target t = base;
+  t.name = name.str();
+  t.calibrated = true;
+  fits.clear();
+  for (OpClass cls : allOpClasses()) {
+    ClassFit fit;
+    fit.opClass = cls;
+    std::vector<Row> rows;
+    double limit = base.getCachedBytesLimit();
+    for (const CalibrationSample &s : samples) {
+      if (s.opClass != cls)
+        continue;
+      double memory = s.bytes / base.memoryBandwidth;
+      bool cached = s.bytes <= limit;
+      // Each row is divided by the measured time: the fit minimizes
+      // relative errors, so thousands of small nodes weigh as much as a few
+      // large ones and no term is bent to fit the largest alone.
+      double w = 1 / std::sqrt(std::max(s.seconds, 1e-9));
+      rows.push_back({w * s.flops / base.getPeakFlops(s.dtype),
+                      w * (cached ? 0.0 : memory), w * (cached ? memory : 0.0),
+                      w,
+                      w * (cls == OpClass::GroupedConvolution ? s.groups : 0),
+                      w * s.seconds});
+      fit.measuredSeconds += s.seconds;
+    }
+    fit.samples = rows.size();
+    if (rows.size() < minSamples) {
+      fit.efficiency = base.getEfficiency(cls);
+      fits.push_back(fit);
+      continue;
+    }
+    // Non-negative least squares by trying every subset of the terms and
+    // keeping the best fit with no negative coefficient.
+    double bestResidual = INFINITY;
+    Coefficients best = {};
+    for (unsigned mask = 1; mask < (1u << kTerms); ++mask) {
+      Coefficients coef;
+      if (!solveSubset(rows, mask, coef))
+        continue;
+      if (llvm::any_of(coef, [](double c) { return c < 0; }))
+        continue;
+      double residual = 0;
+      for (const Row &r : rows) {
+        double d = -r[kTerms];
+        for (int j = 0; j < kTerms; ++j)
+          d += coef[j] * r[j];
+        residual += d * d;
+      }
+      if (residual < bestResidual) {
+        bestResidual = residual;
+        best = coef;
+      }
+    }
+    // A zero coefficient means the term explains nothing: the efficiency
+    // is capped (the work is as good as free) rather than infinite.
+    constexpr double kCap = 1e6;
+    auto efficiency = [&](double c) {
+      return c > 0 ? std::min(kCap, 1 / c) : kCap;
+    };
+    fit.efficiency.compute = efficiency(best[0]);
+    fit.efficiency.memory = efficiency(best[1]);
+    fit.efficiency.cachedMemory = efficiency(best[2]);
+    fit.efficiency.overheadSeconds = best[3];
+    fit.efficiency.perGroupSeconds = best[4];
+    fit.fitted = true;
+    for (const Row &r : rows)
+      fit.fittedSeconds +=
+          (r[0] / fit.efficiency.compute + r[1] / fit.efficiency.memory +
+           r[2] / *fit.efficiency.cachedMemory + best[3] * r[3] +
+           best[4] * r[4]) /
+          r[3];
+    t.efficiency[cls] = fit.efficiency;
+    fits.push_back(fit);
+  }
+  return t;
+}

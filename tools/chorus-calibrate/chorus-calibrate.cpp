@@ -1,0 +1,213 @@
+//===- chorus-calibrate.cpp - Fit a target to ONNX Runtime profiles -------===//
+//
+// Imports each model, matches its ONNX Runtime profile node by node, fits
+// per op class the compute and memory efficiencies and the per-kernel
+// overhead of a base target, and writes the calibrated target as JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Import/OnnxImporter.h"
+#include "chorus/Target/Calibration.h"
+#include "chorus/Target/CostModel.h"
+#include "chorus/Target/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace chorus;
+
+static llvm::cl::OptionCategory category("chorus-calibrate options");
+
+static llvm::cl::list<std::string>
+    inputs(llvm::cl::Positional, llvm::cl::OneOrMore,
+           llvm::cl::desc("<model.onnx> <profile.json> [<model> <profile>]..."),
+           llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string>
+    outputFile("o", llvm::cl::desc("Write the calibrated target here"),
+               llvm::cl::value_desc("target.json"), llvm::cl::Required,
+               llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string>
+    baseName("base",
+             llvm::cl::desc("Built-in target whose peaks, bandwidth and "
+                            "caches the fit starts from (default x86-avx2)"),
+             llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string>
+    baseFile("base-file", llvm::cl::desc("Base target from a JSON file"),
+             llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string>
+    name("name", llvm::cl::desc("Name of the calibrated target"),
+         llvm::cl::init("host"), llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> note(
+    "note",
+    llvm::cl::desc("Provenance stored in the target's \"calibration\" field "
+                   "(machine, command, runtime version)"),
+    llvm::cl::cat(category));
+
+static llvm::cl::list<std::string> dimBindings(
+    "dim",
+    llvm::cl::desc("Bind symbolic dim NAME to VALUE, as chorus-import does; "
+                   "must match the shapes the profiles were made with"),
+    llvm::cl::value_desc("[MODEL:]NAME=VALUE"), llvm::cl::cat(category));
+
+static llvm::cl::list<std::string> latencies(
+    "latency",
+    llvm::cl::desc("Measured latency of a whole run without the profiler, "
+                   "in milliseconds; with these the fit is corrected for "
+                   "the time the profiler adds to every node"),
+    llvm::cl::value_desc("MODEL=MS"), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned>
+    minSamples("min-samples",
+               llvm::cl::desc("Fit a class only with at least this many nodes"),
+               llvm::cl::init(4), llvm::cl::cat(category));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "chorus-calibrate") << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::cl::HideUnrelatedOptions(category);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "chorus-calibrate: fit a hardware target to ONNX Runtime profiles\n\n"
+      "Takes pairs of a model and the profile ONNX Runtime wrote for it\n"
+      "(session option enableProfiling; run with graph optimizations\n"
+      "disabled so that every profiled kernel is one node of the model).\n"
+      "Nodes are matched by name; per op class a non-negative least-squares\n"
+      "fit of time = FLOPs/(peak x compute) + bytes/(bandwidth x memory) +\n"
+      "overhead gives the class's efficiencies. Writes the base target with\n"
+      "them as a new target. See docs/CostModel.md.\n");
+  if (inputs.size() % 2)
+    return fail("expected pairs of <model> <profile>; got " +
+                llvm::Twine(inputs.size()) + " paths");
+  llvm::Expected<Target> base =
+      loadTarget(baseFile.empty() && baseName.empty() ? std::string("x86-avx2")
+                                                      : std::string(baseName),
+                 baseFile);
+  if (!base)
+    return fail(llvm::toString(base.takeError()));
+
+  ImportOptions options;
+  for (const std::string &spec : dimBindings) {
+    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
+    if (!binding)
+      return fail(llvm::toString(binding.takeError()));
+    options.dims.push_back(*binding);
+  }
+  DialectRegistry registry;
+  registry.insert<ChorusDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+
+  llvm::StringMap<double> latencyMs;
+  for (const std::string &spec : latencies) {
+    auto [model, ms] = llvm::StringRef(spec).rsplit('=');
+    double value;
+    if (model.empty() || ms.getAsDouble(value) || !(value > 0))
+      return fail("--latency '" + spec + "' is not MODEL=MILLISECONDS");
+    latencyMs[model] = value;
+  }
+
+  std::vector<CalibrationSample> samples;
+  llvm::raw_ostream &os = llvm::outs();
+  for (size_t i = 0; i < inputs.size(); i += 2) {
+    FailureOr<ImportedModel> model =
+        importOnnxFile(*module, inputs[i], options);
+    if (failed(model))
+      return 1;
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
+    if (!buffer)
+      return fail("cannot read '" + inputs[i + 1] +
+                  "': " + buffer.getError().message());
+    llvm::Expected<std::vector<ProfiledNode>> profile =
+        readOrtProfile((*buffer)->getBuffer(), inputs[i + 1]);
+    if (!profile)
+      return fail(llvm::toString(profile.takeError()));
+    ProfileMatch match = matchProfile(model->func, *profile);
+    if (match.samples.empty())
+      return fail("no node of profile '" + inputs[i + 1] +
+                  "' matches a node of '" + inputs[i] +
+                  "' by name (was the profile made from this model, with "
+                  "graph optimizations disabled?)");
+    os << "@" << model->func.getSymName() << ": " << match.samples.size()
+       << " nodes matched (" << llvm::format("%.3f", match.matchedSeconds * 1e3)
+       << " ms), " << match.unmatched << " profile entries unmatched ("
+       << llvm::format("%.3f", match.unmatchedSeconds * 1e3) << " ms)\n";
+    // The profiler adds time to every node it times. With the whole-run
+    // latency measured without it, that time is taken back evenly from the
+    // model's nodes (never below a tenth of a node's profiled time).
+    if (auto it = latencyMs.find(inputs[i]); it != latencyMs.end()) {
+      double profiled = match.matchedSeconds + match.unmatchedSeconds;
+      double perNode =
+          std::max(0.0, (profiled - it->second * 1e-3) /
+                            (match.samples.size() + match.unmatched));
+      for (CalibrationSample &sample : match.samples)
+        sample.seconds =
+            std::max(0.1 * sample.seconds, sample.seconds - perNode);
+      os << "  profiler time taken back: "
+         << llvm::format("%.3f", perNode * 1e6) << " us per node (profiled "
+         << llvm::format("%.3f", profiled * 1e3) << " ms, measured "
+         << llvm::format("%.3f", it->second) << " ms)\n";
+      latencyMs.erase(it);
+    }
+    samples.insert(samples.end(), match.samples.begin(), match.samples.end());
+  }
+  if (!latencyMs.empty())
+    return fail("--latency names '" + latencyMs.begin()->first() +
+                "', which is not one of the models given");
+
+  std::vector<ClassFit> fits;
+  Target calibrated = calibrateTarget(*base, samples, name, fits, minSamples);
+  calibrated.calibration = note;
+  if (calibrated.description.empty() || calibrated.name != base->name)
+    calibrated.description =
+        "calibrated from " + std::to_string(samples.size()) +
+        " profiled nodes on the base of '" + base->name + "'";
+  os << "class          nodes  measured ms   fitted ms  compute   memory  "
+        "cached   overhead us\n";
+  for (const ClassFit &fit : fits) {
+    if (!fit.samples)
+      continue;
+    os << llvm::left_justify(getOpClassName(fit.opClass), 14)
+       << llvm::format("%6u %12.3f", fit.samples, fit.measuredSeconds * 1e3);
+    if (fit.fitted)
+      os << llvm::format(" %11.3f %8.4g %8.4g %8.4g %12.3f",
+                         fit.fittedSeconds * 1e3, fit.efficiency.compute,
+                         fit.efficiency.memory, *fit.efficiency.cachedMemory,
+                         *fit.efficiency.overheadSeconds * 1e6);
+    else
+      os << "   (too few nodes: kept the base's values)";
+    os << "\n";
+  }
+
+  std::error_code ec;
+  llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + outputFile + "': " + ec.message());
+  out.os() << llvm::formatv("{0:2}", targetToJSON(calibrated)) << "\n";
+  out.keep();
+  return 0;
+}
