@@ -43,12 +43,16 @@ PADDLE = [
                                         "p2o.DynamicDimension.2=192"],
      [1, 3, 48, 192]),
 ]
-# (export spec, input size): 224 is the usual; two at 512 put working sets
-# beyond the last-level cache, as the PaddleOCR detector's are.
+# (export spec, input size): 224 is the usual; three at 512 put working
+# sets beyond the last-level cache, as the PaddleOCR detector's are (the
+# LR-ASPP segmentation network is, like the detector, a MobileNetV3-style
+# backbone with a dense head at high resolution).
 TORCHVISION = [("resnet18", 224), ("mobilenet_v2", 224),
                ("squeezenet1_1", 224), ("shufflenet_v2_x1_0", 224),
                ("vit_b_32", 224), ("mobilenet_v2", 512),
-               ("squeezenet1_1", 512)]
+               ("squeezenet1_1", 512),
+               ("segmentation.lraspp_mobilenet_v3_large", 512),
+               ("segmentation.lraspp_mobilenet_v3_large", 640)]
 # Published multiply-accumulate counts at 224x224 (torchvision's model
 # documentation, "GFLOPS" column, which counts multiply-adds).
 PUBLISHED_GMACS = [("resnet50", 4.09), ("mobilenet_v2", 0.30),
@@ -164,7 +168,8 @@ def main():
         entries.append({"stem": stem, "path": os.path.join(OCR, stem + ".onnx"),
                         "dims": dims, "shape": shape, "paddle": True})
     for name, size in TORCHVISION:
-        stem = name if size == 224 else f"{name}_{size}"
+        stem = name.split(".")[-1]
+        stem = stem if size == 224 else f"{stem}_{size}"
         entries.append({"stem": stem,
                         "path": os.path.join(args.models, stem + ".onnx"),
                         "dims": [], "shape": [1, 3, size, size],

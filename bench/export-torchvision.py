@@ -29,11 +29,17 @@ def main():
     for spec in names:
         name, _, size = spec.partition("@")
         size = int(size or 224)
-        stem = name if size == 224 else f"{name}_{size}"
+        stem = name.split(".")[-1]
+        stem = stem if size == 224 else f"{stem}_{size}"
         path = os.path.join(out, stem + ".onnx")
         if os.path.exists(path):
             continue
-        model = getattr(torchvision.models, name)(weights=None).eval()
+        module = torchvision.models
+        for part in name.split(".")[:-1]:  # e.g. segmentation.fcn_resnet50
+            module = getattr(module, part)
+        builder = getattr(module, name.split(".")[-1])
+        kwargs = {"weights_backbone": None} if "." in name else {}
+        model = builder(weights=None, **kwargs).eval()
         x = torch.randn(1, 3, size, size)
         torch.onnx.export(model, x, path + ".tmp", opset_version=13,
                           input_names=["input"], output_names=["output"],

@@ -131,6 +131,8 @@ int main(int argc, char **argv) {
   }
 
   std::vector<CalibrationSample> samples;
+  // Models with a latency measured without the profiler: (func, seconds).
+  std::vector<std::pair<func::FuncOp, double>> timed;
   llvm::raw_ostream &os = llvm::outs();
   for (size_t i = 0; i < inputs.size(); i += 2) {
     FailureOr<ImportedModel> model =
@@ -156,21 +158,8 @@ int main(int argc, char **argv) {
        << " nodes matched (" << llvm::format("%.3f", match.matchedSeconds * 1e3)
        << " ms), " << match.unmatched << " profile entries unmatched ("
        << llvm::format("%.3f", match.unmatchedSeconds * 1e3) << " ms)\n";
-    // The profiler adds time to every node it times. With the whole-run
-    // latency measured without it, that time is taken back evenly from the
-    // model's nodes (never below a tenth of a node's profiled time).
     if (auto it = latencyMs.find(inputs[i]); it != latencyMs.end()) {
-      double profiled = match.matchedSeconds + match.unmatchedSeconds;
-      double perNode =
-          std::max(0.0, (profiled - it->second * 1e-3) /
-                            (match.samples.size() + match.unmatched));
-      for (CalibrationSample &sample : match.samples)
-        sample.seconds =
-            std::max(0.1 * sample.seconds, sample.seconds - perNode);
-      os << "  profiler time taken back: "
-         << llvm::format("%.3f", perNode * 1e6) << " us per node (profiled "
-         << llvm::format("%.3f", profiled * 1e3) << " ms, measured "
-         << llvm::format("%.3f", it->second) << " ms)\n";
+      timed.push_back({model->func, it->second * 1e-3});
       latencyMs.erase(it);
     }
     samples.insert(samples.end(), match.samples.begin(), match.samples.end());
@@ -201,6 +190,36 @@ int main(int argc, char **argv) {
     else
       os << "   (too few nodes: kept the base's values)";
     os << "\n";
+  }
+
+  // The profiler adds time to every node it times, so overheads fitted
+  // from profiles are too high for runs without it. With whole-run
+  // latencies measured without the profiler, the time d per node that best
+  // explains the difference, in relative terms (each model counts the same
+  // whatever its size: min sum(((predicted - d x nodes - measured) /
+  // measured)^2)), is taken off every class's overhead.
+  if (!timed.empty()) {
+    double num = 0, den = 0;
+    for (auto [func, measured] : timed) {
+      FailureOr<ModelCost> cost = estimateModelCost(func, calibrated);
+      if (failed(cost))
+        return 1;
+      double a = (cost->seconds - measured) / measured;
+      double b = cost->nodes / measured;
+      num += a * b;
+      den += b * b;
+    }
+    double d = den > 0 ? std::max(0.0, num / den) : 0.0;
+    for (OpClass cls : allOpClasses()) {
+      ClassEfficiency e = calibrated.getEfficiency(cls);
+      e.overheadSeconds = std::max(0.0, *e.overheadSeconds - d);
+      calibrated.efficiency[cls] = e;
+    }
+    calibrated.kernelOverheadSeconds =
+        std::max(0.0, calibrated.kernelOverheadSeconds - d);
+    os << "profiler time taken off every kernel's overhead: "
+       << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
+       << " measured latencies)\n";
   }
 
   std::error_code ec;
