@@ -8,7 +8,7 @@ one intra-op thread, graph optimizations disabled so that each kernel is
 one node of the model Chorus sees; fusion is a later issue). For every
 model: the median latency of --runs timed runs after 3 warm-ups, and an
 ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
-models (dims bound as in bench/import-time.py) and torchvision
+models (dims bound as in bench/paddleocr.py) and torchvision
 architectures exported by bench/export-torchvision.py (random weights).
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
@@ -29,20 +29,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-OCR = os.path.join(ROOT, "build", "npm", "node_modules", "@gutenye",
-                   "ocr-models", "assets")
+from paddleocr import MODELS as PADDLE, models_dir
 
-PADDLE = [
-    ("ch_PP-OCRv4_det_infer", ["p2o.DynamicDimension.0=1",
-                               "p2o.DynamicDimension.1=640",
-                               "p2o.DynamicDimension.2=640"], [1, 3, 640, 640]),
-    ("ch_PP-OCRv4_rec_infer", ["p2o.DynamicDimension.0=1",
-                               "p2o.DynamicDimension.1=320"], [1, 3, 48, 320]),
-    ("ch_ppocr_mobile_v2.0_cls_infer", ["p2o.DynamicDimension.0=1",
-                                        "p2o.DynamicDimension.1=48",
-                                        "p2o.DynamicDimension.2=192"],
-     [1, 3, 48, 192]),
-]
+OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
 # sets beyond the last-level cache, as the PaddleOCR detector's are (the
 # LR-ASPP segmentation network is, like the detector, a MobileNetV3-style

@@ -16,17 +16,7 @@ import subprocess
 import sys
 import time
 
-MODELS = [
-    # (file, --dim bindings)
-    ("ch_PP-OCRv4_det_infer.onnx",
-     ["p2o.DynamicDimension.0=1", "p2o.DynamicDimension.1=640",
-      "p2o.DynamicDimension.2=640"]),
-    ("ch_PP-OCRv4_rec_infer.onnx",
-     ["p2o.DynamicDimension.0=1", "p2o.DynamicDimension.1=320"]),
-    ("ch_ppocr_mobile_v2.0_cls_infer.onnx",
-     ["p2o.DynamicDimension.0=1", "p2o.DynamicDimension.1=48",
-      "p2o.DynamicDimension.2=192"]),
-]
+from paddleocr import MODELS, models_dir
 
 
 def main():
@@ -37,13 +27,13 @@ def main():
     parser.add_argument("--models", default=None)
     args = parser.parse_args()
     tool = os.path.join(args.build, "bin", "chorus-import")
-    models = args.models or os.path.join(
-        args.build, "npm", "node_modules", "@gutenye", "ocr-models", "assets")
+    models = args.models or models_dir(args.build)
     if not os.path.isdir(models):
         print("no models at %s; run utils/bootstrap.sh first" % models)
         return 1
     print("chorus-import wall time, %d runs each (median [min, max])" % args.runs)
-    for name, dims in MODELS:
+    for stem, dims, _ in MODELS:
+        name = stem + ".onnx"
         path = os.path.join(models, name)
         cmd = [tool, path, "--require-static", "-o", os.devnull]
         for d in dims:

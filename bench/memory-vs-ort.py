@@ -3,7 +3,7 @@
 
   bench/memory-vs-ort.py [--build DIR] [--models DIR] [--ort DIR] [--runs N]
 
-For each PaddleOCR model (dims bound as in bench/import-time.py): Chorus's
+For each PaddleOCR model (dims bound as in bench/paddleocr.py): Chorus's
 plan (chorus-import, then chorus-opt --chorus-plan-memory): weight bytes,
 activation arena and lower bound. ONNX Runtime (onnxruntime-node, installed
 with `npm install --ignore-scripts onnxruntime-node` into --ort, default
@@ -23,17 +23,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-MODELS = [
-    ("ch_PP-OCRv4_det_infer", ["p2o.DynamicDimension.0=1",
-                               "p2o.DynamicDimension.1=640",
-                               "p2o.DynamicDimension.2=640"], [1, 3, 640, 640]),
-    ("ch_PP-OCRv4_rec_infer", ["p2o.DynamicDimension.0=1",
-                               "p2o.DynamicDimension.1=320"], [1, 3, 48, 320]),
-    ("ch_ppocr_mobile_v2.0_cls_infer", ["p2o.DynamicDimension.0=1",
-                                        "p2o.DynamicDimension.1=48",
-                                        "p2o.DynamicDimension.2=192"],
-     [1, 3, 48, 192]),
-]
+from paddleocr import MODELS, models_dir
 
 MB = 1e6
 
@@ -57,9 +47,7 @@ def chorus_plan(build, model, dims):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--models", default=os.path.join(
-        ROOT, "build", "npm", "node_modules", "@gutenye", "ocr-models",
-        "assets"))
+    ap.add_argument("--models", default=models_dir(os.path.join(ROOT, "build")))
     ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
                                                   "node_modules"))
     ap.add_argument("--runs", type=int, default=3)

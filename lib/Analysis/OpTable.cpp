@@ -439,17 +439,11 @@ std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
   return FlopCount{*flops, false};
 }
 
-/// Static bytes of `type`, 0 for none; std::nullopt when not static.
+/// getValueStorageBytes as a double, the unit of the cost model.
 static std::optional<double> bytesOf(Type type) {
-  if (isa<NoneType>(type))
-    return 0.0;
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped)
-    return std::nullopt;
-  std::optional<int64_t> bytes = getTensorStorageBytes(shaped);
-  if (!bytes)
-    return std::nullopt;
-  return static_cast<double>(*bytes);
+  if (std::optional<int64_t> bytes = getValueStorageBytes(type))
+    return static_cast<double>(*bytes);
+  return std::nullopt;
 }
 
 std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {

@@ -53,18 +53,11 @@ static std::string valueName(func::FuncOp func, Value value) {
   return base;
 }
 
-/// The bytes `type` takes, or std::nullopt when it is not a tensor of
-/// static shape; `none` takes nothing.
+/// getValueStorageBytes in the planner's unit.
 static std::optional<uint64_t> storageBytes(Type type) {
-  if (isa<NoneType>(type))
-    return 0;
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped)
-    return std::nullopt;
-  std::optional<int64_t> bytes = getTensorStorageBytes(shaped);
-  if (!bytes)
-    return std::nullopt;
-  return static_cast<uint64_t>(*bytes);
+  if (std::optional<int64_t> bytes = getValueStorageBytes(type))
+    return static_cast<uint64_t>(*bytes);
+  return std::nullopt;
 }
 
 LogicalResult TensorLifetimes::run() {

@@ -39,6 +39,14 @@ std::optional<int64_t> chorus::getElementStorageBytes(Type elementType) {
   return width / 8;
 }
 
+std::optional<int64_t> chorus::getValueStorageBytes(Type type) {
+  if (isa<NoneType>(type))
+    return 0;
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    return getTensorStorageBytes(shaped);
+  return std::nullopt;
+}
+
 std::optional<int64_t> chorus::getTensorStorageBytes(ShapedType type) {
   if (!type.hasStaticShape())
     return std::nullopt;

@@ -11,8 +11,9 @@
 
 using namespace chorus;
 
-/// The exact search keeps one list of buffers per time section; above this
-/// many memberships in all it is not tried.
+/// The exact search keeps one list of buffers per time section; when the
+/// interval lengths (a bound on those lists' total size) sum to more, it is
+/// not tried.
 static constexpr uint64_t kMaxExactMemberships = 20'000'000;
 
 double MemoryPlan::ratio() const {
@@ -511,7 +512,8 @@ public:
         placed[i] = true, ++placedCount;
   }
 
-  /// Total section memberships: the search's memory and per-step cost.
+  /// Sum of interval lengths: a bound on the total section memberships, the
+  /// search's memory and per-step cost.
   static uint64_t cost(const Prepared &p) {
     uint64_t total = 0;
     for (size_t i = 0; i < p.n; ++i)

@@ -230,3 +230,26 @@ Target chorus::calibrateTarget(const Target &base,
   }
   return t;
 }
+
+FailureOr<double> chorus::removeProfilerOverhead(
+    Target &target, llvm::ArrayRef<std::pair<func::FuncOp, double>> measured) {
+  double num = 0, den = 0;
+  for (auto [func, seconds] : measured) {
+    FailureOr<ModelCost> cost = estimateModelCost(func, target);
+    if (failed(cost))
+      return failure();
+    double a = (cost->seconds - seconds) / seconds;
+    double b = cost->nodes / seconds;
+    num += a * b;
+    den += b * b;
+  }
+  double d = den > 0 ? std::max(0.0, num / den) : 0.0;
+  for (OpClass cls : allOpClasses()) {
+    ClassEfficiency e = target.getEfficiency(cls);
+    e.overheadSeconds = std::max(0.0, *e.overheadSeconds - d);
+    target.efficiency[cls] = e;
+  }
+  target.kernelOverheadSeconds =
+      std::max(0.0, target.kernelOverheadSeconds - d);
+  return d;
+}

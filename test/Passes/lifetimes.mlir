@@ -78,3 +78,12 @@ func.func @csv(%x: tensor<3xf32> {chorus.name = "x"}) -> tensor<3xf32> {
   %y = chorus.node "Relu"(%x) attributes {name = "y"} : (tensor<3xf32>) -> tensor<3xf32>
   return %y : tensor<3xf32>
 }
+
+// -----
+
+// Tests that an unknown format is refused.
+// RUN: not chorus-opt %s --split-input-file --chorus-test-lifetimes=format=xml 2>&1 | FileCheck %s --check-prefix=FORMAT
+// FORMAT: chorus-test-lifetimes: format 'xml' is not 'table' or 'csv'
+func.func @any() {
+  return
+}

@@ -42,3 +42,12 @@ func.func @dynamic(%x: tensor<?x4xf32> {chorus.name = "x"}) -> tensor<?x4xf32> {
   %a = chorus.node "Relu"(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %a : tensor<?x4xf32>
 }
+
+// -----
+
+// Tests that a zero alignment is refused.
+// RUN: not chorus-opt %s --split-input-file --chorus-plan-memory=alignment=0 2>&1 | FileCheck %s --check-prefix=ZERO
+// ZERO: chorus-plan-memory: alignment must be at least 1
+func.func @any() {
+  return
+}

@@ -33,23 +33,13 @@ NodeOp parseNode(const std::string &args, const std::string &node) {
   return found;
 }
 
-/// Parses `body` as the body of a func and returns the FLOPs of its first
-/// chorus.node.
+/// The FLOPs of the node parsed by parseNode.
 std::optional<FlopCount> flopsOf(const std::string &args,
                                  const std::string &node) {
-  static MLIRContext ctx;
-  ctx.loadDialect<ChorusDialect, func::FuncDialect>();
-  std::string text = "func.func @f(" + args + ") {\n" + node + "\nreturn\n}";
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &ctx);
-  EXPECT_TRUE(module) << text;
-  if (!module)
+  NodeOp op = parseNode(args, node);
+  if (!op)
     return std::nullopt;
-  NodeOp found;
-  module->walk([&](NodeOp op) {
-    if (!found)
-      found = op;
-  });
-  return getNodeFlops(found);
+  return getNodeFlops(op);
 }
 
 TEST(OpTable, Conv) {

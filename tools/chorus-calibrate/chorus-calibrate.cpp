@@ -9,7 +9,6 @@
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Target/Calibration.h"
-#include "chorus/Target/CostModel.h"
 #include "chorus/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,7 +24,6 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
-#include <cmath>
 
 using namespace mlir;
 using namespace chorus;
@@ -192,33 +190,12 @@ int main(int argc, char **argv) {
     os << "\n";
   }
 
-  // The profiler adds time to every node it times, so overheads fitted
-  // from profiles are too high for runs without it. With whole-run
-  // latencies measured without the profiler, the time d per node that best
-  // explains the difference, in relative terms (each model counts the same
-  // whatever its size: min sum(((predicted - d x nodes - measured) /
-  // measured)^2)), is taken off every class's overhead.
   if (!timed.empty()) {
-    double num = 0, den = 0;
-    for (auto [func, measured] : timed) {
-      FailureOr<ModelCost> cost = estimateModelCost(func, calibrated);
-      if (failed(cost))
-        return 1;
-      double a = (cost->seconds - measured) / measured;
-      double b = cost->nodes / measured;
-      num += a * b;
-      den += b * b;
-    }
-    double d = den > 0 ? std::max(0.0, num / den) : 0.0;
-    for (OpClass cls : allOpClasses()) {
-      ClassEfficiency e = calibrated.getEfficiency(cls);
-      e.overheadSeconds = std::max(0.0, *e.overheadSeconds - d);
-      calibrated.efficiency[cls] = e;
-    }
-    calibrated.kernelOverheadSeconds =
-        std::max(0.0, calibrated.kernelOverheadSeconds - d);
+    FailureOr<double> d = removeProfilerOverhead(calibrated, timed);
+    if (failed(d))
+      return 1;
     os << "profiler time taken off every kernel's overhead: "
-       << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
+       << llvm::format("%.3f", *d * 1e6) << " us (fitted to " << timed.size()
        << " measured latencies)\n";
   }
 

@@ -25,6 +25,10 @@ std::optional<int64_t> getElementStorageBytes(mlir::Type elementType);
 /// static size (dynamic dims, strings) or the size overflows int64.
 std::optional<int64_t> getTensorStorageBytes(mlir::ShapedType type);
 
+/// Bytes a value of `type` takes at run time: getTensorStorageBytes for
+/// tensors, 0 for `none` (an absent optional), std::nullopt otherwise.
+std::optional<int64_t> getValueStorageBytes(mlir::Type type);
+
 } // namespace chorus
 
 #endif // CHORUS_DIALECT_CHORUSOPS_H

@@ -75,6 +75,18 @@ Target calibrateTarget(const Target &base,
                        llvm::StringRef name, std::vector<ClassFit> &fits,
                        unsigned minSamples = 4);
 
+/// The profiler adds time to every node it times, so overheads fitted from
+/// profiles are too high for runs without it. Given whole-run latencies
+/// measured without the profiler (func, seconds), finds the time d per
+/// kernel that best explains predicted minus measured in relative terms
+/// (each model counts the same whatever its size: minimizes
+/// sum(((predicted - d x nodes - measured) / measured)^2)), d >= 0, and
+/// takes it off every class's overhead. Returns d; fails (with an error on
+/// the func) when a model's cost cannot be estimated.
+mlir::FailureOr<double> removeProfilerOverhead(
+    Target &target,
+    llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured);
+
 } // namespace chorus
 
 #endif // CHORUS_TARGET_CALIBRATION_H
