@@ -71,10 +71,12 @@ struct AnnotateCostPass
       FailureOr<ModelCost> cost = estimateModelCost(func, *target);
       if (failed(cost))
         return signalPassFailure();
-      for (NodeOp node : func.getBody().front().getOps<NodeOp>()) {
-        std::optional<NodeCost> c = estimateNodeCost(node, *target);
+      for (Operation &op : func.getBody().front()) {
+        if (!isa<NodeOp, FusedOp>(op))
+          continue;
+        std::optional<NodeCost> c = estimateKernelCost(&op, *target);
         double bytes = c->work.bytesRead + c->work.bytesWritten;
-        node->setAttr(
+        op.setAttr(
             "chorus.cost",
             b.getDictionaryAttr({
                 b.getNamedAttr("bound",

@@ -142,6 +142,82 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseOpsPass : Pass<"chorus-fuse", "mlir::ModuleOp"> {
+  let summary = "Group nodes that run as one kernel into chorus.fused ops";
+  let description = [{
+    Groups each model's nodes into kernels and replaces every group of two
+    or more nodes by a `chorus.fused` op. Values inside a group are then
+    not materialized: lifetimes and memory planning see only the group's
+    inputs and results, and the cost model charges one kernel overhead and
+    the group's external bytes.
+
+    The named fusions that ONNX Runtime performs on CPU apply first, each
+    on nodes no earlier rule took:
+
+    | rule | nodes |
+    |------|-------|
+    | `conv-bn` | Conv, BatchNormalization reading only it (folded weights) |
+    | `conv-add-relu` | Conv (+BN), Add of a tensor of the same type, optional Relu |
+    | `conv-activation` | Conv (+BN), Relu, Sigmoid, Tanh, LeakyRelu, Clip or HardSigmoid |
+    | `matmul-add` | MatMul, Add of a bias weight of rank at most 1 (Gemm) |
+    | `gelu` | the erf or tanh form of GELU written out in elementwise nodes |
+    | `layer-norm` | ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (+Mul, +Add) |
+    | `attention` | (Transpose), MatMul, (scale), (mask Add), Softmax, MatMul |
+
+    Then `dominator`: TVM's FuseOps over the nodes and groups so far, with
+    the op table's fusion kinds. A node joins its immediate post-dominator
+    when every path between them allows it: a convolution, matmul or pool
+    takes the elementwise and broadcast ops it dominates; elementwise ops
+    join an injective, reduction or anchor op through injective paths;
+    injective chains fuse after that. A value with readers outside a group
+    is a result of the group; opaque ops (control flow, data-dependent
+    outputs, unknown ops) fuse with nothing; no group closes a cycle.
+
+    `rules` selects rules (default: all); `max-group-size` caps the nodes
+    of one group. `print=true` prints per model the nodes, the kernels
+    after fusion and the groups per rule.
+  }];
+  let options = [
+    ListOption<"rules", "rules", "std::string",
+               "Fusion rules to apply (default: all): conv-bn, conv-add-relu, "
+               "conv-activation, matmul-add, gelu, layer-norm, attention, "
+               "dominator">,
+    Option<"maxGroupSize", "max-group-size", "unsigned", /*default=*/"256",
+           "Most nodes in one group">,
+    Option<"print", "print", "bool", /*default=*/"false",
+           "Print nodes, kernels and groups per model">,
+  ];
+  let statistics = [
+    Statistic<"numGroups", "groups", "Groups created">,
+    Statistic<"numFusedNodes", "fused-nodes", "Nodes placed in groups">,
+  ];
+}
+
+def UnfuseOpsPass : Pass<"chorus-unfuse", "mlir::ModuleOp"> {
+  let summary = "Inline every chorus.fused group back into its model";
+  let description = [{
+    The inverse of `chorus-fuse`: each group's nodes move back into the
+    model where the group was, reading the group's inputs, and the group's
+    results are replaced by the values it yielded. After `chorus-fuse` the
+    model has the same nodes and the same edges as before (the node order
+    may differ; `chorus-test-fusion-roundtrip` checks this).
+  }];
+}
+
+def TestFusionRoundtripPass : Pass<"chorus-test-fusion-roundtrip",
+                                   "mlir::ModuleOp"> {
+  let summary = "Check that fusing then unfusing gives back the same graph";
+  let description = [{
+    For every model: records the multiset of nodes (op type, domain,
+    attributes, operand and result types) and of edges (producer and result
+    number to reader and operand number; model inputs, weights and the
+    return included), runs `chorus-fuse` with its default options, verifies
+    the fused model, inlines the groups again and compares both multisets.
+    Prints one line per model: nodes, edges, groups and kernels, and "ok";
+    a difference is an error naming the first node or edge that differs.
+  }];
+}
+
 def TestOpTablePass : Pass<"chorus-test-op-table", "mlir::ModuleOp"> {
   let summary = "Print which ops of the module the op table does not know";
   let description = [{

@@ -51,7 +51,107 @@ struct OpEntry {
   Traffic traffic = Traffic::All;
   bool view = false;
   bool inPlace = false;
+  /// Set from the class after the table is built, then overridden per op.
+  FusionKind fusion = FusionKind::Opaque;
 };
+
+/// Fusion kinds (after TVM's op patterns): from the class, then the ops
+/// that differ. Elementwise ops are classed per node (getFusionKind: all
+/// operands of the result's shape or not); what reads its input other than
+/// pointwise but keeps a fixed index map is injective; what reduces is a
+/// reduction; what computes a result from data-dependent positions, has no
+/// tensor input, keeps state or runs a body is opaque.
+void setFusionKinds(llvm::StringMap<OpEntry> &t) {
+  for (auto &entry : t) {
+    OpEntry &e = entry.second;
+    switch (e.opClass) {
+    case OpClass::MatMulLike:
+    case OpClass::Convolution:
+    case OpClass::GroupedConvolution:
+      e.fusion = FusionKind::OutElementwiseFusable;
+      break;
+    case OpClass::Elementwise:
+      e.fusion = FusionKind::Broadcast;
+      break;
+    case OpClass::Reduction:
+    case OpClass::Normalization:
+      e.fusion = FusionKind::Reduction;
+      break;
+    case OpClass::DataMovement:
+    case OpClass::View:
+      e.fusion = FusionKind::Injective;
+      break;
+    case OpClass::ControlFlow:
+      e.fusion = FusionKind::Opaque;
+      break;
+    }
+  }
+  auto set = [&](std::initializer_list<const char *> ops, FusionKind kind) {
+    for (const char *op : ops)
+      t[op].fusion = kind;
+  };
+  // Pooling windows compute each output from a fixed window, as a
+  // convolution does, and take elementwise consumers the same way.
+  set({"MaxPool", "AveragePool", "LpPool"}, FusionKind::OutElementwiseFusable);
+  // Inference BatchNormalization is a per-channel scale and shift.
+  set({"BatchNormalization"}, FusionKind::Broadcast);
+  set({"Trilu"}, FusionKind::Injective);
+  set({"RandomUniform",
+       "RandomNormal",
+       "RandomUniformLike",
+       "RandomNormalLike",
+       "Bernoulli",
+       "EyeLike",
+       "BlackmanWindow",
+       "HammingWindow",
+       "HannWindow",
+       "MelWeightMatrix",
+       "Range",
+       "ConstantOfShape",
+       "Constant",
+       "DynamicQuantizeLinear",
+       "Adagrad",
+       "Momentum",
+       "Adam",
+       "LRN",
+       "TopK",
+       "Unique",
+       "NonZero",
+       "Compress",
+       "NonMaxSuppression",
+       "Det",
+       "TfIdfVectorizer",
+       "StringNormalizer",
+       "Gradient",
+       "NegativeLogLikelihoodLoss",
+       "SoftmaxCrossEntropyLoss",
+       "CumSum",
+       "ScatterND",
+       "ScatterElements",
+       "Scatter",
+       "MaxUnpool",
+       "GridSample",
+       "RoiAlign",
+       "ConcatFromSequence",
+       "SplitToSequence",
+       "SequenceConstruct",
+       "SequenceInsert",
+       "SequenceErase",
+       "SequenceEmpty",
+       "SequenceAt",
+       "SequenceLength",
+       "Shape",
+       "Size",
+       "Optional",
+       "OptionalGetElement",
+       "OptionalHasElement",
+       "LSTM",
+       "GRU",
+       "RNN",
+       "DFT",
+       "STFT"},
+      FusionKind::Opaque);
+}
 
 /// Counting conventions: +, -, *, /, max, compare are 1 FLOP; exp, log,
 /// sqrt, erf, tanh and sigmoid are 1 FLOP each plus the arithmetic around
@@ -250,6 +350,7 @@ const llvm::StringMap<OpEntry> &getOpTable() {
     t["MaxPool"] = {Work::Pool, 1, OpClass::Reduction};
     t["AveragePool"] = {Work::Pool, 1, OpClass::Reduction};
     t["LpPool"] = {Work::Pool, 2, OpClass::Reduction};
+    setFusionKinds(t);
     return t;
   }();
   return table;
@@ -535,6 +636,43 @@ llvm::ArrayRef<OpClass> chorus::allOpClasses() {
       OpClass::Elementwise,  OpClass::Reduction,   OpClass::Normalization,
       OpClass::DataMovement, OpClass::View,        OpClass::ControlFlow};
   return all;
+}
+
+/// Whether `type` is a tensor of exactly `shape`.
+static bool hasShape(Type type, ArrayRef<int64_t> shape) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  return ranked && ranked.hasStaticShape() && ranked.getShape() == shape;
+}
+
+FusionKind chorus::getFusionKind(NodeOp node) {
+  const OpEntry *entry = lookup(node);
+  if (!entry || node->getNumRegions() || node.getOutputs().empty())
+    return FusionKind::Opaque;
+  FusionKind kind = entry->fusion;
+  // Several results only where the op is a split of its input.
+  if (node.getOutputs().size() > 1 && kind != FusionKind::Injective)
+    return FusionKind::Opaque;
+  if (kind != FusionKind::Broadcast || node.getOpType() == "BatchNormalization")
+    return kind;
+  auto result = dyn_cast<RankedTensorType>(node.getOutputs()[0].getType());
+  if (!result || !result.hasStaticShape())
+    return FusionKind::Broadcast;
+  for (Value input : node.getInputs())
+    if (!isa<NoneType>(input.getType()) &&
+        !hasShape(input.getType(), result.getShape()))
+      return FusionKind::Broadcast;
+  return FusionKind::Elementwise;
+}
+
+FusionKind chorus::getOperandFusionKind(NodeOp node, unsigned index) {
+  FusionKind kind = getFusionKind(node);
+  if (kind != FusionKind::Broadcast || node.getOutputs().size() != 1)
+    return kind;
+  auto result = dyn_cast<RankedTensorType>(node.getOutputs()[0].getType());
+  if (result && result.hasStaticShape() &&
+      hasShape(node.getInputs()[index].getType(), result.getShape()))
+    return FusionKind::Elementwise;
+  return kind;
 }
 
 bool chorus::isViewNode(NodeOp node) {

@@ -16,13 +16,35 @@
 using namespace mlir;
 using namespace chorus;
 
-/// The nodes of `func`'s body in order.
+/// The kernels of `func`'s body in order: nodes and fused groups.
 static std::vector<Operation *> bodyNodes(func::FuncOp func) {
   std::vector<Operation *> nodes;
   for (Operation &op : func.getBody().front())
-    if (isa<NodeOp>(op))
+    if (isa<NodeOp, FusedOp>(op))
       nodes.push_back(&op);
   return nodes;
+}
+
+/// Whether `op` is a node whose first result views its first operand.
+static bool isView(Operation *op) {
+  auto node = dyn_cast<NodeOp>(op);
+  return node && isViewNode(node);
+}
+
+/// A step's label: the node's op type and name, or the group's nodes.
+static std::string stepLabel(Operation *op) {
+  if (auto node = dyn_cast<NodeOp>(op)) {
+    std::string label = node.getOpType().str();
+    if (node.getName())
+      label += " '" + node.getName()->str() + "'";
+    return label;
+  }
+  auto fused = cast<FusedOp>(op);
+  std::string label = "fused";
+  unsigned count = 0;
+  for (NodeOp node : fused.getBodyBlock().getOps<NodeOp>())
+    label += (count++ ? "+" : " ") + node.getOpType().str();
+  return label;
 }
 
 TensorLifetimes::TensorLifetimes(func::FuncOp func, ArrayRef<Operation *> order)
@@ -45,6 +67,9 @@ static std::string valueName(func::FuncOp func, Value value) {
       return name.str();
     return "arg" + std::to_string(arg.getArgNumber());
   }
+  if (auto fused = value.getDefiningOp<FusedOp>())
+    return valueName(func, fused.getYield()->getOperand(
+                               cast<OpResult>(value).getResultNumber()));
   auto node = cast<NodeOp>(value.getDefiningOp());
   std::string base =
       node.getName() ? node.getName()->str() : node.getOpType().str();
@@ -117,17 +142,19 @@ LogicalResult TensorLifetimes::run() {
   };
 
   for (auto [i, op] : llvm::enumerate(schedule)) {
-    auto node = cast<NodeOp>(op);
     int64_t now = i;
-    for (Value input : node.getInputs())
+    for (Value input : op->getOperands())
       extend(input, now);
     // Values of the enclosing graph read inside subgraph bodies are used
-    // when the node runs; the bodies' own values form one workspace.
+    // when the node runs; the bodies' own values form one workspace. A
+    // fused group's inner values are not materialized: it has none.
     uint64_t workspace = 0;
-    for (Region &region : node->getRegions())
-      region.walk([&](Operation *inner) {
+    if (isa<NodeOp>(op))
+      op->walk([&](Operation *inner) {
+        if (inner == op)
+          return;
         for (Value operand : inner->getOperands())
-          if (!node->isAncestor(operand.getParentRegion()->getParentOp()))
+          if (!op->isAncestor(operand.getParentRegion()->getParentOp()))
             extend(operand, now);
         for (Value result : inner->getResults()) {
           if (std::optional<uint64_t> bytes = storageBytes(result.getType()))
@@ -139,8 +166,8 @@ LogicalResult TensorLifetimes::run() {
     if (workspace) {
       LiveTensor t;
       t.definingNode = op;
-      t.name = valueName(func,
-                         node->getNumResults() ? node->getResult(0) : Value()) +
+      t.name = (op->getNumResults() ? valueName(func, op->getResult(0))
+                                    : stepLabel(op)) +
                " (subgraph workspace)";
       t.kind = LiveTensor::Kind::Workspace;
       t.lower = now;
@@ -149,9 +176,9 @@ LogicalResult TensorLifetimes::run() {
       tensors.push_back(std::move(t));
     }
     // A view shares its source's bytes (weights stay weights).
-    if (isViewNode(node)) {
-      Value source = node.getInputs()[0];
-      Value result = node->getResult(0);
+    if (isView(op)) {
+      Value source = op->getOperand(0);
+      Value result = op->getResult(0);
       if (auto it = owner.find(source); it != owner.end()) {
         // Copy the index first: inserting may grow the map.
         size_t index = it->second;
@@ -162,7 +189,7 @@ LogicalResult TensorLifetimes::run() {
       if (source.getDefiningOp<WeightRefOp>())
         continue;
     }
-    for (Value result : node->getResults())
+    for (Value result : op->getResults())
       if (failed(addTensor(result, op, LiveTensor::Kind::Activation, now)))
         return failure();
   }
@@ -238,12 +265,9 @@ void TensorLifetimes::print(llvm::raw_ostream &os) const {
   os << "memory profile @" << func.getSymName() << " (bytes live while each "
      << "step runs):\n";
   for (auto [i, op] : llvm::enumerate(schedule)) {
-    auto node = cast<NodeOp>(op);
-    os << "  " << i << " " << node.getOpType();
-    if (node.getName())
-      os << " '" << *node.getName() << "'";
-    os << ": " << formatWithSeparators(live[i])
-       << (i == peak ? "  <- peak" : "") << "\n";
+    os << "  " << i << " " << stepLabel(op) << ": "
+       << formatWithSeparators(live[i]) << (i == peak ? "  <- peak" : "")
+       << "\n";
   }
   // The tensors that make the peak, largest first.
   std::vector<const LiveTensor *> atPeak;
@@ -295,9 +319,10 @@ std::vector<Operation *> chorus::memoryAwareOrder(func::FuncOp func) {
     llvm::DenseSet<size_t> producers;
     op->walk([&](Operation *inner) {
       for (Value v : inner->getOperands()) {
-        Operation *def = v.getDefiningOp();
-        if (def && op->isAncestor(def))
+        // Values defined inside (subgraph or group bodies) are not reads.
+        if (op->isAncestor(v.getParentRegion()->getParentOp()))
           continue;
+        Operation *def = v.getDefiningOp();
         if (!seen.insert(v).second)
           continue;
         reads[i].push_back(v);
@@ -320,11 +345,10 @@ std::vector<Operation *> chorus::memoryAwareOrder(func::FuncOp func) {
   };
   // Views and weights allocate nothing; weights are never freed.
   auto allocated = [&](size_t i) -> int64_t {
-    auto node = cast<NodeOp>(nodes[i]);
-    if (isViewNode(node))
+    if (isView(nodes[i]))
       return 0;
     int64_t total = 0;
-    for (Value r : node->getResults())
+    for (Value r : nodes[i]->getResults())
       total += bytesOf(r);
     return total;
   };

@@ -47,9 +47,9 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
     return expectAttr(op, attr, isa<IntegerAttr>(value), "an integer");
   if (name == "chorus.arena_offsets") {
     auto offsets = dyn_cast<DenseI64ArrayAttr>(value);
-    if (!isa<NodeOp>(op))
-      return op->emitOpError()
-             << "attribute 'chorus.arena_offsets' belongs on chorus.node only";
+    if (!isa<NodeOp, FusedOp>(op))
+      return op->emitOpError() << "attribute 'chorus.arena_offsets' belongs "
+                                  "on chorus.node and chorus.fused only";
     if (!offsets)
       return expectAttr(op, attr, false, "an array of i64");
     if (offsets.size() != static_cast<int64_t>(op->getNumResults()))

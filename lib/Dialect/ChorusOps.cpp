@@ -68,6 +68,38 @@ std::optional<int64_t> chorus::getTensorStorageBytes(ShapedType type) {
 }
 
 //===----------------------------------------------------------------------===//
+// Fusion kinds
+//===----------------------------------------------------------------------===//
+
+llvm::StringRef chorus::getFusionKindName(FusionKind kind) {
+  switch (kind) {
+  case FusionKind::Elementwise:
+    return "elementwise";
+  case FusionKind::Broadcast:
+    return "broadcast";
+  case FusionKind::Injective:
+    return "injective";
+  case FusionKind::Reduction:
+    return "reduction";
+  case FusionKind::OutElementwiseFusable:
+    return "out_elementwise_fusable";
+  case FusionKind::Opaque:
+    return "opaque";
+  }
+  return "";
+}
+
+std::optional<FusionKind> chorus::parseFusionKind(llvm::StringRef name) {
+  for (FusionKind kind :
+       {FusionKind::Elementwise, FusionKind::Broadcast, FusionKind::Injective,
+        FusionKind::Reduction, FusionKind::OutElementwiseFusable,
+        FusionKind::Opaque})
+    if (getFusionKindName(kind) == name)
+      return kind;
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
 // WeightOp
 //===----------------------------------------------------------------------===//
 
@@ -232,6 +264,132 @@ ParseResult NodeOp::parse(OpAsmParser &parser, OperationState &result) {
   result.addAttribute(getGraphNamesAttrName(result.name),
                       ArrayAttr::get(ctx, graphNames));
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FusedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedOp::verifyRegions() {
+  if (!parseFusionKind(getKind()))
+    return emitOpError() << "kind '" << getKind()
+                         << "' is not a fusion kind (elementwise, broadcast, "
+                            "injective, reduction, out_elementwise_fusable, "
+                            "opaque)";
+  Block &body = getBodyBlock();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError() << "body has " << body.getNumArguments()
+                         << " arguments for " << getInputs().size()
+                         << " inputs";
+  for (auto [i, arg, input] : llvm::enumerate(body.getArguments(), getInputs()))
+    if (arg.getType() != input.getType())
+      return emitOpError() << "body argument #" << i << " has type "
+                           << arg.getType() << " but input #" << i
+                           << " has type " << input.getType();
+  if (body.empty() || !isa<YieldOp>(body.back()))
+    return emitOpError() << "body must end with chorus.yield";
+  unsigned nodes = 0;
+  for (Operation &op : body.without_terminator()) {
+    auto node = dyn_cast<NodeOp>(op);
+    if (!node)
+      return op.emitOpError() << "cannot be in a chorus.fused group: a group "
+                                 "holds chorus.node ops only";
+    if (node->getNumRegions())
+      return node.emitOpError()
+             << "'" << node.getOpType()
+             << "' has subgraphs and cannot be in a chorus.fused group";
+    ++nodes;
+  }
+  if (nodes == 0)
+    return emitOpError() << "must hold at least one node";
+  Operation *yield = getYield();
+  if (yield->getOperandTypes() != getOutputs().getTypes())
+    return emitOpError() << "yields " << yield->getNumOperands()
+                         << " values of types (" << yield->getOperandTypes()
+                         << ") but has results of types ("
+                         << getOutputs().getTypes() << ")";
+  return success();
+}
+
+void FusedOp::print(OpAsmPrinter &p) {
+  p << ' ';
+  p.printAttributeWithoutType(getKindAttr());
+  p << ' ';
+  p.printAttribute(getRulesAttr());
+  p << " (";
+  llvm::interleaveComma(
+      llvm::zip(getBodyBlock().getArguments(), getInputs()), p,
+      [&](auto pair) { p << std::get<0>(pair) << " = " << std::get<1>(pair); });
+  p << ')';
+  p.printOptionalAttrDict((*this)->getAttrs(),
+                          {getKindAttrName(), getRulesAttrName()});
+  p << " : ";
+  p.printFunctionalType(getInputs().getTypes(), getOutputs().getTypes());
+  p << ' ';
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/true);
+}
+
+ParseResult FusedOp::parse(OpAsmParser &parser, OperationState &result) {
+  MLIRContext *ctx = parser.getContext();
+  StringAttr kind;
+  ArrayAttr rules;
+  if (parser.parseAttribute(kind, NoneType::get(ctx)) ||
+      parser.parseAttribute(rules))
+    return failure();
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<OpAsmParser::UnresolvedOperand> inputs;
+  if (parser.parseCommaSeparatedList(
+          OpAsmParser::Delimiter::Paren, [&]() -> ParseResult {
+            OpAsmParser::Argument arg;
+            OpAsmParser::UnresolvedOperand input;
+            if (parser.parseArgument(arg) || parser.parseEqual() ||
+                parser.parseOperand(input))
+              return failure();
+            args.push_back(arg);
+            inputs.push_back(input);
+            return success();
+          }))
+    return failure();
+  if (parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  FunctionType type;
+  llvm::SMLoc typeLoc = parser.getCurrentLocation();
+  if (parser.parseColonType(type))
+    return failure();
+  if (type.getNumInputs() != args.size())
+    return parser.emitError(typeLoc)
+           << "the type lists " << type.getNumInputs() << " inputs but "
+           << args.size() << " are bound";
+  if (parser.resolveOperands(inputs, type.getInputs(), typeLoc,
+                             result.operands))
+    return failure();
+  for (auto [arg, argType] : llvm::zip(args, type.getInputs()))
+    arg.type = argType;
+  result.addTypes(type.getResults());
+  result.addAttribute(getKindAttrName(result.name), kind);
+  result.addAttribute(getRulesAttrName(result.name), rules);
+  Region *body = result.addRegion();
+  return parser.parseRegion(*body, args);
+}
+
+void FusedOp::getAsmBlockArgumentNames(Region &region,
+                                       OpAsmSetValueNameFn setNameFn) {
+  for (BlockArgument arg : region.getArguments())
+    setNameFn(arg, "in");
+}
+
+void FusedOp::inlineBody() {
+  Block &body = getBodyBlock();
+  for (auto [arg, input] : llvm::zip(body.getArguments(), getInputs()))
+    arg.replaceAllUsesWith(input);
+  Operation *yield = getYield();
+  for (auto [result, value] : llvm::zip(getOutputs(), yield->getOperands()))
+    result.replaceAllUsesWith(value);
+  yield->erase();
+  Block *parent = (*this)->getBlock();
+  parent->getOperations().splice(Block::iterator(*this), body.getOperations());
+  erase();
 }
 
 #define GET_OP_CLASSES

@@ -84,25 +84,105 @@ std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,
   return cost;
 }
 
+/// The sum of the storage bytes of `values`, or std::nullopt.
+static std::optional<double> sumBytes(ValueRange values) {
+  double total = 0;
+  for (Value v : values) {
+    std::optional<int64_t> bytes = getValueStorageBytes(v.getType());
+    if (!bytes)
+      return std::nullopt;
+    total += *bytes;
+  }
+  return total;
+}
+
+std::optional<NodeCost> chorus::estimateGroupCost(FusedOp group,
+                                                  const Target &target) {
+  NodeCost cost;
+  // The anchor: the node of the group's kind with the most FLOPs (else
+  // the node with the most FLOPs), first in body order on ties.
+  std::optional<FusionKind> kind = parseFusionKind(group.getKind());
+  NodeOp anchor;
+  double anchorFlops = -1;
+  bool anchorOfKind = false;
+  for (NodeOp node : group.getBodyBlock().getOps<NodeOp>()) {
+    std::optional<NodeCost> c = estimateNodeCost(node, target);
+    if (!c)
+      return std::nullopt;
+    cost.computeSeconds += c->computeSeconds;
+    cost.work.flops += c->work.flops;
+    cost.work.estimated |= c->work.estimated;
+    bool ofKind = kind && getFusionKind(node) == *kind;
+    if ((ofKind && !anchorOfKind) ||
+        (ofKind == anchorOfKind && c->work.flops > anchorFlops)) {
+      anchor = node;
+      anchorFlops = c->work.flops;
+      anchorOfKind = ofKind;
+      cost.work.opClass = c->work.opClass;
+      cost.work.groups = c->work.groups;
+      cost.dtype = c->dtype;
+    }
+  }
+  std::optional<double> read = sumBytes(group.getInputs());
+  std::optional<double> written = sumBytes(group.getOutputs());
+  if (!anchor || !read || !written)
+    return std::nullopt;
+  // One kernel: the anchor's memory efficiency and overhead, only the
+  // bytes that enter and leave the group.
+  cost.work.bytesRead = *read;
+  cost.work.bytesWritten = *written;
+  ClassEfficiency e = target.getEfficiency(cost.work.opClass);
+  double bytes = *read + *written;
+  bool cached = bytes <= target.getCachedBytesLimit();
+  cost.memorySeconds =
+      bytes / (target.memoryBandwidth *
+               (cached ? e.cachedMemory.value_or(e.memory) : e.memory));
+  cost.overheadSeconds =
+      *e.overheadSeconds + cost.work.groups * e.perGroupSeconds;
+  return cost;
+}
+
+std::optional<NodeCost> chorus::estimateKernelCost(Operation *op,
+                                                   const Target &target) {
+  if (auto node = dyn_cast<NodeOp>(op))
+    return estimateNodeCost(node, target);
+  return estimateGroupCost(cast<FusedOp>(op), target);
+}
+
 FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                                                const Target &target) {
   ModelCost total;
-  for (NodeOp node : func.getBody().front().getOps<NodeOp>()) {
-    std::optional<NodeCost> cost = estimateNodeCost(node, target);
-    if (!cost)
-      return node.emitError()
-             << "cannot estimate the cost of '" << node.getOpType()
-             << "': an operand or result has no static shape; bind the "
+  for (Operation &op : func.getBody().front()) {
+    if (!isa<NodeOp, FusedOp>(op))
+      continue;
+    std::optional<NodeCost> cost = estimateKernelCost(&op, target);
+    if (!cost) {
+      std::string what = "a fused group";
+      if (auto node = dyn_cast<NodeOp>(op))
+        what = "'" + node.getOpType().str() + "'";
+      return op.emitError()
+             << "cannot estimate the cost of " << what
+             << ": an operand or result has no static shape; bind the "
                 "model's symbolic dims with --dim NAME=VALUE";
+    }
     ++total.nodes;
     total.flops += cost->work.flops;
     total.bytes += cost->work.bytesRead + cost->work.bytesWritten;
     total.seconds += cost->seconds();
     total.secondsByClass[cost->work.opClass] += cost->seconds();
     total.secondsByBound[cost->bound()] += cost->seconds();
-    if (cost->work.estimated) {
+    // Nodes without a table entry, inside groups too.
+    SmallVector<NodeOp> nodes;
+    if (auto fused = dyn_cast<FusedOp>(op))
+      llvm::append_range(nodes, fused.getBodyBlock().getOps<NodeOp>());
+    else
+      nodes.push_back(cast<NodeOp>(op));
+    for (NodeOp node : nodes) {
+      if (isKnownOp(node))
+        continue;
+      std::optional<NodeWork> work = getNodeWork(node);
       ++total.estimatedNodes;
-      total.estimatedFlops += cost->work.flops;
+      total.estimatedFlops += work ? work->flops : 0;
       ++total.estimatedOps[node.getOpType().str()];
     }
   }

@@ -93,9 +93,9 @@ func.func @f(%c: tensor<i1>, %a: tensor<2xf32>) {
 
 // -----
 
-// Tests that chorus.yield only ends subgraphs.
+// Tests that chorus.yield only ends subgraphs and fused groups.
 func.func @f(%a: tensor<2xf32>) {
-  // expected-error @+1 {{'chorus.yield' op expects parent op 'chorus.node'}}
+  // expected-error @+1 {{'chorus.yield' op expects parent op to be one of 'chorus.node, chorus.fused'}}
   chorus.yield %a : tensor<2xf32>
 }
 
@@ -177,4 +177,148 @@ func.func @f(%a: tensor<2xf32>) {
   // expected-error @+1 {{attribute 'chorus.compute_id' must be an integer}}
   %0 = chorus.node "Neg"(%a) attributes {chorus.compute_id = "x"} : (tensor<2xf32>) -> tensor<2xf32>
   return
+}
+
+// -----
+
+// Tests that a group's body takes one argument per input.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'chorus.fused' op body has 2 arguments for 1 inputs}}
+  %0 = "chorus.fused"(%a) ({
+  ^bb0(%x: tensor<2xf32>, %y: tensor<2xf32>):
+    %1 = chorus.node "Neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %1 : tensor<2xf32>
+  }) {kind = "elementwise", rules = ["dominator"]} : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a body argument has its input's type.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'chorus.fused' op body argument #0 has type 'tensor<3xf32>' but input #0 has type 'tensor<2xf32>'}}
+  %0 = "chorus.fused"(%a) ({
+  ^bb0(%x: tensor<3xf32>):
+    %1 = chorus.node "Neg"(%x) : (tensor<3xf32>) -> tensor<2xf32>
+    chorus.yield %1 : tensor<2xf32>
+  }) {kind = "elementwise", rules = ["dominator"]} : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group yields values of its result types.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'chorus.fused' op yields 2 values of types ('tensor<2xf32>', 'tensor<2xf32>') but has results of types ('tensor<2xf32>')}}
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    %1 = chorus.node "Neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %1, %1 : tensor<2xf32>, tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group's kind is a fusion kind.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'chorus.fused' op kind 'pointwise' is not a fusion kind}}
+  %0 = chorus.fused "pointwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    %1 = chorus.node "Neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %1 : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group holds nodes only.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    // expected-error @+1 {{'chorus.none' op cannot be in a chorus.fused group: a group holds chorus.node ops only}}
+    %n = chorus.none
+    %1 = chorus.node "Neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %1 : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a node with subgraphs cannot be in a group.
+func.func @f(%a: tensor<2xf32>, %c: tensor<i1>) -> tensor<2xf32> {
+  %0 = chorus.fused "opaque" ["dominator"] (%x = %a, %y = %c) : (tensor<2xf32>, tensor<i1>) -> tensor<2xf32> {
+    // expected-error @+1 {{'chorus.node' op 'If' has subgraphs and cannot be in a chorus.fused group}}
+    %1 = chorus.node "If"(%y) : (tensor<i1>) -> tensor<2xf32> "then_branch" {
+      chorus.yield %x : tensor<2xf32>
+    } "else_branch" {
+      chorus.yield %x : tensor<2xf32>
+    }
+    chorus.yield %1 : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group holds at least one node.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'chorus.fused' op must hold at least one node}}
+  %0 = chorus.fused "elementwise" [] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    chorus.yield %x : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group reads only its inputs: a value of the model used
+// inside without being bound is an error (the region is isolated).
+func.func @f(%a: tensor<2xf32>, %b: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    // expected-error @+1 {{'chorus.node' op using value defined outside the region}}
+    %1 = chorus.node "Add"(%x, %b) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %1 : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a value inside a group is not visible outside unless yielded.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    %1 = chorus.node "Neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+    %2 = chorus.node "Abs"(%1) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %2 : tensor<2xf32>
+  }
+  // expected-error @+1 {{use of undeclared SSA value name}}
+  return %1 : tensor<2xf32>
+}
+
+// -----
+
+// Tests that a group's body is acyclic: a node cannot read a value defined
+// after it.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>) -> tensor<2xf32> {
+    // expected-error @+1 {{operand #1 does not dominate this use}}
+    %1 = chorus.node "Add"(%x, %2) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    // expected-note @+1 {{operand defined here}}
+    %2 = chorus.node "Neg"(%1) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %2 : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+
+// -----
+
+// Tests that the type list of a group names one type per bound input.
+func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{the type lists 2 inputs but 1 are bound}}
+  %0 = chorus.fused "elementwise" ["dominator"] (%x = %a) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32> {
+    chorus.yield %x : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
 }

@@ -84,3 +84,23 @@ func.func @control_flow(%c: tensor<i1>, %a: tensor<2xf32>) -> tensor<2xf32> {
   }
   return %l : tensor<2xf32>
 }
+
+// Tests that a fused group prints its kind, its rules and each input once,
+// bound to its body argument (named %in...), with attributes, and that
+// results may be several.
+// CHECK-LABEL: func.func @fused(
+// CHECK-SAME: %[[A:[a-z0-9_]+]]: tensor<2xf32>, %[[B:[a-z0-9_]+]]: tensor<2xf32>
+func.func @fused(%a: tensor<2xf32>, %b: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  // CHECK: %[[G:[a-z0-9_]+]]:2 = chorus.fused "elementwise" ["gelu", "dominator"] (%[[X:in[_0-9]*]] = %[[A]], %[[Y:in[_0-9]*]] = %[[B]]) {chorus.arena_offsets = array<i64: 0, 64>} : (tensor<2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  // CHECK-NEXT: %[[S:.+]] = chorus.node "Add"(%[[X]], %[[Y]])
+  // CHECK-NEXT: %[[N:.+]] = chorus.node "Neg"(%[[S]])
+  // CHECK-NEXT: chorus.yield %[[S]], %[[N]] : tensor<2xf32>, tensor<2xf32>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[G]]#0, %[[G]]#1
+  %0:2 = chorus.fused "elementwise" ["gelu", "dominator"] (%x = %a, %y = %b) {chorus.arena_offsets = array<i64: 0, 64>} : (tensor<2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+    %s = chorus.node "Add"(%x, %y) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    %n = chorus.node "Neg"(%s) : (tensor<2xf32>) -> tensor<2xf32>
+    chorus.yield %s, %n : tensor<2xf32>, tensor<2xf32>
+  }
+  return %0#0, %0#1 : tensor<2xf32>, tensor<2xf32>
+}

@@ -39,3 +39,37 @@ func.func @dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %y = chorus.node "Relu"(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+// Tests a fused group as one kernel: the Conv's and the Relu's compute
+// (28,160 / 0.5e9 + 512 / 1e9 = 5.6832e-5 s), only the group's external
+// bytes (3,072 + 864 + 32 read, 2,048 written = 6,016 at the Conv's memory
+// efficiency: 1.2032e-5 s) and one overhead, the Conv's (2e-6 s): 7.0864e-5
+// s, where the two nodes apart cost 7.0352e-5 + 5.608e-6 = 7.596e-5 s.
+// CHECK-LABEL: func.func @fused
+// CHECK-SAME:  chorus.cost = {bytes = 6016 : i64, estimated_flops = 0 : i64, estimated_nodes = 0 : i64, flops = 28672 : i64, nodes = 1 : i64, target = "round", time_s = 7.0863999999999991E-5 : f64}
+// CHECK:       chorus.fused {{.*}}chorus.cost = {bound = "compute", bytes = 6016 : i64, flops = 28672 : i64, intensity = 4.7659574468085104 : f64, time_s = 7.0863999999999991E-5 : f64}
+func.func @fused(%x: tensor<1x3x16x16xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x8x8xf32> {
+  %0 = chorus.fused "out_elementwise_fusable" ["conv-activation"] (%a = %x, %c = %w, %d = %b) : (tensor<1x3x16x16xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32> {
+    %1 = chorus.node "Conv"(%a, %c, %d) {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x3x16x16xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+    %2 = chorus.node "Relu"(%1) : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+    chorus.yield %2 : tensor<1x8x8x8xf32>
+  }
+  return %0 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// Tests that an unknown op inside a group is still counted and warned about.
+// CHECK-LABEL: func.func @fused_unknown
+// CHECK-SAME:  estimated_flops = 4 : i64, estimated_nodes = 1 : i64
+// expected-warning @+1 {{1 node of op 'MyCustomOp' have no op table entry; their cost is a conservative estimate}}
+func.func @fused_unknown(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = chorus.fused "opaque" [] (%a = %x) : (tensor<4xf32>) -> tensor<4xf32> {
+    %1 = chorus.node "MyCustomOp"(%a) attributes {domain = "com.example"} : (tensor<4xf32>) -> tensor<4xf32>
+    %2 = chorus.node "Relu"(%1) : (tensor<4xf32>) -> tensor<4xf32>
+    chorus.yield %2 : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}

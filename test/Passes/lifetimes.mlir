@@ -87,3 +87,25 @@ func.func @csv(%x: tensor<3xf32> {chorus.name = "x"}) -> tensor<3xf32> {
 func.func @any() {
   return
 }
+
+// -----
+
+// Tests that a fused group is one step whose inner values take no memory:
+// only its input and its yielded result are arena tensors, the result named
+// after the node that computes it.
+// CHECK-LABEL: lifetimes @fused: 2 steps, 3 arena tensors, weights 0 bytes
+// CHECK-NEXT:  [0, 1) 64 B input 'x'
+// CHECK-NEXT:  [0, 2) 64 B activation 'n'
+// CHECK-NEXT:  [1, 2) 64 B output 'o'
+// CHECK:       memory profile @fused
+// CHECK-NEXT:    0 fused Relu+Neg: 128 <- peak
+// CHECK-NEXT:    1 Abs 'o': 128
+func.func @fused(%x: tensor<4x4xf32> {chorus.name = "x"}) -> tensor<4x4xf32> {
+  %0 = chorus.fused "elementwise" ["dominator"] (%a = %x) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+    %r = chorus.node "Relu"(%a) attributes {name = "r"} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+    %n = chorus.node "Neg"(%r) attributes {name = "n"} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+    chorus.yield %n : tensor<4x4xf32>
+  }
+  %o = chorus.node "Abs"(%0) attributes {name = "o"} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %o : tensor<4x4xf32>
+}

@@ -242,3 +242,62 @@ TEST(OpTable, ConvTransposeAndGemmTransB) {
 }
 
 } // namespace
+
+TEST(OpTable, FusionKinds) {
+  auto kindOf = [](const std::string &args, const std::string &node) {
+    NodeOp op = parseNode(args, node);
+    return op ? getFusionKind(op) : FusionKind::Opaque;
+  };
+  // An Add is elementwise when both operands have the result's shape, a
+  // broadcast otherwise; the edge from the full-shape operand is
+  // elementwise either way (TVM's edge pattern).
+  EXPECT_EQ(kindOf("%a: tensor<4x8xf32>, %b: tensor<4x8xf32>",
+                   "%0 = chorus.node \"Add\"(%a, %b) : (tensor<4x8xf32>, "
+                   "tensor<4x8xf32>) -> tensor<4x8xf32>"),
+            FusionKind::Elementwise);
+  NodeOp bias =
+      parseNode("%a: tensor<4x8xf32>, %b: tensor<8xf32>",
+                "%0 = chorus.node \"Add\"(%a, %b) : (tensor<4x8xf32>, "
+                "tensor<8xf32>) -> tensor<4x8xf32>");
+  ASSERT_TRUE(bias);
+  EXPECT_EQ(getFusionKind(bias), FusionKind::Broadcast);
+  EXPECT_EQ(getOperandFusionKind(bias, 0), FusionKind::Elementwise);
+  EXPECT_EQ(getOperandFusionKind(bias, 1), FusionKind::Broadcast);
+  EXPECT_EQ(kindOf("%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) : (tensor<1x3x8x8xf32>, "
+                   "tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>"),
+            FusionKind::OutElementwiseFusable);
+  EXPECT_EQ(kindOf("%x: tensor<2x3xf32>",
+                   "%0 = chorus.node \"Transpose\"(%x) : (tensor<2x3xf32>) "
+                   "-> tensor<3x2xf32>"),
+            FusionKind::Injective);
+  EXPECT_EQ(kindOf("%x: tensor<2x3xf32>",
+                   "%0 = chorus.node \"Softmax\"(%x) : (tensor<2x3xf32>) -> "
+                   "tensor<2x3xf32>"),
+            FusionKind::Reduction);
+  // Data-dependent results, several results (not a split), unknown ops and
+  // subgraphs are opaque.
+  EXPECT_EQ(kindOf("%x: tensor<4xf32>", "%0 = chorus.node \"NonZero\"(%x) : "
+                                        "(tensor<4xf32>) -> tensor<1x?xi64>"),
+            FusionKind::Opaque);
+  EXPECT_EQ(kindOf("%x: tensor<4xf32>, %s: tensor<4xf32>",
+                   "%0:3 = chorus.node \"BatchNormalization\"(%x, %s, %s, %s, "
+                   "%s) : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, "
+                   "tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, "
+                   "tensor<4xf32>, tensor<4xf32>)"),
+            FusionKind::Opaque);
+  EXPECT_EQ(kindOf("%x: tensor<4xf32>",
+                   "%0:2 = chorus.node \"Split\"(%x) : (tensor<4xf32>) -> "
+                   "(tensor<2xf32>, tensor<2xf32>)"),
+            FusionKind::Injective);
+  EXPECT_EQ(kindOf("%x: tensor<4xf32>",
+                   "%0 = chorus.node \"Frobnicate\"(%x) : (tensor<4xf32>) -> "
+                   "tensor<4xf32>"),
+            FusionKind::Opaque);
+  for (FusionKind kind :
+       {FusionKind::Elementwise, FusionKind::Broadcast, FusionKind::Injective,
+        FusionKind::Reduction, FusionKind::OutElementwiseFusable,
+        FusionKind::Opaque})
+    EXPECT_EQ(parseFusionKind(getFusionKindName(kind)), kind);
+  EXPECT_FALSE(parseFusionKind("pointwise"));
+}

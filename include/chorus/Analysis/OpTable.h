@@ -81,6 +81,17 @@ bool mayRunInPlace(NodeOp node);
 /// A view takes no memory of its own; it keeps its source alive.
 bool isViewNode(NodeOp node);
 
+/// The fusion kind of `node`: from the op table, Elementwise rather than
+/// Broadcast when every operand has the result's shape; Opaque for ops the
+/// table does not know, nodes with subgraphs and multi-result nodes other
+/// than splits.
+FusionKind getFusionKind(NodeOp node);
+
+/// The kind of the edge from operand `index` into `node`: a broadcasting
+/// node reads an operand of its result's shape elementwise (TVM's edge
+/// pattern).
+FusionKind getOperandFusionKind(NodeOp node, unsigned index);
+
 } // namespace chorus
 
 #endif // CHORUS_ANALYSIS_OPTABLE_H

@@ -29,6 +29,29 @@ std::optional<int64_t> getTensorStorageBytes(mlir::ShapedType type);
 /// tensors, 0 for `none` (an absent optional), std::nullopt otherwise.
 std::optional<int64_t> getValueStorageBytes(mlir::Type type);
 
+/// How a node fuses with its neighbours, after TVM's op pattern kinds. The
+/// order matters: fusion rules compare kinds ("at most injective").
+enum class FusionKind {
+  /// Each output element from the same element of each input.
+  Elementwise = 0,
+  /// Elementwise with some operand broadcast (a bias, a per-channel scale).
+  Broadcast = 1,
+  /// Each output element from one input element at a fixed index map
+  /// (Transpose, Slice, Concat, Reshape...).
+  Injective = 2,
+  /// Reduces along axes (ReduceMean, Softmax, LayerNormalization...): may
+  /// absorb elementwise producers.
+  Reduction = 3,
+  /// Conv, MatMul, Gemm, pooling: may take the elementwise ops that follow.
+  OutElementwiseFusable = 4,
+  /// Fuses with nothing: control flow, data-dependent outputs, state.
+  Opaque = 8,
+};
+
+/// The kind's name ("elementwise", "out_elementwise_fusable", ...).
+llvm::StringRef getFusionKindName(FusionKind kind);
+std::optional<FusionKind> parseFusionKind(llvm::StringRef name);
+
 } // namespace chorus
 
 #endif // CHORUS_DIALECT_CHORUSOPS_H

@@ -6,6 +6,7 @@
 include "chorus/Dialect/ChorusDialect.td"
 include "chorus/Dialect/ChorusTypes.td"
 include "chorus/Dialect/ChorusAttrs.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
@@ -134,6 +135,64 @@ def Chorus_NodeOp : Chorus_Op<"node", [RecursiveMemoryEffects]> {
 }
 
 //===----------------------------------------------------------------------===//
+// FusedOp
+//===----------------------------------------------------------------------===//
+
+def Chorus_FusedOp : Chorus_Op<"fused",
+    [IsolatedFromAbove, RecursiveMemoryEffects,
+     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "a group of nodes that runs as one kernel";
+  let description = [{
+    Nodes that `chorus-fuse` grouped into one kernel. The body reads only
+    its block arguments, each bound to one input of the group (the region
+    is isolated from above), and `chorus.yield`s the values used outside;
+    values that are not yielded are not visible outside, so they are never
+    materialized: lifetime analysis and memory planning see only the
+    group's inputs and results, and the cost model charges one kernel
+    overhead and only the bytes of the inputs and results. The body is an
+    ordinary SSA block, so it is acyclic: every node comes after what it
+    reads.
+
+    `kind` is the group's fusion kind (that of its anchor: the convolution
+    or matmul it is built around, else its largest kind); `rules` lists the
+    fusion rules that built it (`conv-bn`, `gelu`, `dominator`...). Each
+    input is printed once, bound to its block argument, so that groups of
+    hundreds of nodes stay readable:
+
+    ```mlir
+    %y = chorus.fused "out_elementwise_fusable" ["conv-bn", "dominator"]
+        (%in = %x, %in_0 = %w, %in_1 = %scale) : (tensor<1x3x8x8xf32>,
+        tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32> {
+      %0 = chorus.node "Conv"(%in, %in_0) : (...) -> tensor<1x4x6x6xf32>
+      %1 = chorus.node "BatchNormalization"(%0, %in_1, ...) : ...
+      %2 = chorus.node "Relu"(%1) : ...
+      chorus.yield %2 : tensor<1x4x6x6xf32>
+    }
+    ```
+
+    `chorus-unfuse` inlines the nodes back where the group was.
+  }];
+  let arguments = (ins
+    StrAttr:$kind,
+    StrArrayAttr:$rules,
+    Variadic<AnyType>:$inputs
+  );
+  let results = (outs Variadic<AnyType>:$outputs);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    /// The body's chorus.yield.
+    ::mlir::Operation *getYield() { return getBodyBlock().getTerminator(); }
+    /// Moves the body's nodes before this op, rewires their operands to the
+    /// group's inputs and the group's results to the yielded values, and
+    /// erases the group.
+    void inlineBody();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // NoneOp
 //===----------------------------------------------------------------------===//
 
@@ -157,11 +216,12 @@ def Chorus_NoneOp : Chorus_Op<"none", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Chorus_YieldOp : Chorus_Op<"yield",
-    [Pure, Terminator, HasParent<"NodeOp">]> {
-  let summary = "returns the outputs of a subgraph";
+    [Pure, Terminator, ParentOneOf<["NodeOp", "FusedOp"]>]> {
+  let summary = "returns the outputs of a subgraph or a fused group";
   let description = [{
-    Terminates the region of a GRAPH attribute; its operands are the
-    subgraph's outputs in order.
+    Terminates the region of a GRAPH attribute or the body of a
+    `chorus.fused` group; its operands are the subgraph's (the group's)
+    outputs in order.
 
     ```mlir
     chorus.yield %a, %b : tensor<2xf32>, tensor<i1>

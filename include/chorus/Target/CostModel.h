@@ -45,8 +45,19 @@ std::string getComputeType(NodeOp node);
 /// each plus their own overhead.
 std::optional<NodeCost> estimateNodeCost(NodeOp node, const Target &target);
 
+/// The cost of a fused group as one kernel: its nodes' compute time, the
+/// bytes of its inputs and results only, and one overhead, with the
+/// efficiencies of its anchor's class (the node of the group's kind with
+/// the most FLOPs). std::nullopt when a type is not static.
+std::optional<NodeCost> estimateGroupCost(FusedOp group, const Target &target);
+
+/// estimateNodeCost or estimateGroupCost, for a model's top-level kernel.
+std::optional<NodeCost> estimateKernelCost(mlir::Operation *op,
+                                           const Target &target);
+
 struct ModelCost {
   double flops = 0, bytes = 0, seconds = 0;
+  /// Kernels: top-level nodes and fused groups.
   unsigned nodes = 0;
   /// Nodes whose op has no op table entry, and their FLOPs.
   unsigned estimatedNodes = 0;
@@ -56,8 +67,8 @@ struct ModelCost {
   std::map<Bound, double> secondsByBound;
 };
 
-/// The cost of every top-level node of `func`; fails with an error at the
-/// first node whose types are not static.
+/// The cost of every top-level node and group of `func`; fails with an error at
+/// the first node whose types are not static.
 mlir::FailureOr<ModelCost> estimateModelCost(mlir::func::FuncOp func,
                                              const Target &target);
 

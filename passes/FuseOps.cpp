@@ -1,0 +1,76 @@
+//===- FuseOps.cpp - Group nodes that run as one kernel -------------------===//
+
+#include "passes/Passes.h"
+
+#include "chorus/Analysis/FusionGroups.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "chorus-fuse"
+
+namespace chorus {
+#define GEN_PASS_DEF_FUSEOPSPASS
+#include "passes/Passes.h.inc"
+} // namespace chorus
+
+using namespace mlir;
+using namespace chorus;
+
+namespace {
+
+struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
+  using FuseOpsPassBase::FuseOpsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FusionOptions options;
+    options.rules.assign(rules.begin(), rules.end());
+    options.maxGroupSize = maxGroupSize;
+    std::string unknown = findUnknownFusionRule(options);
+    if (!unknown.empty()) {
+      InFlightDiagnostic diag = module.emitError()
+                                << "chorus-fuse: unknown rule '" << unknown
+                                << "'; the rules are";
+      for (StringRef rule : getFusionRuleNames())
+        diag << " " << rule;
+      return signalPassFailure();
+    }
+    if (maxGroupSize == 0) {
+      module.emitError() << "chorus-fuse: max-group-size must be at least 1";
+      return signalPassFailure();
+    }
+    for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+      unsigned nodesBefore = 0;
+      for (Operation &op : func.getBody().front())
+        nodesBefore += isa<NodeOp>(op);
+      std::vector<FusionGroup> groups = computeFusionGroups(func, options);
+      applyFusionGroups(func, groups);
+      llvm::StringMap<unsigned> byRule;
+      unsigned fusedNodes = 0;
+      for (const FusionGroup &g : groups) {
+        fusedNodes += g.nodes.size();
+        for (const std::string &rule : g.rules)
+          ++byRule[rule];
+      }
+      numGroups += groups.size();
+      numFusedNodes += fusedNodes;
+      if (!print)
+        continue;
+      unsigned kernels = 0;
+      for (Operation &op : func.getBody().front())
+        kernels += isa<NodeOp, FusedOp>(op);
+      llvm::raw_ostream &os = llvm::outs();
+      os << "fusion @" << func.getSymName() << ": " << nodesBefore
+         << " nodes -> " << kernels << " kernels (" << groups.size()
+         << " groups of " << fusedNodes << " nodes)";
+      for (StringRef rule : getFusionRuleNames())
+        if (unsigned n = byRule.lookup(rule))
+          os << "; " << rule << " " << n;
+      os << "\n";
+    }
+  }
+};
+
+} // namespace
