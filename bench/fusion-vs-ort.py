@@ -49,7 +49,7 @@ def chorus(build, model, dims, tmp, runs):
     out = subprocess.run([opt, mlir, "--chorus-fuse=print=true", "-o",
                           os.devnull], check=True, capture_output=True,
                          text=True).stdout
-    m = re.search(r"(\d+) nodes -> (\d+) kernels \((\d+) groups", out)
+    m = re.search(r"(\d+) nodes, \d+ kernels -> (\d+) kernels \((\d+) groups", out)
     times, walls = [], []
     for _ in range(runs):
         start = time.perf_counter()

@@ -42,9 +42,21 @@ struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
       return signalPassFailure();
     }
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
-      unsigned nodesBefore = 0;
-      for (Operation &op : func.getBody().front())
-        nodesBefore += isa<NodeOp>(op);
+      auto countKernels = [&] {
+        unsigned kernels = 0;
+        for (Operation &op : func.getBody().front())
+          kernels += isa<NodeOp, FusedOp>(op);
+        return kernels;
+      };
+      // Nodes of the model, those in groups of an earlier run included.
+      unsigned nodes = 0;
+      for (Operation &op : func.getBody().front()) {
+        if (isa<NodeOp>(op))
+          ++nodes;
+        else if (auto fused = dyn_cast<FusedOp>(op))
+          nodes += llvm::range_size(fused.getBodyBlock().getOps<NodeOp>());
+      }
+      unsigned kernelsBefore = countKernels();
       std::vector<FusionGroup> groups = computeFusionGroups(func, options);
       applyFusionGroups(func, groups);
       llvm::StringMap<unsigned> byRule;
@@ -58,13 +70,10 @@ struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
       numFusedNodes += fusedNodes;
       if (!print)
         continue;
-      unsigned kernels = 0;
-      for (Operation &op : func.getBody().front())
-        kernels += isa<NodeOp, FusedOp>(op);
       llvm::raw_ostream &os = llvm::outs();
-      os << "fusion @" << func.getSymName() << ": " << nodesBefore
-         << " nodes -> " << kernels << " kernels (" << groups.size()
-         << " groups of " << fusedNodes << " nodes)";
+      os << "fusion @" << func.getSymName() << ": " << nodes << " nodes, "
+         << kernelsBefore << " kernels -> " << countKernels() << " kernels ("
+         << groups.size() << " groups of " << fusedNodes << " nodes)";
       for (StringRef rule : getFusionRuleNames())
         if (unsigned n = byRule.lookup(rule))
           os << "; " << rule << " " << n;

@@ -174,8 +174,9 @@ def FuseOpsPass : Pass<"chorus-fuse", "mlir::ModuleOp"> {
     outputs, unknown ops) fuse with nothing; no group closes a cycle.
 
     `rules` selects rules (default: all); `max-group-size` caps the nodes
-    of one group. `print=true` prints per model the nodes, the kernels
-    after fusion and the groups per rule.
+    of one group. `print=true` prints per model its nodes, its
+    kernels (top-level nodes and groups) before and after, and the groups
+    per rule.
   }];
   let options = [
     ListOption<"rules", "rules", "std::string",

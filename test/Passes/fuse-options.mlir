@@ -4,7 +4,7 @@
 
 // Tests the per-model report: nodes before, kernels after (two groups and
 // the opaque TopK), and the groups per rule; and the option errors.
-// PRINT: fusion @m: 7 nodes -> 3 kernels (2 groups of 6 nodes); conv-bn 1; conv-activation 1; dominator 2
+// PRINT: fusion @m: 7 nodes, 7 kernels -> 3 kernels (2 groups of 6 nodes); conv-bn 1; conv-activation 1; dominator 2
 // RULE: error: chorus-fuse: unknown rule 'conv-relu'; the rules are conv-bn conv-add-relu conv-activation matmul-add gelu layer-norm attention dominator
 // SIZE: error: chorus-fuse: max-group-size must be at least 1
 
