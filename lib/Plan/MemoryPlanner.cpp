@@ -467,17 +467,28 @@ void improve(const Prepared &p, Candidate &best, uint64_t lowerBound,
 }
 
 /// Exact search for small instances, after MiniMalloc (Moffitt, ASPLOS
-/// 2023): buffers are placed in order of offset, each resting on the ones
-/// below it, so the state is one floor per time section. At each step the
-/// lowest section is filled with a buffer that can sit at the lowest height
-/// there; a branch dies when some section's floor plus the bytes still to
-/// place in it exceed the capacity. Asked for the lower bound as capacity,
-/// it either proves the bound reachable with a plan or gives up when the
-/// budget is spent (this branching is a heuristic subset of MiniMalloc's,
-/// so a failure proves nothing).
-class SectionSearch {
+/// 2023). A plan is built in order of offset: each step gives the next
+/// buffer the lowest offset it can take (the top of the placed buffers it
+/// meets, its "floor"), so every plan where each buffer rests on another
+/// or on zero is reachable, and each exactly once:
+/// - canonical order: offsets never decrease along the search, ties in a
+///   fixed preorder;
+/// - dominance: a buffer is not placed at or above the top another
+///   unplaced buffer would have at its floor (that one could go below it
+///   first);
+/// - section inference: in every time section, the highest of its floor
+///   and the current offset plus the bytes still to place must fit.
+/// The preorder is tried in three variants (by section total, area and
+/// lifetime length in different priority) with node limits that double,
+/// so a hard variant does not hold up an easy one. Asked for the lower
+/// bound as capacity, it returns a plan there, or proves none exists
+/// (every variant finished without hitting its limit), or gives up when
+/// the work budget is spent.
+class CanonicalSearch {
 public:
-  SectionSearch(const Prepared &p, uint64_t capacity, uint64_t budget)
+  enum class Result { Found, Infeasible, GaveUp };
+
+  CanonicalSearch(const Prepared &p, uint64_t capacity, uint64_t budget)
       : p(p), capacity(capacity), budget(budget) {
     std::vector<int64_t> times;
     for (size_t i = 0; i < p.n; ++i)
@@ -488,31 +499,39 @@ public:
     std::sort(times.begin(), times.end());
     times.erase(std::unique(times.begin(), times.end()), times.end());
     size_t sections = times.empty() ? 0 : times.size() - 1;
-    floor.assign(sections, 0);
-    remaining.assign(sections, 0);
+    sectionTotal.assign(sections, 0);
     members.resize(sections);
-    first.resize(p.n);
-    last.resize(p.n);
+    first.assign(p.n, 0);
+    last.assign(p.n, 0);
     for (size_t i = 0; i < p.n; ++i) {
       if (p.size[i] == 0)
         continue;
+      buffers.push_back(i);
       first[i] = std::lower_bound(times.begin(), times.end(), p.lower[i]) -
                  times.begin();
       last[i] = std::lower_bound(times.begin(), times.end(), p.upper[i]) -
                 times.begin();
       for (size_t k = first[i]; k < last[i]; ++k) {
-        remaining[k] += p.size[i];
+        sectionTotal[k] += p.size[i];
         members[k].push_back(i);
       }
     }
-    placed.assign(p.n, false);
+    // Overlaps: buffers sharing a section.
+    overlaps.resize(p.n);
+    std::vector<uint32_t> seen(p.n, UINT32_MAX);
+    for (uint32_t b : buffers) {
+      for (size_t k = first[b]; k < last[b]; ++k)
+        for (uint32_t o : members[k])
+          if (o != b && seen[o] != b) {
+            seen[o] = b;
+            overlaps[b].push_back(o);
+          }
+    }
     offsets.assign(p.n, 0);
-    for (size_t i = 0; i < p.n; ++i)
-      if (p.size[i] == 0)
-        placed[i] = true, ++placedCount;
+    solution.assign(p.n, 0);
   }
 
-  /// Sum of interval lengths: a bound on the total section memberships, the
+  /// Sum of interval lengths: a bound on the section memberships, the
   /// search's memory and per-step cost.
   static uint64_t cost(const Prepared &p) {
     uint64_t total = 0;
@@ -521,102 +540,203 @@ public:
     return total;
   }
 
-  bool run() { return search(); }
+  Result run() {
+    if (buffers.empty())
+      return Result::Found;
+    // The largest section total over each buffer's sections.
+    std::vector<uint64_t> total(p.n, 0);
+    for (uint32_t b : buffers)
+      for (size_t k = first[b]; k < last[b]; ++k)
+        total[b] = std::max(total[b], sectionTotal[k]);
+    auto width = [&](uint32_t b) { return p.upper[b] - p.lower[b]; };
+    auto area = [&](uint32_t b) {
+      return static_cast<double>(p.size[b]) * width(b);
+    };
+    // Variants: total, area, width in three priorities (larger first).
+    std::vector<std::vector<uint32_t>> preorders;
+    for (const char *keys : {"WAT", "TAW", "TWA"}) {
+      std::vector<uint32_t> order = buffers;
+      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        for (const char *k = keys; *k; ++k) {
+          double x = *k == 'T' ? total[a] : *k == 'A' ? area(a) : width(a);
+          double y = *k == 'T' ? total[b] : *k == 'A' ? area(b) : width(b);
+          if (x != y)
+            return x > y;
+        }
+        return a < b;
+      });
+      preorders.push_back(std::move(order));
+    }
+    for (uint64_t limit = 2 * buffers.size();; limit *= 2) {
+      for (const std::vector<uint32_t> &preorder : preorders) {
+        nodesLeft = limit;
+        Status status = solve(preorder);
+        if (status == Status::Found)
+          return Result::Found;
+        if (status == Status::NotFound)
+          return Result::Infeasible;
+        if (work > budget)
+          return Result::GaveUp;
+      }
+    }
+  }
 
-  std::vector<uint64_t> offsets;
+  /// The plan, once run() returned Found.
+  std::vector<uint64_t> solution;
   uint64_t work = 0;
 
 private:
-  uint64_t restingHeight(uint32_t b) {
-    uint64_t h = 0;
-    for (size_t k = first[b]; k < last[b]; ++k)
-      h = std::max(h, floor[k]);
-    work += last[b] - first[b];
-    return h;
+  enum class Status { Found, NotFound, Aborted };
+  /// Offsets of the buffers placed on the current path.
+  std::vector<uint64_t> offsets;
+
+  Status solve(const std::vector<uint32_t> &preorder) {
+    rank.assign(p.n, 0);
+    for (auto [i, b] : llvm::enumerate(preorder))
+      rank[b] = i;
+    placed.assign(p.n, false);
+    minOffset.assign(p.n, 0);
+    floor.assign(sectionTotal.size(), 0);
+    remaining = sectionTotal;
+    // cuts[k]: unplaced buffers crossing the boundary after section k.
+    cuts.assign(sectionTotal.size(), 0);
+    for (uint32_t b : buffers)
+      for (size_t k = first[b]; k + 1 < last[b]; ++k)
+        ++cuts[k];
+    return solveParts(preorder, 0, sectionTotal.size(), {});
   }
 
-  bool search() {
-    if (placedCount == p.n)
-      return true;
-    if (work > budget)
-      return false;
-    // The lowest section that still has bytes to place.
-    size_t lowest = SIZE_MAX;
-    for (size_t k = 0; k < floor.size(); ++k)
-      if (remaining[k] != 0 && (lowest == SIZE_MAX || floor[k] < floor[lowest]))
-        lowest = k;
-    work += floor.size();
-    if (lowest == SIZE_MAX)
-      return false;
-    // Candidates: unplaced members resting lowest; larger and longer first.
-    std::vector<std::pair<uint64_t, uint32_t>> candidates;
-    uint64_t best = UINT64_MAX;
-    for (uint32_t b : members[lowest]) {
-      if (placed[b])
+  /// Splits the unplaced buffers of `all` at the boundaries in [lo, hi)
+  /// that no unplaced buffer crosses (plus `cutAfter`), and solves each
+  /// part on its own: they share no time, so no choice in one helps
+  /// another.
+  Status solveParts(const std::vector<uint32_t> &all, size_t lo, size_t hi,
+                    llvm::ArrayRef<size_t> cutAfter) {
+    std::vector<size_t> bounds = {lo};
+    for (size_t k = lo; k + 1 < hi; ++k)
+      if (cuts[k] == 0 || llvm::is_contained(cutAfter, k))
+        bounds.push_back(k + 1);
+    bounds.push_back(hi);
+    work += hi - lo;
+    for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+      size_t partLo = bounds[i], partHi = bounds[i + 1];
+      std::vector<uint32_t> part;
+      for (uint32_t b : all)
+        if (!placed[b] && first[b] < partHi && partLo < last[b])
+          part.push_back(b);
+      work += all.size();
+      if (part.empty())
         continue;
-      uint64_t h = restingHeight(b);
-      best = std::min(best, h);
-      candidates.push_back({h, b});
+      std::sort(part.begin(), part.end(),
+                [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; });
+      Status status = search(part, partLo, partHi, 0, 0);
+      if (status != Status::Found)
+        return status;
     }
-    std::sort(candidates.begin(), candidates.end(),
-              [&](const auto &x, const auto &y) {
-                if (x.first != y.first)
-                  return x.first < y.first;
-                uint32_t a = x.second, b = y.second;
-                if (p.size[a] != p.size[b])
-                  return p.size[a] > p.size[b];
-                int64_t la = p.upper[a] - p.lower[a];
-                int64_t lb = p.upper[b] - p.lower[b];
-                if (la != lb)
-                  return la > lb;
-                return a < b;
-              });
-    std::vector<uint64_t> saved;
-    for (size_t c = 0; c < candidates.size(); ++c) {
-      auto [height, b] = candidates[c];
-      // Identical buffers (same span, same size) give identical subtrees.
-      if (c > 0) {
-        uint32_t prev = candidates[c - 1].second;
-        if (p.size[prev] == p.size[b] && first[prev] == first[b] &&
-            last[prev] == last[b])
-          continue;
-      }
-      uint64_t top = height + p.size[b];
+    return Status::Found;
+  }
+
+  /// Places the buffers of one part (sections [lo, hi)) in canonical order.
+  Status search(const std::vector<uint32_t> &part, size_t lo, size_t hi,
+                uint64_t lastOffset, uint32_t lastRank) {
+    if (nodesLeft == 0 || work > budget)
+      return Status::Aborted;
+    --nodesLeft;
+    // Unplaced buffers by (floor, preorder rank).
+    std::vector<uint32_t> order;
+    order.reserve(part.size());
+    for (uint32_t b : part)
+      if (!placed[b])
+        order.push_back(b);
+    if (order.empty())
+      return Status::Found;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      if (minOffset[a] != minOffset[b])
+        return minOffset[a] < minOffset[b];
+      return rank[a] < rank[b];
+    });
+    work += order.size() * 8;
+    uint64_t minTop = UINT64_MAX;
+    for (uint32_t b : order)
+      minTop = std::min(minTop, minOffset[b] + p.size[b]);
+    Status result = Status::NotFound;
+    for (uint32_t b : order) {
+      uint64_t offset = minOffset[b];
+      // Canonical: offsets never decrease; ties in preorder.
+      if (offset < lastOffset || (offset == lastOffset && rank[b] < lastRank))
+        continue;
+      // Dominance: another buffer would fit entirely below this one (the
+      // order is by offset: the rest are higher still).
+      if (offset >= minTop)
+        break;
+      uint64_t top = offset + p.size[b];
       if (top > capacity)
         continue;
-      saved.assign(floor.begin() + first[b], floor.begin() + last[b]);
-      bool feasible = true;
+      placed[b] = true;
+      offsets[b] = offset;
+      std::vector<std::pair<uint32_t, uint64_t>> offsetChanges;
+      std::vector<std::pair<size_t, uint64_t>> floorChanges;
+      for (uint32_t o : overlaps[b]) {
+        if (placed[o] || minOffset[o] >= top)
+          continue;
+        offsetChanges.push_back({o, minOffset[o]});
+        minOffset[o] = top;
+      }
+      work += overlaps[b].size();
       for (size_t k = first[b]; k < last[b]; ++k) {
+        floorChanges.push_back({k, floor[k]});
         floor[k] = top;
         remaining[k] -= p.size[b];
-        if (floor[k] + remaining[k] > capacity)
-          feasible = false;
       }
-      work += last[b] - first[b];
-      placed[b] = true;
-      ++placedCount;
-      offsets[b] = height;
-      if (feasible && search())
-        return true;
-      placed[b] = false;
-      --placedCount;
-      for (size_t k = first[b]; k < last[b]; ++k) {
-        floor[k] = saved[k - first[b]];
+      bool feasible = true;
+      for (size_t k = lo; k < hi && feasible; ++k)
+        feasible = remaining[k] == 0 ||
+                   std::max(floor[k], offset) + remaining[k] <= capacity;
+      work += hi - lo;
+      Status status = Status::NotFound;
+      if (feasible) {
+        // Placing b may leave boundaries no unplaced buffer crosses.
+        bool split = false;
+        for (size_t k = first[b]; k + 1 < last[b]; ++k)
+          split |= --cuts[k] == 0 && lo <= k && k + 1 < hi;
+        status = split ? solveParts(part, lo, hi, {})
+                       : search(part, lo, hi, offset, rank[b]);
+        for (size_t k = first[b]; k + 1 < last[b]; ++k)
+          ++cuts[k];
+      }
+      for (auto it = floorChanges.rbegin(); it != floorChanges.rend(); ++it)
+        floor[it->first] = it->second;
+      for (size_t k = first[b]; k < last[b]; ++k)
         remaining[k] += p.size[b];
+      for (auto it = offsetChanges.rbegin(); it != offsetChanges.rend(); ++it)
+        minOffset[it->first] = it->second;
+      if (status == Status::Found) {
+        // Keep b's offset; unplace it only for the caller's bookkeeping:
+        // a part's buffers are final once it succeeds.
+        placed[b] = false;
+        solution[b] = offset;
+        result = status;
+        break;
       }
-      if (work > budget)
-        return false;
+      placed[b] = false;
+      if (status != Status::NotFound) {
+        result = status;
+        break;
+      }
     }
-    return false;
+    return result;
   }
 
   const Prepared &p;
   uint64_t capacity, budget;
-  std::vector<uint64_t> floor, remaining;
-  std::vector<std::vector<uint32_t>> members;
+  uint64_t nodesLeft = 0;
+  std::vector<uint32_t> buffers;
+  std::vector<uint64_t> sectionTotal, floor, remaining, minOffset;
+  std::vector<std::vector<uint32_t>> members, overlaps;
   std::vector<size_t> first, last;
-  std::vector<bool> placed;
-  size_t placedCount = 0;
+  std::vector<uint32_t> rank;
+  std::vector<int64_t> cuts;
+  std::vector<uint8_t> placed;
 };
 
 } // namespace
@@ -688,19 +808,19 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
   }
   if (selected("exact") && options.searchBudget > 0 &&
       best.arena > plan.lowerBound &&
-      SectionSearch::cost(prepared) <= kMaxExactMemberships) {
+      CanonicalSearch::cost(prepared) <= kMaxExactMemberships) {
     auto start = Clock::now();
-    SectionSearch search(prepared, plan.lowerBound, options.searchBudget / 8);
-    bool found = search.run();
+    CanonicalSearch search(prepared, plan.lowerBound, options.searchBudget / 4);
+    bool found = search.run() == CanonicalSearch::Result::Found;
     uint64_t arena = 0;
     for (size_t i = 0; i < prepared.n && found; ++i)
-      arena = std::max(arena, search.offsets[i] + prepared.size[i]);
+      arena = std::max(arena, search.solution[i] + prepared.size[i]);
     plan.runs.push_back(
         {"exact", found ? arena : 0,
          std::chrono::duration<double>(Clock::now() - start).count()});
     if (found && arena < best.arena) {
       best.arena = arena;
-      best.offsets = std::move(search.offsets);
+      best.offsets = std::move(search.solution);
       plan.algorithm = "exact";
     }
   }
