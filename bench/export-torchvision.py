@@ -4,8 +4,8 @@
   /usr/bin/python3 bench/export-torchvision.py OUT_DIR [NAME...]
 
 Uses Debian's python3-torch and python3-torchvision (random weights: the
-benchmarks need structure and cost, not accuracy), batch 1, 3x224x224,
-opset 13, with names on every node (ONNX Runtime's profiles are matched to
+benchmarks need structure and cost, not accuracy), batch 1, 3x224x224 or
+the size after the name (NAME@S for SxS, NAME@HxW), opset 13, with names on every node (ONNX Runtime's profiles are matched to
 the model by node name). Existing files are kept. Default names: resnet18,
 resnet50, mobilenet_v2, squeezenet1_1, shufflenet_v2_x1_0, vit_b_16.
 """
@@ -28,9 +28,11 @@ def main():
     torch.manual_seed(0)
     for spec in names:
         name, _, size = spec.partition("@")
-        size = int(size or 224)
+        size = size or "224"
+        height, _, width = size.partition("x")
+        height, width = int(height), int(width or height)
         stem = name.split(".")[-1]
-        stem = stem if size == 224 else f"{stem}_{size}"
+        stem = stem if size == "224" else f"{stem}_{size}"
         path = os.path.join(out, stem + ".onnx")
         if os.path.exists(path):
             continue
@@ -40,7 +42,7 @@ def main():
         builder = getattr(module, name.split(".")[-1])
         kwargs = {"weights_backbone": None} if "." in name else {}
         model = builder(weights=None, **kwargs).eval()
-        x = torch.randn(1, 3, size, size)
+        x = torch.randn(1, 3, height, width)
         torch.onnx.export(model, x, path + ".tmp", opset_version=13,
                           input_names=["input"], output_names=["output"],
                           do_constant_folding=True)
