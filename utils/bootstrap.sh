@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for Chorus, builds it, and runs one job:
-#   utils/bootstrap.sh demo   import the bundled example models, print a summary
+#   utils/bootstrap.sh demo   plan the bundled example models together (chorus-plan)
 #   utils/bootstrap.sh test   run the whole test suite (lit, then ctest), then
 #                             again built with ASan + UBSan
 # Idempotent: installs only missing packages, reuses build/ and ccache.
@@ -53,10 +53,14 @@ echo "== building"
 cmake --build "$build"
 
 if [ "$job" = demo ]; then
-  echo "== chorus-import: three bundled models, dims bound, per-model summary"
+  echo "== chorus-plan: three bundled models on this machine (the host target)"
   ex="$root/test/Inputs/models"
-  "$build/bin/chorus-import" "$ex/tiny_cnn.onnxtxt" "$ex/tiny_mlp.onnxtxt" \
-    "$ex/tiny_attention.onnxtxt" --dim N=1 --dim tiny_attention:T=16 --summary
+  out="$build/demo"
+  mkdir -p "$out"
+  "$build/bin/chorus-plan" "$ex/tiny_cnn.onnxtxt" "$ex/tiny_mlp.onnxtxt" \
+    "$ex/tiny_attention.onnxtxt" --dim N=1 --dim tiny_attention:T=16 \
+    -o "$out/plan.json" --trace "$out/trace.json" --memory-svg "$out/memory.svg"
+  echo "== wrote $out/plan.json, $out/trace.json (open in Perfetto), $out/memory.svg"
   exit 0
 fi
 

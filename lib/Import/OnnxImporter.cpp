@@ -937,6 +937,18 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
     return failure();
 
   ImportedModel result;
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &init : model.graph().initializer())
+    initializers.insert(init.name());
+  for (const onnx::ValueInfoProto &input : model.graph().input()) {
+    if (initializers.contains(input.name()))
+      continue;
+    std::vector<std::string> names;
+    if (input.type().has_tensor_type())
+      for (const auto &dim : input.type().tensor_type().shape().dim())
+        names.push_back(dim.dim_param());
+    result.inputDimParams.push_back(std::move(names));
+  }
   bindDims(*model.mutable_graph(), bindings, result.dimParams);
 
   if (options.shapeInference) {

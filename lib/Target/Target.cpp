@@ -171,6 +171,12 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
   if (units != static_cast<int64_t>(units))
     return r.error("parallel_units", "must be a whole number");
   t.parallelUnits = static_cast<int64_t>(units);
+  if (const llvm::json::Value *v = r.get("concurrency_gain")) {
+    std::optional<double> d = v->getAsNumber();
+    if (!d || *d < 0 || *d > 1)
+      return r.error("concurrency_gain", "must be a number in [0, 1]");
+    t.concurrencyGain = *d;
+  }
   if (const llvm::json::Value *v = r.get("kernel_overhead_s")) {
     std::optional<double> d = v->getAsNumber();
     if (!d || *d < 0 || *d > 1)
@@ -299,6 +305,7 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       {"memory_bandwidth", t.memoryBandwidth},
       {"memory_capacity", t.memoryCapacity},
       {"parallel_units", t.parallelUnits},
+      {"concurrency_gain", t.concurrencyGain},
       {"kernel_overhead_s", t.kernelOverheadSeconds},
       {"cache_bytes", std::move(caches)},
       {"efficiency", std::move(efficiency)},

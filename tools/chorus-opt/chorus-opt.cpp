@@ -10,6 +10,7 @@
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Support/Nesting.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
   chorus::registerChorusPasses();
+  chorus::registerPlanningPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<chorus::ChorusDialect, mlir::func::FuncDialect>();

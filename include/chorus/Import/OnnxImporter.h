@@ -49,6 +49,9 @@ struct ImportedModel {
   mlir::func::FuncOp func;
   /// Every symbolic dim name (dim_param) the model declares, bound or not.
   llvm::StringSet<> dimParams;
+  /// Per model input (the func's arguments, in order): the dim_param of
+  /// each dim as the file declares it ("" for a fixed dim), before binding.
+  std::vector<std::vector<std::string>> inputDimParams;
 };
 
 /// The highest IR version the importer accepts.

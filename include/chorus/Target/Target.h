@@ -52,6 +52,11 @@ struct Target {
   double memoryCapacity = 0;
   /// Cores on a CPU, SMs on a GPU.
   int64_t parallelUnits = 1;
+  /// What each kernel running concurrently with others adds to the
+  /// device's throughput, as a fraction of one kernel alone (1: perfect
+  /// scaling over parallelUnits; 0: none). Measured, not implied by the
+  /// unit count; 0 when not known.
+  double concurrencyGain = 0;
   double kernelOverheadSeconds = 0;
   std::map<std::string, double> cacheBytes;
   /// Per op class; classes absent use the default (1, 1, overhead).

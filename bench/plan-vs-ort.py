@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""chorus-plan's predictions for pairs of models next to measured runs.
+
+  bench/plan-vs-ort.py [--build DIR] [--ort DIR] [--rounds N]
+                       [--write-host F]
+
+For the pairs of PaddleOCR models (dims bound as in bench/paddleocr.py) and
+each model with itself, measured with onnxruntime-node (CPU, one intra-op
+thread per session, graph optimizations disabled, as the cost model was
+calibrated):
+- sequential: one process, both sessions, the two runs one after the other;
+- parallel: two processes, one session each, started together (both wait
+  for the same wall-clock instant, then run once).
+Each figure is the median makespan over --rounds rounds, the processes
+warmed up first. The host's concurrency gain is measured from the models
+run with themselves: two identical jobs of T alone that finish together at
+P achieve speedup 2T / P, gain = speedup - 1 (the median over the three
+models). Then chorus-plan predicts both strategies for every pair with the
+host target given that gain (and its two cores), and the table prints
+predicted vs measured and whether the advisor (goal throughput: the lower
+makespan) picks the measured-faster strategy where the two differ by more
+than 10%. chorus-plan runs with --no-fuse: ONNX Runtime runs the graphs
+unfused here, as the host target was calibrated. --write-host writes the
+host target with the measured gain.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+from paddleocr import MODELS, models_dir
+
+SHORT = {"ch_PP-OCRv4_det_infer": "det", "ch_PP-OCRv4_rec_infer": "rec",
+         "ch_ppocr_mobile_v2.0_cls_infer": "cls"}
+
+
+def worker(ort, starts, specs):
+    return subprocess.Popen(
+        ["node", os.path.join(HERE, "ort-worker.js"), ort,
+         ",".join(f"{s:.3f}" for s in starts)] + specs,
+        stdout=subprocess.PIPE, text=True)
+
+
+def measure(args, a, b, rounds, spacing_ms):
+    """Median makespans (ms): sequential a then b in one process, and a and
+    b in two processes at once; plus a's time alone (first of sequential)."""
+    spec = lambda m: f"{m['path']}:{','.join(map(str, m['shape']))}"
+    first = time.time() * 1e3 + 6000
+    starts = [first + i * spacing_ms for i in range(rounds)]
+    seq = worker(args.ort, starts, [spec(a), spec(b)])
+    out = json.loads(seq.communicate()[0])
+    sequential = [r[1] - s for r, s in zip(out["ends"], starts)]
+    alone = [r[0] - s for r, s in zip(out["ends"], starts)]
+    first = time.time() * 1e3 + 6000
+    starts = [first + i * spacing_ms for i in range(rounds)]
+    pa = worker(args.ort, starts, [spec(a)])
+    pb = worker(args.ort, starts, [spec(b)])
+    ea = json.loads(pa.communicate()[0])["ends"]
+    eb = json.loads(pb.communicate()[0])["ends"]
+    parallel = [max(x[0], y[0]) - s for x, y, s in zip(ea, eb, starts)]
+    return (statistics.median(sequential), statistics.median(parallel),
+            statistics.median(alone))
+
+
+def predict(args, a, b, target):
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = os.path.join(tmp, "plan.json")
+        cmd = [os.path.join(args.build, "bin", "chorus-plan"), a["path"],
+               b["path"], "--target-file", target, "--goal", "throughput",
+               "--no-fuse", "-o", plan]
+        for m in {a["stem"]: a, b["stem"]: b}.values():
+            for d in m["dims"]:
+                cmd += ["--dim", f"{m['stem']}:{d}"]
+        subprocess.run(cmd, check=True, capture_output=True)
+        with open(plan) as f:
+            p = json.load(f)
+    by = {s["name"]: s for s in p["strategies"] if s["available"]}
+    return (by["sequential"]["makespan_ns"] / 1e6,
+            by["parallel"]["makespan_ns"] / 1e6,
+            p["recommendation"]["strategy"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
+                                                  "node_modules"))
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--write-host", default=None)
+    args = ap.parse_args()
+    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
+        sys.exit(f"onnxruntime-node not found under {args.ort}")
+    ocr = models_dir(os.path.join(ROOT, "build"))
+    models = {SHORT[stem]: {"stem": stem,
+                            "path": os.path.join(ocr, stem + ".onnx"),
+                            "dims": dims, "shape": shape}
+              for stem, dims, shape in MODELS}
+    pairs = [("det", "rec"), ("det", "cls"), ("rec", "cls"), ("det", "det"),
+             ("rec", "rec"), ("cls", "cls")]
+    measured = {}
+    for a, b in pairs:
+        spacing = 3 * 400 if "det" in (a, b) else 3 * 120
+        measured[(a, b)] = measure(args, models[a], models[b], args.rounds,
+                                   spacing)
+    gains = []
+    for m in ("det", "rec", "cls"):
+        seq, par, alone = measured[(m, m)]
+        gains.append(max(0.0, min(1.0, 2 * alone / par - 1)))
+    gain = statistics.median(gains)
+    print("concurrency gain measured from each model with itself: " +
+          ", ".join(f"{m} {g:.3f}" for m, g in zip(("det", "rec", "cls"),
+                                                   gains)) +
+          f"; median {gain:.3f}\n")
+
+    with open(os.path.join(ROOT, "lib", "Target", "targets",
+                           "host.json")) as f:
+        host = json.load(f)
+    host["parallel_units"] = os.cpu_count() or 1
+    host["concurrency_gain"] = round(gain, 3)
+    target = os.path.join(tempfile.mkdtemp(), "host.json")
+    with open(target, "w") as f:
+        json.dump(host, f, indent=2, sort_keys=True)
+    if args.write_host:
+        with open(args.write_host, "w") as f:
+            json.dump(host, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    print(f"{'pair':10} {'seq measured':>12} {'predicted':>10} {'err':>7}  "
+          f"{'par measured':>12} {'predicted':>10} {'err':>7}  "
+          f"{'faster':>10} {'advisor':>10}")
+    errors, picks = [], []
+    for a, b in pairs:
+        seq, par, _ = measured[(a, b)]
+        pseq, ppar, pick = predict(args, models[a], models[b], target)
+        es, ep = (pseq - seq) / seq, (ppar - par) / par
+        errors += [abs(es), abs(ep)]
+        faster = "sequential" if seq < par else "parallel"
+        differ = abs(seq - par) / min(seq, par) > 0.10
+        ok = "" if not differ else ("ok" if pick == faster else "WRONG")
+        picks.append(ok != "WRONG")
+        print(f"{a + '+' + b:10} {seq:12.2f} {pseq:10.2f} {100 * es:+6.1f}%  "
+              f"{par:12.2f} {ppar:10.2f} {100 * ep:+6.1f}%  {faster:>10} "
+              f"{pick:>10} {ok}")
+    print(f"\nmakespan error: max {100 * max(errors):.1f}%, mean "
+          f"{100 * statistics.mean(errors):.1f}%; advisor right where the "
+          f"strategies differ by >10%: {sum(picks)} of {len(picks)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+//===- Advisor.h - Strategies for running several models on one device ----===//
+//
+// The core of chorus-plan: from a module of models that went through the
+// planning pipeline (sharing, fusion, cost), the kernels of each model with
+// their predicted times and tensor lifetimes; then each strategy
+// (sequential, parallel, batched) simulated on the target, a joint memory
+// plan over the simulated timeline, and the recommendation for a goal
+// under a memory limit. docs/PlanFormat.md describes the outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_ADVISOR_ADVISOR_H
+#define CHORUS_ADVISOR_ADVISOR_H
+
+#include "chorus/Plan/IntervalProblem.h"
+#include "chorus/Plan/MemoryPlanner.h"
+#include "chorus/Plan/Simulator.h"
+#include "chorus/Target/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+/// One kernel (a node or a fused group) of a model.
+struct KernelInfo {
+  std::string name;
+  double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  double seconds() const {
+    return computeSeconds + memorySeconds + overheadSeconds;
+  }
+};
+
+/// One model as the advisor sees it: a func of the module.
+struct ModelInfo {
+  std::string name;
+  std::vector<KernelInfo> kernels;
+  /// Live intervals in kernel steps (lifetimes of the activation arena).
+  IntervalProblem intervals;
+  /// The weight symbols it reads.
+  std::vector<std::string> weights;
+  double seconds() const;
+};
+
+/// Reads the kernels, costs and lifetimes of `func`; fails with an error
+/// on the func when a cost or a size cannot be computed.
+mlir::FailureOr<ModelInfo> describeModel(mlir::func::FuncOp func,
+                                         const Target &target);
+
+enum class Goal { Latency, Throughput, Memory };
+llvm::StringRef getGoalName(Goal goal);
+std::optional<Goal> parseGoal(llvm::StringRef name);
+
+/// What one strategy does: which model each job runs, on which lane.
+struct StrategyResult {
+  std::string name;
+  /// Unavailable strategies say why (no batchable models...).
+  bool available = true;
+  std::string why;
+  /// Per job: the model (index into the advisor's models), the requests it
+  /// serves (several for a batched job) and its lane.
+  std::vector<unsigned> jobModel;
+  std::vector<std::vector<unsigned>> jobRequests;
+  SimResult sim;
+  double makespan = 0, meanLatency = 0, throughput = 0;
+  /// Per request: when it completes.
+  std::vector<double> requestLatency;
+  uint64_t weightBytes = 0, arenaBytes = 0, lowerBoundBytes = 0;
+  IntervalProblem memoryProblem;
+  MemoryPlan memory;
+  /// Against the memory limit.
+  bool feasible = true;
+  uint64_t overLimitBytes = 0;
+  /// Seconds of kernel time by term over the strategy's kernels.
+  double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  /// The resource that bounds it: compute, bandwidth, overhead, or
+  /// sharing (concurrent kernels slowed by the device's gain).
+  std::string bound;
+};
+
+struct AdvisorOptions {
+  Goal goal = Goal::Latency;
+  /// Bytes; 0: the target's memory capacity.
+  uint64_t memoryLimit = 0;
+  uint64_t alignment = 64;
+  /// The strategies to evaluate (empty: all).
+  std::vector<std::string> strategies;
+};
+
+struct Recommendation {
+  std::string strategy;
+  std::string reason;
+};
+
+/// The requests (model instances) and the batched variants: a request is a
+/// model of the module; `batchOf[r]` is the model that runs all requests
+/// identical to r as one batched job, if any.
+struct Workload {
+  std::vector<ModelInfo> models;
+  /// Per request: its model index.
+  std::vector<unsigned> requests;
+  /// Per batch group: the requests it serves and the model that runs them
+  /// as one batch (a separate func, imported at the larger batch).
+  struct Batch {
+    std::vector<unsigned> requests;
+    unsigned model;
+  };
+  std::vector<Batch> batches;
+  /// Why there is no batched variant, when there is none.
+  std::string noBatchReason;
+  /// Bytes of each weight symbol of the module.
+  llvm::StringMap<uint64_t> weightBytes;
+};
+
+/// Evaluates the strategies and recommends one.
+std::vector<StrategyResult> evaluateStrategies(const Workload &workload,
+                                               const Target &target,
+                                               const AdvisorOptions &options,
+                                               Recommendation &recommendation);
+
+/// plan.json (schema "chorus-plan-1", docs/PlanFormat.md).
+llvm::json::Value planToJSON(const Workload &workload, const Target &target,
+                             const AdvisorOptions &options,
+                             llvm::ArrayRef<StrategyResult> strategies,
+                             const Recommendation &recommendation);
+
+/// The Chrome trace event format (opens in Perfetto and chrome://tracing):
+/// one process per strategy, one thread per lane, one event per kernel.
+llvm::json::Value traceToJSON(const Workload &workload,
+                              llvm::ArrayRef<StrategyResult> strategies);
+
+/// The readable table chorus-plan prints.
+void printPlanTable(llvm::raw_ostream &os, const Workload &workload,
+                    const Target &target, const AdvisorOptions &options,
+                    llvm::ArrayRef<StrategyResult> strategies,
+                    const Recommendation &recommendation);
+
+} // namespace chorus
+
+#endif // CHORUS_ADVISOR_ADVISOR_H

@@ -1,0 +1,590 @@
+//===- Advisor.cpp - Strategies for running several models on one device --===//
+
+#include "chorus/Advisor/Advisor.h"
+
+#include "chorus/Analysis/TensorLifetimes.h"
+#include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Plan/PlanExport.h"
+#include "chorus/Plan/PlanVerifier.h"
+#include "chorus/Support/Format.h"
+#include "chorus/Target/CostModel.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+using namespace mlir;
+using namespace chorus;
+
+double ModelInfo::seconds() const {
+  double total = 0;
+  for (const KernelInfo &k : kernels)
+    total += k.seconds();
+  return total;
+}
+
+/// A kernel's label: the node's name (or op type), or the group's first
+/// node's, marked as a group.
+static std::string kernelName(Operation *op) {
+  auto label = [](NodeOp node) {
+    return node.getName() ? node.getName()->str() : node.getOpType().str();
+  };
+  if (auto node = dyn_cast<NodeOp>(op))
+    return label(node);
+  auto fused = cast<FusedOp>(op);
+  auto nodes = fused.getBodyBlock().getOps<NodeOp>();
+  std::string name = "fused(" + label(*nodes.begin());
+  size_t count = llvm::range_size(nodes);
+  if (count > 1)
+    name += " +" + std::to_string(count - 1);
+  return name + ")";
+}
+
+FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
+                                           const Target &target) {
+  ModelInfo m;
+  m.name = func.getSymName().str();
+  for (Operation &op : func.getBody().front()) {
+    if (!isa<NodeOp, FusedOp>(op))
+      continue;
+    std::optional<NodeCost> cost = estimateKernelCost(&op, target);
+    if (!cost)
+      return op.emitError()
+             << "cannot estimate the cost of this kernel: an operand or "
+                "result has no static shape; bind the model's symbolic dims "
+                "with --dim NAME=VALUE";
+    m.kernels.push_back({kernelName(&op), cost->computeSeconds,
+                         cost->memorySeconds, cost->overheadSeconds});
+  }
+  TensorLifetimes lifetimes(func);
+  if (failed(lifetimes.run()))
+    return failure();
+  m.intervals = lifetimes.toProblem();
+  llvm::StringSet<> seen;
+  func.walk([&](WeightRefOp ref) {
+    if (seen.insert(ref.getWeight()).second)
+      m.weights.push_back(ref.getWeight().str());
+  });
+  llvm::sort(m.weights);
+  return m;
+}
+
+llvm::StringRef chorus::getGoalName(Goal goal) {
+  switch (goal) {
+  case Goal::Latency:
+    return "latency";
+  case Goal::Throughput:
+    return "throughput";
+  case Goal::Memory:
+    return "memory";
+  }
+  return "";
+}
+
+std::optional<Goal> chorus::parseGoal(llvm::StringRef name) {
+  for (Goal g : {Goal::Latency, Goal::Throughput, Goal::Memory})
+    if (getGoalName(g) == name)
+      return g;
+  return std::nullopt;
+}
+
+namespace {
+
+/// Builds and measures one strategy from its jobs.
+class StrategyBuilder {
+public:
+  StrategyBuilder(const Workload &w, const Target &target,
+                  const AdvisorOptions &options)
+      : w(w), target(target), options(options) {}
+
+  StrategyResult run(std::string name, std::vector<unsigned> jobModel,
+                     std::vector<std::vector<unsigned>> jobRequests,
+                     std::vector<unsigned> lanes) {
+    StrategyResult s;
+    s.name = std::move(name);
+    s.jobModel = std::move(jobModel);
+    s.jobRequests = std::move(jobRequests);
+    std::vector<SimJob> jobs;
+    for (auto [j, model] : llvm::enumerate(s.jobModel)) {
+      SimJob job;
+      job.lane = lanes[j];
+      for (const KernelInfo &k : w.models[model].kernels) {
+        job.kernels.push_back(
+            {k.computeSeconds + k.memorySeconds, k.overheadSeconds});
+        s.computeSeconds += k.computeSeconds;
+        s.memorySeconds += k.memorySeconds;
+        s.overheadSeconds += k.overheadSeconds;
+      }
+      jobs.push_back(std::move(job));
+    }
+    DeviceSharing device{target.parallelUnits, target.concurrencyGain};
+    s.sim = simulate(jobs, device);
+    s.makespan = s.sim.makespan;
+    s.requestLatency.assign(w.requests.size(), 0);
+    for (auto [j, requests] : llvm::enumerate(s.jobRequests))
+      for (unsigned r : requests)
+        s.requestLatency[r] = s.sim.jobEnd[j];
+    s.meanLatency = s.requestLatency.empty()
+                        ? 0
+                        : std::accumulate(s.requestLatency.begin(),
+                                          s.requestLatency.end(), 0.0) /
+                              s.requestLatency.size();
+    s.throughput = s.makespan > 0 ? w.requests.size() / s.makespan : 0;
+    // The resource that bounds it.
+    double solo = 0;
+    for (const SimJob &job : jobs) {
+      double t = 0;
+      for (const SimKernel &k : job.kernels)
+        t += k.workSeconds + k.overheadSeconds;
+      solo = std::max(solo, t);
+    }
+    double total = s.computeSeconds + s.memorySeconds + s.overheadSeconds;
+    bool concurrent = llvm::any_of(lanes, [](unsigned l) { return l > 0; });
+    if (concurrent && s.makespan > 1.05 * solo && s.makespan > 0.5 * total)
+      s.bound = "sharing";
+    else if (s.computeSeconds >= s.memorySeconds &&
+             s.computeSeconds >= s.overheadSeconds)
+      s.bound = "compute";
+    else if (s.memorySeconds >= s.overheadSeconds)
+      s.bound = "bandwidth";
+    else
+      s.bound = "overhead";
+    planMemoryOf(s);
+    return s;
+  }
+
+  /// The first failure, if any.
+  std::string error;
+
+private:
+  /// The joint memory plan over the simulated timeline: every buffer of
+  /// every job, live from the start of the kernel that defines it to the
+  /// end of its last reader, times turned into ticks.
+  void planMemoryOf(StrategyResult &s) {
+    // Kernel spans per job.
+    std::vector<std::vector<std::pair<double, double>>> spans(
+        s.jobModel.size());
+    for (auto [j, model] : llvm::enumerate(s.jobModel))
+      spans[j].resize(w.models[model].kernels.size(), {0, 0});
+    std::vector<double> times = {0};
+    for (const SimSpan &span : s.sim.spans) {
+      spans[span.job][span.kernel] = {span.start, span.end};
+      times.push_back(span.start);
+      times.push_back(span.end);
+    }
+    llvm::sort(times);
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    auto tick = [&](double t) -> int64_t {
+      return std::lower_bound(times.begin(), times.end(), t) - times.begin();
+    };
+    llvm::StringSet<> weights;
+    for (auto [j, model] : llvm::enumerate(s.jobModel)) {
+      const ModelInfo &m = w.models[model];
+      for (const std::string &weight : m.weights)
+        weights.insert(weight);
+      int64_t steps = m.kernels.size();
+      for (const IntervalBuffer &b : m.intervals.buffers) {
+        if (steps == 0)
+          continue;
+        int64_t first = std::clamp<int64_t>(b.lower, 0, steps - 1);
+        int64_t last = std::clamp<int64_t>(b.upper - 1, 0, steps - 1);
+        int64_t lower = tick(spans[j][first].first);
+        int64_t upper = std::max(tick(spans[j][last].second), lower + 1);
+        s.memoryProblem.buffers.push_back(
+            {"job" + std::to_string(j) + ":" + b.id, lower, upper, b.size});
+      }
+    }
+    for (const auto &entry : weights)
+      s.weightBytes += w.weightBytes.lookup(entry.getKey());
+    PlannerOptions planner;
+    planner.alignment = options.alignment;
+    // The joint problems are small next to the interval traces; a tenth
+    // of the default budget keeps planning fast.
+    planner.searchBudget = 30'000'000;
+    llvm::Expected<MemoryPlan> plan = planMemory(s.memoryProblem, planner);
+    if (!plan) {
+      if (error.empty())
+        error = llvm::toString(plan.takeError());
+      else
+        llvm::consumeError(plan.takeError());
+      return;
+    }
+    std::vector<std::string> problems = verifyPlan(
+        s.memoryProblem, plan->offsets, options.alignment, plan->arenaBytes);
+    if (!problems.empty()) {
+      error = "the memory plan of strategy '" + s.name +
+              "' failed verification (a planner bug): " + problems.front();
+      return;
+    }
+    s.memory = std::move(*plan);
+    s.arenaBytes = s.memory.arenaBytes;
+    s.lowerBoundBytes = s.memory.lowerBound;
+    uint64_t limit = options.memoryLimit
+                         ? options.memoryLimit
+                         : static_cast<uint64_t>(target.memoryCapacity);
+    uint64_t peak = s.weightBytes + s.arenaBytes;
+    s.feasible = peak <= limit;
+    s.overLimitBytes = s.feasible ? 0 : peak - limit;
+  }
+
+  const Workload &w;
+  const Target &target;
+  const AdvisorOptions &options;
+};
+
+/// The metric a goal minimizes.
+double metric(const StrategyResult &s, Goal goal) {
+  switch (goal) {
+  case Goal::Latency:
+    return s.meanLatency;
+  case Goal::Throughput:
+    return s.makespan;
+  case Goal::Memory:
+    return static_cast<double>(s.weightBytes + s.arenaBytes);
+  }
+  return 0;
+}
+
+std::string describeMetric(const StrategyResult &s, Goal goal) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  switch (goal) {
+  case Goal::Latency:
+    os << llvm::format("mean latency %.3f ms", s.meanLatency * 1e3);
+    break;
+  case Goal::Throughput:
+    os << llvm::format("%.2f requests/s", s.throughput);
+    break;
+  case Goal::Memory:
+    os << formatWithSeparators(s.weightBytes + s.arenaBytes) << " bytes";
+    break;
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<StrategyResult>
+chorus::evaluateStrategies(const Workload &w, const Target &target,
+                           const AdvisorOptions &options,
+                           Recommendation &recommendation) {
+  auto wanted = [&](llvm::StringRef name) {
+    return options.strategies.empty() ||
+           llvm::is_contained(options.strategies, name);
+  };
+  StrategyBuilder builder(w, target, options);
+  std::vector<StrategyResult> results;
+  size_t n = w.requests.size();
+  // Sequential: shortest first (lowest mean latency for the same makespan).
+  std::vector<unsigned> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  llvm::stable_sort(order, [&](unsigned a, unsigned b) {
+    return w.models[w.requests[a]].seconds() <
+           w.models[w.requests[b]].seconds();
+  });
+  if (wanted("sequential")) {
+    std::vector<unsigned> jobModel;
+    std::vector<std::vector<unsigned>> jobRequests;
+    for (unsigned r : order) {
+      jobModel.push_back(w.requests[r]);
+      jobRequests.push_back({r});
+    }
+    results.push_back(builder.run("sequential", jobModel, jobRequests,
+                                  std::vector<unsigned>(n, 0)));
+  }
+  if (wanted("parallel")) {
+    std::vector<unsigned> jobModel, lanes;
+    std::vector<std::vector<unsigned>> jobRequests;
+    for (unsigned r = 0; r < n; ++r) {
+      jobModel.push_back(w.requests[r]);
+      jobRequests.push_back({r});
+      lanes.push_back(r);
+    }
+    results.push_back(builder.run("parallel", jobModel, jobRequests, lanes));
+  }
+  if (wanted("batched")) {
+    if (w.batches.empty()) {
+      StrategyResult s;
+      s.name = "batched";
+      s.available = false;
+      s.why = w.noBatchReason;
+      results.push_back(std::move(s));
+    } else {
+      // Batches and the requests outside them, one after the other,
+      // shortest first.
+      std::vector<bool> inBatch(n, false);
+      std::vector<std::pair<unsigned, std::vector<unsigned>>> jobs;
+      for (const Workload::Batch &b : w.batches) {
+        jobs.push_back({b.model, b.requests});
+        for (unsigned r : b.requests)
+          inBatch[r] = true;
+      }
+      for (unsigned r : order)
+        if (!inBatch[r])
+          jobs.push_back({w.requests[r], {r}});
+      llvm::stable_sort(jobs, [&](const auto &a, const auto &b) {
+        return w.models[a.first].seconds() < w.models[b.first].seconds();
+      });
+      std::vector<unsigned> jobModel;
+      std::vector<std::vector<unsigned>> jobRequests;
+      for (auto &[model, requests] : jobs) {
+        jobModel.push_back(model);
+        jobRequests.push_back(requests);
+      }
+      results.push_back(builder.run("batched", jobModel, jobRequests,
+                                    std::vector<unsigned>(jobs.size(), 0)));
+    }
+  }
+  if (!builder.error.empty()) {
+    recommendation.reason = builder.error;
+    recommendation.strategy.clear();
+    return {};
+  }
+
+  // The best for the goal among the feasible; if none fits, the one that
+  // needs the least memory.
+  const StrategyResult *best = nullptr, *second = nullptr;
+  for (const StrategyResult &s : results) {
+    if (!s.available || !s.feasible)
+      continue;
+    if (!best || metric(s, options.goal) < metric(*best, options.goal)) {
+      second = best;
+      best = &s;
+    } else if (!second ||
+               metric(s, options.goal) < metric(*second, options.goal)) {
+      second = &s;
+    }
+  }
+  std::string reason;
+  llvm::raw_string_ostream os(reason);
+  if (!best) {
+    for (const StrategyResult &s : results)
+      if (s.available &&
+          (!best || metric(s, Goal::Memory) < metric(*best, Goal::Memory)))
+        best = &s;
+    if (!best) {
+      recommendation = {"", "no strategy is available"};
+      return results;
+    }
+    os << "no strategy fits the memory limit; " << best->name
+       << " needs the least (" << formatWithSeparators(best->overLimitBytes)
+       << " bytes over)";
+  } else {
+    os << best->name << " has the best " << getGoalName(options.goal) << ": "
+       << describeMetric(*best, options.goal);
+    if (second)
+      os << " (" << second->name << ": "
+         << describeMetric(*second, options.goal) << ")";
+    os << "; bound by " << best->bound;
+    for (const StrategyResult &s : results)
+      if (s.available && !s.feasible)
+        os << "; " << s.name << " exceeds the memory limit by "
+           << formatWithSeparators(s.overLimitBytes) << " bytes";
+  }
+  recommendation.strategy = best->name;
+  recommendation.reason = reason;
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// Outputs
+//===----------------------------------------------------------------------===//
+
+/// Seconds as whole nanoseconds: JSON numbers that print the same on
+/// every machine.
+static int64_t ns(double seconds) { return std::llround(seconds * 1e9); }
+
+llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
+                                     const AdvisorOptions &options,
+                                     llvm::ArrayRef<StrategyResult> strategies,
+                                     const Recommendation &recommendation) {
+  llvm::json::Array models;
+  for (const ModelInfo &m : w.models) {
+    uint64_t weights = 0;
+    for (const std::string &name : m.weights)
+      weights += w.weightBytes.lookup(name);
+    models.push_back(llvm::json::Object{
+        {"name", m.name},
+        {"kernels", static_cast<int64_t>(m.kernels.size())},
+        {"predicted_ns", ns(m.seconds())},
+        {"weight_bytes", static_cast<int64_t>(weights)},
+        {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
+    });
+  }
+  llvm::json::Array requests;
+  for (unsigned model : w.requests)
+    requests.push_back(w.models[model].name);
+  // Weights read by more than one request's model, counted once.
+  llvm::StringMap<unsigned> readers;
+  llvm::StringSet<> distinctModels;
+  for (unsigned model : w.requests)
+    if (distinctModels.insert(w.models[model].name).second)
+      for (const std::string &name : w.models[model].weights)
+        ++readers[name];
+  uint64_t sharedBytes = 0, sharedCount = 0;
+  for (const auto &entry : readers)
+    if (entry.getValue() > 1) {
+      ++sharedCount;
+      sharedBytes +=
+          w.weightBytes.lookup(entry.getKey()) * (entry.getValue() - 1);
+    }
+  llvm::json::Array results;
+  for (const StrategyResult &s : strategies) {
+    llvm::json::Object o{{"name", s.name}, {"available", s.available}};
+    if (!s.available) {
+      o["why"] = s.why;
+      results.push_back(std::move(o));
+      continue;
+    }
+    llvm::json::Array jobs;
+    for (auto [j, model] : llvm::enumerate(s.jobModel)) {
+      llvm::json::Array reqs;
+      for (unsigned r : s.jobRequests[j])
+        reqs.push_back(static_cast<int64_t>(r));
+      jobs.push_back(llvm::json::Object{
+          {"model", w.models[model].name},
+          {"requests", std::move(reqs)},
+          {"start_ns", ns(s.sim.jobStart[j])},
+          {"end_ns", ns(s.sim.jobEnd[j])},
+      });
+    }
+    llvm::json::Array schedule;
+    for (const SimSpan &span : s.sim.spans)
+      schedule.push_back(llvm::json::Array{
+          static_cast<int64_t>(span.job), static_cast<int64_t>(span.kernel),
+          static_cast<int64_t>(span.lane), ns(span.start), ns(span.end)});
+    llvm::json::Array latency;
+    for (double t : s.requestLatency)
+      latency.push_back(ns(t));
+    o["jobs"] = std::move(jobs);
+    o["schedule"] = std::move(schedule);
+    o["makespan_ns"] = ns(s.makespan);
+    o["mean_latency_ns"] = ns(s.meanLatency);
+    o["request_latency_ns"] = std::move(latency);
+    o["throughput_per_s"] = s.throughput;
+    o["bound"] = s.bound;
+    o["weight_bytes"] = static_cast<int64_t>(s.weightBytes);
+    o["arena_bytes"] = static_cast<int64_t>(s.arenaBytes);
+    o["peak_bytes"] = static_cast<int64_t>(s.weightBytes + s.arenaBytes);
+    o["feasible"] = s.feasible;
+    if (!s.feasible)
+      o["over_limit_bytes"] = static_cast<int64_t>(s.overLimitBytes);
+    o["memory"] =
+        memoryPlanToJSON(s.memoryProblem, s.memory, options.alignment);
+    results.push_back(std::move(o));
+  }
+  uint64_t limit = options.memoryLimit
+                       ? options.memoryLimit
+                       : static_cast<uint64_t>(target.memoryCapacity);
+  return llvm::json::Object{
+      {"schema", "chorus-plan-1"},
+      {"target",
+       llvm::json::Object{{"name", target.name},
+                          {"kind", target.kind},
+                          {"parallel_units", target.parallelUnits},
+                          {"concurrency_gain", target.concurrencyGain},
+                          {"calibrated", target.calibrated}}},
+      {"goal", getGoalName(options.goal)},
+      {"memory_limit_bytes", static_cast<int64_t>(limit)},
+      {"models", std::move(models)},
+      {"requests", std::move(requests)},
+      {"sharing",
+       llvm::json::Object{{"shared_weights", static_cast<int64_t>(sharedCount)},
+                          {"bytes_saved", static_cast<int64_t>(sharedBytes)}}},
+      {"strategies", std::move(results)},
+      {"recommendation",
+       llvm::json::Object{{"strategy", recommendation.strategy},
+                          {"reason", recommendation.reason}}},
+  };
+}
+
+llvm::json::Value
+chorus::traceToJSON(const Workload &w,
+                    llvm::ArrayRef<StrategyResult> strategies) {
+  llvm::json::Array events;
+  int64_t pid = 0;
+  for (const StrategyResult &s : strategies) {
+    if (!s.available)
+      continue;
+    ++pid;
+    events.push_back(
+        llvm::json::Object{{"ph", "M"},
+                           {"pid", pid},
+                           {"name", "process_name"},
+                           {"args", llvm::json::Object{{"name", s.name}}}});
+    unsigned lanes = 0;
+    for (const SimSpan &span : s.sim.spans)
+      lanes = std::max(lanes, span.lane + 1);
+    for (unsigned lane = 0; lane < lanes; ++lane)
+      events.push_back(llvm::json::Object{
+          {"ph", "M"},
+          {"pid", pid},
+          {"tid", static_cast<int64_t>(lane)},
+          {"name", "thread_name"},
+          {"args",
+           llvm::json::Object{{"name", "lane " + std::to_string(lane)}}}});
+    for (const SimSpan &span : s.sim.spans) {
+      const ModelInfo &m = w.models[s.jobModel[span.job]];
+      // Microseconds with nanosecond precision, as the format expects.
+      events.push_back(llvm::json::Object{
+          {"ph", "X"},
+          {"pid", pid},
+          {"tid", static_cast<int64_t>(span.lane)},
+          {"name", m.kernels[span.kernel].name},
+          {"cat", m.name},
+          {"ts", ns(span.start) / 1e3},
+          {"dur", (ns(span.end) - ns(span.start)) / 1e3},
+          {"args",
+           llvm::json::Object{{"model", m.name},
+                              {"job", static_cast<int64_t>(span.job)}}}});
+    }
+  }
+  return llvm::json::Object{{"traceEvents", std::move(events)},
+                            {"displayTimeUnit", "ms"}};
+}
+
+void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
+                            const Target &target, const AdvisorOptions &options,
+                            llvm::ArrayRef<StrategyResult> strategies,
+                            const Recommendation &recommendation) {
+  os << "target " << target.name << " (" << target.kind << ", "
+     << target.parallelUnits << " units, concurrency gain "
+     << llvm::format("%.2f", target.concurrencyGain)
+     << (target.calibrated ? ", calibrated" : ", not calibrated") << ")\n";
+  os << "model                                kernels  predicted ms  "
+        "weights MB\n";
+  for (const ModelInfo &m : w.models) {
+    uint64_t weights = 0;
+    for (const std::string &name : m.weights)
+      weights += w.weightBytes.lookup(name);
+    os << llvm::left_justify(m.name, 36)
+       << llvm::format(" %7zu %13.3f %11.2f", m.kernels.size(),
+                       m.seconds() * 1e3, weights / 1e6)
+       << "\n";
+  }
+  os << "\nstrategy     makespan ms  mean latency ms   req/s   weights MB  "
+        "arena MB   peak MB  bound\n";
+  for (const StrategyResult &s : strategies) {
+    os << llvm::left_justify(s.name, 12);
+    if (!s.available) {
+      os << " unavailable: " << s.why << "\n";
+      continue;
+    }
+    os << llvm::format(" %11.3f %16.3f %7.2f %12.2f %10.2f %9.2f  ",
+                       s.makespan * 1e3, s.meanLatency * 1e3, s.throughput,
+                       s.weightBytes / 1e6, s.arenaBytes / 1e6,
+                       (s.weightBytes + s.arenaBytes) / 1e6)
+       << s.bound;
+    if (!s.feasible)
+      os << "  (over the memory limit by "
+         << formatWithSeparators(s.overLimitBytes) << " bytes)";
+    os << "\n";
+  }
+  os << "\nrecommended for " << getGoalName(options.goal) << ": "
+     << (recommendation.strategy.empty() ? "none" : recommendation.strategy)
+     << "\n  " << recommendation.reason << "\n";
+}

@@ -1,0 +1,34 @@
+//===- Pipelines.cpp - Named pass pipelines
+//--------------------------------===//
+
+#include "passes/Pipelines.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace chorus;
+
+void chorus::buildPlanningPipeline(OpPassManager &pm,
+                                   const PlanningPipelineOptions &options) {
+  ShareModelsPassOptions share;
+  std::vector<std::string> sameInputs(options.sameInputs.begin(),
+                                      options.sameInputs.end());
+  share.sameInputs = sameInputs;
+  pm.addPass(createShareModelsPass(share));
+  if (options.fuse)
+    pm.addPass(createFuseOpsPass());
+  AnnotateCostPassOptions cost;
+  cost.targetName = options.target;
+  cost.targetFile = options.targetFile;
+  pm.addPass(createAnnotateCostPass(cost));
+}
+
+void chorus::registerPlanningPipeline() {
+  PassPipelineRegistration<PlanningPipelineOptions>(
+      "chorus-planning-pipeline",
+      "What chorus-plan runs before scheduling: chorus-share, chorus-fuse, "
+      "chorus-annotate-cost",
+      buildPlanningPipeline);
+}
