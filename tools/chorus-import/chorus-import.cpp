@@ -9,6 +9,7 @@
 #include "chorus/Analysis/ModelSummary.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
+#include "chorus/Support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -84,45 +85,6 @@ static llvm::cl::opt<bool>
                  llvm::cl::desc("Print a per-model summary (inputs, outputs, "
                                 "weights, nodes by op type) instead of IR"),
                  llvm::cl::cat(importCategory));
-
-/// Renders a location as "file", "file:line:col" or "file: node 'n' (Op)".
-static void printLocation(Location loc, llvm::raw_ostream &os) {
-  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-    os << file.getFilename().getValue();
-    if (file.getLine() != 0)
-      os << ":" << file.getLine() << ":" << file.getColumn();
-  } else if (auto name = dyn_cast<NameLoc>(loc)) {
-    printLocation(name.getChildLoc(), os);
-    os << ": " << name.getName().getValue();
-  } else if (auto fused = dyn_cast<FusedLoc>(loc);
-             fused && !fused.getLocations().empty()) {
-    printLocation(fused.getLocations().front(), os);
-  } else {
-    os << "chorus-import";
-  }
-}
-
-static void printDiagnostic(Diagnostic &diag) {
-  llvm::raw_ostream &os = llvm::errs();
-  printLocation(diag.getLocation(), os);
-  switch (diag.getSeverity()) {
-  case DiagnosticSeverity::Error:
-    os << ": error: ";
-    break;
-  case DiagnosticSeverity::Warning:
-    os << ": warning: ";
-    break;
-  case DiagnosticSeverity::Note:
-    os << ": note: ";
-    break;
-  case DiagnosticSeverity::Remark:
-    os << ": remark: ";
-    break;
-  }
-  os << diag.str() << "\n";
-  for (Diagnostic &note : diag.getNotes())
-    printDiagnostic(note);
-}
 
 static LogicalResult reportError(const llvm::Twine &message) {
   llvm::errs() << "chorus-import: error: " << message << "\n";
@@ -227,7 +189,7 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    printDiagnostic(diag);
+    printDiagnostic(diag, llvm::errs(), "chorus-import");
     return success();
   });
   return failed(run(context)) ? 1 : 0;

@@ -15,6 +15,7 @@
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Plan/PlanExport.h"
+#include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Nesting.h"
 #include "passes/Pipelines.h"
 
@@ -366,35 +367,11 @@ int main(int argc, char **argv) {
   registry.insert<ChorusDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Errors with their locations, one line each.
+  context.printOpOnDiagnostic(false);
+  // Errors with their locations, one line each, as chorus-import prints
+  // them.
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    llvm::raw_ostream &os = llvm::errs();
-    os << "chorus-plan: ";
-    // The first file position inside the location (groups have fused
-    // locations, imported nodes named ones).
-    FileLineColLoc where;
-    diag.getLocation()->walk([&](Location loc) {
-      if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-        where = file;
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (where)
-      os << where.getFilename().getValue() << ":" << where.getLine() << ":"
-         << where.getColumn() << ": ";
-    switch (diag.getSeverity()) {
-    case DiagnosticSeverity::Error:
-      os << "error: ";
-      break;
-    case DiagnosticSeverity::Warning:
-      os << "warning: ";
-      break;
-    default:
-      os << "note: ";
-      break;
-    }
-    os << diag.str() << "\n";
+    printDiagnostic(diag, llvm::errs(), "chorus-plan");
     return success();
   });
   return run(context);

@@ -1,0 +1,38 @@
+"""Runs chorus-plan on every ONNX test model under the given folder, one
+model per process (the default strategies on the host target), and checks
+that each run either succeeds or fails with a clear error: exit code 1 and
+a line with "error:" on stderr, never a signal (crash) or a hang. Prints
+how many were planned and how many were refused, and every bad run."""
+import glob
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+root = sys.argv[1]
+models = sorted(glob.glob(os.path.join(root, "*", "*", "model.onnx")))
+
+
+def run(path):
+    try:
+        r = subprocess.run(["chorus-plan", path], capture_output=True,
+                           text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return path, "hang", ""
+    if r.returncode == 0:
+        return path, "planned", ""
+    if r.returncode == 1 and "error:" in r.stderr:
+        return path, "refused", ""
+    return path, "bad", f"exit {r.returncode}: {r.stderr.strip()[-300:]}"
+
+
+with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    results = list(pool.map(run, models))
+counts = {}
+for path, kind, detail in results:
+    counts[kind] = counts.get(kind, 0) + 1
+    if kind in ("bad", "hang"):
+        print(f"BAD {os.path.relpath(path, root)}: {kind} {detail}")
+print(f"models: {len(results)}, planned: {counts.get('planned', 0)}, "
+      f"refused with an error: {counts.get('refused', 0)}, "
+      f"crashed or hung: {counts.get('bad', 0) + counts.get('hang', 0)}")
