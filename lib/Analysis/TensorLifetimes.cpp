@@ -112,8 +112,14 @@ LogicalResult TensorLifetimes::run() {
     if (!bytes) {
       InFlightDiagnostic diag = def ? def->emitError() : func.emitError();
       diag << "'" << valueName(func, value) << "' has no static size ("
-           << value.getType()
-           << "); bind the model's symbolic dims with --dim NAME=VALUE";
+           << value.getType() << "); ";
+      // Only tensors take their size from dims; a sequence or optional
+      // holds a number of tensors known at run time.
+      if (isa<ShapedType>(value.getType()))
+        diag << "bind the model's symbolic dims with --dim NAME=VALUE";
+      else
+        diag << "sequences and optionals hold tensors known only at run "
+                "time, so their memory cannot be planned";
       return failure();
     }
     if (*bytes == 0)

@@ -51,3 +51,13 @@ func.func @dynamic(%x: tensor<?x4xf32> {chorus.name = "x"}) -> tensor<?x4xf32> {
 func.func @any() {
   return
 }
+
+// -----
+
+// Tests that a sequence is refused with why, not with a --dim hint that
+// cannot help.
+func.func @sequence(%x: !chorus.seq<tensor<4xf32>> {chorus.name = "s"}) -> !chorus.seq<tensor<4xf32>> {
+  // expected-error @-1 {{'s' has no static size ('!chorus.seq<tensor<4xf32>>'); sequences and optionals hold tensors known only at run time, so their memory cannot be planned}}
+  %a = chorus.node "Identity"(%x) : (!chorus.seq<tensor<4xf32>>) -> !chorus.seq<tensor<4xf32>>
+  return %a : !chorus.seq<tensor<4xf32>>
+}
