@@ -665,8 +665,9 @@ private:
     }
   }
 
-  /// Merges every unit on a path from `src` to `sink` into sink's group.
-  void commitFuse(int src, int sink) {
+  /// Calls `fn` once on every unit on a path from `src` (included) to
+  /// `sink` (excluded).
+  template <typename F> void forEachUpToSink(int src, int sink, F fn) {
     llvm::DenseSet<int> seen;
     std::vector<int> stack = {src};
     while (!stack.empty()) {
@@ -674,29 +675,27 @@ private:
       stack.pop_back();
       if (u == sink || !seen.insert(u).second)
         continue;
-      merge(u, sink);
+      fn(u);
       for (const Edge &e : out[u])
         stack.push_back(e.to);
     }
   }
 
+  /// Merges every unit on a path from `src` to `sink` into sink's group.
+  void commitFuse(int src, int sink) {
+    forEachUpToSink(src, sink, [&](int u) { merge(u, sink); });
+  }
+
   /// Nodes in sink's group after fusing every path from `src` to it.
   unsigned countAfterFuse(int src, int sink) {
-    llvm::DenseSet<int> seen, roots;
+    llvm::DenseSet<int> roots;
     int sinkRoot = find(sink);
     unsigned count = group[sinkRoot].nodes;
-    std::vector<int> stack = {src};
-    while (!stack.empty()) {
-      int u = stack.back();
-      stack.pop_back();
-      if (u == sink || !seen.insert(u).second)
-        continue;
+    forEachUpToSink(src, sink, [&](int u) {
       int root = find(u);
       if (root != sinkRoot && roots.insert(root).second)
         count += group[root].nodes;
-      for (const Edge &e : out[u])
-        stack.push_back(e.to);
-    }
+    });
     return count;
   }
 

@@ -24,7 +24,6 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
-
 using namespace mlir;
 using namespace chorus;
 
