@@ -29,7 +29,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS as PADDLE, models_dir
+from paddleocr import MODELS as PADDLE, models_dir, add_build_and_ort, require_ort
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
@@ -122,9 +122,7 @@ def calibrate(args, entries, name, out, quiet=True):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
+    add_build_and_ort(ap)
     ap.add_argument("--models", default=os.path.join(ROOT, "build",
                                                      "bench-models"))
     ap.add_argument("--runs", type=int, default=10)
@@ -140,10 +138,7 @@ def main():
                     help="reuse the measurements saved in --work by an "
                          "earlier run (to try calibration settings)")
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {args.ort}; run: mkdir -p "
-                 "build/bench-npm && cd build/bench-npm && npm install "
-                 "--ignore-scripts onnxruntime-node")
+    require_ort(args.ort)
     subprocess.run(["/usr/bin/python3", os.path.join(HERE,
                                                      "export-torchvision.py"),
                     args.models] +

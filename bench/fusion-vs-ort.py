@@ -30,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-from paddleocr import MODELS, models_dir
+from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
 
 try:
     import onnx
@@ -77,16 +77,11 @@ def ort(ort_dir, model, dims, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    add_build_and_ort(ap)
     ap.add_argument("--models", default=models_dir(os.path.join(ROOT, "build")))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
     ap.add_argument("--runs", type=int, default=11)
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {args.ort}; run: mkdir -p "
-                 "build/bench-npm && cd build/bench-npm && npm install "
-                 "--ignore-scripts onnxruntime-node")
+    require_ort(args.ort)
     print(f"{'model':32} {'ONNX nodes':>10} {'ORT nodes':>9} "
           f"{'(reorders)':>10} {'Chorus kernels':>14} {'groups':>6} "
           f"{'fuse ms':>8} {'opt ms':>7}  Chorus <= ORT")

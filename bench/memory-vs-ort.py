@@ -23,7 +23,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-from paddleocr import MODELS, models_dir
+from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
 
 MB = 1e6
 
@@ -46,16 +46,11 @@ def chorus_plan(build, model, dims):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    add_build_and_ort(ap)
     ap.add_argument("--models", default=models_dir(os.path.join(ROOT, "build")))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {args.ort}; run: mkdir -p "
-                 "build/bench-npm && cd build/bench-npm && npm install "
-                 "--ignore-scripts onnxruntime-node")
+    require_ort(args.ort)
     print(f"{'model':32} {'weights':>8} {'arena':>8} {'bound':>8} "
           f"{'chorus':>8} | {'ORT peak growth':>15} {'ORT after create':>16}"
           "   (MB; ORT: median of runs)")

