@@ -24,6 +24,7 @@
 
 #include <exception>
 #include <map>
+#include <memory>
 
 using namespace mlir;
 using namespace chorus;
@@ -871,31 +872,22 @@ findSchemaMismatch(const onnx::GraphProto &graph,
   return std::nullopt;
 }
 
-FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
-                                                const ImportOptions &options) {
-  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+namespace {
+/// A model read and checked, its shape inference perhaps running.
+struct PendingImport {
+  std::string path;
   onnx::ModelProto model;
-  if (failed(loadOnnxModel(path, loc, options.limits, model, options.format)))
-    return failure();
-  return importOnnxModel(module, model, path, options);
-}
+  ImportedModel result;
+  std::optional<ShapeInferenceJob> inference;
+};
+} // namespace
 
-FailureOr<ImportedModel>
-chorus::importOnnxBuffer(ModuleOp module, StringRef contents, StringRef path,
-                         const ImportOptions &options) {
-  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
-  onnx::ModelProto model;
-  if (failed(parseOnnxModel(contents, path, loc, options.limits, model,
-                            options.format)))
-    return failure();
-  return importOnnxModel(module, model, path, options);
-}
-
-FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
-                                                 onnx::ModelProto &model,
-                                                 StringRef path,
-                                                 const ImportOptions &options) {
-  MLIRContext *ctx = module.getContext();
+/// The first half of an import: the checks that need only the file, dim
+/// binding, and the start of shape inference in its child process.
+static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
+                                 const ImportOptions &options) {
+  onnx::ModelProto &model = pending.model;
+  StringRef path = pending.path;
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
 
   if (!model.has_ir_version() || model.ir_version() <= 0)
@@ -927,16 +919,13 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
         binding.model == funcBase || binding.model == path)
       bindings[binding.name] = binding.value;
 
-  llvm::StringSet<> usedSymbols;
-  for (Operation &op : module.getBody()->getOperations())
-    if (auto symbol = dyn_cast<SymbolOpInterface>(op))
-      usedSymbols.insert(symbol.getName());
-  StringRef modelDir = llvm::sys::path::parent_path(path);
-  ModelImporter importer(ctx, path, modelDir, usedSymbols);
-  if (failed(importer.validateModel(model.graph(), options.limits)))
+  llvm::StringSet<> noSymbols;
+  ModelImporter validator(ctx, path, llvm::sys::path::parent_path(path),
+                          noSymbols);
+  if (failed(validator.validateModel(model.graph(), options.limits)))
     return failure();
 
-  ImportedModel result;
+  ImportedModel &result = pending.result;
   llvm::StringSet<> initializers;
   for (const onnx::TensorProto &init : model.graph().initializer())
     initializers.insert(init.name());
@@ -962,12 +951,42 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
       emitWarning(loc) << "'" << path << "': " << *mismatch
                        << "; shape inference is skipped and types come from "
                           "the file's value_info and outputs";
-    } else if (std::string problem; !inferShapesIsolated(
-                   model, options.limits.maxInferenceSeconds, problem)) {
-      emitWarning(loc) << "'" << path << "': " << problem
-                       << "; types come from the file where it has them";
+    } else {
+      std::string problem;
+      pending.inference = startShapeInference(
+          model, options.limits.maxInferenceSeconds, problem);
+      if (!pending.inference)
+        emitWarning(loc) << "'" << path << "': " << problem
+                         << "; types come from the file where it has them";
     }
   }
+  return success();
+}
+
+/// The second half: the types shape inference found, then the IR, built
+/// into `module` under a name not yet used there.
+static FailureOr<ImportedModel> finishImport(ModuleOp module,
+                                             PendingImport &pending,
+                                             const ImportOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  onnx::ModelProto &model = pending.model;
+  StringRef path = pending.path;
+  Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  if (pending.inference) {
+    std::string problem;
+    if (!finishShapeInference(*pending.inference, model, problem))
+      emitWarning(loc) << "'" << path << "': " << problem
+                       << "; types come from the file where it has them";
+    pending.inference.reset();
+  }
+  std::string funcBase = sanitizeSymbol(llvm::sys::path::stem(path));
+  llvm::StringSet<> usedSymbols;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto symbol = dyn_cast<SymbolOpInterface>(op))
+      usedSymbols.insert(symbol.getName());
+  ModelImporter importer(ctx, path, llvm::sys::path::parent_path(path),
+                         usedSymbols);
+  ImportedModel result = std::move(pending.result);
 
   // Build into a scratch module so that a failure leaves `module` unchanged.
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
@@ -1013,4 +1032,65 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
                                  scratch->getBody()->getOperations());
   result.func = *func;
   return result;
+}
+
+FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
+                                                 onnx::ModelProto &model,
+                                                 StringRef path,
+                                                 const ImportOptions &options) {
+  PendingImport pending;
+  pending.path = path.str();
+  pending.model.Swap(&model);
+  FailureOr<ImportedModel> result = failure();
+  if (succeeded(beginImport(module.getContext(), pending, options)))
+    result = finishImport(module, pending, options);
+  model.Swap(&pending.model);
+  return result;
+}
+
+FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
+                                                const ImportOptions &options) {
+  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(loadOnnxModel(path, loc, options.limits, model, options.format)))
+    return failure();
+  return importOnnxModel(module, model, path, options);
+}
+
+FailureOr<std::vector<ImportedModel>>
+chorus::importOnnxFiles(ModuleOp module, ArrayRef<std::string> paths,
+                        const ImportOptions &options) {
+  // Every file is read and its shape inference started before the first
+  // is built: each child process infers while the parent reads the next
+  // file or builds the previous one's IR.
+  std::vector<std::unique_ptr<PendingImport>> pending;
+  for (const std::string &path : paths) {
+    auto &p = pending.emplace_back(std::make_unique<PendingImport>());
+    p->path = path;
+    Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+    if (failed(loadOnnxModel(path, loc, options.limits, p->model,
+                             options.format)) ||
+        failed(beginImport(module.getContext(), *p, options)))
+      return failure();
+  }
+  std::vector<ImportedModel> models;
+  for (auto &p : pending) {
+    FailureOr<ImportedModel> model = finishImport(module, *p, options);
+    if (failed(model))
+      return failure();
+    models.push_back(std::move(*model));
+    p.reset();
+  }
+  return models;
+}
+
+FailureOr<ImportedModel>
+chorus::importOnnxBuffer(ModuleOp module, StringRef contents, StringRef path,
+                         const ImportOptions &options) {
+  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
+  onnx::ModelProto model;
+  if (failed(parseOnnxModel(contents, path, loc, options.limits, model,
+                            options.format)))
+    return failure();
+  return importOnnxModel(module, model, path, options);
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <utility>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -178,13 +179,46 @@ static void refineByFolding(onnx::ModelProto &model,
   _exit(0);
 }
 
-bool chorus::inferShapesIsolated(onnx::ModelProto &model,
-                                 unsigned timeoutSeconds,
-                                 std::string &problem) {
+chorus::ShapeInferenceJob::~ShapeInferenceJob() {
+  if (fd >= 0)
+    close(fd);
+  if (child > 0) {
+    kill(child, SIGKILL);
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+chorus::ShapeInferenceJob::ShapeInferenceJob(ShapeInferenceJob &&other)
+    : child(other.child), fd(other.fd), startMs(other.startMs),
+      timeoutSeconds(other.timeoutSeconds) {
+  other.child = -1;
+  other.fd = -1;
+}
+
+chorus::ShapeInferenceJob &
+chorus::ShapeInferenceJob::operator=(ShapeInferenceJob &&other) {
+  std::swap(child, other.child);
+  std::swap(fd, other.fd);
+  std::swap(startMs, other.startMs);
+  std::swap(timeoutSeconds, other.timeoutSeconds);
+  return *this;
+}
+
+/// Milliseconds on the monotonic clock.
+static long nowMs() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+std::optional<chorus::ShapeInferenceJob>
+chorus::startShapeInference(onnx::ModelProto &model, unsigned timeoutSeconds,
+                            std::string &problem) {
   int fds[2];
   if (pipe(fds) != 0) {
     problem = std::string("cannot create a pipe: ") + std::strerror(errno);
-    return false;
+    return std::nullopt;
   }
   // The child sees the model without its large payloads (fork shares the
   // rest copy-on-write); the parent puts them back at once.
@@ -200,26 +234,31 @@ bool chorus::inferShapesIsolated(onnx::ModelProto &model,
     problem = std::string("cannot fork: ") + std::strerror(errno);
     close(fds[0]);
     close(fds[1]);
-    return false;
+    return std::nullopt;
   }
   close(fds[1]);
+  ShapeInferenceJob job;
+  job.child = child;
+  job.fd = fds[0];
+  job.startMs = nowMs();
+  job.timeoutSeconds = timeoutSeconds;
+  return job;
+}
 
+bool chorus::finishShapeInference(ShapeInferenceJob &job,
+                                  onnx::ModelProto &model,
+                                  std::string &problem) {
   std::string reply;
   bool timedOut = false;
-  timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
   char buffer[65536];
   while (true) {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long elapsedMs = (now.tv_sec - start.tv_sec) * 1000 +
-                     (now.tv_nsec - start.tv_nsec) / 1000000;
-    long leftMs = static_cast<long>(timeoutSeconds) * 1000 - elapsedMs;
+    long leftMs =
+        static_cast<long>(job.timeoutSeconds) * 1000 - (nowMs() - job.startMs);
     if (leftMs <= 0) {
       timedOut = true;
       break;
     }
-    pollfd pfd = {fds[0], POLLIN, 0};
+    pollfd pfd = {job.fd, POLLIN, 0};
     int ready = poll(&pfd, 1, static_cast<int>(leftMs));
     if (ready < 0 && errno == EINTR)
       continue;
@@ -227,23 +266,25 @@ bool chorus::inferShapesIsolated(onnx::ModelProto &model,
       timedOut = ready == 0;
       break;
     }
-    ssize_t n = read(fds[0], buffer, sizeof(buffer));
+    ssize_t n = read(job.fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
       break;
     reply.append(buffer, n);
   }
-  close(fds[0]);
+  close(job.fd);
+  job.fd = -1;
   if (timedOut)
-    kill(child, SIGKILL);
+    kill(job.child, SIGKILL);
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(job.child, &status, 0) < 0 && errno == EINTR) {
   }
+  job.child = -1;
 
   if (timedOut) {
     problem = "ONNX shape inference ran longer than " +
-              std::to_string(timeoutSeconds) + " s and was stopped";
+              std::to_string(job.timeoutSeconds) + " s and was stopped";
     return false;
   }
   if (WIFSIGNALED(status)) {
@@ -268,4 +309,12 @@ bool chorus::inferShapesIsolated(onnx::ModelProto &model,
   }
   mergeTypes(*model.mutable_graph(), inferred.graph());
   return true;
+}
+
+bool chorus::inferShapesIsolated(onnx::ModelProto &model,
+                                 unsigned timeoutSeconds,
+                                 std::string &problem) {
+  std::optional<ShapeInferenceJob> job =
+      startShapeInference(model, timeoutSeconds, problem);
+  return job && finishShapeInference(*job, model, problem);
 }

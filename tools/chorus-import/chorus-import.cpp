@@ -137,14 +137,11 @@ static LogicalResult run(MLIRContext &context) {
   }
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
-  std::vector<ImportedModel> models;
-  for (const std::string &path : inputFiles) {
-    FailureOr<ImportedModel> model = importOnnxFile(*module, path, options);
-    if (failed(model))
-      return failure();
-    models.push_back(std::move(*model));
-  }
-  if (failed(checkBindings(options.dims, inputFiles, models)))
+  FailureOr<std::vector<ImportedModel>> models =
+      importOnnxFiles(*module, inputFiles, options);
+  if (failed(models))
+    return failure();
+  if (failed(checkBindings(options.dims, inputFiles, *models)))
     return failure();
   if (failed(verify(*module)))
     return reportError("the imported module does not verify");
@@ -155,7 +152,7 @@ static LogicalResult run(MLIRContext &context) {
   if (!output)
     return reportError(errorMessage);
   if (printSummary) {
-    for (auto [index, model] : llvm::enumerate(models)) {
+    for (auto [index, model] : llvm::enumerate(*models)) {
       if (index)
         output->os() << "\n";
       ModelSummary(model.func).print(output->os());

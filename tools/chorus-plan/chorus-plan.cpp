@@ -197,24 +197,25 @@ static int run(MLIRContext &context) {
   } else {
     // Each file once; its requests share the func.
     module = ModuleOp::create(UnknownLoc::get(&context));
-    llvm::StringMap<size_t> imported;
+    std::vector<std::string> files;
+    llvm::StringMap<size_t> fileIndex;
     for (const std::string &path : paths) {
       if (llvm::StringRef(path).ends_with(".mlir"))
         return fail("a .mlir module must be the only input ('" + path + "')");
-      if (auto it = imported.find(path); it != imported.end()) {
-        requests.push_back(requests[it->second]);
-        continue;
-      }
-      FailureOr<ImportedModel> model =
-          importOnnxFile(*module, path, importOptions);
-      if (failed(model))
-        return 1;
+      if (fileIndex.try_emplace(path, files.size()).second)
+        files.push_back(path);
+    }
+    FailureOr<std::vector<ImportedModel>> models =
+        importOnnxFiles(*module, files, importOptions);
+    if (failed(models))
+      return 1;
+    for (const std::string &path : paths) {
+      const ImportedModel &model = (*models)[fileIndex[path]];
       std::string batchDim;
-      if (!model->inputDimParams.empty() &&
-          !model->inputDimParams.front().empty())
-        batchDim = model->inputDimParams.front().front();
-      imported[path] = requests.size();
-      requests.push_back({path, model->func, batchDim});
+      if (!model.inputDimParams.empty() &&
+          !model.inputDimParams.front().empty())
+        batchDim = model.inputDimParams.front().front();
+      requests.push_back({path, model.func, batchDim});
     }
   }
 

@@ -64,6 +64,14 @@ mlir::FailureOr<ImportedModel> importOnnxFile(mlir::ModuleOp module,
                                               llvm::StringRef path,
                                               const ImportOptions &options);
 
+/// importOnnxFile for several files, in order: the same result as one call
+/// each, faster, because each model's shape inference (a child process)
+/// runs while the next file is read. On failure `module` may hold the
+/// models before the failing one.
+mlir::FailureOr<std::vector<ImportedModel>>
+importOnnxFiles(mlir::ModuleOp module, llvm::ArrayRef<std::string> paths,
+                const ImportOptions &options);
+
 /// importOnnxFile for a model already in memory; `path` names it in
 /// diagnostics and its folder is where external data is looked up.
 mlir::FailureOr<ImportedModel> importOnnxBuffer(mlir::ModuleOp module,
