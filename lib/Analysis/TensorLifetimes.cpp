@@ -98,9 +98,12 @@ LogicalResult TensorLifetimes::run() {
 
   // Weights: each symbol once, in their own section.
   llvm::DenseSet<Operation *> weights;
+  // One symbol table for all lookups: the static lookup scans the module
+  // for each reference.
+  SymbolTableCollection symbols;
   func.walk([&](WeightRefOp ref) {
     Operation *symbol =
-        SymbolTable::lookupNearestSymbolFrom(ref, ref.getWeightAttr());
+        symbols.lookupNearestSymbolFrom(ref, ref.getWeightAttr());
     if (auto weight = dyn_cast_or_null<WeightOp>(symbol))
       if (weights.insert(weight).second)
         weightBytes += weight.getByteSize();

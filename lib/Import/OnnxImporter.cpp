@@ -876,7 +876,10 @@ namespace {
 /// A model read and checked, its shape inference perhaps running.
 struct PendingImport {
   std::string path;
-  onnx::ModelProto model;
+  /// Where importOnnxFiles parses the model: allocation on an arena is
+  /// cheaper, and freeing it is one call rather than one per message.
+  google::protobuf::Arena arena;
+  onnx::ModelProto *model = nullptr;
   ImportedModel result;
   std::optional<ShapeInferenceJob> inference;
 };
@@ -886,7 +889,7 @@ struct PendingImport {
 /// binding, and the start of shape inference in its child process.
 static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
                                  const ImportOptions &options) {
-  onnx::ModelProto &model = pending.model;
+  onnx::ModelProto &model = *pending.model;
   StringRef path = pending.path;
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
 
@@ -969,7 +972,7 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
                                              PendingImport &pending,
                                              const ImportOptions &options) {
   MLIRContext *ctx = module.getContext();
-  onnx::ModelProto &model = pending.model;
+  onnx::ModelProto &model = *pending.model;
   StringRef path = pending.path;
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
   if (pending.inference) {
@@ -1040,21 +1043,20 @@ FailureOr<ImportedModel> chorus::importOnnxModel(ModuleOp module,
                                                  const ImportOptions &options) {
   PendingImport pending;
   pending.path = path.str();
-  pending.model.Swap(&model);
-  FailureOr<ImportedModel> result = failure();
-  if (succeeded(beginImport(module.getContext(), pending, options)))
-    result = finishImport(module, pending, options);
-  model.Swap(&pending.model);
-  return result;
+  pending.model = &model;
+  if (failed(beginImport(module.getContext(), pending, options)))
+    return failure();
+  return finishImport(module, pending, options);
 }
 
 FailureOr<ImportedModel> chorus::importOnnxFile(ModuleOp module, StringRef path,
                                                 const ImportOptions &options) {
-  Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
-  onnx::ModelProto model;
-  if (failed(loadOnnxModel(path, loc, options.limits, model, options.format)))
+  std::string file = path.str();
+  FailureOr<std::vector<ImportedModel>> models =
+      importOnnxFiles(module, file, options);
+  if (failed(models))
     return failure();
-  return importOnnxModel(module, model, path, options);
+  return std::move(models->front());
 }
 
 FailureOr<std::vector<ImportedModel>>
@@ -1067,10 +1069,13 @@ chorus::importOnnxFiles(ModuleOp module, ArrayRef<std::string> paths,
   for (const std::string &path : paths) {
     auto &p = pending.emplace_back(std::make_unique<PendingImport>());
     p->path = path;
+    p->model =
+        google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&p->arena);
     Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
-    if (failed(loadOnnxModel(path, loc, options.limits, p->model,
-                             options.format)) ||
-        failed(beginImport(module.getContext(), *p, options)))
+    if (failed(loadOnnxModel(path, loc, options.limits, *p->model,
+                             options.format)))
+      return failure();
+    if (failed(beginImport(module.getContext(), *p, options)))
       return failure();
   }
   std::vector<ImportedModel> models;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include <fcntl.h>
@@ -28,10 +29,12 @@ static constexpr size_t kMaxPayloadSentToChild = 4096;
 
 /// A tensor whose payload is moved out of the model while the child runs:
 /// `original` holds the whole tensor, the model a skeleton with its name,
-/// type and dims. Protobuf swaps are O(1), so nothing is copied.
+/// type and dims. `original` lives on the tensor's arena (or the heap when
+/// it has none), so that the swaps are O(1) and nothing is copied.
 struct MovedPayload {
   onnx::TensorProto *tensor;
-  onnx::TensorProto original;
+  onnx::TensorProto *original;
+  std::unique_ptr<onnx::TensorProto> owned;
 };
 
 static size_t payloadBytes(const onnx::TensorProto &t) {
@@ -46,10 +49,17 @@ static void moveOut(onnx::TensorProto &tensor,
     return;
   MovedPayload &slot = moved.emplace_back();
   slot.tensor = &tensor;
-  slot.original.Swap(&tensor);
-  tensor.set_name(slot.original.name());
-  *tensor.mutable_dims() = slot.original.dims();
-  tensor.set_data_type(slot.original.data_type());
+  if (google::protobuf::Arena *arena = tensor.GetArena()) {
+    slot.original =
+        google::protobuf::Arena::CreateMessage<onnx::TensorProto>(arena);
+  } else {
+    slot.owned = std::make_unique<onnx::TensorProto>();
+    slot.original = slot.owned.get();
+  }
+  slot.original->Swap(&tensor);
+  tensor.set_name(slot.original->name());
+  *tensor.mutable_dims() = slot.original->dims();
+  tensor.set_data_type(slot.original->data_type());
   tensor.set_data_location(onnx::TensorProto::EXTERNAL);
 }
 
@@ -73,7 +83,7 @@ static void movePayloadsOut(onnx::GraphProto &graph,
 
 static void movePayloadsBack(std::deque<MovedPayload> &moved) {
   for (MovedPayload &payload : moved)
-    payload.tensor->Swap(&payload.original);
+    payload.tensor->Swap(payload.original);
   moved.clear();
 }
 
