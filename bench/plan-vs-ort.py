@@ -2,7 +2,7 @@
 """chorus-plan's predictions for pairs of models next to measured runs.
 
   bench/plan-vs-ort.py [--build DIR] [--ort DIR] [--rounds N]
-                       [--write-host F]
+                       [--calibration-rounds N] [--write-host F]
 
 For the pairs of PaddleOCR models (dims bound as in bench/paddleocr.py) and
 each model with itself, measured with onnxruntime-node (CPU, one intra-op
@@ -12,11 +12,17 @@ calibrated):
 - parallel: two processes, one session each, started together (both wait
   for the same wall-clock instant, then run once).
 Each figure is the median makespan over --rounds rounds, the processes
-warmed up first. The host's concurrency gain is measured from the models
-run with themselves: two identical jobs of T alone that finish together at
-P achieve speedup 2T / P, gain = speedup - 1 (the median over the three
-models). Then chorus-plan predicts both strategies for every pair with the
-host target given that gain (and its two cores), and the table prints
+warmed up first. The host target is calibrated in the same run, just
+before the pairs (this machine's speed drifts by tens of percent within
+an hour, so a target calibrated earlier predicts another machine): each
+model's latency and ONNX Runtime profile, --calibration-rounds interleaved
+rounds as bench/cost-accuracy.py takes them, then chorus-calibrate on the
+three with the built-in host as the base. The host's concurrency gain is
+measured from the models run with themselves: two identical jobs of T
+alone that finish together at P achieve speedup 2T / P, gain = speedup - 1
+(the median over the three models). Then chorus-plan predicts both
+strategies for every pair with that target and gain (and the machine's
+cores), and the table prints
 predicted vs measured and whether the advisor (goal throughput: the lower
 makespan) picks the measured-faster strategy where the two differ by more
 than 10%. chorus-plan runs with --no-fuse: ONNX Runtime runs the graphs
@@ -29,12 +35,14 @@ import os
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
+from paddleocr import (MODELS, models_dir, add_build_and_ort, require_ort,
+                       measure_interleaved)
 
 SHORT = {"ch_PP-OCRv4_det_infer": "det", "ch_PP-OCRv4_rec_infer": "rec",
          "ch_ppocr_mobile_v2.0_cls_infer": "cls"}
@@ -68,6 +76,40 @@ def measure(args, a, b, rounds, spacing_ms):
             statistics.median(alone))
 
 
+def calibrate_host(args, entries, work):
+    """The host target calibrated now: latencies and profiles of `entries`,
+    then chorus-calibrate on them (the built-in host as the base, the
+    profiler's time taken off with the latencies). Prints each model's
+    measured latency and what the new target predicts for it alone."""
+    measure_interleaved(args.ort, entries, work, args.calibration_rounds, 10)
+    out = os.path.join(work, "calibrated.json")
+    cmd = [os.path.join(args.build, "bin", "chorus-calibrate"), "-o", out,
+           "--name", "host", "--base-file",
+           os.path.join(ROOT, "lib", "Target", "targets", "host.json")]
+    for e in entries:
+        cmd += [e["path"], e["profile"], "--latency",
+                f"{e['path']}={e['measured_ms']}"]
+        cmd += [f"--dim={e['stem']}:{d}" for d in e["dims"]]
+    subprocess.run(cmd, check=True, capture_output=True)
+    print("host calibrated in this run (chorus-calibrate on the three "
+          "models' profiles and latencies):")
+    for e in entries:
+        plan = os.path.join(work, "alone.json")
+        cmd = [os.path.join(args.build, "bin", "chorus-plan"), e["path"],
+               "--target-file", out, "--no-fuse", "-o", plan]
+        cmd += [f"--dim={e['stem']}:{d}" for d in e["dims"]]
+        subprocess.run(cmd, check=True, capture_output=True)
+        with open(plan) as f:
+            p = json.load(f)
+        predicted = next(s["makespan_ns"] for s in p["strategies"]
+                         if s["name"] == "sequential") / 1e6
+        print(f"  {SHORT[e['stem']]}: measured {e['measured_ms']:.2f} ms, "
+              f"predicted alone {predicted:.2f} ms "
+              f"({100 * (predicted - e['measured_ms']) / e['measured_ms']:+.1f}%)")
+    print()
+    return out
+
+
 def predict(args, a, b, target):
     with tempfile.TemporaryDirectory() as tmp:
         plan = os.path.join(tmp, "plan.json")
@@ -90,6 +132,7 @@ def main():
     ap = argparse.ArgumentParser()
     add_build_and_ort(ap)
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--calibration-rounds", type=int, default=3)
     ap.add_argument("--write-host", default=None)
     args = ap.parse_args()
     require_ort(args.ort)
@@ -98,6 +141,8 @@ def main():
                             "path": os.path.join(ocr, stem + ".onnx"),
                             "dims": dims, "shape": shape}
               for stem, dims, shape in MODELS}
+    work = tempfile.mkdtemp(prefix="chorus-plan-vs-ort-")
+    calibrated = calibrate_host(args, list(models.values()), work)
     pairs = [("det", "rec"), ("det", "cls"), ("rec", "cls"), ("det", "det"),
              ("rec", "rec"), ("cls", "cls")]
     measured = {}
@@ -115,12 +160,11 @@ def main():
                                                    gains)) +
           f"; median {gain:.3f}\n")
 
-    with open(os.path.join(ROOT, "lib", "Target", "targets",
-                           "host.json")) as f:
+    with open(calibrated) as f:
         host = json.load(f)
     host["parallel_units"] = os.cpu_count() or 1
     host["concurrency_gain"] = round(gain, 3)
-    target = os.path.join(tempfile.mkdtemp(), "host.json")
+    target = os.path.join(work, "host.json")
     with open(target, "w") as f:
         json.dump(host, f, indent=2, sort_keys=True)
     if args.write_host:
@@ -144,6 +188,7 @@ def main():
         print(f"{a + '+' + b:10} {seq:12.2f} {pseq:10.2f} {100 * es:+6.1f}%  "
               f"{par:12.2f} {ppar:10.2f} {100 * ep:+6.1f}%  {faster:>10} "
               f"{pick:>10} {ok}")
+    shutil.rmtree(work)
     print(f"\nmakespan error: max {100 * max(errors):.1f}%, mean "
           f"{100 * statistics.mean(errors):.1f}%; advisor right where the "
           f"strategies differ by >10%: {sum(picks)} of {len(picks)}")
