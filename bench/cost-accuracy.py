@@ -43,6 +43,9 @@ TORCHVISION = [("resnet18", 224), ("mobilenet_v2", 224),
                ("squeezenet1_1", 512),
                ("segmentation.lraspp_mobilenet_v3_large", 512),
                ("segmentation.lraspp_mobilenet_v3_large", 640)]
+# 200 kernels that do almost nothing (bench/export-overhead-probe.py): its
+# latency over its node count is the runtime's cost per kernel.
+PROBE = "overhead_probe"
 # Published multiply-accumulate counts at 224x224 (torchvision's model
 # documentation, "GFLOPS" column, which counts multiply-adds).
 PUBLISHED_GMACS = [("resnet50", 4.09), ("mobilenet_v2", 0.30),
@@ -107,6 +110,9 @@ def main():
                    [n if size == 224 else f"{n}@{size}" for n, size in TORCHVISION] +
                    ["resnet50", "vit_b_16"],
                    check=True)
+    subprocess.run(["/usr/bin/python3",
+                    os.path.join(HERE, "export-overhead-probe.py"),
+                    os.path.join(args.models, PROBE + ".onnx")], check=True)
     work = args.work or tempfile.mkdtemp(prefix="chorus-cost-")
     os.makedirs(work, exist_ok=True)
     entries = []
@@ -120,10 +126,18 @@ def main():
                         "path": os.path.join(args.models, stem + ".onnx"),
                         "dims": [], "shape": [1, 3, size, size],
                         "paddle": False})
+    entries.append({"stem": PROBE,
+                    "path": os.path.join(args.models, PROBE + ".onnx"),
+                    "dims": [], "shape": [1, 8, 8, 8], "paddle": False})
     saved = os.path.join(work, "measurements.json")
     if args.reuse:
         with open(saved) as fh:
             measured = json.load(fh)
+        missing = [e["stem"] for e in entries if e["stem"] not in measured]
+        if missing:
+            print("not in the saved measurements, left out: " +
+                  ", ".join(missing) + "\n")
+        entries = [e for e in entries if e["stem"] in measured]
         for e in entries:
             e["measured_ms"] = measured[e["stem"]]["measured_ms"]
             e["profile"] = measured[e["stem"]]["profile"]

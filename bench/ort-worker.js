@@ -1,8 +1,12 @@
 // One worker of bench/plan-vs-ort.py: creates ONNX Runtime sessions (CPU,
 // one intra-op thread, graph optimizations disabled as in the cost
 // benchmarks) for the models given, warms them up, then for each start
-// time (ms since the epoch, from the parent) waits for it and runs the
-// models once each, one after the other, printing when each run ended.
+// time (ms since the epoch, from the parent) runs the models once each as
+// a warm-up that ends shortly before it, waits for it, and runs the models
+// once each, one after the other, printing when each run ended. The
+// warm-up makes every timed run as warm as the back-to-back runs the cost
+// model is calibrated on: after an idle gap this virtual machine runs the
+// same model 10-70% slower (cold caches, an idle vCPU).
 //
 //   node bench/ort-worker.js MODULES_DIR START_MS,START_MS,... \
 //        MODEL.onnx:D,D,D,D [MODEL.onnx:D,...]
@@ -35,12 +39,21 @@ async function main() {
       await session.run(feeds);
     jobs.push({session, feeds});
   }
+  const runAll = async () => {
+    for (const job of jobs)
+      await job.session.run(job.feeds);
+  };
+  const t0 = nowMs();
+  await runAll();
+  // Room for the warm-up even when another worker runs beside it.
+  const warmMs = 2.5 * (nowMs() - t0) + 2;
   const ends = [];
   for (const start of starts) {
-    // Sleep until close, then spin: both workers leave the wait together.
-    const wait = start - nowMs() - 5;
+    const wait = start - warmMs - nowMs();
     if (wait > 0)
       await new Promise((r) => setTimeout(r, wait));
+    await runAll();
+    // Spin to the start: both workers leave the wait together.
     while (nowMs() < start) {
     }
     const round = [];

@@ -10,17 +10,23 @@ thread per session, graph optimizations disabled, as the cost model was
 calibrated):
 - sequential: one process, both sessions, the two runs one after the other;
 - parallel: two processes, one session each, started together (both wait
-  for the same wall-clock instant, then run once).
+  for the same wall-clock instant, then run once);
+sequential and parallel rounds alternate.
+Before every timed round each process runs its models once as a warm-up
+that ends just before the start, so the runs are as warm as the
+back-to-back runs the cost model is calibrated on (after an idle gap the
+same model runs 10-70% slower here).
 Each figure is the median makespan over --rounds rounds, the processes
-warmed up first. The host target is calibrated in the same run, just
-before the pairs (this machine's speed drifts by tens of percent within
-an hour, so a target calibrated earlier predicts another machine): each
-model's latency and ONNX Runtime profile, --calibration-rounds interleaved
-rounds as bench/cost-accuracy.py takes them, then chorus-calibrate on the
+warmed up first. The host target is calibrated in the same run
+(this machine's speed drifts by tens of percent within an hour, so a
+target calibrated earlier predicts another machine): each model's ONNX
+Runtime profile, --calibration-rounds interleaved rounds as
+bench/cost-accuracy.py takes them, and its latency timed with the pairs
+(half its sequential makespan with itself), then chorus-calibrate on the
 three with the built-in host as the base. The host's concurrency gain is
-measured from the models run with themselves: two identical jobs of T
-alone that finish together at P achieve speedup 2T / P, gain = speedup - 1
-(the median over the three models). Then chorus-plan predicts both
+measured from the models run with themselves: two identical jobs that
+take S one after the other and P at once achieve speedup S / P, gain =
+speedup - 1 (the median over the three models). Then chorus-plan predicts both
 strategies for every pair with that target and gain (and the machine's
 cores), and the table prints
 predicted vs measured and whether the advisor (goal throughput: the lower
@@ -57,31 +63,39 @@ def worker(ort, starts, specs):
 
 def measure(args, a, b, rounds, spacing_ms):
     """Median makespans (ms): sequential a then b in one process, and a and
-    b in two processes at once; plus a's time alone (first of sequential)."""
+    b in two processes at once."""
     spec = lambda m: f"{m['path']}:{','.join(map(str, m['shape']))}"
-    first = time.time() * 1e3 + 6000
-    starts = [first + i * spacing_ms for i in range(rounds)]
-    seq = worker(args.ort, starts, [spec(a), spec(b)])
+    # Sequential and parallel rounds alternate (the three workers live
+    # together, each idle outside its own rounds), so that the machine's
+    # drift over the minutes of a measurement falls on both alike.
+    first = time.time() * 1e3 + 8000
+    seq_starts = [first + 2 * i * spacing_ms for i in range(rounds)]
+    par_starts = [s + spacing_ms for s in seq_starts]
+    seq = worker(args.ort, seq_starts, [spec(a), spec(b)])
+    pa = worker(args.ort, par_starts, [spec(a)])
+    pb = worker(args.ort, par_starts, [spec(b)])
     out = json.loads(seq.communicate()[0])
-    sequential = [r[1] - s for r, s in zip(out["ends"], starts)]
-    alone = [r[0] - s for r, s in zip(out["ends"], starts)]
-    first = time.time() * 1e3 + 6000
-    starts = [first + i * spacing_ms for i in range(rounds)]
-    pa = worker(args.ort, starts, [spec(a)])
-    pb = worker(args.ort, starts, [spec(b)])
+    sequential = [r[1] - s for r, s in zip(out["ends"], seq_starts)]
     ea = json.loads(pa.communicate()[0])["ends"]
     eb = json.loads(pb.communicate()[0])["ends"]
-    parallel = [max(x[0], y[0]) - s for x, y, s in zip(ea, eb, starts)]
-    return (statistics.median(sequential), statistics.median(parallel),
-            statistics.median(alone))
+    parallel = [max(x[0], y[0]) - s for x, y, s in zip(ea, eb, par_starts)]
+    return statistics.median(sequential), statistics.median(parallel)
 
 
-def calibrate_host(args, entries, work):
-    """The host target calibrated now: latencies and profiles of `entries`,
-    then chorus-calibrate on them (the built-in host as the base, the
-    profiler's time taken off with the latencies). Prints each model's
-    measured latency and what the new target predicts for it alone."""
-    measure_interleaved(args.ort, entries, work, args.calibration_rounds, 10)
+def calibrate_host(args, entries, alone, work):
+    """The host target calibrated now: chorus-calibrate on the profiles of
+    `entries` (taken at the start of the run) and their latencies `alone`
+    (stem -> ms: half of each model's sequential makespan with itself,
+    timed as the pairs are), the built-in host as the base; the
+    profiler's time per kernel and the slowdown of the timed runs against
+    the profiled ones are fitted to those latencies. Timing the latencies
+    with the pairs keeps what the target is calibrated to and what it is
+    checked against one measurement: timed in a loop by themselves, the
+    same models measured up to 20% faster. Prints each model's latency and
+    what the new target predicts for it alone."""
+    for e in entries:
+        e["loop_ms"] = e["measured_ms"]
+        e["measured_ms"] = alone[e["stem"]]
     out = os.path.join(work, "calibrated.json")
     cmd = [os.path.join(args.build, "bin", "chorus-calibrate"), "-o", out,
            "--name", "host", "--base-file",
@@ -103,7 +117,8 @@ def calibrate_host(args, entries, work):
             p = json.load(f)
         predicted = next(s["makespan_ns"] for s in p["strategies"]
                          if s["name"] == "sequential") / 1e6
-        print(f"  {SHORT[e['stem']]}: measured {e['measured_ms']:.2f} ms, "
+        print(f"  {SHORT[e['stem']]}: measured {e['measured_ms']:.2f} ms "
+              f"({e['loop_ms']:.2f} ms in a loop), "
               f"predicted alone {predicted:.2f} ms "
               f"({100 * (predicted - e['measured_ms']) / e['measured_ms']:+.1f}%)")
     print()
@@ -131,7 +146,7 @@ def predict(args, a, b, target):
 def main():
     ap = argparse.ArgumentParser()
     add_build_and_ort(ap)
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--calibration-rounds", type=int, default=3)
     ap.add_argument("--write-host", default=None)
     args = ap.parse_args()
@@ -142,18 +157,28 @@ def main():
                             "dims": dims, "shape": shape}
               for stem, dims, shape in MODELS}
     work = tempfile.mkdtemp(prefix="chorus-plan-vs-ort-")
-    calibrated = calibrate_host(args, list(models.values()), work)
+    measure_interleaved(args.ort, list(models.values()), work,
+                        args.calibration_rounds, 10)
     pairs = [("det", "rec"), ("det", "cls"), ("rec", "cls"), ("det", "det"),
              ("rec", "rec"), ("cls", "cls")]
     measured = {}
     for a, b in pairs:
-        spacing = 3 * 400 if "det" in (a, b) else 3 * 120
-        measured[(a, b)] = measure(args, models[a], models[b], args.rounds,
-                                   spacing)
+        # Room for a warm-up (2.5 times a run, bench/ort-worker.js) and
+        # the timed runs of the pair in every round; pairs of the small
+        # models get three times the rounds (their runs are short and
+        # their times noisier).
+        big = "det" in (a, b)
+        rounds = args.rounds if big else 3 * args.rounds
+        measured[(a, b)] = measure(args, models[a], models[b], rounds,
+                                   5 * 400 if big else 5 * 120)
+    # A model's latency: half its sequential makespan with itself, the
+    # time one run takes in a stream of runs timed as the pairs are.
+    alone = {models[m]["stem"]: measured[(m, m)][0] / 2 for m in models}
+    calibrated = calibrate_host(args, list(models.values()), alone, work)
     gains = []
     for m in ("det", "rec", "cls"):
-        seq, par, alone = measured[(m, m)]
-        gains.append(max(0.0, min(1.0, 2 * alone / par - 1)))
+        seq, par = measured[(m, m)]
+        gains.append(max(0.0, min(1.0, seq / par - 1)))
     gain = statistics.median(gains)
     print("concurrency gain measured from each model with itself: " +
           ", ".join(f"{m} {g:.3f}" for m, g in zip(("det", "rec", "cls"),
@@ -177,7 +202,7 @@ def main():
           f"{'faster':>10} {'advisor':>10}")
     errors, picks = [], []
     for a, b in pairs:
-        seq, par, _ = measured[(a, b)]
+        seq, par = measured[(a, b)]
         pseq, ppar, pick = predict(args, models[a], models[b], target)
         es, ep = (pseq - seq) / seq, (ppar - par) / par
         errors += [abs(es), abs(ep)]

@@ -376,6 +376,54 @@ int64_t getIntAttr(NodeOp node, StringRef name, int64_t defaultValue) {
   return defaultValue;
 }
 
+/// The weight operand of a convolution: QLinearConv puts scales and zero
+/// points between the data and the weights.
+unsigned convWeightIndex(NodeOp node) {
+  return node.getOpType() == "QLinearConv" ? 3 : 1;
+}
+
+/// Whether every element of the integer-array attribute `name` (absent:
+/// `absentOk`) equals `value`.
+bool allEqual(NodeOp node, StringRef name, int64_t value, bool absentOk) {
+  auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(node.getOnnxAttr(name));
+  if (!attr)
+    return absentOk;
+  return llvm::all_of(attr.asArrayRef(), [&](int64_t v) { return v == value; });
+}
+
+/// The contiguous rows an im2col expansion of convolution `node` copies:
+/// for every input channel and kernel element, one row of the output's
+/// last spatial dim per position of the others. 0 when the convolution
+/// reads its input directly (a 1x1 kernel with unit strides and no
+/// padding), as CPU runtimes do without expanding.
+std::optional<double> convExpandedRows(NodeOp node) {
+  unsigned wIndex = convWeightIndex(node);
+  if (node.getInputs().size() <= wIndex || node.getOutputs().empty())
+    return std::nullopt;
+  std::optional<ArrayRef<int64_t>> w =
+      staticShape(node.getInputs()[wIndex].getType());
+  std::optional<ArrayRef<int64_t>> y =
+      staticShape(node.getOutputs()[0].getType());
+  if (!w || !y)
+    return std::nullopt;
+  if (w->size() < 3 || y->size() != w->size())
+    return 0.0; // not a convolution ONNX defines: no expansion to count
+  ArrayRef<int64_t> kernel = w->drop_front(2);
+  bool direct = llvm::all_of(kernel, [](int64_t d) { return d == 1; }) &&
+                allEqual(node, "strides", 1, true) &&
+                allEqual(node, "pads", 0, true);
+  if (direct)
+    return 0.0;
+  double rows = static_cast<double>((*w)[1]) *
+                static_cast<double>(getIntAttr(node, "group", 1)) *
+                static_cast<double>((*y)[0]);
+  for (int64_t d : kernel)
+    rows *= d;
+  for (int64_t d : y->drop_front(2).drop_back(1))
+    rows *= d;
+  return rows;
+}
+
 bool hasOperand(NodeOp node, unsigned index) {
   return node.getInputs().size() > index &&
          !isa<NoneType>(node.getInputs()[index].getType());
@@ -402,16 +450,19 @@ std::optional<double> computeFlops(NodeOp node, const OpEntry &entry) {
   }
   case Work::Conv: {
     // Y[N, M, out...] = sum over C/group and the kernel of X * W, + B.
-    if (node.getInputs().size() < 2 || !out)
+    unsigned wIndex = convWeightIndex(node);
+    if (node.getInputs().size() <= wIndex || !out)
       return std::nullopt;
     std::optional<ArrayRef<int64_t>> w =
-        staticShape(node.getInputs()[1].getType());
+        staticShape(node.getInputs()[wIndex].getType());
     if (!w || w->size() < 2)
       return std::nullopt;
     double window = 1;
     for (int64_t d : w->drop_front(1))
       window *= d; // C/group times the kernel
-    return 2 * *out * window + (hasOperand(node, 2) ? *out : 0);
+    bool bias = node.getOpType() == "QLinearConv" ? hasOperand(node, 8)
+                                                  : hasOperand(node, 2);
+    return 2 * *out * window + (bias ? *out : 0);
   }
   case Work::ConvTranspose: {
     // Each input element scatters into M/group outputs per kernel position.
@@ -560,6 +611,12 @@ std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {
     work.groups = static_cast<double>(getIntAttr(node, "group", 1));
     if (work.groups > 1)
       work.opClass = OpClass::GroupedConvolution;
+    if (entry && entry->work == Work::Conv) {
+      std::optional<double> rows = convExpandedRows(node);
+      if (!rows)
+        return std::nullopt;
+      work.expandedRows = *rows;
+    }
   }
   Traffic traffic = entry ? entry->traffic : Traffic::All;
   if (traffic == Traffic::None)

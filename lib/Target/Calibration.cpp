@@ -100,16 +100,17 @@ ProfileMatch chorus::matchProfile(func::FuncOp func,
     match.matchedSeconds += p.seconds;
     match.samples.push_back({work->opClass, work->flops,
                              work->bytesRead + work->bytesWritten, work->groups,
-                             getComputeType(it->second), p.seconds});
+                             getComputeType(it->second), p.seconds,
+                             work->expandedRows});
   }
   return match;
 }
 
 /// Least squares over the terms in `mask`: compute seconds at peak, memory
-/// seconds at full bandwidth for nodes beyond the L2 cache, the same for
-/// nodes within it, 1 (overhead) and convolution groups; false when the
-/// system is singular.
-static constexpr int kTerms = 5;
+/// seconds at full bandwidth for nodes beyond the last-level cache, the
+/// same for nodes within it, 1 (overhead), convolution groups and the rows
+/// of a convolution's im2col expansion; false when the system is singular.
+static constexpr int kTerms = 6;
 using Row = std::array<double, kTerms + 1>;
 using Coefficients = std::array<double, kTerms>;
 
@@ -176,7 +177,7 @@ Target chorus::calibrateTarget(const Target &base,
                       w * (cached ? 0.0 : memory), w * (cached ? memory : 0.0),
                       w,
                       w * (cls == OpClass::GroupedConvolution ? s.groups : 0),
-                      w * s.seconds});
+                      w * s.expandedRows, w * s.seconds});
       fit.measuredSeconds += s.seconds;
     }
     fit.samples = rows.size();
@@ -218,12 +219,13 @@ Target chorus::calibrateTarget(const Target &base,
     fit.efficiency.cachedMemory = efficiency(best[2]);
     fit.efficiency.overheadSeconds = best[3];
     fit.efficiency.perGroupSeconds = best[4];
+    fit.efficiency.perRowSeconds = best[5];
     fit.fitted = true;
     for (const Row &r : rows)
       fit.fittedSeconds +=
           (r[0] / fit.efficiency.compute + r[1] / fit.efficiency.memory +
            r[2] / *fit.efficiency.cachedMemory + best[3] * r[3] +
-           best[4] * r[4]) /
+           best[4] * r[4] + best[5] * r[5]) /
           r[3];
     t.efficiency[cls] = fit.efficiency;
     fits.push_back(fit);
@@ -231,25 +233,55 @@ Target chorus::calibrateTarget(const Target &base,
   return t;
 }
 
-FailureOr<double> chorus::removeProfilerOverhead(
+FailureOr<LatencyCorrection> chorus::fitToLatencies(
     Target &target, llvm::ArrayRef<std::pair<func::FuncOp, double>> measured) {
-  double num = 0, den = 0;
+  // Per model, x = predicted / measured and y = kernels / measured; the fit
+  // minimizes sum((a x - b y - 1)^2) with a = s and b = s d.
+  double xx = 0, xy = 0, yy = 0, x1 = 0, y1 = 0;
   for (auto [func, seconds] : measured) {
     FailureOr<ModelCost> cost = estimateModelCost(func, target);
     if (failed(cost))
       return failure();
-    double a = (cost->seconds - seconds) / seconds;
-    double b = cost->nodes / seconds;
-    num += a * b;
-    den += b * b;
+    double x = cost->seconds / seconds, y = cost->nodes / seconds;
+    xx += x * x;
+    xy += x * y;
+    yy += y * y;
+    x1 += x;
+    y1 += y;
   }
-  double d = den > 0 ? std::max(0.0, num / den) : 0.0;
+  // With one latency (or models too alike to tell the two apart), the
+  // profiler time alone: a = 1.
+  double a = 1, b = yy > 0 ? std::max(0.0, (xy - y1) / yy) : 0.0;
+  double det = xx * yy - xy * xy;
+  if (measured.size() >= 2 && det > 1e-9 * xx * yy) {
+    // Normal equations: a xx - b xy = x1, a xy - b yy = y1.
+    double a2 = (x1 * yy - y1 * xy) / det;
+    double b2 = (x1 * xy - y1 * xx) / det;
+    if (a2 > 0 && b2 >= 0) {
+      a = a2;
+      b = b2;
+    } else if (b2 < 0 && x1 > 0) {
+      // The profiler added nothing measurable: the slowdown alone.
+      a = x1 / xx;
+      b = 0;
+    }
+  }
+  LatencyCorrection c;
+  c.slowdown = a;
+  c.perKernelSeconds = b / a;
   for (OpClass cls : allOpClasses()) {
     ClassEfficiency e = target.getEfficiency(cls);
-    e.overheadSeconds = std::max(0.0, *e.overheadSeconds - d);
+    e.overheadSeconds =
+        std::max(0.0, *e.overheadSeconds - c.perKernelSeconds) * a;
+    e.compute /= a;
+    e.memory /= a;
+    if (e.cachedMemory)
+      *e.cachedMemory /= a;
+    e.perGroupSeconds *= a;
+    e.perRowSeconds *= a;
     target.efficiency[cls] = e;
   }
   target.kernelOverheadSeconds =
-      std::max(0.0, target.kernelOverheadSeconds - d);
-  return d;
+      std::max(0.0, target.kernelOverheadSeconds - c.perKernelSeconds) * a;
+  return c;
 }

@@ -64,7 +64,8 @@ std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,
   cost.memorySeconds =
       bytes / (target.memoryBandwidth *
                (cached ? e.cachedMemory.value_or(e.memory) : e.memory));
-  cost.overheadSeconds = *e.overheadSeconds + work->groups * e.perGroupSeconds;
+  cost.overheadSeconds = *e.overheadSeconds + work->groups * e.perGroupSeconds +
+                         work->expandedRows * e.perRowSeconds;
   // Subgraph bodies run once each (one branch of an If taken as both, one
   // iteration of a Loop): a documented approximation. Their own nested
   // bodies are counted by the recursion.
@@ -120,6 +121,7 @@ std::optional<NodeCost> chorus::estimateGroupCost(FusedOp group,
       anchorOfKind = ofKind;
       cost.work.opClass = c->work.opClass;
       cost.work.groups = c->work.groups;
+      cost.work.expandedRows = c->work.expandedRows;
       cost.dtype = c->dtype;
     }
   }
@@ -137,8 +139,9 @@ std::optional<NodeCost> chorus::estimateGroupCost(FusedOp group,
   cost.memorySeconds =
       bytes / (target.memoryBandwidth *
                (cached ? e.cachedMemory.value_or(e.memory) : e.memory));
-  cost.overheadSeconds =
-      *e.overheadSeconds + cost.work.groups * e.perGroupSeconds;
+  cost.overheadSeconds = *e.overheadSeconds +
+                         cost.work.groups * e.perGroupSeconds +
+                         cost.work.expandedRows * e.perRowSeconds;
   return cost;
 }
 

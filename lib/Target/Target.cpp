@@ -238,27 +238,33 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         return std::move(err);
       if (cached > 0)
         e.cachedMemory = cached;
-      if (const llvm::json::Value *fv = er.get("per_group_s")) {
+      auto seconds = [&](llvm::StringRef field, auto set) -> llvm::Error {
+        const llvm::json::Value *fv = er.get(field);
+        if (!fv)
+          return llvm::Error::success();
         std::optional<double> d = fv->getAsNumber();
         if (!d || *d < 0 || *d > 1)
-          return r.error("efficiency." + cls + ".per_group_s",
+          return r.error(("efficiency." + cls + "." + field).str(),
                          "must be a number of seconds in [0, 1]");
-        e.perGroupSeconds = *d;
-      }
-      if (const llvm::json::Value *fv = er.get("overhead_s")) {
-        std::optional<double> d = fv->getAsNumber();
-        if (!d || *d < 0 || *d > 1)
-          return r.error("efficiency." + cls + ".overhead_s",
-                         "must be a number of seconds in [0, 1]");
-        e.overheadSeconds = *d;
-      }
+        set(*d);
+        return llvm::Error::success();
+      };
+      if (llvm::Error err =
+              seconds("per_group_s", [&](double d) { e.perGroupSeconds = d; }))
+        return std::move(err);
+      if (llvm::Error err =
+              seconds("per_row_s", [&](double d) { e.perRowSeconds = d; }))
+        return std::move(err);
+      if (llvm::Error err =
+              seconds("overhead_s", [&](double d) { e.overheadSeconds = d; }))
+        return std::move(err);
       for (const auto &field : *eo)
-        if (field.first != "compute" && field.first != "memory" &&
-            field.first != "cached_memory" && field.first != "overhead_s" &&
-            field.first != "per_group_s")
+        if (!llvm::is_contained({"compute", "memory", "cached_memory",
+                                 "overhead_s", "per_group_s", "per_row_s"},
+                                field.first.str()))
           return r.error("efficiency." + cls + "." + field.first.str(),
                          "is not one of compute, memory, cached_memory, "
-                         "overhead_s, per_group_s");
+                         "overhead_s, per_group_s, per_row_s");
       t.efficiency[*opClass] = e;
     }
   }
@@ -290,6 +296,8 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       o["overhead_s"] = *e.overheadSeconds;
     if (e.perGroupSeconds > 0)
       o["per_group_s"] = e.perGroupSeconds;
+    if (e.perRowSeconds > 0)
+      o["per_row_s"] = e.perRowSeconds;
     efficiency[getOpClassName(cls)] = std::move(o);
   }
   llvm::json::Array sources;

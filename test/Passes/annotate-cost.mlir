@@ -21,6 +21,21 @@ func.func @convnet(%x: tensor<1x3x16x16xf32>, %w: tensor<8x3x3x3xf32>, %b: tenso
 
 // -----
 
+// Tests the per-group and per-row terms of a depthwise convolution
+// (conv_grouped: half efficiency, 1 us per kernel, 0.1 us per group, 10 ns
+// per im2col row). 1x8x8x8 outputs x 9 multiply-adds = 9,216 FLOPs:
+// 1.8432e-5 s; bytes 2,048 + 288 read, 2,048 written = 4,384: 8.768e-6 s;
+// 8 groups and 8 channels x 9 kernel elements x 8 output rows = 576 rows:
+// 1e-6 + 8e-7 + 5.76e-6 = 7.56e-6 s. Total 3.476e-5 s, compute-bound.
+// CHECK-LABEL: func.func @depthwise
+// CHECK:       "Conv"{{.*}}chorus.cost = {bound = "compute", bytes = 4384 : i64, flops = 9216 : i64, intensity = 2.1021897810218979 : f64, time_s = 3.476000e-05 : f64}
+func.func @depthwise(%x: tensor<1x8x8x8xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x8x8xf32> {
+  %y = chorus.node "Conv"(%x, %w) {group = 8 : i64, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x8x8xf32>
+  return %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
 // Tests that an op without an op table entry gets a warning naming it and
 // is counted: one FLOP per output element, all its bytes.
 // CHECK-LABEL: func.func @unknown

@@ -63,6 +63,65 @@ TEST(OpTable, Conv) {
   EXPECT_EQ(dw->flops, 2.0 * 288 * 9);
 }
 
+TEST(OpTable, ConvExpandedRows) {
+  auto rowsOf = [](const std::string &args, const std::string &node) {
+    NodeOp op = parseNode(args, node);
+    std::optional<NodeWork> w = op ? getNodeWork(op) : std::nullopt;
+    EXPECT_TRUE(w) << node;
+    return w ? w->expandedRows : -1.0;
+  };
+  // 3x3, stride 2, padded: 3 input channels x 9 kernel elements x 8 rows
+  // of the 8x8 output, batch 2.
+  EXPECT_EQ(rowsOf("%x: tensor<2x3x16x16xf32>, %w: tensor<8x3x3x3xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) {strides = array<i64: "
+                   "2, 2>, pads = array<i64: 1, 1, 1, 1>} : "
+                   "(tensor<2x3x16x16xf32>, tensor<8x3x3x3xf32>) -> "
+                   "tensor<2x8x8x8xf32>"),
+            2.0 * 3 * 9 * 8);
+  // Grouped, C/group = 2: the input channels are group x C/group = 8.
+  EXPECT_EQ(rowsOf("%x: tensor<1x8x6x6xf32>, %w: tensor<8x2x1x3xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) {group = 4 : i64} : "
+                   "(tensor<1x8x6x6xf32>, tensor<8x2x1x3xf32>) -> "
+                   "tensor<1x8x6x4xf32>"),
+            8.0 * 3 * 6);
+  // 1x1, unit strides, no padding: read directly, no expansion.
+  EXPECT_EQ(rowsOf("%x: tensor<1x4x5x5xf32>, %w: tensor<6x4x1x1xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) {pads = array<i64: 0, "
+                   "0, 0, 0>} : (tensor<1x4x5x5xf32>, tensor<6x4x1x1xf32>) "
+                   "-> tensor<1x6x5x5xf32>"),
+            0.0);
+  // 1x1 with stride 2 gathers: 4 channels x 3 rows.
+  EXPECT_EQ(rowsOf("%x: tensor<1x4x5x5xf32>, %w: tensor<6x4x1x1xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) {strides = array<i64: "
+                   "2, 2>} : (tensor<1x4x5x5xf32>, tensor<6x4x1x1xf32>) -> "
+                   "tensor<1x6x3x3xf32>"),
+            4.0 * 3);
+  // 1-D: one row per channel and kernel element.
+  EXPECT_EQ(rowsOf("%x: tensor<1x4x10xf32>, %w: tensor<2x4x3xf32>",
+                   "%0 = chorus.node \"Conv\"(%x, %w) : (tensor<1x4x10xf32>, "
+                   "tensor<2x4x3xf32>) -> tensor<1x2x8xf32>"),
+            4.0 * 3);
+  // Not a convolution: none.
+  EXPECT_EQ(rowsOf("%x: tensor<1x4xf32>",
+                   "%0 = chorus.node \"Relu\"(%x) : (tensor<1x4xf32>) -> "
+                   "tensor<1x4xf32>"),
+            0.0);
+}
+
+TEST(OpTable, QLinearConvReadsItsWeightsAtOperandThree) {
+  // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
+  // y_zero_point: 2x3x3 products per output, 1x2x4x4 outputs, no bias.
+  std::optional<FlopCount> f = flopsOf(
+      "%x: tensor<1x2x6x6xi8>, %s: tensor<f32>, %z: tensor<i8>, "
+      "%w: tensor<2x2x3x3xi8>",
+      "%0 = chorus.node \"QLinearConv\"(%x, %s, %z, %w, %s, %z, %s, %z) : "
+      "(tensor<1x2x6x6xi8>, tensor<f32>, tensor<i8>, tensor<2x2x3x3xi8>, "
+      "tensor<f32>, tensor<i8>, tensor<f32>, tensor<i8>) -> "
+      "tensor<1x2x4x4xi8>");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->flops, 2.0 * 32 * 18);
+}
+
 TEST(OpTable, MatMulAndGemm) {
   // Batched: 2x(3x4 @ 4x5) = 2*30 outputs, K = 4.
   std::optional<FlopCount> mm =
@@ -163,6 +222,8 @@ TEST(OpTable, BytesAndClasses) {
   EXPECT_EQ(w->flops, 2.0 * 288 * 9);
   EXPECT_EQ(w->bytesRead, 2048.0 + 288);
   EXPECT_EQ(w->bytesWritten, 1152.0);
+  // im2col rows: 8 channels x 3x3 kernel elements x 6 output rows.
+  EXPECT_EQ(w->expandedRows, 8.0 * 9 * 6);
 
   // Normalization: LayerNormalization counts 9 per element.
   NodeOp ln = parseNode(

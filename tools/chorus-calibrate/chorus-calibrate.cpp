@@ -190,11 +190,13 @@ int main(int argc, char **argv) {
   }
 
   if (!timed.empty()) {
-    FailureOr<double> d = removeProfilerOverhead(calibrated, timed);
-    if (failed(d))
+    FailureOr<LatencyCorrection> c = fitToLatencies(calibrated, timed);
+    if (failed(c))
       return 1;
     os << "profiler time taken off every kernel's overhead: "
-       << llvm::format("%.3f", *d * 1e6) << " us (fitted to " << timed.size()
+       << llvm::format("%.3f", c->perKernelSeconds * 1e6) << " us; timed runs "
+       << llvm::format("%.3f", c->slowdown)
+       << " times as long as the profiled (fitted to " << timed.size()
        << " measured latencies)\n";
   }
 

@@ -60,6 +60,12 @@ struct NodeWork {
   /// Convolution groups (1 for other ops): runtimes run one inner kernel
   /// per group, so grouped convolutions pay a cost per group.
   double groups = 1;
+  /// Convolutions (not ConvTranspose): the contiguous rows an im2col
+  /// expansion copies, input channels x kernel elements x output positions
+  /// but the last spatial dim (batch included); 0 for a 1x1 kernel with
+  /// unit strides and no padding, which runtimes read directly, and for
+  /// other ops. CPU runtimes pay a fixed cost per row.
+  double expandedRows = 0;
   /// No table entry: conservative default (one FLOP per output element,
   /// all bytes moved, elementwise class).
   bool estimated = false;

@@ -40,6 +40,8 @@ struct CalibrationSample {
   double flops = 0, bytes = 0, groups = 1;
   std::string dtype;
   double seconds = 0;
+  /// NodeWork::expandedRows.
+  double expandedRows = 0;
 };
 
 /// What matching a profile to a model found.
@@ -75,17 +77,30 @@ Target calibrateTarget(const Target &base,
                        llvm::StringRef name, std::vector<ClassFit> &fits,
                        unsigned minSamples = 4);
 
+/// What fitting a target to whole-run latencies found.
+struct LatencyCorrection {
+  /// Seconds the profiler added to every kernel, taken off each class's
+  /// overhead.
+  double perKernelSeconds = 0;
+  /// How much longer the timed runs took than the corrected profiles
+  /// predict (1: the same speed); every time of the target is scaled by it.
+  double slowdown = 1;
+};
+
 /// The profiler adds time to every node it times, so overheads fitted from
-/// profiles are too high for runs without it. Given whole-run latencies
-/// measured without the profiler (func, seconds), finds the time d per
-/// kernel that best explains predicted minus measured in relative terms
-/// (each model counts the same whatever its size: minimizes
-/// sum(((predicted - d x nodes - measured) / measured)^2)), d >= 0, and
-/// takes it off every class's overhead. Returns d; fails (with an error on
-/// the func) when a model's cost cannot be estimated.
-mlir::FailureOr<double> removeProfilerOverhead(
-    Target &target,
-    llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured);
+/// profiles are too high for runs without it; and a machine whose speed
+/// drifts may run the timed runs at another speed than the profiled ones.
+/// Given whole-run latencies measured without the profiler (func,
+/// seconds), finds the time d per kernel and, with two latencies or more,
+/// the slowdown s that best explain them in relative terms (each model
+/// counts the same whatever its size: minimizes
+/// sum(((s x (predicted - d x kernels) - measured) / measured)^2)), d >= 0,
+/// s > 0, then takes d off every class's overhead (not below 0) and scales
+/// every time of the target by s. With one latency s is 1. Fails (with an
+/// error on the func) when a model's cost cannot be estimated.
+mlir::FailureOr<LatencyCorrection>
+fitToLatencies(Target &target,
+               llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured);
 
 } // namespace chorus
 

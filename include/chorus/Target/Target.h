@@ -36,6 +36,9 @@ struct ClassEfficiency {
   /// Seconds per convolution group (grouped convolutions run one inner
   /// kernel per group on some runtimes); 0 by default.
   double perGroupSeconds = 0;
+  /// Seconds per row a convolution's im2col expansion copies
+  /// (NodeWork::expandedRows); 0 by default.
+  double perRowSeconds = 0;
 };
 
 struct Target {
