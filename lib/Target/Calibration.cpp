@@ -111,6 +111,8 @@ ProfileMatch chorus::matchProfile(func::FuncOp func,
 /// same for nodes within it, 1 (overhead), convolution groups and the rows
 /// of a convolution's im2col expansion; false when the system is singular.
 static constexpr int kTerms = 6;
+/// The efficiency of a term the fit found free (its coefficient 0).
+static constexpr double kCap = 1e6;
 using Row = std::array<double, kTerms + 1>;
 using Coefficients = std::array<double, kTerms>;
 
@@ -210,7 +212,6 @@ Target chorus::calibrateTarget(const Target &base,
     }
     // A zero coefficient means the term explains nothing: the efficiency
     // is capped (the work is as good as free) rather than infinite.
-    constexpr double kCap = 1e6;
     auto efficiency = [&](double c) {
       return c > 0 ? std::min(kCap, 1 / c) : kCap;
     };
@@ -273,10 +274,15 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
     ClassEfficiency e = target.getEfficiency(cls);
     e.overheadSeconds =
         std::max(0.0, *e.overheadSeconds - c.perKernelSeconds) * a;
-    e.compute /= a;
-    e.memory /= a;
+    // Capped efficiencies stay capped: work that is free stays free.
+    auto slow = [&](double &efficiency) {
+      if (efficiency < kCap)
+        efficiency /= a;
+    };
+    slow(e.compute);
+    slow(e.memory);
     if (e.cachedMemory)
-      *e.cachedMemory /= a;
+      slow(*e.cachedMemory);
     e.perGroupSeconds *= a;
     e.perRowSeconds *= a;
     target.efficiency[cls] = e;
