@@ -27,7 +27,7 @@ from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
 def main():
     ap = argparse.ArgumentParser()
     add_build_and_ort(ap)
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
     require_ort(args.ort)
     ocr = models_dir(os.path.join(ROOT, "build"))
