@@ -8,8 +8,9 @@ one intra-op thread, graph optimizations disabled so that each kernel is
 one node of the model Chorus sees; fusion is a later issue). For every
 model: the median latency of --runs timed runs after 3 warm-ups, and an
 ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
-models (dims bound as in bench/paddleocr.py) and torchvision
-architectures exported by bench/export-torchvision.py (random weights).
+models (dims bound as in bench/paddleocr.py), torchvision architectures
+exported by bench/export-torchvision.py (random weights) and the
+per-kernel overhead probe of bench/export-overhead-probe.py.
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
 every other model (never its own), then chorus-opt --chorus-annotate-cost

@@ -16,8 +16,9 @@ Before every timed round each process runs its models once as a warm-up
 that ends just before the start, so the runs are as warm as the
 back-to-back runs the cost model is calibrated on (after an idle gap the
 same model runs 10-70% slower here).
-Each figure is the median makespan over --rounds rounds, the processes
-warmed up first. The host target is calibrated in the same run
+Each figure is the median makespan over --rounds rounds (three times as
+many for the pairs without the detector, whose runs are short and noisier),
+the processes warmed up first. The host target is calibrated in the same run
 (this machine's speed drifts by tens of percent within an hour, so a
 target calibrated earlier predicts another machine): each model's ONNX
 Runtime profile, --calibration-rounds interleaved rounds as
@@ -26,10 +27,10 @@ bench/cost-accuracy.py takes them, and its latency timed with the pairs
 three with the built-in host as the base. The host's concurrency gain is
 measured from the models run with themselves: two identical jobs that
 take S one after the other and P at once achieve speedup S / P, gain =
-speedup - 1 (the median over the three models). Then chorus-plan predicts both
-strategies for every pair with that target and gain (and the machine's
-cores), and the table prints
-predicted vs measured and whether the advisor (goal throughput: the lower
+speedup - 1 (the median over the three models). Then chorus-plan
+predicts both strategies for every pair with that target and gain (and
+the machine's cores), and the table prints predicted vs measured and
+whether the advisor (goal throughput: the lower
 makespan) picks the measured-faster strategy where the two differ by more
 than 10%. chorus-plan runs with --no-fuse: ONNX Runtime runs the graphs
 unfused here, as the host target was calibrated. --write-host writes the
