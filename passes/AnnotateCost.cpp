@@ -62,8 +62,8 @@ struct AnnotateCostPass
     ModuleOp module = getOperation();
     llvm::Expected<Target> target = loadTarget(targetName, targetFile);
     if (!target) {
-      module.emitError() << "chorus-annotate-cost: "
-                         << llvm::toString(target.takeError());
+      emitError(module.getLoc())
+          << "chorus-annotate-cost: " << llvm::toString(target.takeError());
       return signalPassFailure();
     }
     Builder b(module.getContext());

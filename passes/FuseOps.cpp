@@ -30,7 +30,7 @@ struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
     options.maxGroupSize = maxGroupSize;
     std::string unknown = findUnknownFusionRule(options);
     if (!unknown.empty()) {
-      InFlightDiagnostic diag = module.emitError()
+      InFlightDiagnostic diag = emitError(module.getLoc())
                                 << "chorus-fuse: unknown rule '" << unknown
                                 << "'; the rules are";
       for (StringRef rule : getFusionRuleNames())
@@ -38,7 +38,8 @@ struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
       return signalPassFailure();
     }
     if (maxGroupSize == 0) {
-      module.emitError() << "chorus-fuse: max-group-size must be at least 1";
+      emitError(module.getLoc())
+          << "chorus-fuse: max-group-size must be at least 1";
       return signalPassFailure();
     }
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {

@@ -95,7 +95,7 @@ struct PlanMemoryPass
 
   void runOnOperation() override {
     if (alignment == 0) {
-      getOperation().emitError()
+      emitError(getOperation().getLoc())
           << "chorus-plan-memory: alignment must be at least 1";
       return signalPassFailure();
     }

@@ -25,13 +25,13 @@ struct PrintSharingPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (format != "table" && format != "json") {
-      module.emitError() << "chorus-print-sharing: format '" << format
-                         << "' is not 'table' or 'json'";
+      emitError(module.getLoc()) << "chorus-print-sharing: format '" << format
+                                 << "' is not 'table' or 'json'";
       return signalPassFailure();
     }
     llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
     if (!pairs) {
-      module.emitError() << llvm::toString(pairs.takeError());
+      emitError(module.getLoc()) << llvm::toString(pairs.takeError());
       return signalPassFailure();
     }
     SharingAnalysis analysis(module, std::move(*pairs));

@@ -30,7 +30,7 @@ struct ShareModelsPass
     ModuleOp module = getOperation();
     llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
     if (!pairs) {
-      module.emitError() << llvm::toString(pairs.takeError());
+      emitError(module.getLoc()) << llvm::toString(pairs.takeError());
       return signalPassFailure();
     }
     if (mergeWeights)

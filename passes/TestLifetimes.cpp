@@ -26,8 +26,8 @@ struct TestLifetimesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (format != "table" && format != "csv") {
-      module.emitError() << "chorus-test-lifetimes: format '" << format
-                         << "' is not 'table' or 'csv'";
+      emitError(module.getLoc()) << "chorus-test-lifetimes: format '" << format
+                                 << "' is not 'table' or 'csv'";
       return signalPassFailure();
     }
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
