@@ -382,12 +382,12 @@ unsigned convWeightIndex(NodeOp node) {
   return node.getOpType() == "QLinearConv" ? 3 : 1;
 }
 
-/// Whether every element of the integer-array attribute `name` (absent:
-/// `absentOk`) equals `value`.
-bool allEqual(NodeOp node, StringRef name, int64_t value, bool absentOk) {
+/// Whether every element of the integer-array attribute `name` equals
+/// `value`, or the attribute is absent (its default is all `value`).
+bool allEqualOrAbsent(NodeOp node, StringRef name, int64_t value) {
   auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(node.getOnnxAttr(name));
   if (!attr)
-    return absentOk;
+    return true;
   return llvm::all_of(attr.asArrayRef(), [&](int64_t v) { return v == value; });
 }
 
@@ -410,8 +410,8 @@ std::optional<double> convExpandedRows(NodeOp node) {
     return 0.0; // not a convolution ONNX defines: no expansion to count
   ArrayRef<int64_t> kernel = w->drop_front(2);
   bool direct = llvm::all_of(kernel, [](int64_t d) { return d == 1; }) &&
-                allEqual(node, "strides", 1, true) &&
-                allEqual(node, "pads", 0, true);
+                allEqualOrAbsent(node, "strides", 1) &&
+                allEqualOrAbsent(node, "pads", 0);
   if (direct)
     return 0.0;
   double rows = static_cast<double>((*w)[1]) *
