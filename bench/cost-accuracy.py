@@ -9,8 +9,11 @@ one node of the model Chorus sees; fusion is a later issue). For every
 model: the median latency of --runs timed runs after 3 warm-ups, and an
 ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
 models (dims bound as in bench/paddleocr.py), torchvision architectures
-exported by bench/export-torchvision.py (random weights) and the
-per-kernel overhead probe of bench/export-overhead-probe.py.
+exported by bench/export-torchvision.py (random weights), the
+per-kernel overhead probe of bench/export-overhead-probe.py, and with
+--chains the op chains of bench/export-op-chains.py (36 single-op-class
+models at small feature-map sizes; see docs/CostModel.md for what they
+showed).
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
 every other model (never its own), then chorus-opt --chorus-annotate-cost
@@ -100,6 +103,10 @@ def main():
                     help="do not pass the measured latencies to "
                          "chorus-calibrate (--latency), which takes the "
                          "profiler's time back from the nodes")
+    ap.add_argument("--chains", action="store_true",
+                    help="add the op-chain microbenchmarks "
+                         "(bench/export-op-chains.py) to the calibration "
+                         "set")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the measurements saved in --work by an "
                          "earlier run (to try calibration settings)")
@@ -114,6 +121,13 @@ def main():
     subprocess.run(["/usr/bin/python3",
                     os.path.join(HERE, "export-overhead-probe.py"),
                     os.path.join(args.models, PROBE + ".onnx")], check=True)
+    chains = []
+    if args.chains:
+        listed = subprocess.run(["/usr/bin/python3",
+                                 os.path.join(HERE, "export-op-chains.py"),
+                                 args.models, "--list"], check=True,
+                                capture_output=True, text=True).stdout.split()
+        chains = list(zip(listed[0::2], listed[1::2]))
     work = args.work or tempfile.mkdtemp(prefix="chorus-cost-")
     os.makedirs(work, exist_ok=True)
     entries = []
@@ -130,6 +144,12 @@ def main():
     entries.append({"stem": PROBE,
                     "path": os.path.join(args.models, PROBE + ".onnx"),
                     "dims": [], "shape": [1, 8, 8, 8], "paddle": False})
+    for stem, chw in chains:
+        entries.append({"stem": stem,
+                        "path": os.path.join(args.models, stem + ".onnx"),
+                        "dims": [],
+                        "shape": [1] + [int(v) for v in chw.split(",")],
+                        "paddle": False})
     saved = os.path.join(work, "measurements.json")
     if args.reuse:
         with open(saved) as fh:
