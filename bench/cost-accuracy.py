@@ -89,6 +89,28 @@ def calibrate(args, entries, name, out, quiet=True):
         print(r.stdout)
 
 
+def profile_report(entries):
+    """Per model: the unprofiled latency next to the sum of its profiled
+    node medians, their ratio and the difference per node: what the
+    profiler adds (or, for large models, how far the timed and the
+    profiled session drifted apart)."""
+    print(f"{'model':34} {'nodes':>6} {'latency ms':>11} {'profiled ms':>12} "
+          f"{'ratio':>6} {'excess/node us':>15}")
+    for e in entries:
+        with open(e["profile"]) as fh:
+            runs = {}
+            for ev in json.load(fh):
+                name = ev.get("name", "")
+                if ev.get("cat") == "Node" and name.endswith("_kernel_time"):
+                    runs.setdefault(name, []).append(ev["dur"] * 1e-3)
+        profiled = sum(statistics.median(v) for v in runs.values())
+        lat = e["measured_ms"]
+        print(f"{e['stem']:34} {len(runs):6} {lat:11.3f} {profiled:12.3f} "
+              f"{profiled / lat:6.2f} "
+              f"{1e3 * (profiled - lat) / len(runs):15.2f}")
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser()
     add_build_and_ort(ap)
@@ -107,6 +129,9 @@ def main():
                     help="add the op-chain microbenchmarks "
                          "(bench/export-op-chains.py) to the calibration "
                          "set")
+    ap.add_argument("--profile-report", action="store_true",
+                    help="print, per model, the unprofiled latency next to "
+                         "the sum of the profiled node times")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the measurements saved in --work by an "
                          "earlier run (to try calibration settings)")
@@ -168,6 +193,8 @@ def main():
             json.dump({e["stem"]: {"measured_ms": e["measured_ms"],
                                    "profile": e["profile"]} for e in entries},
                       fh, indent=1)
+    if args.profile_report:
+        profile_report(entries)
     print(f"ONNX Runtime CPU, 1 thread, optimizations disabled; latency: "
           f"median of {args.rounds} interleaved rounds x {args.runs} runs\n")
     print(f"{'model (left out)':34} {'measured ms':>12} {'predicted ms':>13} "

@@ -9,7 +9,11 @@ profiler, over its node count, is what one such node costs when it runs
 between others as it does in a real network; its profile, taken like any
 other model's, gives the same per node. Kinds: 1x1 convolution (C to C),
 depthwise 3x3 and 5x5 convolution (padded), BatchNormalization, Add of a
-scalar, Mul by a per-channel vector, Relu, Clip and HardSigmoid. Shapes:
+scalar, Mul by a per-channel vector, Relu, Clip and HardSigmoid, each
+alone; and "mixed3"/"mixed5", the ops of a MobileNetV3 block in turn (1x1
+convolution, BatchNormalization, hard-swish as Add, Clip, Mul, Div,
+depthwise 3x3 or 5x5, BatchNormalization, Relu, 1x1 convolution,
+BatchNormalization, residual Add), as real networks run them. Shapes:
 small feature maps from 12 to 96 KiB, the regime of text-line models (the
 PaddleOCR classifier and the recognizer's later stages) where a node costs
 a few microseconds and the runtime's cost per kernel decides the total,
@@ -26,7 +30,10 @@ from onnx import TensorProto, helper
 
 NODES = 40
 KINDS = ["conv1x1", "dwconv3x3", "dwconv5x5", "batchnorm", "add", "mul",
-         "relu", "clip", "hardsigmoid"]
+         "relu", "clip", "hardsigmoid", "mixed3", "mixed5"]
+# The op sequence of the mixed chains: a MobileNetV3 block.
+BLOCK = ["conv1x1", "batchnorm", "add", "clip", "hswish_mul", "div",
+         "dwconv", "batchnorm", "relu", "conv1x1", "batchnorm", "residual"]
 # (C, H, W): 12, 48, 72 and 96 KiB of float32.
 SHAPES = [(8, 16, 24), (16, 12, 64), (48, 6, 64), (96, 4, 64)]
 
@@ -46,36 +53,51 @@ def scalar(name, value):
 def chain(kind, c, h, w):
     rng = random.Random(f"{kind}-{c}-{h}-{w}")
     nodes, inits = [], []
-    x = "x"
+    x = skip = "x"
     for i in range(NODES):
         y = f"{kind}_{i}"
-        if kind == "conv1x1":
+        op = kind
+        if kind.startswith("mixed"):
+            op = BLOCK[i % len(BLOCK)]
+            if op == "dwconv":
+                op = "dwconv" + kind[-1] + "x" + kind[-1]
+        if op == "hswish_mul":
+            # x * (the hard-swish input three nodes back), as Mul(x, t).
+            nodes.append(helper.make_node("Mul", [x, nodes[-3].output[0]],
+                                          [y], name=y))
+        elif op == "div":
+            inits.append(scalar(f"c{i}", 6.0))
+            nodes.append(helper.make_node("Div", [x, f"c{i}"], [y], name=y))
+        elif op == "residual":
+            nodes.append(helper.make_node("Add", [x, skip], [y], name=y))
+            skip = y
+        elif op == "conv1x1":
             inits.append(tensor(f"w{i}", [c, c, 1, 1], rng, -0.2, 0.2))
             nodes.append(helper.make_node("Conv", [x, f"w{i}"], [y], name=y))
-        elif kind.startswith("dwconv"):
-            k = int(kind[-1])
+        elif op.startswith("dwconv"):
+            k = int(op[-1])
             inits.append(tensor(f"w{i}", [c, 1, k, k], rng, -0.2, 0.2))
             nodes.append(helper.make_node("Conv", [x, f"w{i}"], [y], name=y,
                                           group=c, kernel_shape=[k, k],
                                           pads=[k // 2] * 4))
-        elif kind == "batchnorm":
+        elif op == "batchnorm":
             names = [f"{p}{i}" for p in ("scale", "bias", "mean", "var")]
             inits += [tensor(n, [c], rng) for n in names]
             nodes.append(helper.make_node("BatchNormalization", [x] + names,
                                           [y], name=y))
-        elif kind == "add":
+        elif op == "add":
             inits.append(scalar(f"c{i}", 0.5))
             nodes.append(helper.make_node("Add", [x, f"c{i}"], [y], name=y))
-        elif kind == "mul":
+        elif op == "mul":
             inits.append(tensor(f"c{i}", [1, c, 1, 1], rng, 0.9, 1.1))
             nodes.append(helper.make_node("Mul", [x, f"c{i}"], [y], name=y))
-        elif kind == "relu":
+        elif op == "relu":
             nodes.append(helper.make_node("Relu", [x], [y], name=y))
-        elif kind == "clip":
+        elif op == "clip":
             inits += [scalar(f"lo{i}", 0.0), scalar(f"hi{i}", 6.0)]
             nodes.append(helper.make_node("Clip", [x, f"lo{i}", f"hi{i}"],
                                           [y], name=y))
-        elif kind == "hardsigmoid":
+        elif op == "hardsigmoid":
             nodes.append(helper.make_node("HardSigmoid", [x], [y], name=y))
         else:
             raise ValueError(kind)
