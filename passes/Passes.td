@@ -142,6 +142,32 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
   ];
 }
 
+def PrintOpSupportPass : Pass<"chorus-print-op-support", "mlir::ModuleOp"> {
+  let summary = "Print which nodes of each model a browser backend runs";
+  let description = [{
+    Checks every node of every model (also inside fused groups and
+    subgraphs) against op-support tables: the operators, per domain and
+    opset, that a runtime backend runs. The built-in tables are ONNX Runtime
+    Web's for its WebGPU (JSEP) and WebNN execution providers, generated
+    from the tables the onnxruntime-web npm package ships (see
+    docs/Targets.md). A node the backend does not run falls back to ONNX
+    Runtime's CPU kernels compiled to WebAssembly (the wasm backend, which
+    runs every operator). Prints per model and table: how many nodes run on
+    the backend, the fallback operators with their counts, how many
+    segments the top-level kernels form in program order, and the values
+    that cross between the backend and the CPU side per run (graph inputs
+    and outputs live on the CPU side) with their bytes. Conditions a table
+    states in its comments (attribute values, constant inputs) are listed
+    for the operators the model uses, not checked.
+
+    `tables=` names the tables (default: every built-in one).
+  }];
+  let options = [
+    ListOption<"tables", "tables", "std::string",
+               "Built-in op-support tables to check against (default all)">,
+  ];
+}
+
 def FuseOpsPass : Pass<"chorus-fuse", "mlir::ModuleOp"> {
   let summary = "Group nodes that run as one kernel into chorus.fused ops";
   let description = [{

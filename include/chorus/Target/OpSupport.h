@@ -1,0 +1,92 @@
+//===- OpSupport.h - Which operators a runtime backend runs -----*- C++ -*-===//
+//
+// An op-support table lists the operators one backend of one runtime runs,
+// with the opset ranges of each domain in ONNX Runtime's notation
+// ("7-12,13,14+"). Chorus embeds the tables of ONNX Runtime Web's WebGPU and
+// WebNN execution providers (lib/Target/opsupport/, generated from the
+// tables the onnxruntime-web npm package ships by
+// utils/op-support-from-ort-web.py). Checking a model against a table
+// tells which of its nodes run on the backend and which fall back to the
+// runtime's CPU (wasm) kernels, and what crosses between the two.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_TARGET_OPSUPPORT_H
+#define CHORUS_TARGET_OPSUPPORT_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+/// Opset versions [first, last]; last is INT64_MAX for "N+".
+struct OpsetRange {
+  int64_t first = 0, last = 0;
+};
+
+struct OpSupportEntry {
+  /// Per domain ("ai.onnx", "com.microsoft", ...), the opset ranges.
+  std::map<std::string, std::vector<OpsetRange>> domains;
+  /// The table's comment (limits on attributes or inputs), if any.
+  std::string note;
+};
+
+struct OpSupportTable {
+  std::string name;
+  /// The runtime and its version, e.g. "onnxruntime-web 1.30.0".
+  std::string runtime;
+  /// "webgpu", "webnn", ...
+  std::string backend;
+  /// Where the table comes from.
+  std::string source;
+  std::map<std::string, OpSupportEntry> ops;
+
+  /// Whether operator `op` of `domain` ("" is ai.onnx) is in the table for
+  /// a model importing `opset` of that domain. ONNX Runtime registers a
+  /// kernel for the range of opsets between two versions of an operator's
+  /// schema, so the model's opset falls in a listed range exactly when the
+  /// version of the operator the model uses does.
+  bool supports(llvm::StringRef domain, llvm::StringRef op,
+                int64_t opset) const;
+};
+
+/// Parses a chorus-op-support-1 table; errors name the file and the field.
+llvm::Expected<OpSupportTable> parseOpSupport(llvm::StringRef json,
+                                              llvm::StringRef fileName);
+
+/// The names of the embedded tables, sorted.
+std::vector<std::string> listBuiltinOpSupport();
+
+llvm::Expected<OpSupportTable> getBuiltinOpSupport(llvm::StringRef name);
+
+/// What running one model on a backend with a CPU fallback looks like.
+struct OpSupportVerdict {
+  /// Nodes checked (every chorus.node, also inside fused groups and
+  /// subgraphs) and how many of them the backend runs.
+  unsigned nodes = 0, supported = 0;
+  /// Unsupported operators ("domain.Op" outside ai.onnx) and their counts.
+  std::map<std::string, unsigned> fallback;
+  /// Maximal runs of top-level nodes, in program order, placed on the same
+  /// side (backend or fallback).
+  unsigned segments = 0;
+  /// Values produced on one side and read on the other, and their bytes
+  /// (each value counted once per side it crosses to); bytes of values
+  /// whose size is not static are not counted, their number is.
+  unsigned crossings = 0, unsizedCrossings = 0;
+  int64_t crossingBytes = 0;
+};
+
+/// Places every node of `func` on the table's backend when the table runs
+/// it, on the fallback otherwise, using the func's chorus.opset_import.
+OpSupportVerdict checkOpSupport(mlir::func::FuncOp func,
+                                const OpSupportTable &table);
+
+} // namespace chorus
+
+#endif // CHORUS_TARGET_OPSUPPORT_H

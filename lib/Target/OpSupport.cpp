@@ -1,0 +1,252 @@
+//===- OpSupport.cpp - Which operators a runtime backend runs -------------===//
+
+#include "chorus/Target/OpSupport.h"
+
+#include "chorus/Dialect/ChorusOps.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/JSON.h"
+
+#include <limits>
+#include <set>
+
+using namespace mlir;
+using namespace chorus;
+
+namespace {
+struct BuiltinTable {
+  const char *name;
+  const char *json;
+};
+const BuiltinTable kBuiltins[] = {
+#include "BuiltinOpSupport.inc"
+};
+
+llvm::Error tableError(llvm::StringRef fileName, const llvm::Twine &field,
+                       const llvm::Twine &what) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "op-support table '" + fileName +
+                                     "': " + field + " " + what);
+}
+
+/// "7-12,13,14+" -> ranges; false on anything else.
+bool parseRanges(llvm::StringRef text, std::vector<OpsetRange> &out) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ',');
+  for (llvm::StringRef part : parts) {
+    part = part.trim();
+    OpsetRange r;
+    if (part.consume_back("+")) {
+      if (part.getAsInteger(10, r.first))
+        return false;
+      r.last = std::numeric_limits<int64_t>::max();
+    } else {
+      auto [a, b] = part.split('-');
+      if (a.getAsInteger(10, r.first))
+        return false;
+      r.last = r.first;
+      if (!b.empty() && b.getAsInteger(10, r.last))
+        return false;
+    }
+    if (r.first < 1 || r.last < r.first)
+      return false;
+    out.push_back(r);
+  }
+  return !out.empty();
+}
+} // namespace
+
+bool OpSupportTable::supports(llvm::StringRef domain, llvm::StringRef op,
+                              int64_t opset) const {
+  auto it = ops.find(op.str());
+  if (it == ops.end())
+    return false;
+  auto d = it->second.domains.find(domain.empty() ? "ai.onnx" : domain.str());
+  if (d == it->second.domains.end())
+    return false;
+  return llvm::any_of(d->second, [&](const OpsetRange &r) {
+    return r.first <= opset && opset <= r.last;
+  });
+}
+
+llvm::Expected<OpSupportTable>
+chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
+  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+  if (!value)
+    return tableError(fileName, "",
+                      "is not valid JSON: " +
+                          llvm::toString(value.takeError()));
+  const llvm::json::Object *o = value->getAsObject();
+  if (!o)
+    return tableError(fileName, "the top level", "must be an object");
+  OpSupportTable t;
+  auto string = [&](llvm::StringRef field, std::string &out) -> llvm::Error {
+    std::optional<llvm::StringRef> s = o->getString(field);
+    if (!s || s->empty())
+      return tableError(fileName, "field '" + field + "'",
+                        "is missing or not a non-empty string");
+    out = s->str();
+    return llvm::Error::success();
+  };
+  std::string schema;
+  if (llvm::Error e = string("schema", schema))
+    return std::move(e);
+  if (schema != "chorus-op-support-1")
+    return tableError(fileName, "field 'schema'",
+                      "must be \"chorus-op-support-1\", not \"" + schema +
+                          "\"");
+  for (auto [field, out] :
+       {std::pair<llvm::StringRef, std::string *>{"name", &t.name},
+        {"runtime", &t.runtime},
+        {"backend", &t.backend},
+        {"source", &t.source}})
+    if (llvm::Error e = string(field, *out))
+      return std::move(e);
+  for (const auto &kv : *o)
+    if (!llvm::is_contained(
+            {"schema", "name", "runtime", "backend", "source", "ops"},
+            kv.first.str()))
+      return tableError(fileName, "field '" + kv.first.str() + "'",
+                        "is not one of schema, name, runtime, backend, "
+                        "source, ops");
+  const llvm::json::Object *ops = o->getObject("ops");
+  if (!ops || ops->empty())
+    return tableError(fileName, "field 'ops'",
+                      "must be a non-empty object from operator to entry");
+  for (const auto &kv : *ops) {
+    std::string where = "ops." + kv.first.str();
+    const llvm::json::Object *entry = kv.second.getAsObject();
+    if (!entry)
+      return tableError(fileName, "field '" + where + "'", "must be an object");
+    OpSupportEntry e;
+    if (const llvm::json::Value *note = entry->get("note")) {
+      if (!note->getAsString())
+        return tableError(fileName, "field '" + where + ".note'",
+                          "must be a string");
+      e.note = note->getAsString()->str();
+    }
+    const llvm::json::Object *opsets = entry->getObject("opsets");
+    if (!opsets || opsets->empty())
+      return tableError(fileName, "field '" + where + ".opsets'",
+                        "must be a non-empty object from domain to ranges");
+    for (const auto &d : *opsets) {
+      std::optional<llvm::StringRef> text = d.second.getAsString();
+      std::vector<OpsetRange> ranges;
+      if (!text || !parseRanges(*text, ranges))
+        return tableError(fileName,
+                          "field '" + where + ".opsets." + d.first.str() + "'",
+                          "must be opset ranges such as \"7-12,13,14+\"");
+      e.domains[d.first.str()] = std::move(ranges);
+    }
+    for (const auto &f : *entry)
+      if (f.first != "opsets" && f.first != "note")
+        return tableError(fileName,
+                          "field '" + where + "." + f.first.str() + "'",
+                          "is not one of opsets, note");
+    t.ops[kv.first.str()] = std::move(e);
+  }
+  return t;
+}
+
+std::vector<std::string> chorus::listBuiltinOpSupport() {
+  std::vector<std::string> names;
+  for (const BuiltinTable &b : kBuiltins)
+    names.push_back(b.name);
+  return names;
+}
+
+llvm::Expected<OpSupportTable>
+chorus::getBuiltinOpSupport(llvm::StringRef name) {
+  for (const BuiltinTable &b : kBuiltins)
+    if (name == b.name)
+      return parseOpSupport(b.json, std::string("built-in ") + b.name);
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "unknown op-support table '" + name +
+          "' (built-in: " + llvm::join(listBuiltinOpSupport(), ", ") + ")");
+}
+
+OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
+                                        const OpSupportTable &table) {
+  auto opsets = func->getAttrOfType<DictionaryAttr>("chorus.opset_import");
+  auto opsetOf = [&](llvm::StringRef domain) -> int64_t {
+    if (!opsets)
+      return 0;
+    auto v = opsets.getAs<IntegerAttr>(domain.empty() ? "ai.onnx" : domain);
+    return v ? v.getInt() : 0;
+  };
+  auto runs = [&](NodeOp node) {
+    return table.supports(node.getDomain(), node.getOpType(),
+                          opsetOf(node.getDomain()));
+  };
+
+  OpSupportVerdict v;
+  func.walk([&](NodeOp node) {
+    ++v.nodes;
+    if (runs(node)) {
+      ++v.supported;
+      return;
+    }
+    std::string key = node.getDomain().empty() || node.getDomain() == "ai.onnx"
+                          ? node.getOpType().str()
+                          : (node.getDomain() + "." + node.getOpType()).str();
+    ++v.fallback[key];
+  });
+
+  // Sides of the top-level kernels: true on the backend. A fused group runs
+  // there only when all its nodes do.
+  Block &body = func.getBody().front();
+  llvm::DenseMap<Operation *, bool> side;
+  std::optional<bool> previous;
+  for (Operation &op : body) {
+    std::optional<bool> s;
+    if (auto node = dyn_cast<NodeOp>(op))
+      s = runs(node);
+    else if (auto fused = dyn_cast<FusedOp>(op)) {
+      bool all = true;
+      fused.walk([&](NodeOp n) { all &= runs(n); });
+      s = all;
+    }
+    if (!s)
+      continue;
+    side[&op] = *s;
+    if (!previous || *previous != *s)
+      ++v.segments;
+    previous = s;
+  }
+  // A value crosses once per side other than its producer's that reads it.
+  // Graph inputs and outputs live with the caller, on the CPU side.
+  auto sideOf = [&](Operation *op) -> std::optional<bool> {
+    if (!op)
+      return false;
+    if (isa<func::ReturnOp>(op))
+      return false;
+    auto it = side.find(op);
+    if (it == side.end())
+      return std::nullopt;
+    return it->second;
+  };
+  auto count = [&](Value value, bool from) {
+    std::set<bool> readers;
+    for (Operation *user : value.getUsers()) {
+      Operation *top = body.findAncestorOpInBlock(*user);
+      if (std::optional<bool> s = sideOf(top); s && *s != from)
+        readers.insert(*s);
+    }
+    for (size_t i = 0; i < readers.size(); ++i) {
+      ++v.crossings;
+      if (std::optional<int64_t> bytes = getValueStorageBytes(value.getType()))
+        v.crossingBytes += *bytes;
+      else
+        ++v.unsizedCrossings;
+    }
+  };
+  for (BlockArgument arg : body.getArguments())
+    count(arg, false);
+  for (Operation &op : body)
+    if (auto it = side.find(&op); it != side.end())
+      for (Value result : op.getResults())
+        count(result, it->second);
+  return v;
+}

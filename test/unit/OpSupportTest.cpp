@@ -1,0 +1,89 @@
+//===- OpSupportTest.cpp - Op-support tables ------------------------------===//
+
+#include "chorus/Target/OpSupport.h"
+
+#include "gtest/gtest.h"
+
+using namespace chorus;
+
+namespace {
+
+const char *kTable = R"json({
+  "schema": "chorus-op-support-1", "name": "t", "runtime": "rt 1.0",
+  "backend": "webgpu", "source": "hand-written",
+  "ops": {
+    "Add": {"opsets": {"ai.onnx": "7-12,13,14+"}},
+    "Pad": {"opsets": {"ai.onnx": "2-10,13+"}, "note": "constant mode"},
+    "Gelu": {"opsets": {"ai.onnx": "20+", "com.microsoft": "1+"}}
+  }
+})json";
+
+std::string errorOf(const char *json) {
+  llvm::Expected<OpSupportTable> t = parseOpSupport(json, "x.json");
+  if (t)
+    return "";
+  return llvm::toString(t.takeError());
+}
+
+TEST(OpSupport, RangesFollowOnnxRuntimeNotation) {
+  llvm::Expected<OpSupportTable> t = parseOpSupport(kTable, "t.json");
+  ASSERT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());
+  EXPECT_FALSE(t->supports("", "Add", 6));
+  EXPECT_TRUE(t->supports("", "Add", 7));
+  EXPECT_TRUE(t->supports("ai.onnx", "Add", 13));
+  EXPECT_TRUE(t->supports("", "Add", 22));
+  // A gap: opsets 11 and 12 of Pad are not registered.
+  EXPECT_TRUE(t->supports("", "Pad", 10));
+  EXPECT_FALSE(t->supports("", "Pad", 11));
+  EXPECT_FALSE(t->supports("", "Pad", 12));
+  EXPECT_TRUE(t->supports("", "Pad", 13));
+  // Domains are separate.
+  EXPECT_FALSE(t->supports("", "Gelu", 17));
+  EXPECT_TRUE(t->supports("com.microsoft", "Gelu", 1));
+  EXPECT_FALSE(t->supports("", "Relu", 13));
+  EXPECT_EQ(t->ops.at("Pad").note, "constant mode");
+}
+
+TEST(OpSupport, ErrorsNameTheField) {
+  EXPECT_NE(errorOf("[1]").find("the top level must be an object"),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"schema": "chorus-op-support-2"})")
+                .find("field 'schema' must be \"chorus-op-support-1\""),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"schema": "chorus-op-support-1", "name": "t"})")
+                .find("field 'runtime' is missing"),
+            std::string::npos);
+  const char *badRange = R"({"schema": "chorus-op-support-1", "name": "t",
+      "runtime": "r", "backend": "b", "source": "s",
+      "ops": {"Add": {"opsets": {"ai.onnx": "13-7"}}}})";
+  EXPECT_NE(errorOf(badRange).find("field 'ops.Add.opsets.ai.onnx' must be "
+                                   "opset ranges"),
+            std::string::npos);
+  const char *unknown = R"({"schema": "chorus-op-support-1", "name": "t",
+      "runtime": "r", "backend": "b", "source": "s",
+      "ops": {"Add": {"opsets": {"ai.onnx": "7+"}, "nots": "x"}}})";
+  EXPECT_NE(errorOf(unknown).find("field 'ops.Add.nots' is not one of opsets, "
+                                  "note"),
+            std::string::npos);
+  const char *noOps = R"({"schema": "chorus-op-support-1", "name": "t",
+      "runtime": "r", "backend": "b", "source": "s", "ops": {}})";
+  EXPECT_NE(errorOf(noOps).find("field 'ops' must be a non-empty object"),
+            std::string::npos);
+}
+
+TEST(OpSupport, BuiltinTablesParse) {
+  std::vector<std::string> names = listBuiltinOpSupport();
+  ASSERT_EQ(names.size(), 2u);
+  for (const std::string &name : names) {
+    llvm::Expected<OpSupportTable> t = getBuiltinOpSupport(name);
+    ASSERT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());
+    EXPECT_EQ(t->name, name);
+    EXPECT_TRUE(t->supports("", "Conv", 11)) << name;
+  }
+  llvm::Expected<OpSupportTable> missing = getBuiltinOpSupport("nope");
+  ASSERT_FALSE(static_cast<bool>(missing));
+  EXPECT_NE(llvm::toString(missing.takeError()).find("built-in: "),
+            std::string::npos);
+}
+
+} // namespace

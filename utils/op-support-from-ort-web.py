@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Writes Chorus's op-support tables from ONNX Runtime Web's published ones.
+
+  utils/op-support-from-ort-web.py NODE_MODULES OUT_DIR
+
+Reads the operator tables that the npm package onnxruntime-web ships
+(NODE_MODULES/onnxruntime-web/docs/webgpu-operators.md: the WebGPU
+execution provider the package's default build uses, JSEP;
+docs/webnn-operators.md: the WebNN execution provider) and writes one
+chorus-op-support-1 JSON file per backend into OUT_DIR, named
+onnxruntime-web-<version>-<backend>.json, with every operator, the opset
+ranges of each domain in ONNX Runtime's notation and the table's comment.
+The wasm backend has no table: it is ONNX Runtime's CPU execution provider
+compiled to WebAssembly, which Chorus treats as running every operator.
+
+The files under lib/Target/opsupport/ are this script's output for the
+version bootstrap installs; test/Target/op-support-tables.test regenerates
+them from the installed package and compares. Output is deterministic
+(keys sorted, no dates).
+"""
+import json
+import os
+import re
+import sys
+
+TABLES = [("webgpu", "webgpu-operators.md"), ("webnn", "webnn-operators.md")]
+DOMAIN = re.compile(r"([A-Za-z][A-Za-z0-9_.]*)\(([^)]*)\)")
+
+
+def parse_table(text, path):
+    """Rows of the first Markdown table whose header starts with Operator."""
+    rows, header = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            if header and rows:
+                break
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if header is None:
+            if cells and cells[0] == "Operator":
+                header = cells
+            continue
+        if all(set(c) <= set(":- ") for c in cells):
+            continue
+        if len(cells) != len(header):
+            sys.exit(f"{path}: a row has {len(cells)} cells, the header "
+                     f"{len(header)}: {line}")
+        rows.append(dict(zip(header, cells)))
+    if not rows:
+        sys.exit(f"{path}: no operator table found")
+    return rows
+
+
+def parse_opsets(cell, path, op):
+    """'ai.onnx(7-12, 13+); com.microsoft(1+)' -> {domain: '7-12,13+'}."""
+    domains = {}
+    for domain, ranges in DOMAIN.findall(cell):
+        parts = [p.strip() for p in ranges.split(",") if p.strip()]
+        for p in parts:
+            if not re.fullmatch(r"\d+(-\d+|\+)?", p):
+                sys.exit(f"{path}: {op}: cannot read opset range '{p}'")
+        domains[domain] = ",".join(parts)
+    if not domains:
+        sys.exit(f"{path}: {op}: cannot read the opset cell '{cell}'")
+    return domains
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    package = os.path.join(sys.argv[1], "onnxruntime-web")
+    try:
+        with open(os.path.join(package, "package.json")) as fh:
+            version = json.load(fh)["version"]
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"{package}/package.json: cannot read the version: {e}")
+    os.makedirs(sys.argv[2], exist_ok=True)
+    for backend, doc in TABLES:
+        path = os.path.join(package, "docs", doc)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                rows = parse_table(fh.read(), path)
+        except OSError as e:
+            sys.exit(f"{path}: cannot read: {e.strerror}")
+        ops = {}
+        for row in rows:
+            op = row["Operator"].strip()
+            entry = {"opsets": parse_opsets(row["Opset"], path, op)}
+            if row.get("Comments"):
+                entry["note"] = row["Comments"]
+            if op in ops:
+                sys.exit(f"{path}: operator {op} is listed twice")
+            ops[op] = entry
+        name = f"onnxruntime-web-{version}-{backend}"
+        table = {
+            "schema": "chorus-op-support-1",
+            "name": name,
+            "runtime": f"onnxruntime-web {version}",
+            "backend": backend,
+            "source": f"onnxruntime-web {version} (npm), docs/{doc}",
+            "ops": ops,
+        }
+        with open(os.path.join(sys.argv[2], name + ".json"), "w",
+                  encoding="utf-8") as fh:
+            json.dump(table, fh, indent=1, sort_keys=True, ensure_ascii=False)
+            fh.write("\n")
+
+
+if __name__ == "__main__":
+    main()
