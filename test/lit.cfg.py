@@ -52,6 +52,13 @@ if config.models_dir and os.path.isfile(
     config.available_features.add("ort-web")
     config.substitutions.append(("%npm_modules", config.models_dir))
 
+# Debian's chromium and playwright-core (npm) for the browser probe.
+if os.path.exists("/usr/bin/chromium"):
+    config.available_features.add("chromium")
+if config.models_dir and os.path.isdir(
+        os.path.join(config.models_dir, "playwright-core")):
+    config.available_features.add("playwright")
+
 # The interval traces of ../shared/data/intervals (MiniMalloc's format),
 # when the workspace has them.
 intervals = os.path.join(os.path.dirname(config.test_source_root), "..",

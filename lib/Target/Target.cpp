@@ -2,6 +2,8 @@
 
 #include "chorus/Target/Target.h"
 
+#include "chorus/Target/OpSupport.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -47,12 +49,15 @@ namespace {
 /// unknown (misspelt) fields are reported.
 class FieldReader {
 public:
-  FieldReader(const llvm::json::Object &object, std::string where)
-      : object(object), where(std::move(where)) {}
+  /// Fields are reported as `prefix` + name (e.g. "browser.").
+  FieldReader(const llvm::json::Object &object, std::string where,
+              std::string prefix = "")
+      : object(object), where(std::move(where)), prefix(std::move(prefix)) {}
 
   llvm::Error error(const llvm::Twine &field, const llvm::Twine &what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   where + ": field '" + field + "' " + what);
+                                   where + ": field '" + prefix + field + "' " +
+                                       what);
   }
 
   const llvm::json::Value *get(llvm::StringRef field) {
@@ -82,11 +87,21 @@ public:
     return llvm::Error::success();
   }
 
+  llvm::Error boolean(llvm::StringRef field, bool &out, bool required) {
+    const llvm::json::Value *v = get(field);
+    if (!v)
+      return required ? error(field, "is missing") : llvm::Error::success();
+    if (!v->getAsBoolean())
+      return error(field, "must be true or false");
+    out = *v->getAsBoolean();
+    return llvm::Error::success();
+  }
+
   llvm::Error unknownFields() {
     for (const auto &kv : object)
       if (!seen.contains(kv.first.str()))
         return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                       where + ": unknown field '" +
+                                       where + ": unknown field '" + prefix +
                                            kv.first.str() + "'");
     return llvm::Error::success();
   }
@@ -94,9 +109,133 @@ public:
 private:
   const llvm::json::Object &object;
   std::string where;
+  std::string prefix;
   llvm::StringSet<> seen;
 };
 } // namespace
+
+static const char *const kBrowsers[] = {"chrome",  "chromium", "edge",
+                                        "firefox", "safari",   "other"};
+static const char *const kBackends[] = {"wasm", "webgpu", "webnn"};
+
+static llvm::Expected<BrowserInfo> parseBrowser(const llvm::json::Object &o,
+                                                const std::string &where) {
+  FieldReader r(o, where, "browser.");
+  BrowserInfo b;
+  if (llvm::Error e = r.string("name", b.name, true))
+    return std::move(e);
+  if (!llvm::is_contained(kBrowsers, b.name))
+    return r.error("name", "must be one of chrome, chromium, edge, firefox, "
+                           "safari, other; not \"" +
+                               b.name + "\"");
+  if (llvm::Error e = r.string("version", b.version, false))
+    return std::move(e);
+  if (llvm::Error e = r.string("backend", b.backend, true))
+    return std::move(e);
+  if (!llvm::is_contained(kBackends, b.backend))
+    return r.error("backend",
+                   "must be \"wasm\", \"webgpu\" or \"webnn\", not \"" +
+                       b.backend + "\"");
+  if (llvm::Error e = r.string("op_support", b.opSupport, false))
+    return std::move(e);
+  if (b.backend == "wasm" && !b.opSupport.empty())
+    return r.error("op_support", "must be absent for the wasm backend, which "
+                                 "runs every operator");
+  if (b.backend != "wasm") {
+    if (b.opSupport.empty())
+      return r.error("op_support",
+                     "is missing (required for backend \"" + b.backend +
+                         "\"; built-in: " +
+                         llvm::join(listBuiltinOpSupport(), ", ") + ")");
+    llvm::Expected<OpSupportTable> table = getBuiltinOpSupport(b.opSupport);
+    if (!table)
+      return r.error("op_support", llvm::toString(table.takeError()));
+    if (table->backend != b.backend)
+      return r.error("op_support", "names a table for backend '" +
+                                       table->backend + "', not '" + b.backend +
+                                       "'");
+  }
+  if (llvm::Error e =
+          r.boolean("cross_origin_isolated", b.crossOriginIsolated, true))
+    return std::move(e);
+  if (llvm::Error e = r.boolean("wasm_threads", b.wasmThreads, true))
+    return std::move(e);
+  if (b.wasmThreads && !b.crossOriginIsolated)
+    return r.error("wasm_threads", "cannot be true without "
+                                   "cross_origin_isolated (wasm threads need "
+                                   "SharedArrayBuffer)");
+  if (llvm::Error e = r.positive("wasm_memory_bytes", b.wasmMemoryBytes, true))
+    return std::move(e);
+  double threads = 0;
+  if (llvm::Error e = r.positive("hardware_concurrency", threads, false))
+    return std::move(e);
+  if (threads != static_cast<int64_t>(threads))
+    return r.error("hardware_concurrency", "must be a whole number");
+  b.hardwareConcurrency = static_cast<int64_t>(threads);
+  if (llvm::Error e =
+          r.positive("device_memory_bytes", b.deviceMemoryBytes, false))
+    return std::move(e);
+  if (const llvm::json::Value *v = r.get("webgpu")) {
+    const llvm::json::Object *g = v->getAsObject();
+    if (!g)
+      return r.error("webgpu", "must be an object");
+    FieldReader gr(*g, where, "browser.webgpu.");
+    WebGpuAdapter a;
+    for (auto [field, out] :
+         {std::pair<llvm::StringRef, std::string *>{"vendor", &a.vendor},
+          {"architecture", &a.architecture},
+          {"description", &a.description}})
+      if (llvm::Error e = gr.string(field, *out, false))
+        return std::move(e);
+    if (llvm::Error e = gr.boolean("fallback_adapter", a.fallbackAdapter, true))
+      return std::move(e);
+    if (llvm::Error e = gr.positive("max_buffer_size", a.maxBufferSize, true))
+      return std::move(e);
+    if (llvm::Error e = gr.positive("max_storage_buffer_binding_size",
+                                    a.maxStorageBufferBindingSize, true))
+      return std::move(e);
+    if (const llvm::json::Value *f = gr.get("features")) {
+      const llvm::json::Array *list = f->getAsArray();
+      if (!list)
+        return gr.error("features", "must be an array of strings");
+      for (const llvm::json::Value &name : *list) {
+        if (!name.getAsString())
+          return gr.error("features", "must be an array of strings");
+        a.features.push_back(name.getAsString()->str());
+      }
+    }
+    if (llvm::Error e = gr.unknownFields())
+      return std::move(e);
+    b.webgpu = std::move(a);
+  } else if (b.backend == "webgpu") {
+    return r.error("webgpu", "is missing (the adapter's limits are required "
+                             "for backend \"webgpu\")");
+  }
+  if (const llvm::json::Value *v = r.get("webnn_device")) {
+    std::optional<llvm::StringRef> d = v->getAsString();
+    if (!d || !llvm::is_contained({"cpu", "gpu", "npu"}, *d))
+      return r.error("webnn_device", "must be \"cpu\", \"gpu\" or \"npu\"");
+    b.webnnDevice = d->str();
+  } else if (b.backend == "webnn") {
+    return r.error("webnn_device", "is missing (required for backend "
+                                   "\"webnn\")");
+  }
+  if (const llvm::json::Value *v = r.get("unavailable")) {
+    const llvm::json::Object *u = v->getAsObject();
+    if (!u)
+      return r.error("unavailable", "must be an object from feature to the "
+                                    "reason it is missing");
+    for (const auto &kv : *u) {
+      std::optional<llvm::StringRef> reason = kv.second.getAsString();
+      if (!reason)
+        return r.error("unavailable." + kv.first.str(), "must be a string");
+      b.unavailable[kv.first.str()] = reason->str();
+    }
+  }
+  if (llvm::Error e = r.unknownFields())
+    return std::move(e);
+  return b;
+}
 
 static const char *const kDataTypes[] = {"f64",  "f32", "tf32", "f16",
                                          "bf16", "f8",  "int8"};
@@ -275,6 +414,19 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
   }
   if (llvm::Error e = r.string("calibration", t.calibration, false))
     return std::move(e);
+  if (const llvm::json::Value *v = r.get("browser")) {
+    if (t.kind != "browser")
+      return r.error("browser", "is only for kind \"browser\"");
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("browser", "must be an object");
+    llvm::Expected<BrowserInfo> browser = parseBrowser(*o, where);
+    if (!browser)
+      return browser.takeError();
+    t.browser = std::move(*browser);
+  } else if (t.kind == "browser") {
+    return r.error("browser", "is missing (required for kind \"browser\")");
+  }
   if (llvm::Error e = r.unknownFields())
     return std::move(e);
   return t;
@@ -321,6 +473,45 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
   };
   if (!t.calibration.empty())
     o["calibration"] = t.calibration;
+  if (t.browser) {
+    const BrowserInfo &b = *t.browser;
+    llvm::json::Object bo{{"name", b.name},
+                          {"backend", b.backend},
+                          {"cross_origin_isolated", b.crossOriginIsolated},
+                          {"wasm_threads", b.wasmThreads},
+                          {"wasm_memory_bytes", b.wasmMemoryBytes}};
+    if (!b.version.empty())
+      bo["version"] = b.version;
+    if (!b.opSupport.empty())
+      bo["op_support"] = b.opSupport;
+    if (b.hardwareConcurrency)
+      bo["hardware_concurrency"] = b.hardwareConcurrency;
+    if (b.deviceMemoryBytes > 0)
+      bo["device_memory_bytes"] = b.deviceMemoryBytes;
+    if (b.webgpu) {
+      llvm::json::Array features;
+      for (const std::string &f : b.webgpu->features)
+        features.push_back(f);
+      bo["webgpu"] =
+          llvm::json::Object{{"vendor", b.webgpu->vendor},
+                             {"architecture", b.webgpu->architecture},
+                             {"description", b.webgpu->description},
+                             {"fallback_adapter", b.webgpu->fallbackAdapter},
+                             {"max_buffer_size", b.webgpu->maxBufferSize},
+                             {"max_storage_buffer_binding_size",
+                              b.webgpu->maxStorageBufferBindingSize},
+                             {"features", std::move(features)}};
+    }
+    if (!b.webnnDevice.empty())
+      bo["webnn_device"] = b.webnnDevice;
+    if (!b.unavailable.empty()) {
+      llvm::json::Object u;
+      for (const auto &[feature, reason] : b.unavailable)
+        u[feature] = reason;
+      bo["unavailable"] = std::move(u);
+    }
+    o["browser"] = std::move(bo);
+  }
   return o;
 }
 

@@ -41,6 +41,43 @@ struct ClassEfficiency {
   double perRowSeconds = 0;
 };
 
+/// A WebGPU adapter as the browser reports it (GPUAdapter.info, .limits,
+/// .features).
+struct WebGpuAdapter {
+  std::string vendor, architecture, description;
+  /// GPUAdapterInfo.isFallbackAdapter: a software adapter (SwiftShader).
+  bool fallbackAdapter = false;
+  double maxBufferSize = 0, maxStorageBufferBindingSize = 0;
+  std::vector<std::string> features;
+};
+
+/// What a browser offers one model runtime backend (kind "browser").
+struct BrowserInfo {
+  /// chrome, chromium, edge, firefox, safari or other.
+  std::string name;
+  std::string version;
+  /// wasm, webgpu or webnn.
+  std::string backend;
+  /// The op-support table of the backend (docs/Targets.md); empty for wasm,
+  /// which runs every operator.
+  std::string opSupport;
+  /// Cross-origin isolation (COOP/COEP), which SharedArrayBuffer and so
+  /// wasm threads need.
+  bool crossOriginIsolated = false;
+  bool wasmThreads = false;
+  /// The most memory a wasm instance may have (4 GiB for wasm32).
+  double wasmMemoryBytes = 0;
+  /// navigator.hardwareConcurrency; 0 when not known.
+  int64_t hardwareConcurrency = 0;
+  /// navigator.deviceMemory in bytes (Chromium only); 0 when not known.
+  double deviceMemoryBytes = 0;
+  std::optional<WebGpuAdapter> webgpu;
+  /// MLContext device type for the webnn backend.
+  std::string webnnDevice;
+  /// Features the probe could not get, with the reason the browser gave.
+  std::map<std::string, std::string> unavailable;
+};
+
 struct Target {
   std::string name;
   /// "cpu", "gpu" or "browser".
@@ -68,6 +105,8 @@ struct Target {
   bool calibrated = false;
   /// How the calibration was made (command, machine, profiles).
   std::string calibration;
+  /// For kind "browser" (required there, rejected elsewhere).
+  std::optional<BrowserInfo> browser;
 
   /// The efficiency of `opClass` (defaults when absent).
   ClassEfficiency getEfficiency(OpClass opClass) const;

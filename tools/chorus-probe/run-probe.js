@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Runs the Chorus capability probe (tools/chorus-probe/index.html) in a
+// headless Chromium and writes the targets it makes.
+//
+//   node tools/chorus-probe/run-probe.js --out DIR [--name PREFIX]
+//        [--chromium /usr/bin/chromium] [--playwright NODE_MODULES]
+//        [--webgpu-swiftshader] [--no-isolation] [--timeout SECONDS]
+//
+// Serves this folder on 127.0.0.1 (a secure context, with COOP/COEP headers
+// so the page is cross-origin isolated and wasm threads are possible,
+// unless --no-isolation), starts Chromium through playwright-core (npm,
+// default: build/npm/node_modules) with a fresh user-data-dir that is
+// removed afterwards, opens the page and writes each target to
+// DIR/<name>.json and the raw capabilities to DIR/capabilities.json.
+// --webgpu-swiftshader adds --enable-unsafe-webgpu
+// --use-webgpu-adapter=swiftshader: a real, CPU-backed WebGPU adapter on a
+// machine without a GPU. Nothing else is written.
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+
+const HERE = __dirname;
+const USAGE = 'usage: run-probe.js --out DIR [--name PREFIX] [--chromium PATH] ' +
+    '[--playwright NODE_MODULES] [--webgpu-swiftshader] [--no-isolation] [--timeout SECONDS]';
+
+function parseArgs(argv) {
+  const args = {chromium: '/usr/bin/chromium', name: '', swiftshader: false,
+                isolation: true, timeout: 60,
+                playwright: path.join(HERE, '..', '..', 'build', 'npm', 'node_modules')};
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${a} needs a value\n${USAGE}`);
+      return argv[++i];
+    };
+    if (a === '--out') args.out = value();
+    else if (a === '--name') args.name = value();
+    else if (a === '--chromium') args.chromium = value();
+    else if (a === '--playwright') args.playwright = value();
+    else if (a === '--timeout') args.timeout = Number(value());
+    else if (a === '--webgpu-swiftshader') args.swiftshader = true;
+    else if (a === '--no-isolation') args.isolation = false;
+    else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
+    else fail(`unknown argument '${a}'\n${USAGE}`);
+  }
+  if (!args.out) fail(`--out is required\n${USAGE}`);
+  if (!(args.timeout > 0)) fail('--timeout must be a positive number of seconds');
+  if (args.name && !/^[A-Za-z0-9._-]+$/.test(args.name))
+    fail(`--name '${args.name}' may use letters, digits, '.', '_' and '-' only`);
+  return args;
+}
+
+function fail(message) {
+  console.error(`run-probe: error: ${message}`);
+  process.exit(1);
+}
+
+const TYPES = {'.html': 'text/html', '.js': 'text/javascript'};
+
+function serve(isolation) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const file = path.basename(url.pathname === '/' ? 'index.html' : url.pathname);
+    const type = TYPES[path.extname(file)];
+    const full = path.join(HERE, file);
+    if (!type || !fs.existsSync(full)) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const headers = {'Content-Type': type, 'Cache-Control': 'no-store'};
+    if (isolation) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+    }
+    res.writeHead(200, headers);
+    fs.createReadStream(full).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  let playwright;
+  try {
+    playwright = require(path.join(path.resolve(args.playwright), 'playwright-core'));
+  } catch (e) {
+    fail(`cannot load playwright-core from ${args.playwright} (npm install --ignore-scripts ` +
+         `playwright-core there, or give --playwright NODE_MODULES): ${e.message}`);
+  }
+  if (!fs.existsSync(args.chromium))
+    fail(`no browser at ${args.chromium} (apt install chromium, or give --chromium PATH)`);
+  const server = await serve(args.isolation);
+  const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-probe-'));
+  let context;
+  try {
+    const flags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                   '--disable-background-networking', '--disable-component-update',
+                   '--disable-sync',
+                   // navigator.ml, so that the probe reports what WebNN itself answers.
+                   '--enable-features=WebMachineLearningNeuralNetwork'];
+    if (args.swiftshader)
+      flags.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
+    context = await playwright.chromium.launchPersistentContext(userData, {
+      executablePath: args.chromium, headless: true, args: flags,
+    });
+    const page = await context.newPage();
+    const query = new URLSearchParams({auto: '1'});
+    if (args.name) query.set('name', args.name);
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html?${query}`);
+    await page.waitForFunction(() => window.chorusProbeResult || window.chorusProbeError,
+                               null, {timeout: args.timeout * 1000});
+    const error = await page.evaluate(() => window.chorusProbeError);
+    if (error) fail(`the probe page failed: ${error}`);
+    const result = await page.evaluate(() => window.chorusProbeResult);
+    fs.mkdirSync(args.out, {recursive: true});
+    fs.writeFileSync(path.join(args.out, 'capabilities.json'),
+                     JSON.stringify(result.capabilities, null, 1) + '\n');
+    for (const t of result.targets) {
+      const file = path.join(args.out, `${t.name}.json`);
+      fs.writeFileSync(file, JSON.stringify(t, null, 1) + '\n');
+      console.log(`wrote ${file}: ${t.browser.backend}, ` +
+                  `${(t.peak_flops.f32 / 1e9).toFixed(1)} GFLOP/s f32 (wasm SIMD loop), ` +
+                  `${(t.memory_bandwidth / 1e9).toFixed(1)} GB/s (copy)`);
+    }
+    for (const [feature, reason] of Object.entries(result.capabilities.unavailable))
+      console.log(`unavailable: ${feature}: ${reason}`);
+  } finally {
+    if (context) await context.close();
+    server.close();
+    fs.rmSync(userData, {recursive: true, force: true});
+  }
+}
+
+main().catch((e) => fail(e && e.message || String(e)));
