@@ -291,3 +291,161 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
       std::max(0.0, target.kernelOverheadSeconds - c.perKernelSeconds) * a;
   return c;
 }
+
+/// Non-negative least squares over few unknowns: every subset of the
+/// columns solved by the normal equations, the best with no negative
+/// coefficient kept. Rows hold the coefficients then the target.
+static std::vector<double>
+nnlsBySubsets(const std::vector<std::vector<double>> &rows, unsigned n) {
+  std::vector<double> best(n, 0.0);
+  double bestResidual = INFINITY;
+  for (unsigned mask = 1; mask < (1u << n); ++mask) {
+    std::vector<unsigned> idx;
+    for (unsigned j = 0; j < n; ++j)
+      if (mask & (1u << j))
+        idx.push_back(j);
+    unsigned k = idx.size();
+    std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0.0));
+    for (const std::vector<double> &r : rows)
+      for (unsigned i = 0; i < k; ++i) {
+        for (unsigned j = 0; j < k; ++j)
+          a[i][j] += r[idx[i]] * r[idx[j]];
+        a[i][k] += r[idx[i]] * r[n];
+      }
+    bool singular = false;
+    for (unsigned c = 0; c < k && !singular; ++c) {
+      unsigned pivot = c;
+      for (unsigned r = c + 1; r < k; ++r)
+        if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
+          pivot = r;
+      if (std::fabs(a[pivot][c]) < 1e-12 * std::max(1.0, std::fabs(a[c][c])))
+        singular = true;
+      std::swap(a[c], a[pivot]);
+      for (unsigned r = 0; r < k && !singular; ++r) {
+        if (r == c)
+          continue;
+        double f = a[r][c] / a[c][c];
+        for (unsigned j = c; j <= k; ++j)
+          a[r][j] -= f * a[c][j];
+      }
+    }
+    if (singular)
+      continue;
+    std::vector<double> coef(n, 0.0);
+    bool negative = false;
+    for (unsigned i = 0; i < k; ++i) {
+      coef[idx[i]] = a[i][k] / a[i][i];
+      negative |= coef[idx[i]] < 0;
+    }
+    if (negative)
+      continue;
+    double residual = 0;
+    for (const std::vector<double> &r : rows) {
+      double d = -r[n];
+      for (unsigned j = 0; j < n; ++j)
+        d += coef[j] * r[j];
+      residual += d * d;
+    }
+    if (residual < bestResidual) {
+      bestResidual = residual;
+      best = coef;
+    }
+  }
+  return best;
+}
+
+FailureOr<Target> chorus::calibrateToLatencies(
+    const Target &base,
+    llvm::ArrayRef<std::pair<func::FuncOp, double>> measured,
+    llvm::StringRef name, LatencyOnlyFit &fit) {
+  // Per model: work seconds per class on the base, and kernels.
+  std::vector<std::map<OpClass, double>> work;
+  std::vector<double> kernels;
+  std::map<OpClass, double> totalWork;
+  for (auto [func, seconds] : measured) {
+    std::map<OpClass, double> w;
+    double count = 0;
+    for (Operation &op : func.getBody().front()) {
+      if (!isa<NodeOp, FusedOp>(op))
+        continue;
+      std::optional<NodeCost> c = estimateKernelCost(&op, base);
+      if (!c) {
+        op.emitError("cannot estimate the cost of this kernel on '")
+            << base.name << "' (are all its shapes static?)";
+        return failure();
+      }
+      OpClass cls = c->work.opClass;
+      double fixed = *base.getEfficiency(cls).overheadSeconds;
+      w[cls] += c->seconds() - fixed;
+      totalWork[cls] += (c->seconds() - fixed) / seconds;
+      count += 1;
+    }
+    work.push_back(std::move(w));
+    kernels.push_back(count);
+  }
+  std::vector<OpClass> classes;
+  for (OpClass cls : allOpClasses())
+    if (totalWork[cls] > 0)
+      classes.push_back(cls);
+    else
+      fit.unfitted.push_back(cls);
+  unsigned n = classes.size() + 1;
+  if (measured.empty())
+    return failure();
+  if (measured.size() < n) {
+    func::FuncOp first = measured.front().first;
+    emitError(first.getLoc())
+        << "fitting " << n << " unknowns (the work of " << classes.size()
+        << " op class" << (classes.size() == 1 ? "" : "es")
+        << " and the per-kernel overhead) needs at least " << n
+        << " measured models; got " << measured.size();
+    return failure();
+  }
+  std::vector<std::vector<double>> rows;
+  for (auto [i, m] : llvm::enumerate(measured)) {
+    std::vector<double> r;
+    for (OpClass cls : classes)
+      r.push_back(work[i][cls] / m.second);
+    r.push_back(kernels[i] / m.second);
+    r.push_back(1.0);
+    rows.push_back(std::move(r));
+  }
+  std::vector<double> coef = nnlsBySubsets(rows, n);
+  double weighted = 0, weight = 0;
+  for (auto [j, cls] : llvm::enumerate(classes)) {
+    fit.scale[cls] = coef[j];
+    weighted += coef[j] * totalWork[cls];
+    weight += totalWork[cls];
+  }
+  double mean = weight > 0 ? weighted / weight : 1.0;
+  fit.overheadSeconds = coef[n - 1];
+
+  Target t = base;
+  t.name = name.str();
+  t.calibrated = true;
+  t.kernelOverheadSeconds = fit.overheadSeconds;
+  for (OpClass cls : allOpClasses()) {
+    double a = fit.scale.count(cls) ? fit.scale[cls] : mean;
+    ClassEfficiency e = base.getEfficiency(cls);
+    // Capped efficiencies stay capped: work that is free stays free.
+    auto scale = [&](double &efficiency) {
+      if (efficiency < kCap)
+        efficiency = a > 0 ? std::min(kCap, efficiency / a) : kCap;
+    };
+    scale(e.compute);
+    scale(e.memory);
+    if (e.cachedMemory)
+      scale(*e.cachedMemory);
+    e.perGroupSeconds *= a;
+    e.perRowSeconds *= a;
+    e.overheadSeconds = fit.overheadSeconds;
+    t.efficiency[cls] = e;
+  }
+  for (auto [i, m] : llvm::enumerate(measured)) {
+    double fitted = fit.overheadSeconds * kernels[i];
+    for (auto [j, cls] : llvm::enumerate(classes))
+      fitted += coef[j] * work[i][cls];
+    fit.models.push_back({fitted, m.second});
+  }
+  return t;
+}

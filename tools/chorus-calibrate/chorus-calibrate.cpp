@@ -24,6 +24,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace chorus;
 
@@ -72,6 +74,22 @@ static llvm::cl::list<std::string> latencies(
                    "the time the profiler adds to every node"),
     llvm::cl::value_desc("MODEL=MS"), llvm::cl::cat(category));
 
+static llvm::cl::opt<bool> latencyOnly(
+    "latency-only",
+    llvm::cl::desc("Fit to whole-model latencies alone (no profiles): the "
+                   "positional arguments are models, each with a --latency; "
+                   "per op class a factor on the base's work and one "
+                   "overhead per kernel (for runtimes that do not hand out "
+                   "per-node profiles, such as ONNX Runtime Web)"),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> browserFile(
+    "browser-file",
+    llvm::cl::desc("Give the calibrated target this browser target's kind "
+                   "and \"browser\" object (e.g. a file written by "
+                   "tools/chorus-probe)"),
+    llvm::cl::value_desc("target.json"), llvm::cl::cat(category));
+
 static llvm::cl::opt<unsigned>
     minSamples("min-samples",
                llvm::cl::desc("Fit a class only with at least this many nodes"),
@@ -80,6 +98,125 @@ static llvm::cl::opt<unsigned>
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "chorus-calibrate") << message << "\n";
   return 1;
+}
+
+/// Writes `t` to -o, with the kind and browser object of --browser-file.
+static int writeTarget(Target t) {
+  if (!browserFile.empty()) {
+    llvm::Expected<Target> browser = loadTarget("", browserFile);
+    if (!browser)
+      return fail(llvm::toString(browser.takeError()));
+    if (!browser->browser)
+      return fail("--browser-file '" + browserFile +
+                  "' is not a browser target (kind \"" + browser->kind + "\")");
+    t.kind = browser->kind;
+    t.browser = browser->browser;
+  }
+  std::error_code ec;
+  llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + outputFile + "': " + ec.message());
+  out.os() << llvm::formatv("{0:2}", targetToJSON(t)) << "\n";
+  out.keep();
+  return 0;
+}
+
+static llvm::Expected<Target> loadBase() {
+  return loadTarget(baseFile.empty() && baseName.empty()
+                        ? std::string("x86-avx2")
+                        : std::string(baseName),
+                    baseFile);
+}
+
+static llvm::Expected<llvm::StringMap<double>> parseLatencies() {
+  llvm::StringMap<double> latencyMs;
+  for (const std::string &spec : latencies) {
+    auto [model, ms] = llvm::StringRef(spec).rsplit('=');
+    double value;
+    if (model.empty() || ms.getAsDouble(value) || !(value > 0))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--latency '" + spec +
+                                         "' is not MODEL=MILLISECONDS");
+    latencyMs[model] = value;
+  }
+  return latencyMs;
+}
+
+static llvm::Expected<ImportOptions> parseDims() {
+  ImportOptions options;
+  for (const std::string &spec : dimBindings) {
+    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
+    if (!binding)
+      return binding.takeError();
+    options.dims.push_back(*binding);
+  }
+  return options;
+}
+
+/// --latency-only: models and their latencies, no profiles.
+static int runLatencyOnly() {
+  llvm::Expected<Target> base = loadBase();
+  if (!base)
+    return fail(llvm::toString(base.takeError()));
+  llvm::Expected<ImportOptions> options = parseDims();
+  if (!options)
+    return fail(llvm::toString(options.takeError()));
+  llvm::Expected<llvm::StringMap<double>> latencyMs = parseLatencies();
+  if (!latencyMs)
+    return fail(llvm::toString(latencyMs.takeError()));
+  DialectRegistry registry;
+  registry.insert<ChorusDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+  std::vector<std::pair<func::FuncOp, double>> timed;
+  std::vector<std::string> names;
+  for (const std::string &path : inputs) {
+    auto it = latencyMs->find(path);
+    if (it == latencyMs->end())
+      return fail("model '" + path +
+                  "' has no --latency (--latency-only fits latencies alone)");
+    FailureOr<ImportedModel> model = importOnnxFile(*module, path, *options);
+    if (failed(model))
+      return 1;
+    timed.push_back({model->func, it->second * 1e-3});
+    names.push_back(model->func.getSymName().str());
+    latencyMs->erase(it);
+  }
+  if (!latencyMs->empty())
+    return fail("--latency names '" + latencyMs->begin()->first() +
+                "', which is not one of the models given");
+  LatencyOnlyFit fit;
+  FailureOr<Target> calibrated = calibrateToLatencies(*base, timed, name, fit);
+  if (failed(calibrated))
+    return 1;
+  calibrated->calibration = note;
+  calibrated->description = "calibrated from the latencies of " +
+                            std::to_string(timed.size()) +
+                            " models on the base of '" + base->name + "'";
+  llvm::raw_ostream &os = llvm::outs();
+  os << "class          work factor\n";
+  for (const auto &[cls, factor] : fit.scale)
+    os << llvm::left_justify(getOpClassName(cls), 14)
+       << llvm::format(" %11.4g", factor) << "\n";
+  for (OpClass cls : fit.unfitted)
+    os << llvm::left_justify(getOpClassName(cls), 14)
+       << "  (no work in these models: the work-weighted mean)\n";
+  os << "overhead per kernel: "
+     << llvm::format("%.3f", fit.overheadSeconds * 1e6) << " us\n";
+  os << "model                                 measured ms   fitted ms   "
+        "error\n";
+  for (auto [i, m] : llvm::enumerate(fit.models)) {
+    double error = 100 * (m.first - m.second) / m.second;
+    // Rounding must not print a fit exact to the last digit as -0.0%.
+    if (std::fabs(error) < 0.05)
+      error = 0;
+    os << llvm::left_justify(names[i], 36)
+       << llvm::format(" %12.3f %11.3f %+6.1f%%", m.second * 1e3, m.first * 1e3,
+                       error)
+       << "\n";
+  }
+  return writeTarget(*calibrated);
 }
 
 int main(int argc, char **argv) {
@@ -94,38 +231,29 @@ int main(int argc, char **argv) {
       "Nodes are matched by name; per op class a non-negative least-squares\n"
       "fit of time = FLOPs/(peak x compute) + bytes/(bandwidth x memory) +\n"
       "overhead gives the class's efficiencies. Writes the base target with\n"
-      "them as a new target. See docs/CostModel.md.\n");
+      "them as a new target. With --latency-only, takes models and their\n"
+      "--latency and fits per op class a factor on the base's work and one\n"
+      "overhead per kernel instead. See docs/CostModel.md.\n");
+  if (latencyOnly)
+    return runLatencyOnly();
   if (inputs.size() % 2)
     return fail("expected pairs of <model> <profile>; got " +
                 llvm::Twine(inputs.size()) + " paths");
-  llvm::Expected<Target> base =
-      loadTarget(baseFile.empty() && baseName.empty() ? std::string("x86-avx2")
-                                                      : std::string(baseName),
-                 baseFile);
+  llvm::Expected<Target> base = loadBase();
   if (!base)
     return fail(llvm::toString(base.takeError()));
-
-  ImportOptions options;
-  for (const std::string &spec : dimBindings) {
-    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
-    if (!binding)
-      return fail(llvm::toString(binding.takeError()));
-    options.dims.push_back(*binding);
-  }
+  llvm::Expected<ImportOptions> options = parseDims();
+  if (!options)
+    return fail(llvm::toString(options.takeError()));
+  llvm::Expected<llvm::StringMap<double>> parsedLatencies = parseLatencies();
+  if (!parsedLatencies)
+    return fail(llvm::toString(parsedLatencies.takeError()));
+  llvm::StringMap<double> &latencyMs = *parsedLatencies;
   DialectRegistry registry;
   registry.insert<ChorusDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
-
-  llvm::StringMap<double> latencyMs;
-  for (const std::string &spec : latencies) {
-    auto [model, ms] = llvm::StringRef(spec).rsplit('=');
-    double value;
-    if (model.empty() || ms.getAsDouble(value) || !(value > 0))
-      return fail("--latency '" + spec + "' is not MODEL=MILLISECONDS");
-    latencyMs[model] = value;
-  }
 
   std::vector<CalibrationSample> samples;
   // Models with a latency measured without the profiler: (func, seconds).
@@ -133,7 +261,7 @@ int main(int argc, char **argv) {
   llvm::raw_ostream &os = llvm::outs();
   for (size_t i = 0; i < inputs.size(); i += 2) {
     FailureOr<ImportedModel> model =
-        importOnnxFile(*module, inputs[i], options);
+        importOnnxFile(*module, inputs[i], *options);
     if (failed(model))
       return 1;
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
@@ -200,11 +328,5 @@ int main(int argc, char **argv) {
        << " measured latencies)\n";
   }
 
-  std::error_code ec;
-  llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail("cannot write '" + outputFile + "': " + ec.message());
-  out.os() << llvm::formatv("{0:2}", targetToJSON(calibrated)) << "\n";
-  out.keep();
-  return 0;
+  return writeTarget(calibrated);
 }

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,35 @@ struct LatencyCorrection {
 mlir::FailureOr<LatencyCorrection>
 fitToLatencies(Target &target,
                llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured);
+
+/// What fitting a target to whole-model latencies alone found.
+struct LatencyOnlyFit {
+  /// Per op class with work in the models: the factor its work (compute,
+  /// memory, per-group and per-row time on the base) is scaled by.
+  std::map<OpClass, double> scale;
+  /// Classes without work in the models: they get the work-weighted mean
+  /// of the fitted factors.
+  std::vector<OpClass> unfitted;
+  /// Seconds per kernel, the same for every class.
+  double overheadSeconds = 0;
+  /// Per model: the fitted and the measured seconds.
+  std::vector<std::pair<double, double>> models;
+};
+
+/// Fits a target to whole-model latencies when no per-node profile exists
+/// (ONNX Runtime Web does not hand its profile to the page): each model's
+/// time on `base` is split per op class into work and per-kernel overhead,
+/// and time = sum over classes of scale x work + overhead x kernels is
+/// fitted by non-negative least squares in relative terms (each model
+/// counts the same whatever its size). The result is `base` named `name`
+/// with every class's efficiencies divided, and its per-group and per-row
+/// times multiplied, by the class's factor, and every class's overhead the
+/// fitted one. Fails (with an error on the func) when a model's cost cannot
+/// be estimated or fewer models than unknowns are given.
+mlir::FailureOr<Target> calibrateToLatencies(
+    const Target &base,
+    llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured,
+    llvm::StringRef name, LatencyOnlyFit &fit);
 
 } // namespace chorus
 
