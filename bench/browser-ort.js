@@ -10,7 +10,13 @@
 // isolated), starts Debian's chromium through playwright-core with the
 // flags of tools/chorus-probe (and --enable-unsafe-webgpu
 // --use-webgpu-adapter=swiftshader for webgpu, a CPU-backed adapter), and
-// prints JSON: per model {model, median_ms, runs_ms}. One intra-op thread
+// prints JSON: per model {model, median_ms, runs_ms}. Warm-up: --warmup
+// runs of every model and at least --warmup-s seconds of them (V8 compiles
+// wasm with its baseline compiler first and optimizes hot functions as
+// they run, so timing a fresh page measures a mix; timing after a few
+// seconds of runs measures the steady state a long-lived page reaches;
+// compiling everything optimized up front, --no-liftoff, takes minutes
+// for ONNX Runtime Web's 28 MB module). One intra-op thread
 // (env.wasm.numThreads = 1), graph optimizations disabled unless
 // --optimization. Default: the models one after another in one page.
 // --together: one page, every round starts all models at once. --tabs:
@@ -30,7 +36,7 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const args = {backend: '', runs: 10, warmup: 3, mode: 'sequential',
+  const args = {backend: '', runs: 10, warmup: 3, warmupSeconds: 5, mode: 'sequential',
                 optimization: 'disabled', models: []};
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
@@ -38,6 +44,7 @@ function parseArgs(argv) {
     if (a === '--backend') args.backend = value();
     else if (a === '--runs') args.runs = Number(value());
     else if (a === '--warmup') args.warmup = Number(value());
+    else if (a === '--warmup-s') args.warmupSeconds = Number(value());
     else if (a === '--optimization') args.optimization = value();
     else if (a === '--together') args.mode = 'together';
     else if (a === '--tabs') args.mode = 'tabs';
@@ -63,7 +70,7 @@ function parseArgs(argv) {
 const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
                '.wasm': 'application/wasm', '.onnx': 'application/octet-stream'};
 
-function serve(models) {
+function serve(models, host) {
   const dist = path.join(NPM, 'onnxruntime-web', 'dist');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -84,14 +91,22 @@ function serve(models) {
                         'Cross-Origin-Embedder-Policy': 'require-corp'});
     fs.createReadStream(file).pipe(res);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, host, () => resolve(server));
+  });
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const {chromium} = require(path.join(NPM, 'playwright-core'));
-  const server = await serve(args.models);
-  const base = `http://127.0.0.1:${server.address().port}`;
+  // One server per tab, each on its own loopback address: pages of
+  // different sites get their own renderer process (same-site tabs may
+  // share one, and with it one main thread).
+  const tabs = args.mode === 'tabs' ? args.models.length : 1;
+  const servers = [];
+  for (let i = 0; i < tabs; ++i) servers.push(await serve(args.models, `127.0.0.${i + 1}`));
+  const origin = (i) => `http://127.0.0.${i + 1}:${servers[i].address().port}`;
   const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-bench-'));
   const flags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update',
@@ -103,33 +118,45 @@ async function main() {
   try {
     context = await chromium.launchPersistentContext(userData, {
       executablePath: '/usr/bin/chromium', headless: true, args: flags});
-    const config = (models) => ({
+    const config = (models, i) => ({
       backend: args.backend, threads: 1, optimization: args.optimization,
-      runs: args.runs, warmup: args.warmup, together: args.mode === 'together',
-      models: models.map((m) => ({url: `${base}/models/${args.models.indexOf(m)}.onnx`,
+      runs: args.runs, warmup: args.warmup, warmupSeconds: args.warmupSeconds,
+      together: args.mode === 'together',
+      models: models.map((m) => ({url: `${origin(i)}/models/${args.models.indexOf(m)}.onnx`,
                                   shape: m.shape})),
     });
-    const open = async () => {
+    const open = async (_, i) => {
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error(`page error: ${e}`));
-      await page.goto(`${base}/ort-bench.html`);
+      await page.goto(`${origin(i)}/ort-bench.html`);
       await page.waitForFunction(() => window.benchReady, null, {timeout: 60000});
       return page;
     };
-    let results;
-    if (args.mode === 'tabs') {
-      const pages = await Promise.all(args.models.map(open));
-      results = (await Promise.all(pages.map((p, i) =>
-          p.evaluate((c) => window.runBench(c), config([args.models[i]]))))).flat();
-    } else {
-      const page = await open();
-      results = await page.evaluate((c) => window.runBench(c), config(args.models));
+    // Every page prepares (sessions, warm-ups) first; then all start timing
+    // at the same instant. With --tabs each page keeps running its model
+    // until every tab has done --runs, so the tabs contend all along.
+    const groups = args.mode === 'tabs' ? args.models.map((m) => [m]) : [args.models];
+    const pages = await Promise.all(groups.map(open));
+    await Promise.all(pages.map((p, i) => p.evaluate((c) => window.prepare(c), config(groups[i], i))));
+    const startAt = Date.now() + 500;
+    const untilStopped = pages.length > 1;
+    const running = pages.map((p, i) => p.evaluate(
+        (c) => window.timeRuns(c), {...config(groups[i], i), startAt, untilStopped}));
+    if (untilStopped) {
+      // When every tab has done its runs, all stop.
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 100));
+        const done = await Promise.all(pages.map((p) => p.evaluate(() => window.runsDone)));
+        if (done.every((d) => d >= args.runs)) break;
+      }
+      await Promise.all(pages.map((p) => p.evaluate(() => { window.stopRequested = true; })));
     }
+    const results = (await Promise.all(running)).flat();
     console.log(JSON.stringify(results.map((r, i) => ({
       model: path.basename(args.models[i].file), ...r}))));
   } finally {
     if (context) await context.close();
-    server.close();
+    for (const server of servers) server.close();
     fs.rmSync(userData, {recursive: true, force: true});
   }
 }

@@ -357,7 +357,7 @@ nnlsBySubsets(const std::vector<std::vector<double>> &rows, unsigned n) {
 FailureOr<Target> chorus::calibrateToLatencies(
     const Target &base,
     llvm::ArrayRef<std::pair<func::FuncOp, double>> measured,
-    llvm::StringRef name, LatencyOnlyFit &fit) {
+    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare) {
   // Per model: work seconds per class on the base, and kernels.
   std::vector<std::map<OpClass, double>> work;
   std::vector<double> kernels;
@@ -383,12 +383,17 @@ FailureOr<Target> chorus::calibrateToLatencies(
     work.push_back(std::move(w));
     kernels.push_back(count);
   }
+  double allWork = 0;
+  for (const auto &[cls, w] : totalWork)
+    allWork += w;
   std::vector<OpClass> classes;
-  for (OpClass cls : allOpClasses())
-    if (totalWork[cls] > 0)
+  for (OpClass cls : allOpClasses()) {
+    double share = allWork > 0 ? totalWork[cls] / allWork : 0.0;
+    if (share > 0 && share >= minWorkShare)
       classes.push_back(cls);
     else
-      fit.unfitted.push_back(cls);
+      fit.unfitted.push_back({cls, share});
+  }
   unsigned n = classes.size() + 1;
   if (measured.empty())
     return failure();

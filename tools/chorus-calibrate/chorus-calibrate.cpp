@@ -83,6 +83,13 @@ static llvm::cl::opt<bool> latencyOnly(
                    "per-node profiles, such as ONNX Runtime Web)"),
     llvm::cl::cat(category));
 
+static llvm::cl::opt<double> minWorkShare(
+    "min-work-share",
+    llvm::cl::desc("With --latency-only: op classes with less than this "
+                   "share of the work get the work-weighted mean factor "
+                   "instead of their own (default 0.02)"),
+    llvm::cl::init(0.02), llvm::cl::cat(category));
+
 static llvm::cl::opt<std::string> browserFile(
     "browser-file",
     llvm::cl::desc("Give the calibrated target this browser target's kind "
@@ -187,7 +194,8 @@ static int runLatencyOnly() {
     return fail("--latency names '" + latencyMs->begin()->first() +
                 "', which is not one of the models given");
   LatencyOnlyFit fit;
-  FailureOr<Target> calibrated = calibrateToLatencies(*base, timed, name, fit);
+  FailureOr<Target> calibrated =
+      calibrateToLatencies(*base, timed, name, fit, minWorkShare);
   if (failed(calibrated))
     return 1;
   calibrated->calibration = note;
@@ -199,9 +207,15 @@ static int runLatencyOnly() {
   for (const auto &[cls, factor] : fit.scale)
     os << llvm::left_justify(getOpClassName(cls), 14)
        << llvm::format(" %11.4g", factor) << "\n";
-  for (OpClass cls : fit.unfitted)
-    os << llvm::left_justify(getOpClassName(cls), 14)
-       << "  (no work in these models: the work-weighted mean)\n";
+  for (auto [cls, share] : fit.unfitted) {
+    os << llvm::left_justify(getOpClassName(cls), 14);
+    if (share > 0)
+      os << llvm::format("  (%.1f%% of the work, under --min-work-share: "
+                         "the work-weighted mean)\n",
+                         100 * share);
+    else
+      os << "  (no work in these models: the work-weighted mean)\n";
+  }
   os << "overhead per kernel: "
      << llvm::format("%.3f", fit.overheadSeconds * 1e6) << " us\n";
   os << "model                                 measured ms   fitted ms   "

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "chorus/Advisor/Advisor.h"
+#include "chorus/Advisor/Placement.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxImporter.h"
@@ -116,6 +117,15 @@ static llvm::cl::opt<std::string> memorySvg(
     "memory-svg",
     llvm::cl::desc("Write the recommended strategy's memory plan as SVG"),
     llvm::cl::value_desc("memory.svg"), llvm::cl::cat(category));
+
+static llvm::cl::list<std::string> placeOn(
+    "place-on",
+    llvm::cl::desc("Also place the models over these targets (e.g. the "
+                   "browser targets of tools/chorus-probe): each model on "
+                   "one target, by op support, memory and predicted time; "
+                   "prints the assignment and the reason for each model"),
+    llvm::cl::value_desc("target.json,..."), llvm::cl::CommaSeparated,
+    llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "chorus-plan: error: " << message << "\n";
@@ -317,6 +327,29 @@ static int run(MLIRContext &context) {
 
   printPlanTable(llvm::outs(), workload, *target, options, results,
                  recommendation);
+
+  if (!placeOn.empty()) {
+    std::vector<Target> pool;
+    for (const std::string &file : placeOn) {
+      llvm::Expected<Target> t = loadTarget("", file);
+      if (!t)
+        return fail(llvm::toString(t.takeError()));
+      if (llvm::any_of(pool,
+                       [&](const Target &o) { return o.name == t->name; }))
+        return fail("--place-on names target '" + t->name + "' twice");
+      pool.push_back(std::move(*t));
+    }
+    // Each model once, in the order first requested.
+    std::vector<func::FuncOp> placed;
+    for (const Request &r : requests)
+      if (!llvm::is_contained(placed, r.func))
+        placed.push_back(r.func);
+    FailureOr<Placement> placement = placeModels(placed, pool, alignment);
+    if (failed(placement))
+      return 1;
+    llvm::outs() << "\n";
+    printPlacement(llvm::outs(), *placement);
+  }
 
   auto write = [&](const std::string &path, auto &&emit) -> bool {
     std::error_code ec;

@@ -108,9 +108,10 @@ struct LatencyOnlyFit {
   /// Per op class with work in the models: the factor its work (compute,
   /// memory, per-group and per-row time on the base) is scaled by.
   std::map<OpClass, double> scale;
-  /// Classes without work in the models: they get the work-weighted mean
-  /// of the fitted factors.
-  std::vector<OpClass> unfitted;
+  /// Classes not fitted, with their share of the work (0: none): those
+  /// below the minimum share get the work-weighted mean of the fitted
+  /// factors.
+  std::vector<std::pair<OpClass, double>> unfitted;
   /// Seconds per kernel, the same for every class.
   double overheadSeconds = 0;
   /// Per model: the fitted and the measured seconds.
@@ -125,12 +126,15 @@ struct LatencyOnlyFit {
 /// counts the same whatever its size). The result is `base` named `name`
 /// with every class's efficiencies divided, and its per-group and per-row
 /// times multiplied, by the class's factor, and every class's overhead the
-/// fitted one. Fails (with an error on the func) when a model's cost cannot
-/// be estimated or fewer models than unknowns are given.
+/// fitted one. Classes with less than `minWorkShare` of the work (summed in
+/// the same relative terms) are not fitted on their own: they get the
+/// work-weighted mean factor. Fails (with an error on the func) when a
+/// model's cost cannot be estimated or fewer models than unknowns are
+/// given.
 mlir::FailureOr<Target> calibrateToLatencies(
     const Target &base,
     llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured,
-    llvm::StringRef name, LatencyOnlyFit &fit);
+    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare = 0.02);
 
 } // namespace chorus
 
