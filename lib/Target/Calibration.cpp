@@ -114,42 +114,67 @@ static constexpr int kTerms = 6;
 /// The efficiency of a term the fit found free (its coefficient 0).
 static constexpr double kCap = 1e6;
 using Row = std::array<double, kTerms + 1>;
-using Coefficients = std::array<double, kTerms>;
 
-static bool solveSubset(llvm::ArrayRef<Row> rows, unsigned mask,
-                        Coefficients &coef) {
-  int idx[kTerms], k = 0;
-  for (int j = 0; j < kTerms; ++j)
-    if (mask & (1u << j))
-      idx[k++] = j;
-  double a[kTerms][kTerms + 1] = {};
-  for (const Row &r : rows)
-    for (int i = 0; i < k; ++i) {
-      for (int j = 0; j < k; ++j)
-        a[i][j] += r[idx[i]] * r[idx[j]];
-      a[i][k] += r[idx[i]] * r[kTerms];
+/// Non-negative least squares over few unknowns: every subset of the
+/// columns solved by the normal equations, the best with no negative
+/// coefficient kept. Rows hold the coefficients then the target.
+static std::vector<double>
+nnlsBySubsets(const std::vector<std::vector<double>> &rows, unsigned n) {
+  std::vector<double> best(n, 0.0);
+  double bestResidual = INFINITY;
+  for (unsigned mask = 1; mask < (1u << n); ++mask) {
+    std::vector<unsigned> idx;
+    for (unsigned j = 0; j < n; ++j)
+      if (mask & (1u << j))
+        idx.push_back(j);
+    unsigned k = idx.size();
+    std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0.0));
+    for (const std::vector<double> &r : rows)
+      for (unsigned i = 0; i < k; ++i) {
+        for (unsigned j = 0; j < k; ++j)
+          a[i][j] += r[idx[i]] * r[idx[j]];
+        a[i][k] += r[idx[i]] * r[n];
+      }
+    bool singular = false;
+    for (unsigned c = 0; c < k && !singular; ++c) {
+      unsigned pivot = c;
+      for (unsigned r = c + 1; r < k; ++r)
+        if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
+          pivot = r;
+      if (std::fabs(a[pivot][c]) < 1e-300)
+        singular = true;
+      std::swap(a[c], a[pivot]);
+      for (unsigned r = 0; r < k && !singular; ++r) {
+        if (r == c)
+          continue;
+        double f = a[r][c] / a[c][c];
+        for (unsigned j = c; j <= k; ++j)
+          a[r][j] -= f * a[c][j];
+      }
     }
-  // Gaussian elimination with partial pivoting.
-  for (int c = 0; c < k; ++c) {
-    int pivot = c;
-    for (int r = c + 1; r < k; ++r)
-      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
-        pivot = r;
-    if (std::fabs(a[pivot][c]) < 1e-300)
-      return false;
-    std::swap(a[c], a[pivot]);
-    for (int r = 0; r < k; ++r) {
-      if (r == c)
-        continue;
-      double f = a[r][c] / a[c][c];
-      for (int j = c; j <= k; ++j)
-        a[r][j] -= f * a[c][j];
+    if (singular)
+      continue;
+    std::vector<double> coef(n, 0.0);
+    bool negative = false;
+    for (unsigned i = 0; i < k; ++i) {
+      coef[idx[i]] = a[i][k] / a[i][i];
+      negative |= coef[idx[i]] < 0;
+    }
+    if (negative)
+      continue;
+    double residual = 0;
+    for (const std::vector<double> &r : rows) {
+      double d = -r[n];
+      for (unsigned j = 0; j < n; ++j)
+        d += coef[j] * r[j];
+      residual += d * d;
+    }
+    if (residual < bestResidual) {
+      bestResidual = residual;
+      best = coef;
     }
   }
-  coef = {};
-  for (int i = 0; i < k; ++i)
-    coef[idx[i]] = a[i][k] / a[i][i];
-  return true;
+  return best;
 }
 
 Target chorus::calibrateTarget(const Target &base,
@@ -188,28 +213,10 @@ Target chorus::calibrateTarget(const Target &base,
       fits.push_back(fit);
       continue;
     }
-    // Non-negative least squares by trying every subset of the terms and
-    // keeping the best fit with no negative coefficient.
-    double bestResidual = INFINITY;
-    Coefficients best = {};
-    for (unsigned mask = 1; mask < (1u << kTerms); ++mask) {
-      Coefficients coef;
-      if (!solveSubset(rows, mask, coef))
-        continue;
-      if (llvm::any_of(coef, [](double c) { return c < 0; }))
-        continue;
-      double residual = 0;
-      for (const Row &r : rows) {
-        double d = -r[kTerms];
-        for (int j = 0; j < kTerms; ++j)
-          d += coef[j] * r[j];
-        residual += d * d;
-      }
-      if (residual < bestResidual) {
-        bestResidual = residual;
-        best = coef;
-      }
-    }
+    std::vector<std::vector<double>> system;
+    for (const Row &r : rows)
+      system.emplace_back(r.begin(), r.end());
+    std::vector<double> best = nnlsBySubsets(system, kTerms);
     // A zero coefficient means the term explains nothing: the efficiency
     // is capped (the work is as good as free) rather than infinite.
     auto efficiency = [&](double c) {
@@ -290,68 +297,6 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
   target.kernelOverheadSeconds =
       std::max(0.0, target.kernelOverheadSeconds - c.perKernelSeconds) * a;
   return c;
-}
-
-/// Non-negative least squares over few unknowns: every subset of the
-/// columns solved by the normal equations, the best with no negative
-/// coefficient kept. Rows hold the coefficients then the target.
-static std::vector<double>
-nnlsBySubsets(const std::vector<std::vector<double>> &rows, unsigned n) {
-  std::vector<double> best(n, 0.0);
-  double bestResidual = INFINITY;
-  for (unsigned mask = 1; mask < (1u << n); ++mask) {
-    std::vector<unsigned> idx;
-    for (unsigned j = 0; j < n; ++j)
-      if (mask & (1u << j))
-        idx.push_back(j);
-    unsigned k = idx.size();
-    std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0.0));
-    for (const std::vector<double> &r : rows)
-      for (unsigned i = 0; i < k; ++i) {
-        for (unsigned j = 0; j < k; ++j)
-          a[i][j] += r[idx[i]] * r[idx[j]];
-        a[i][k] += r[idx[i]] * r[n];
-      }
-    bool singular = false;
-    for (unsigned c = 0; c < k && !singular; ++c) {
-      unsigned pivot = c;
-      for (unsigned r = c + 1; r < k; ++r)
-        if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
-          pivot = r;
-      if (std::fabs(a[pivot][c]) < 1e-12 * std::max(1.0, std::fabs(a[c][c])))
-        singular = true;
-      std::swap(a[c], a[pivot]);
-      for (unsigned r = 0; r < k && !singular; ++r) {
-        if (r == c)
-          continue;
-        double f = a[r][c] / a[c][c];
-        for (unsigned j = c; j <= k; ++j)
-          a[r][j] -= f * a[c][j];
-      }
-    }
-    if (singular)
-      continue;
-    std::vector<double> coef(n, 0.0);
-    bool negative = false;
-    for (unsigned i = 0; i < k; ++i) {
-      coef[idx[i]] = a[i][k] / a[i][i];
-      negative |= coef[idx[i]] < 0;
-    }
-    if (negative)
-      continue;
-    double residual = 0;
-    for (const std::vector<double> &r : rows) {
-      double d = -r[n];
-      for (unsigned j = 0; j < n; ++j)
-        d += coef[j] * r[j];
-      residual += d * d;
-    }
-    if (residual < bestResidual) {
-      bestResidual = residual;
-      best = coef;
-    }
-  }
-  return best;
 }
 
 FailureOr<Target> chorus::calibrateToLatencies(

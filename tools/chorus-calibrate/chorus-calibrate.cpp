@@ -160,22 +160,47 @@ static llvm::Expected<ImportOptions> parseDims() {
   return options;
 }
 
-/// --latency-only: models and their latencies, no profiles.
-static int runLatencyOnly() {
+/// What both modes read from the command line: the base target, the dim
+/// bindings and the latencies; on an error, says so and returns nothing.
+struct CommonInputs {
+  Target base;
+  ImportOptions options;
+  llvm::StringMap<double> latencyMs;
+};
+
+static std::optional<CommonInputs> readCommonInputs() {
   llvm::Expected<Target> base = loadBase();
   if (!base)
-    return fail(llvm::toString(base.takeError()));
+    return fail(llvm::toString(base.takeError())), std::nullopt;
   llvm::Expected<ImportOptions> options = parseDims();
   if (!options)
-    return fail(llvm::toString(options.takeError()));
+    return fail(llvm::toString(options.takeError())), std::nullopt;
   llvm::Expected<llvm::StringMap<double>> latencyMs = parseLatencies();
   if (!latencyMs)
-    return fail(llvm::toString(latencyMs.takeError()));
+    return fail(llvm::toString(latencyMs.takeError())), std::nullopt;
+  return CommonInputs{std::move(*base), std::move(*options),
+                      std::move(*latencyMs)};
+}
+
+static std::unique_ptr<MLIRContext> makeContext() {
   DialectRegistry registry;
   registry.insert<ChorusDialect, func::FuncDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+/// --latency-only: models and their latencies, no profiles.
+static int runLatencyOnly() {
+  std::optional<CommonInputs> in = readCommonInputs();
+  if (!in)
+    return 1;
+  const Target *base = &in->base;
+  ImportOptions *options = &in->options;
+  llvm::StringMap<double> *latencyMs = &in->latencyMs;
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(UnknownLoc::get(context.get()));
   std::vector<std::pair<func::FuncOp, double>> timed;
   std::vector<std::string> names;
   for (const std::string &path : inputs) {
@@ -253,21 +278,15 @@ int main(int argc, char **argv) {
   if (inputs.size() % 2)
     return fail("expected pairs of <model> <profile>; got " +
                 llvm::Twine(inputs.size()) + " paths");
-  llvm::Expected<Target> base = loadBase();
-  if (!base)
-    return fail(llvm::toString(base.takeError()));
-  llvm::Expected<ImportOptions> options = parseDims();
-  if (!options)
-    return fail(llvm::toString(options.takeError()));
-  llvm::Expected<llvm::StringMap<double>> parsedLatencies = parseLatencies();
-  if (!parsedLatencies)
-    return fail(llvm::toString(parsedLatencies.takeError()));
-  llvm::StringMap<double> &latencyMs = *parsedLatencies;
-  DialectRegistry registry;
-  registry.insert<ChorusDialect, func::FuncDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+  std::optional<CommonInputs> in = readCommonInputs();
+  if (!in)
+    return 1;
+  const Target *base = &in->base;
+  ImportOptions *options = &in->options;
+  llvm::StringMap<double> &latencyMs = in->latencyMs;
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(UnknownLoc::get(context.get()));
 
   std::vector<CalibrationSample> samples;
   // Models with a latency measured without the profiler: (func, seconds).
