@@ -192,6 +192,8 @@ static std::unique_ptr<MLIRContext> makeContext() {
 
 /// --latency-only: models and their latencies, no profiles.
 static int runLatencyOnly() {
+  if (!(minWorkShare >= 0 && minWorkShare < 1))
+    return fail("--min-work-share must be a fraction in [0, 1)");
   std::optional<CommonInputs> in = readCommonInputs();
   if (!in)
     return 1;
