@@ -33,7 +33,6 @@ processes), next to each alone, as measured (one round each).
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS as PADDLE, models_dir
+from paddleocr import MODELS as PADDLE, models_dir, predict
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 TORCHVISION = ["resnet18", "mobilenet_v2", "squeezenet1_1",
@@ -95,19 +94,6 @@ def browser_run(backend, models, runs, warmup, mode=None):
     if out.returncode:
         sys.exit(f"bench/browser-ort.js failed:\n{out.stderr}")
     return json.loads(out.stdout)
-
-
-def predict(args, e, target, work):
-    mlir = os.path.join(work, "predict.mlir")
-    cmd = [tool(args.build, "chorus-import"), e["path"], "-o", mlir]
-    for d in e["dims"]:
-        cmd += ["--dim", d]
-    subprocess.run(cmd, check=True)
-    out = subprocess.run([tool(args.build, "chorus-opt"), mlir,
-                          "--chorus-annotate-cost=target-file=" + target],
-                         check=True, capture_output=True, text=True).stdout
-    func = re.search(r"func.func @\S+\(.*chorus.cost = \{([^}]*)\}", out)
-    return float(re.search(r"time_s = ([^ ,}]+)", func.group(1)).group(1)) * 1e3
 
 
 def main():
@@ -221,7 +207,7 @@ def main():
             for d in o["dims"]:
                 cmd += ["--dim", f"{o['stem']}:{d}"]
         subprocess.run(cmd, check=True, capture_output=True, text=True)
-        predicted = predict(args, e, target, work)
+        predicted, _ = predict(args.build, e["path"], e["dims"], target, work)
         m = measured["latency_ms"][e["stem"]]
         err = (predicted - m) / m
         errors.append(abs(err))

@@ -25,7 +25,6 @@ calibrated on all models (the built-in `host`).
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 from paddleocr import (MODELS as PADDLE, models_dir, add_build_and_ort,
-                       require_ort, measure_interleaved)
+                       require_ort, measure_interleaved, predict as predict_ms)
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
@@ -61,18 +60,7 @@ def tool(build, name):
 
 
 def predict(args, path, dims, target_file, work):
-    mlir = os.path.join(work, "predict.mlir")
-    cmd = [tool(args.build, "chorus-import"), path, "-o", mlir]
-    for d in dims:
-        cmd += ["--dim", d]
-    subprocess.run(cmd, check=True)
-    out = subprocess.run([tool(args.build, "chorus-opt"), mlir,
-                          "--chorus-annotate-cost=target-file=" + target_file],
-                         check=True, capture_output=True, text=True).stdout
-    func = re.search(r"func.func @\S+\(.*chorus.cost = \{([^}]*)\}", out)
-    fields = dict(re.findall(r"(\w+) = ([^,]+?)(?: : \w+)?(?:,|$)",
-                             func.group(1)))
-    return float(fields["time_s"]) * 1e3, fields
+    return predict_ms(args.build, path, dims, target_file, work)
 
 
 def calibrate(args, entries, name, out, quiet=True):

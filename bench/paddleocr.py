@@ -5,6 +5,7 @@ utils/bootstrap.sh installs under build/npm. Also the helpers the ONNX
 Runtime benches share."""
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -89,3 +90,20 @@ def measure_interleaved(ort, entries, work, rounds, runs):
         e["profile"] = os.path.join(work, e["stem"] + "_profile.json")
         with open(e["profile"], "w") as fh:
             json.dump(events[e["stem"]], fh)
+
+
+def predict(build, path, dims, target_file, work):
+    """Chorus's prediction for one model on a target file: (milliseconds,
+    the func's chorus.cost fields)."""
+    mlir = os.path.join(work, "predict.mlir")
+    cmd = [os.path.join(build, "bin", "chorus-import"), path, "-o", mlir]
+    for d in dims:
+        cmd += ["--dim", d]
+    subprocess.run(cmd, check=True)
+    out = subprocess.run([os.path.join(build, "bin", "chorus-opt"), mlir,
+                          "--chorus-annotate-cost=target-file=" + target_file],
+                         check=True, capture_output=True, text=True).stdout
+    func = re.search(r"func.func @\S+\(.*chorus.cost = \{([^}]*)\}", out)
+    fields = dict(re.findall(r"(\w+) = ([^,]+?)(?: : \w+)?(?:,|$)",
+                             func.group(1)))
+    return float(fields["time_s"]) * 1e3, fields

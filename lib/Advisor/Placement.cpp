@@ -20,6 +20,15 @@ static std::string megabytes(uint64_t bytes) {
   return llvm::formatv("{0:F1} MB", bytes / 1e6).str();
 }
 
+/// The memory a target gives models: its capacity, and for wasm at most
+/// what one wasm instance may address.
+static uint64_t memoryLimit(const Target &t) {
+  uint64_t limit = static_cast<uint64_t>(t.memoryCapacity);
+  if (t.browser && t.browser->backend == "wasm")
+    limit = std::min<uint64_t>(limit, t.browser->wasmMemoryBytes);
+  return limit;
+}
+
 /// Model `func` on `target`, or an error.
 static FailureOr<PlacementOption>
 evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
@@ -44,11 +53,9 @@ evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
         o.largestTensorBytes =
             std::max<uint64_t>(o.largestTensorBytes, static_cast<uint64_t>(*b));
   });
-  uint64_t limit = static_cast<uint64_t>(target.memoryCapacity);
+  uint64_t limit = memoryLimit(target);
   if (target.browser) {
     const BrowserInfo &b = *target.browser;
-    if (b.backend == "wasm")
-      limit = std::min<uint64_t>(limit, b.wasmMemoryBytes);
     if (!b.opSupport.empty()) {
       llvm::Expected<OpSupportTable> table = getBuiltinOpSupport(b.opSupport);
       if (!table)
@@ -68,13 +75,6 @@ evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
               megabytes(o.weightBytes + o.arenaBytes) + ", over the " +
               megabytes(limit) + " it has";
   return o;
-}
-
-static uint64_t memoryLimit(const Target &t) {
-  uint64_t limit = static_cast<uint64_t>(t.memoryCapacity);
-  if (t.browser && t.browser->backend == "wasm")
-    limit = std::min<uint64_t>(limit, t.browser->wasmMemoryBytes);
-  return limit;
 }
 
 FailureOr<Placement> chorus::placeModels(llvm::ArrayRef<func::FuncOp> models,

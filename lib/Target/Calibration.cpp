@@ -115,6 +115,22 @@ static constexpr int kTerms = 6;
 static constexpr double kCap = 1e6;
 using Row = std::array<double, kTerms + 1>;
 
+/// Multiplies the time of `e`'s work by `a`: efficiencies divided (a = 0:
+/// free), per-group and per-row times multiplied. Capped efficiencies stay
+/// capped: work that is free stays free.
+static void scaleWork(ClassEfficiency &e, double a) {
+  auto scale = [&](double &efficiency) {
+    if (efficiency < kCap)
+      efficiency = a > 0 ? std::min(kCap, efficiency / a) : kCap;
+  };
+  scale(e.compute);
+  scale(e.memory);
+  if (e.cachedMemory)
+    scale(*e.cachedMemory);
+  e.perGroupSeconds *= a;
+  e.perRowSeconds *= a;
+}
+
 /// Non-negative least squares over few unknowns: every subset of the
 /// columns solved by the normal equations, the best with no negative
 /// coefficient kept. Rows hold the coefficients then the target.
@@ -281,17 +297,7 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
     ClassEfficiency e = target.getEfficiency(cls);
     e.overheadSeconds =
         std::max(0.0, *e.overheadSeconds - c.perKernelSeconds) * a;
-    // Capped efficiencies stay capped: work that is free stays free.
-    auto slow = [&](double &efficiency) {
-      if (efficiency < kCap)
-        efficiency /= a;
-    };
-    slow(e.compute);
-    slow(e.memory);
-    if (e.cachedMemory)
-      slow(*e.cachedMemory);
-    e.perGroupSeconds *= a;
-    e.perRowSeconds *= a;
+    scaleWork(e, a);
     target.efficiency[cls] = e;
   }
   target.kernelOverheadSeconds =
@@ -377,17 +383,7 @@ FailureOr<Target> chorus::calibrateToLatencies(
   for (OpClass cls : allOpClasses()) {
     double a = fit.scale.count(cls) ? fit.scale[cls] : mean;
     ClassEfficiency e = base.getEfficiency(cls);
-    // Capped efficiencies stay capped: work that is free stays free.
-    auto scale = [&](double &efficiency) {
-      if (efficiency < kCap)
-        efficiency = a > 0 ? std::min(kCap, efficiency / a) : kCap;
-    };
-    scale(e.compute);
-    scale(e.memory);
-    if (e.cachedMemory)
-      scale(*e.cachedMemory);
-    e.perGroupSeconds *= a;
-    e.perRowSeconds *= a;
+    scaleWork(e, a);
     e.overheadSeconds = fit.overheadSeconds;
     t.efficiency[cls] = e;
   }
