@@ -156,9 +156,14 @@ def PrintOpSupportPass : Pass<"chorus-print-op-support", "mlir::ModuleOp"> {
     the backend, the fallback operators with their counts, how many
     segments the top-level kernels form in program order, and the values
     that cross between the backend and the CPU side per run (graph inputs
-    and outputs live on the CPU side) with their bytes. Conditions a table
-    states in its comments (attribute values, constant inputs) are listed
-    for the operators the model uses, not checked.
+    and outputs live on the CPU side) with their bytes. Inputs a table's
+    comment requires to be constants (WebNN's "Input 'shape' should be a
+    constant" for Reshape) are checked: a node runs on the backend only if
+    each such input is absent, a weight, or computed from weights and
+    static shapes alone, as ONNX Runtime's constant folding leaves it;
+    otherwise it falls back and the input is named. The rest of a comment
+    (attribute values, ranks) is listed for the operators the model uses,
+    not checked.
 
     `tables=` names the tables (default: every built-in one).
   }];

@@ -62,8 +62,7 @@ struct PrintOpSupportPass
           os << ", no fallback";
         } else {
           os << "; falls back to wasm:";
-          for (const auto &[op, n] : v.fallback)
-            os << " " << op << " x" << n;
+          printFallback(os, v);
         }
         os << "; " << v.segments << " segment" << (v.segments == 1 ? "" : "s")
            << ", " << v.crossings << " crossing"
@@ -74,9 +73,23 @@ struct PrintOpSupportPass
         os << ")\n";
         for (const std::string &op : used) {
           auto it = table.ops.find(op);
-          if (it != table.ops.end() && !it->second.note.empty())
+          if (it == table.ops.end() || it->second.note.empty())
+            continue;
+          const std::vector<std::string> &inputs = it->second.constantInputs;
+          auto unchecked = v.uncheckedInputs.find(op);
+          if (inputs.empty() || unchecked != v.uncheckedInputs.end()) {
             os << "    condition not checked, " << op << ": " << it->second.note
                << "\n";
+            continue;
+          }
+          // The constant inputs were checked; the rest of the note is not.
+          os << "    checked that input" << (inputs.size() == 1 ? " " : "s ");
+          llvm::interleave(
+              inputs, os, [&](const std::string &n) { os << "'" << n << "'"; },
+              ", ");
+          os << (inputs.size() == 1 ? " is" : " are")
+             << " constant where present; rest not checked, " << op << ": "
+             << it->second.note << "\n";
         }
       }
     }

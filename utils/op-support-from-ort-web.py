@@ -10,6 +10,11 @@ docs/webnn-operators.md: the WebNN execution provider) and writes one
 chorus-op-support-1 JSON file per backend into OUT_DIR, named
 onnxruntime-web-<version>-<backend>.json, with every operator, the opset
 ranges of each domain in ONNX Runtime's notation and the table's comment.
+Where a comment says that named inputs must be constants ("Input 'shape'
+should be a constant", "Input 'starts', 'ends', 'axes', and 'steps' if
+present must be a constant", "'axis' input should be a constant"), the
+names are also written as "constant_inputs", which Chorus checks; the rest
+of a comment is kept as text.
 The wasm backend has no table: it is ONNX Runtime's CPU execution provider
 compiled to WebAssembly, which Chorus treats as running every operator.
 
@@ -25,6 +30,20 @@ import sys
 
 TABLES = [("webgpu", "webgpu-operators.md"), ("webnn", "webnn-operators.md")]
 DOMAIN = re.compile(r"([A-Za-z][A-Za-z0-9_.]*)\(([^)]*)\)")
+# One or more quoted input names, optionally "input", a parenthesis and
+# "if present", then "should/must be (a) constant(s)".
+CONSTANT = re.compile(r"((?:'\w+'(?:,\s*and\s+|,\s*|\s+and\s+)?)+)\s*"
+                      r"(?:input\s+)?(?:\([^)]*\)\s*)?(?:\(?if present\)?\s*)?"
+                      r"(?:should|must) be (?:a )?constants?\b")
+
+
+def constant_inputs(note):
+    """The input names a table comment requires to be constants."""
+    names = []
+    for m in CONSTANT.finditer(note):
+        names += [n for n in re.findall(r"'(\w+)'", m.group(1))
+                  if n not in names]
+    return names
 
 
 def parse_table(text, path):
@@ -89,6 +108,9 @@ def main():
             entry = {"opsets": parse_opsets(row["Opset"], path, op)}
             if row.get("Comments"):
                 entry["note"] = row["Comments"]
+                names = constant_inputs(row["Comments"])
+                if names:
+                    entry["constant_inputs"] = names
             if op in ops:
                 sys.exit(f"{path}: operator {op} is listed twice")
             ops[op] = entry

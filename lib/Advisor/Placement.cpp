@@ -234,8 +234,7 @@ void chorus::printPlacement(llvm::raw_ostream &os, const Placement &p) {
          << " nodes on the backend";
       if (!o.ops->fallback.empty()) {
         os << ", falling back to wasm:";
-        for (const auto &[op, count] : o.ops->fallback)
-          os << " " << op << " x" << count;
+        printFallback(os, *o.ops);
       }
       os << ", " << formatWithSeparators(o.ops->crossingBytes)
          << " bytes crossing per run ("

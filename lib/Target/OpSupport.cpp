@@ -3,6 +3,7 @@
 #include "chorus/Target/OpSupport.h"
 
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Import/OnnxSchema.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -126,6 +127,18 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
                           "must be a string");
       e.note = note->getAsString()->str();
     }
+    if (const llvm::json::Value *names = entry->get("constant_inputs")) {
+      const llvm::json::Array *list = names->getAsArray();
+      if (!list || list->empty())
+        return tableError(fileName, "field '" + where + ".constant_inputs'",
+                          "must be a non-empty array of input names");
+      for (const llvm::json::Value &n : *list) {
+        if (!n.getAsString() || n.getAsString()->empty())
+          return tableError(fileName, "field '" + where + ".constant_inputs'",
+                            "must be a non-empty array of input names");
+        e.constantInputs.push_back(n.getAsString()->str());
+      }
+    }
     const llvm::json::Object *opsets = entry->getObject("opsets");
     if (!opsets || opsets->empty())
       return tableError(fileName, "field '" + where + ".opsets'",
@@ -140,10 +153,11 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
       e.domains[d.first.str()] = std::move(ranges);
     }
     for (const auto &f : *entry)
-      if (f.first != "opsets" && f.first != "note")
+      if (f.first != "opsets" && f.first != "note" &&
+          f.first != "constant_inputs")
         return tableError(fileName,
                           "field '" + where + "." + f.first.str() + "'",
-                          "is not one of opsets, note");
+                          "is not one of opsets, note, constant_inputs");
     t.ops[kv.first.str()] = std::move(e);
   }
   return t;
@@ -167,6 +181,65 @@ chorus::getBuiltinOpSupport(llvm::StringRef name) {
           "' (built-in: " + llvm::join(listBuiltinOpSupport(), ", ") + ")");
 }
 
+namespace {
+/// Which values are constants once ONNX Runtime has folded constants: its
+/// ConstantFolding pass evaluates every deterministic node whose inputs are
+/// initializers (and Shape or Size of a tensor of static shape) into an
+/// initializer before the execution providers claim nodes.
+class FoldedConstants {
+public:
+  bool isConstant(Value value) {
+    if (auto it = known.find(value); it != known.end())
+      return it->second;
+    bool c = compute(value);
+    known[value] = c;
+    return c;
+  }
+
+private:
+  bool compute(Value value) {
+    if (auto arg = dyn_cast<BlockArgument>(value)) {
+      // A fused group's block argument is bound to the group's input.
+      if (auto fused = dyn_cast_or_null<FusedOp>(arg.getOwner()->getParentOp()))
+        return isConstant(fused.getInputs()[arg.getArgNumber()]);
+      return false; // a graph input
+    }
+    Operation *def = value.getDefiningOp();
+    if (isa<WeightRefOp>(def))
+      return true;
+    if (auto fused = dyn_cast<FusedOp>(def))
+      return isConstant(fused.getYield()->getOperand(
+          cast<OpResult>(value).getResultNumber()));
+    auto node = dyn_cast<NodeOp>(def);
+    if (!node || def->getNumRegions() ||
+        !(node.getDomain().empty() || node.getDomain() == "ai.onnx"))
+      return false;
+    llvm::StringRef op = node.getOpType();
+    if (op == "Constant")
+      return true;
+    if (op == "Shape" || op == "Size") {
+      auto type = dyn_cast<RankedTensorType>(def->getOperand(0).getType());
+      return type && type.hasStaticShape();
+    }
+    if (llvm::is_contained({"RandomNormal", "RandomUniform", "RandomNormalLike",
+                            "RandomUniformLike", "Multinomial", "Bernoulli"},
+                           op))
+      return false;
+    bool any = false;
+    for (Value operand : def->getOperands()) {
+      if (isa_and_nonnull<NoneOp>(operand.getDefiningOp()))
+        continue;
+      if (!isConstant(operand))
+        return false;
+      any = true;
+    }
+    return any;
+  }
+
+  llvm::DenseMap<Value, bool> known;
+};
+} // namespace
+
 OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
                                         const OpSupportTable &table) {
   auto opsets = func->getAttrOfType<DictionaryAttr>("chorus.opset_import");
@@ -176,23 +249,43 @@ OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
     auto v = opsets.getAs<IntegerAttr>(domain.empty() ? "ai.onnx" : domain);
     return v ? v.getInt() : 0;
   };
-  auto runs = [&](NodeOp node) {
-    return table.supports(node.getDomain(), node.getOpType(),
-                          opsetOf(node.getDomain()));
-  };
-
   OpSupportVerdict v;
+  FoldedConstants constants;
+  llvm::DenseMap<Operation *, bool> onBackend;
   func.walk([&](NodeOp node) {
     ++v.nodes;
-    if (runs(node)) {
-      ++v.supported;
-      return;
-    }
     std::string key = node.getDomain().empty() || node.getDomain() == "ai.onnx"
                           ? node.getOpType().str()
                           : (node.getDomain() + "." + node.getOpType()).str();
-    ++v.fallback[key];
+    int64_t opset = opsetOf(node.getDomain());
+    bool runs = table.supports(node.getDomain(), node.getOpType(), opset);
+    if (runs) {
+      const OpSupportEntry &entry = table.ops.at(node.getOpType().str());
+      for (const std::string &name : entry.constantInputs) {
+        OnnxInputLookup input =
+            findOnnxInput(node.getDomain(), node.getOpType(), opset, name);
+        if (!input.schemaFound) {
+          v.uncheckedInputs[node.getOpType().str()].insert(name);
+          continue;
+        }
+        // Not an input at this opset (an attribute then), or absent.
+        if (!input.index || *input.index >= node->getNumOperands())
+          continue;
+        Value value = node->getOperand(*input.index);
+        if (isa_and_nonnull<NoneOp>(value.getDefiningOp()) ||
+            constants.isConstant(value))
+          continue;
+        ++v.notConstant[key][name];
+        runs = false;
+      }
+    }
+    onBackend[node] = runs;
+    if (runs)
+      ++v.supported;
+    else
+      ++v.fallback[key];
   });
+  auto runs = [&](NodeOp node) { return onBackend.lookup(node); };
 
   // Sides of the top-level kernels: true on the backend. A fused group runs
   // there only when all its nodes do.
@@ -249,4 +342,23 @@ OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
       for (Value result : op.getResults())
         count(result, it->second);
   return v;
+}
+
+void chorus::printFallback(llvm::raw_ostream &os, const OpSupportVerdict &v) {
+  for (const auto &[op, count] : v.fallback) {
+    os << " " << op << " x" << count;
+    auto it = v.notConstant.find(op);
+    if (it == v.notConstant.end())
+      continue;
+    os << " (";
+    llvm::interleave(
+        it->second, os,
+        [&](const auto &input) {
+          os << "input '" << input.first << "' not constant";
+          if (input.second != count)
+            os << " in " << input.second;
+        },
+        ", ");
+    os << ")";
+  }
 }

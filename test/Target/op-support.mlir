@@ -55,3 +55,57 @@ func.func @noopset(%x: tensor<2xf32>) -> tensor<2xf32> {
   %r = chorus.node "Relu"(%x) : (tensor<2xf32>) -> tensor<2xf32>
   return %r : tensor<2xf32>
 }
+
+// -----
+
+// Tests the inputs WebNN's table requires to be constants (Reshape's
+// 'shape', Slice's 'starts', 'ends', 'axes' and 'steps' where present),
+// checked as ONNX Runtime folds constants before placing nodes: %r1's shape
+// is a weight; %r2's is computed from the static shape of %x and weights
+// (Shape, Gather, Concat: all folded); %r3's is the graph input %s; %r4's
+// is Shape of %y, whose shape is dynamic. %sl's starts and ends are
+// weights, its axes and steps absent. So WebNN runs 7 of 9 nodes, sides
+// B B B B B F B F B: 5 segments; crossings: %x to the backend (96 bytes),
+// %y to it (dynamic size), r1, r2 and sl back (96 each) and %ys to r4 on
+// the CPU side (16): 6 crossings, 400 bytes + 1 of dynamic size. WebGPU
+// lists these operators without such a condition: 9 of 9, 1 segment; %x,
+// %s (16 bytes), %y in, r1 to r4 and sl out: 8 crossings, 496 bytes + 2
+// of dynamic size.
+// GPU: op support @constants (opsets ai.onnx 13)
+// GPU-NEXT: webgpu (onnxruntime-web-1.30.0-webgpu): 9 of 9 nodes, no fallback; 1 segment, 8 crossings per run (496 bytes + 2 of dynamic size)
+// GPU-NOT: checked that
+// NN: op support @constants (opsets ai.onnx 13)
+// NN-NEXT: webnn (onnxruntime-web-1.30.0-webnn): 7 of 9 nodes; falls back to wasm: Reshape x2 (input 'shape' not constant); 5 segments, 6 crossings per run (400 bytes + 1 of dynamic size)
+// NN-DAG: checked that input 'shape' is constant where present; rest not checked, Reshape: Input 'shape' should be a constant, 0 dimension value in 'shape' is not supported
+// NN-DAG: checked that inputs 'starts', 'ends', 'axes', 'steps' are constant where present; rest not checked, Slice: Input 'starts', 'ends', 'axes', and 'steps' if present must be a constant
+chorus.weight @shape : tensor<2xi64> digest "xxh3-128:0123456789abcdef0123456789abcdef" bytes 16 names ["shape"]
+chorus.weight @zero : tensor<1xi64> digest "xxh3-128:0123456789abcdef0123456789abcdf0" bytes 8 names ["zero"]
+chorus.weight @twelve : tensor<1xi64> digest "xxh3-128:0123456789abcdef0123456789abcdf1" bytes 8 names ["twelve"]
+func.func @constants(%x: tensor<2x3x4xf32>, %s: tensor<2xi64>, %y: tensor<?x12xf32>) -> (tensor<6x4xf32>, tensor<2x12xf32>, tensor<6x4xf32>, tensor<12x?xf32>, tensor<2x3x4xf32>) attributes {chorus.opset_import = {ai.onnx = 13 : i64}} {
+  %w = chorus.weight_ref @shape : tensor<2xi64>
+  %r1 = chorus.node "Reshape"(%x, %w) : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<6x4xf32>
+  %shape = chorus.node "Shape"(%x) : (tensor<2x3x4xf32>) -> tensor<3xi64>
+  %i = chorus.weight_ref @zero : tensor<1xi64>
+  %n = chorus.node "Gather"(%shape, %i) : (tensor<3xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %twelve = chorus.weight_ref @twelve : tensor<1xi64>
+  %s2 = chorus.node "Concat"(%n, %twelve) {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %r2 = chorus.node "Reshape"(%x, %s2) : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<2x12xf32>
+  %r3 = chorus.node "Reshape"(%x, %s) : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<6x4xf32>
+  %ys = chorus.node "Shape"(%y) : (tensor<?x12xf32>) -> tensor<2xi64>
+  %r4 = chorus.node "Reshape"(%y, %ys) : (tensor<?x12xf32>, tensor<2xi64>) -> tensor<12x?xf32>
+  %st = chorus.weight_ref @zero : tensor<1xi64>
+  %en = chorus.weight_ref @twelve : tensor<1xi64>
+  %sl = chorus.node "Slice"(%x, %st, %en) : (tensor<2x3x4xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<2x3x4xf32>
+  return %r1, %r2, %r3, %r4, %sl : tensor<6x4xf32>, tensor<2x12xf32>, tensor<6x4xf32>, tensor<12x?xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
+// At opset 9 Slice's starts and ends are attributes, constant by
+// construction: WebNN runs it.
+// NN: op support @opset9 (opsets ai.onnx 9)
+// NN-NEXT: webnn (onnxruntime-web-1.30.0-webnn): 1 of 1 nodes, no fallback; 1 segment, 2 crossings per run (24 bytes)
+func.func @opset9(%x: tensor<4xf32>) -> tensor<2xf32> attributes {chorus.opset_import = {ai.onnx = 9 : i64}} {
+  %s = chorus.node "Slice"(%x) {starts = array<i64: 0>, ends = array<i64: 2>} : (tensor<4xf32>) -> tensor<2xf32>
+  return %s : tensor<2xf32>
+}

@@ -14,6 +14,8 @@ const char *kTable = R"json({
   "ops": {
     "Add": {"opsets": {"ai.onnx": "7-12,13,14+"}},
     "Pad": {"opsets": {"ai.onnx": "2-10,13+"}, "note": "constant mode"},
+    "Tile": {"opsets": {"ai.onnx": "6+"}, "note": "'repeats' constant",
+             "constant_inputs": ["repeats"]},
     "Gelu": {"opsets": {"ai.onnx": "20+", "com.microsoft": "1+"}}
   }
 })json";
@@ -42,6 +44,9 @@ TEST(OpSupport, RangesFollowOnnxRuntimeNotation) {
   EXPECT_TRUE(t->supports("com.microsoft", "Gelu", 1));
   EXPECT_FALSE(t->supports("", "Relu", 13));
   EXPECT_EQ(t->ops.at("Pad").note, "constant mode");
+  EXPECT_TRUE(t->ops.at("Pad").constantInputs.empty());
+  EXPECT_EQ(t->ops.at("Tile").constantInputs,
+            std::vector<std::string>{"repeats"});
 }
 
 TEST(OpSupport, ErrorsNameTheField) {
@@ -63,8 +68,20 @@ TEST(OpSupport, ErrorsNameTheField) {
       "runtime": "r", "backend": "b", "source": "s",
       "ops": {"Add": {"opsets": {"ai.onnx": "7+"}, "nots": "x"}}})";
   EXPECT_NE(errorOf(unknown).find("field 'ops.Add.nots' is not one of opsets, "
-                                  "note"),
+                                  "note, constant_inputs"),
             std::string::npos);
+  for (const char *inputs : {"[]", "\"shape\"", "[1]", "[\"\"]"}) {
+    std::string json = std::string(R"({"schema": "chorus-op-support-1",
+      "name": "t", "runtime": "r", "backend": "b", "source": "s",
+      "ops": {"Reshape": {"opsets": {"ai.onnx": "5+"},
+      "constant_inputs": )") +
+                       inputs + "}}}";
+    EXPECT_NE(errorOf(json.c_str())
+                  .find("field 'ops.Reshape.constant_inputs' must be a "
+                        "non-empty array of input names"),
+              std::string::npos)
+        << inputs;
+  }
   const char *noOps = R"({"schema": "chorus-op-support-1", "name": "t",
       "runtime": "r", "backend": "b", "source": "s", "ops": {}})";
   EXPECT_NE(errorOf(noOps).find("field 'ops' must be a non-empty object"),

@@ -17,9 +17,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,9 @@ struct OpSupportEntry {
   std::map<std::string, std::vector<OpsetRange>> domains;
   /// The table's comment (limits on attributes or inputs), if any.
   std::string note;
+  /// Inputs, by their names in the operator's ONNX schema, that must be
+  /// constants for the backend to run the node (taken from the comment).
+  std::vector<std::string> constantInputs;
 };
 
 struct OpSupportTable {
@@ -72,6 +77,12 @@ struct OpSupportVerdict {
   unsigned nodes = 0, supported = 0;
   /// Unsupported operators ("domain.Op" outside ai.onnx) and their counts.
   std::map<std::string, unsigned> fallback;
+  /// Why nodes of a listed operator fall back: operator -> the inputs the
+  /// table requires to be constant that were not, and how many nodes.
+  std::map<std::string, std::map<std::string, unsigned>> notConstant;
+  /// Required-constant inputs Chorus could not check (ONNX has no schema
+  /// for the operator, e.g. contrib operators): operator -> input names.
+  std::map<std::string, std::set<std::string>> uncheckedInputs;
   /// Maximal runs of top-level nodes, in program order, placed on the same
   /// side (backend or fallback).
   unsigned segments = 0;
@@ -83,9 +94,20 @@ struct OpSupportVerdict {
 };
 
 /// Places every node of `func` on the table's backend when the table runs
-/// it, on the fallback otherwise, using the func's chorus.opset_import.
+/// it, on the fallback otherwise, using the func's chorus.opset_import. A
+/// node whose entry names constant inputs runs on the backend only if each
+/// of them that is present is a constant: a weight, a Constant node, or a
+/// value computed from constants and static shapes alone (Shape and Size
+/// of a static tensor, any other node of constant operands), which is what
+/// ONNX Runtime's constant folding turns into initializers before it
+/// partitions the graph.
 OpSupportVerdict checkOpSupport(mlir::func::FuncOp func,
                                 const OpSupportTable &table);
+
+/// Prints the verdict's fallback operators, each as " Op xN", followed by
+/// why when inputs were not constant: " Reshape x2 (input 'shape' not
+/// constant)".
+void printFallback(llvm::raw_ostream &os, const OpSupportVerdict &verdict);
 
 } // namespace chorus
 
