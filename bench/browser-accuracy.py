@@ -14,7 +14,7 @@ runs, then --runs timed ones); a model's latency is the median of all its
 timed runs. Models: the three PaddleOCR models (dims as in
 bench/paddleocr.py), torchvision networks exported by
 bench/export-torchvision.py (random weights), the overhead probe of
-bench/export-overhead-probe.py and two mixed op chains of
+bench/export-overhead-probe.py and the op chains of
 bench/export-op-chains.py.
 
 ONNX Runtime Web does not hand its per-node profile to the page, so the
@@ -45,10 +45,15 @@ from paddleocr import MODELS as PADDLE, models_dir, predict
 OCR = models_dir(os.path.join(ROOT, "build"))
 TORCHVISION = ["resnet18", "mobilenet_v2", "squeezenet1_1",
                "shufflenet_v2_x1_0", "segmentation.lraspp_mobilenet_v3_large@512"]
-CHAINS = ["chain_mixed3_16x12x64", "chain_mixed5_48x6x64"]
 PROBE = "overhead_probe"
-DEFAULTS = {"wasm": {"rounds": 3, "runs": 5, "warmup": 2},
-            "webgpu": {"rounds": 2, "runs": 2, "warmup": 1}}
+# min_work_share: chorus-calibrate's; on webgpu 0, every class with work
+# gets its own factor: the base is the CPU target `host`, whose shares of
+# the work say little about a GPU's (pooling is 1% of the host's work in
+# the classifier and a third of its time on SwiftShader).
+DEFAULTS = {"wasm": {"rounds": 3, "runs": 5, "warmup": 2,
+                     "min_work_share": 0.02},
+            "webgpu": {"rounds": 2, "runs": 2, "warmup": 1,
+                       "min_work_share": 0.0}}
 # Two models at once: recognizer and classifier (the detector on SwiftShader
 # takes 40 s a run).
 PAIR = ["ch_PP-OCRv4_rec_infer", "ch_ppocr_mobile_v2.0_cls_infer"]
@@ -75,11 +80,9 @@ def entries(models):
                              os.path.join(HERE, "export-op-chains.py"), models,
                              "--list"], check=True, capture_output=True,
                             text=True).stdout.split()
-    shapes = dict(zip(listed[0::2], listed[1::2]))
-    for stem in CHAINS:
+    for stem, chw in zip(listed[0::2], listed[1::2]):
         out.append({"stem": stem, "path": os.path.join(models, stem + ".onnx"),
-                    "dims": [],
-                    "shape": [1] + [int(v) for v in shapes[stem].split(",")],
+                    "dims": [], "shape": [1] + [int(v) for v in chw.split(",")],
                     "paddle": False})
     return out
 
@@ -110,6 +113,8 @@ def main():
                     help="reuse the latencies saved in --work by an earlier "
                          "run")
     ap.add_argument("--no-pairs", dest="pairs", action="store_false")
+    ap.add_argument("--min-work-share", type=float,
+                    help="passed to chorus-calibrate --latency-only")
     args = ap.parse_args()
     for k, v in DEFAULTS[args.backend].items():
         if getattr(args, k) is None:
@@ -130,14 +135,13 @@ def main():
                     os.path.join(args.models, PROBE + ".onnx")], check=True)
     models = entries(args.models)
     if args.backend == "webgpu":
-        # ONNX Runtime Web 1.30's WebGPU kernels fail on two things the
-        # models here use though its table lists the ops: a Conv without an
-        # explicit dilations attribute ("dilations should be 2D"; the ONNX
-        # default, which the probe and chain exports rely on) and MaxPool
-        # with ceil_mode 1 ("ceil_mode kernel execution (padding) is not
-        # yet implemented", SqueezeNet).
-        models = [e for e in models if e["stem"] not in
-                  [PROBE, "squeezenet1_1"] + CHAINS]
+        # ONNX Runtime Web 1.30's WebGPU kernels fail on MaxPool with
+        # ceil_mode 1 ("ceil_mode kernel execution (padding) is not yet
+        # implemented", SqueezeNet) though its table lists the op. (They
+        # also reject a Conv without an explicit dilations attribute,
+        # "dilations should be 2D"; the probe and chain exports write every
+        # Conv attribute.)
+        models = [e for e in models if e["stem"] != "squeezenet1_1"]
 
     probe_dir = os.path.join(work, "probe")
     probe_cmd = ["node", os.path.join(ROOT, "tools", "chorus-probe",
@@ -199,6 +203,7 @@ def main():
         cmd = [tool(args.build, "chorus-calibrate"), "--latency-only",
                "--base", "host", "--browser-file", browser_file,
                "--name", f"chromium-{args.backend}", "-o", target]
+        cmd += ["--min-work-share", str(args.min_work_share)]
         for o in models:
             if o is e:
                 continue

@@ -11,9 +11,9 @@ ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
 models (dims bound as in bench/paddleocr.py), torchvision architectures
 exported by bench/export-torchvision.py (random weights), the
 per-kernel overhead probe of bench/export-overhead-probe.py, and with
---chains the op chains of bench/export-op-chains.py (36 single-op-class
-models at small feature-map sizes; see docs/CostModel.md for what they
-showed).
+--chains the op chains of bench/export-op-chains.py (single-op-class and
+MobileNetV3-block chains at small feature-map sizes, and transformer
+blocks; see docs/CostModel.md for what they showed).
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
 every other model (never its own), then chorus-opt --chorus-annotate-cost
@@ -27,7 +27,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))

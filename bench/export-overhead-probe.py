@@ -11,25 +11,19 @@ count, is what one kernel costs the runtime beyond its work, and its
 profile shows what the profiler adds to each. Calibrating with it pins
 the per-kernel overhead that decides small models such as the PaddleOCR
 direction classifier (221 nodes in 3 ms). Uses Debian's python3-onnx;
-random weights from a fixed seed. An existing file is kept.
+random weights from a fixed seed. An existing file that holds the same
+model is kept.
 """
-import os
 import random
 import sys
 
 import onnx
 from onnx import TensorProto, helper
 
+from onnxgen import conv_attrs, save_if_changed, tensor
+
 REPEATS = 25
 C, H, W = 8, 8, 8
-
-
-def tensor(name, dims, rng):
-    count = 1
-    for d in dims:
-        count *= d
-    return helper.make_tensor(name, TensorProto.FLOAT, dims,
-                              [rng.uniform(0.5, 1.5) for _ in range(count)])
 
 
 def main():
@@ -39,8 +33,6 @@ def main():
     path = sys.argv[1]
     if len(sys.argv) == 5:
         C, H, W = map(int, sys.argv[2:])
-    if os.path.exists(path):
-        return
     rng = random.Random(0)
     nodes, inits = [], []
     x = "input"
@@ -57,9 +49,8 @@ def main():
                   tensor(f"mean_{i}", [C], rng), tensor(f"var_{i}", [C], rng),
                   tensor(f"add_{i}", [C, 1, 1], rng),
                   tensor(f"mul_{i}", [C, 1, 1], rng)]
-        node("Conv", [f"w1_{i}"], kernel_shape=[1, 1])
-        node("Conv", [f"wd_{i}"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
-             group=C)
+        node("Conv", [f"w1_{i}"], **conv_attrs(1, 1))
+        node("Conv", [f"wd_{i}"], **conv_attrs(3, C))
         node("BatchNormalization",
              [f"scale_{i}", f"bias_{i}", f"mean_{i}", f"var_{i}"])
         node("Relu", [])
@@ -76,9 +67,8 @@ def main():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                               producer_name="chorus-bench")
     onnx.checker.check_model(model, full_check=True)
-    onnx.save(model, path + ".tmp")
-    os.replace(path + ".tmp", path)
-    print("wrote", path)
+    if save_if_changed(model, path):
+        print("wrote", path)
 
 
 if __name__ == "__main__":

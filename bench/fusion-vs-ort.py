@@ -18,7 +18,6 @@ Needs Debian's python3-onnx to count the optimized graph's nodes (run with
 /usr/bin/python3 if another python3 comes first on PATH).
 """
 import argparse
-import json
 import os
 import re
 import statistics
