@@ -163,7 +163,9 @@ def PrintOpSupportPass : Pass<"chorus-print-op-support", "mlir::ModuleOp"> {
     static shapes alone, as ONNX Runtime's constant folding leaves it;
     otherwise it falls back and the input is named. The rest of a comment
     (attribute values, ranks) is listed for the operators the model uses,
-    not checked.
+    not checked. For a WebNN table, the WebNN operations the model's nodes
+    are built from are listed, to compare with a browser's
+    `opSupportLimits()`.
 
     `tables=` names the tables (default: every built-in one).
   }];

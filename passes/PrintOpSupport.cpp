@@ -7,6 +7,7 @@
 #include "chorus/Target/OpSupport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <set>
@@ -71,6 +72,9 @@ struct PrintOpSupportPass
         if (v.unsizedCrossings)
           os << " + " << v.unsizedCrossings << " of dynamic size";
         os << ")\n";
+        if (!v.webnnOps.empty())
+          os << "    WebNN operations: " << llvm::join(v.webnnOps, ", ")
+             << "\n";
         for (const std::string &op : used) {
           auto it = table.ops.find(op);
           if (it == table.ops.end() || it->second.note.empty())

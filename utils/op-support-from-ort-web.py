@@ -14,7 +14,10 @@ Where a comment says that named inputs must be constants ("Input 'shape'
 should be a constant", "Input 'starts', 'ends', 'axes', and 'steps' if
 present must be a constant", "'axis' input should be a constant"), the
 names are also written as "constant_inputs", which Chorus checks; the rest
-of a comment is kept as text.
+of a comment is kept as text. The WebNN table also names, per operator,
+the WebNN API operations (MLGraphBuilder methods) the provider builds it
+from; they are written as "webnn_ops", so that a browser whose WebNN
+context lacks one of them (its opSupportLimits()) can be told apart.
 The wasm backend has no table: it is ONNX Runtime's CPU execution provider
 compiled to WebAssembly, which Chorus treats as running every operator.
 
@@ -111,6 +114,13 @@ def main():
                 names = constant_inputs(row["Comments"])
                 if names:
                     entry["constant_inputs"] = names
+            if row.get("WebNN API"):
+                webnn = [w.strip() for w in row["WebNN API"].split(",")]
+                for w in webnn:
+                    if not re.fullmatch(r"[a-z][A-Za-z0-9]*", w):
+                        sys.exit(f"{path}: {op}: cannot read the WebNN API "
+                                 f"cell '{row['WebNN API']}'")
+                entry["webnn_ops"] = sorted(set(webnn))
             if op in ops:
                 sys.exit(f"{path}: operator {op} is listed twice")
             ops[op] = entry

@@ -60,7 +60,7 @@ evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
       llvm::Expected<OpSupportTable> table = getBuiltinOpSupport(b.opSupport);
       if (!table)
         return func.emitError(llvm::toString(table.takeError())), failure();
-      o.ops = checkOpSupport(func, *table);
+      o.ops = checkOpSupport(func, *table, b.webnnOps);
       o.transferSeconds = o.ops->crossingBytes / target.memoryBandwidth;
       o.seconds += o.transferSeconds;
     }

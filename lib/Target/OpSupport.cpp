@@ -127,16 +127,24 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
                           "must be a string");
       e.note = note->getAsString()->str();
     }
-    if (const llvm::json::Value *names = entry->get("constant_inputs")) {
+    for (auto [field, out] :
+         {std::pair<llvm::StringRef, std::vector<std::string> *>{
+              "constant_inputs", &e.constantInputs},
+          {"webnn_ops", &e.webnnOps}}) {
+      const llvm::json::Value *names = entry->get(field);
+      if (!names)
+        continue;
       const llvm::json::Array *list = names->getAsArray();
+      auto bad = [&] {
+        return tableError(fileName, "field '" + where + "." + field + "'",
+                          "must be a non-empty array of names");
+      };
       if (!list || list->empty())
-        return tableError(fileName, "field '" + where + ".constant_inputs'",
-                          "must be a non-empty array of input names");
+        return bad();
       for (const llvm::json::Value &n : *list) {
         if (!n.getAsString() || n.getAsString()->empty())
-          return tableError(fileName, "field '" + where + ".constant_inputs'",
-                            "must be a non-empty array of input names");
-        e.constantInputs.push_back(n.getAsString()->str());
+          return bad();
+        out->push_back(n.getAsString()->str());
       }
     }
     const llvm::json::Object *opsets = entry->getObject("opsets");
@@ -153,11 +161,13 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
       e.domains[d.first.str()] = std::move(ranges);
     }
     for (const auto &f : *entry)
-      if (f.first != "opsets" && f.first != "note" &&
-          f.first != "constant_inputs")
+      if (!llvm::is_contained(
+              {"opsets", "note", "constant_inputs", "webnn_ops"},
+              f.first.str()))
         return tableError(fileName,
                           "field '" + where + "." + f.first.str() + "'",
-                          "is not one of opsets, note, constant_inputs");
+                          "is not one of opsets, note, constant_inputs, "
+                          "webnn_ops");
     t.ops[kv.first.str()] = std::move(e);
   }
   return t;
@@ -240,8 +250,9 @@ private:
 };
 } // namespace
 
-OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
-                                        const OpSupportTable &table) {
+OpSupportVerdict
+chorus::checkOpSupport(func::FuncOp func, const OpSupportTable &table,
+                       llvm::ArrayRef<std::string> offeredWebnnOps) {
   auto opsets = func->getAttrOfType<DictionaryAttr>("chorus.opset_import");
   auto opsetOf = [&](llvm::StringRef domain) -> int64_t {
     if (!opsets)
@@ -277,6 +288,14 @@ OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
           continue;
         ++v.notConstant[key][name];
         runs = false;
+      }
+      for (const std::string &w : entry.webnnOps) {
+        v.webnnOps.insert(w);
+        if (!offeredWebnnOps.empty() &&
+            !llvm::is_contained(offeredWebnnOps, w)) {
+          v.notOffered[key].insert(w);
+          runs = false;
+        }
       }
     }
     onBackend[node] = runs;
@@ -347,18 +366,15 @@ OpSupportVerdict chorus::checkOpSupport(func::FuncOp func,
 void chorus::printFallback(llvm::raw_ostream &os, const OpSupportVerdict &v) {
   for (const auto &[op, count] : v.fallback) {
     os << " " << op << " x" << count;
-    auto it = v.notConstant.find(op);
-    if (it == v.notConstant.end())
-      continue;
-    os << " (";
-    llvm::interleave(
-        it->second, os,
-        [&](const auto &input) {
-          os << "input '" << input.first << "' not constant";
-          if (input.second != count)
-            os << " in " << input.second;
-        },
-        ", ");
-    os << ")";
+    std::vector<std::string> why;
+    if (auto it = v.notConstant.find(op); it != v.notConstant.end())
+      for (const auto &[input, n] : it->second)
+        why.push_back("input '" + input + "' not constant" +
+                      (n != count ? " in " + std::to_string(n) : ""));
+    if (auto it = v.notOffered.find(op); it != v.notOffered.end())
+      for (const std::string &w : it->second)
+        why.push_back("the browser's WebNN lacks " + w);
+    if (!why.empty())
+      os << " (" << llvm::join(why, ", ") << ")";
   }
 }

@@ -87,6 +87,22 @@ public:
     return llvm::Error::success();
   }
 
+  llvm::Error strings(llvm::StringRef field, std::vector<std::string> &out,
+                      bool required) {
+    const llvm::json::Value *v = get(field);
+    if (!v)
+      return required ? error(field, "is missing") : llvm::Error::success();
+    const llvm::json::Array *list = v->getAsArray();
+    if (!list)
+      return error(field, "must be an array of strings");
+    for (const llvm::json::Value &item : *list) {
+      if (!item.getAsString())
+        return error(field, "must be an array of strings");
+      out.push_back(item.getAsString()->str());
+    }
+    return llvm::Error::success();
+  }
+
   llvm::Error boolean(llvm::StringRef field, bool &out, bool required) {
     const llvm::json::Value *v = get(field);
     if (!v)
@@ -194,16 +210,8 @@ static llvm::Expected<BrowserInfo> parseBrowser(const llvm::json::Object &o,
     if (llvm::Error e = gr.positive("max_storage_buffer_binding_size",
                                     a.maxStorageBufferBindingSize, true))
       return std::move(e);
-    if (const llvm::json::Value *f = gr.get("features")) {
-      const llvm::json::Array *list = f->getAsArray();
-      if (!list)
-        return gr.error("features", "must be an array of strings");
-      for (const llvm::json::Value &name : *list) {
-        if (!name.getAsString())
-          return gr.error("features", "must be an array of strings");
-        a.features.push_back(name.getAsString()->str());
-      }
-    }
+    if (llvm::Error e = gr.strings("features", a.features, false))
+      return std::move(e);
     if (llvm::Error e = gr.unknownFields())
       return std::move(e);
     b.webgpu = std::move(a);
@@ -220,6 +228,10 @@ static llvm::Expected<BrowserInfo> parseBrowser(const llvm::json::Object &o,
     return r.error("webnn_device", "is missing (required for backend "
                                    "\"webnn\")");
   }
+  if (llvm::Error e = r.strings("webnn_ops", b.webnnOps, false))
+    return std::move(e);
+  if (!b.webnnOps.empty() && b.backend != "webnn")
+    return r.error("webnn_ops", "is for backend \"webnn\" only");
   if (const llvm::json::Value *v = r.get("unavailable")) {
     const llvm::json::Object *u = v->getAsObject();
     if (!u)
@@ -504,6 +516,12 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
     }
     if (!b.webnnDevice.empty())
       bo["webnn_device"] = b.webnnDevice;
+    if (!b.webnnOps.empty()) {
+      llvm::json::Array ops;
+      for (const std::string &op : b.webnnOps)
+        ops.push_back(op);
+      bo["webnn_ops"] = std::move(ops);
+    }
     if (!b.unavailable.empty()) {
       llvm::json::Object u;
       for (const auto &[feature, reason] : b.unavailable)

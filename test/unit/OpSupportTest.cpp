@@ -15,7 +15,7 @@ const char *kTable = R"json({
     "Add": {"opsets": {"ai.onnx": "7-12,13,14+"}},
     "Pad": {"opsets": {"ai.onnx": "2-10,13+"}, "note": "constant mode"},
     "Tile": {"opsets": {"ai.onnx": "6+"}, "note": "'repeats' constant",
-             "constant_inputs": ["repeats"]},
+             "constant_inputs": ["repeats"], "webnn_ops": ["tile"]},
     "Gelu": {"opsets": {"ai.onnx": "20+", "com.microsoft": "1+"}}
   }
 })json";
@@ -47,6 +47,7 @@ TEST(OpSupport, RangesFollowOnnxRuntimeNotation) {
   EXPECT_TRUE(t->ops.at("Pad").constantInputs.empty());
   EXPECT_EQ(t->ops.at("Tile").constantInputs,
             std::vector<std::string>{"repeats"});
+  EXPECT_EQ(t->ops.at("Tile").webnnOps, std::vector<std::string>{"tile"});
 }
 
 TEST(OpSupport, ErrorsNameTheField) {
@@ -68,9 +69,18 @@ TEST(OpSupport, ErrorsNameTheField) {
       "runtime": "r", "backend": "b", "source": "s",
       "ops": {"Add": {"opsets": {"ai.onnx": "7+"}, "nots": "x"}}})";
   EXPECT_NE(errorOf(unknown).find("field 'ops.Add.nots' is not one of opsets, "
-                                  "note, constant_inputs"),
+                                  "note, constant_inputs, webnn_ops"),
             std::string::npos);
   for (const char *inputs : {"[]", "\"shape\"", "[1]", "[\"\"]"}) {
+    std::string webnn = std::string(R"({"schema": "chorus-op-support-1",
+      "name": "t", "runtime": "r", "backend": "b", "source": "s",
+      "ops": {"Reshape": {"opsets": {"ai.onnx": "5+"}, "webnn_ops": )") +
+                        inputs + "}}}";
+    EXPECT_NE(errorOf(webnn.c_str())
+                  .find("field 'ops.Reshape.webnn_ops' must be a non-empty "
+                        "array of names"),
+              std::string::npos)
+        << inputs;
     std::string json = std::string(R"({"schema": "chorus-op-support-1",
       "name": "t", "runtime": "r", "backend": "b", "source": "s",
       "ops": {"Reshape": {"opsets": {"ai.onnx": "5+"},
@@ -78,7 +88,7 @@ TEST(OpSupport, ErrorsNameTheField) {
                        inputs + "}}}";
     EXPECT_NE(errorOf(json.c_str())
                   .find("field 'ops.Reshape.constant_inputs' must be a "
-                        "non-empty array of input names"),
+                        "non-empty array of names"),
               std::string::npos)
         << inputs;
   }

@@ -146,7 +146,13 @@ async function probeWebNn() {
     try {
       const context = await navigator.ml.createContext({deviceType});
       const limits = context.opSupportLimits ? context.opSupportLimits() : null;
-      devices[deviceType] = {ops: limits ? Object.keys(limits).length : null};
+      // Per-operation entries are objects keyed by the MLGraphBuilder
+      // method; input, constant and output describe operands, and
+      // preferredInputLayout, maxTensorByteLength... are scalars.
+      const ops = limits ? Object.keys(limits).filter((k) =>
+        limits[k] !== null && typeof limits[k] === 'object' &&
+        !['input', 'constant', 'output'].includes(k)).sort() : null;
+      devices[deviceType] = {ops};
     } catch (e) {
       errors.push(`${deviceType}: ${e.name}: ${e.message}`);
     }
@@ -241,6 +247,7 @@ export async function probe(name) {
   for (const device of Object.keys((caps.webnn && caps.webnn.devices) || {})) {
     const t = baseTarget(`${prefix}-${device}`, caps, 'webnn');
     t.browser.webnn_device = device;
+    if (caps.webnn.devices[device].ops) t.browser.webnn_ops = caps.webnn.devices[device].ops;
     targets.push(t);
   }
   return {capabilities: caps, targets};

@@ -40,6 +40,9 @@ struct OpSupportEntry {
   /// Inputs, by their names in the operator's ONNX schema, that must be
   /// constants for the backend to run the node (taken from the comment).
   std::vector<std::string> constantInputs;
+  /// For WebNN: the WebNN operations the provider builds the operator from
+  /// (the table's "WebNN API" column).
+  std::vector<std::string> webnnOps;
 };
 
 struct OpSupportTable {
@@ -83,6 +86,11 @@ struct OpSupportVerdict {
   /// Required-constant inputs Chorus could not check (ONNX has no schema
   /// for the operator, e.g. contrib operators): operator -> input names.
   std::map<std::string, std::set<std::string>> uncheckedInputs;
+  /// WebNN operations the nodes the table lists need (for a WebNN table).
+  std::set<std::string> webnnOps;
+  /// Operators that fall back because the browser's WebNN context does not
+  /// offer WebNN operations they need: operator -> those operations.
+  std::map<std::string, std::set<std::string>> notOffered;
   /// Maximal runs of top-level nodes, in program order, placed on the same
   /// side (backend or fallback).
   unsigned segments = 0;
@@ -101,8 +109,13 @@ struct OpSupportVerdict {
 /// of a static tensor, any other node of constant operands), which is what
 /// ONNX Runtime's constant folding turns into initializers before it
 /// partitions the graph.
-OpSupportVerdict checkOpSupport(mlir::func::FuncOp func,
-                                const OpSupportTable &table);
+///
+/// `offeredWebnnOps`, when not empty, are the WebNN operations the browser's
+/// context offers (BrowserInfo::webnnOps): a node whose entry needs another
+/// one falls back too.
+OpSupportVerdict
+checkOpSupport(mlir::func::FuncOp func, const OpSupportTable &table,
+               llvm::ArrayRef<std::string> offeredWebnnOps = {});
 
 /// Prints the verdict's fallback operators, each as " Op xN", followed by
 /// why when inputs were not constant: " Reshape x2 (input 'shape' not

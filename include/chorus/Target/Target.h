@@ -74,6 +74,10 @@ struct BrowserInfo {
   std::optional<WebGpuAdapter> webgpu;
   /// MLContext device type for the webnn backend.
   std::string webnnDevice;
+  /// The WebNN operations (MLGraphBuilder methods, e.g. "conv2d") that
+  /// context offers, as its opSupportLimits() lists them; empty when not
+  /// known (then every operation of the WebNN specification is assumed).
+  std::vector<std::string> webnnOps;
   /// Features the probe could not get, with the reason the browser gave.
   std::map<std::string, std::string> unavailable;
 };
