@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Accuracy of Chorus's latency predictions on this CPU, leave one model out.
 
-  bench/cost-accuracy.py [--build DIR] [--runs N] [--work DIR] [--write-host F]
+  bench/cost-accuracy.py [--build DIR] [--runs N] [--rounds N] [--no-chains]
+      [--profile-report] [--work DIR] [--reuse] [--write-host F]
 
 Ground truth is ONNX Runtime (onnxruntime-node under build/bench-npm, CPU,
 one intra-op thread, graph optimizations disabled so that each kernel is
@@ -10,10 +11,13 @@ model: the median latency of --runs timed runs after 3 warm-ups, and an
 ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
 models (dims bound as in bench/paddleocr.py), torchvision architectures
 exported by bench/export-torchvision.py (random weights), the
-per-kernel overhead probe of bench/export-overhead-probe.py, and with
---chains the op chains of bench/export-op-chains.py (single-op-class and
-MobileNetV3-block chains at small feature-map sizes, and transformer
-blocks; see docs/CostModel.md for what they showed).
+per-kernel overhead probe of bench/export-overhead-probe.py, and (unless
+--no-chains) the op chains of bench/export-op-chains.py (single-op-class
+and MobileNetV3-block chains at small feature-map sizes, and transformer
+blocks; see docs/CostModel.md for what they showed). --rounds (default
+10) interleaved rounds, each running every model once in a fresh process:
+this machine's speed drifts over minutes and not alike for every model,
+and ten rounds (about ten minutes) average over more of it than five.
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
 every other model (never its own), then chorus-opt --chorus-annotate-cost
@@ -104,7 +108,7 @@ def main():
     ap.add_argument("--models", default=os.path.join(ROOT, "build",
                                                      "bench-models"))
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--work", default=None)
     ap.add_argument("--write-host", default=None)
     ap.add_argument("--no-profiler-correction", dest="profiler_correction",
@@ -112,10 +116,13 @@ def main():
                     help="do not pass the measured latencies to "
                          "chorus-calibrate (--latency), which takes the "
                          "profiler's time back from the nodes")
-    ap.add_argument("--chains", action="store_true",
-                    help="add the op-chain microbenchmarks "
-                         "(bench/export-op-chains.py) to the calibration "
-                         "set")
+    ap.add_argument("--chains", action="store_true", default=True,
+                    help="include the op chains (the default; kept so that "
+                         "older commands in docs/ still run)")
+    ap.add_argument("--no-chains", dest="chains", action="store_false",
+                    help="leave the op-chain microbenchmarks "
+                         "(bench/export-op-chains.py) out of the "
+                         "calibration set")
     ap.add_argument("--profile-report", action="store_true",
                     help="print, per model, the unprofiled latency next to "
                          "the sum of the profiled node times")
