@@ -71,27 +71,18 @@ TEST(OpSupport, ErrorsNameTheField) {
   EXPECT_NE(errorOf(unknown).find("field 'ops.Add.nots' is not one of opsets, "
                                   "note, constant_inputs, webnn_ops"),
             std::string::npos);
-  for (const char *inputs : {"[]", "\"shape\"", "[1]", "[\"\"]"}) {
-    std::string webnn = std::string(R"({"schema": "chorus-op-support-1",
-      "name": "t", "runtime": "r", "backend": "b", "source": "s",
-      "ops": {"Reshape": {"opsets": {"ai.onnx": "5+"}, "webnn_ops": )") +
-                        inputs + "}}}";
-    EXPECT_NE(errorOf(webnn.c_str())
-                  .find("field 'ops.Reshape.webnn_ops' must be a non-empty "
-                        "array of names"),
-              std::string::npos)
-        << inputs;
-    std::string json = std::string(R"({"schema": "chorus-op-support-1",
-      "name": "t", "runtime": "r", "backend": "b", "source": "s",
-      "ops": {"Reshape": {"opsets": {"ai.onnx": "5+"},
-      "constant_inputs": )") +
-                       inputs + "}}}";
-    EXPECT_NE(errorOf(json.c_str())
-                  .find("field 'ops.Reshape.constant_inputs' must be a "
-                        "non-empty array of names"),
-              std::string::npos)
-        << inputs;
-  }
+  for (std::string field : {"constant_inputs", "webnn_ops"})
+    for (const char *names : {"[]", "\"shape\"", "[1]", "[\"\"]"}) {
+      std::string json = R"({"schema": "chorus-op-support-1", "name": "t",
+        "runtime": "r", "backend": "b", "source": "s", "ops": {"Reshape":
+        {"opsets": {"ai.onnx": "5+"}, ")" +
+                         field + "\": " + names + "}}}";
+      EXPECT_NE(errorOf(json.c_str())
+                    .find("field 'ops.Reshape." + field +
+                          "' must be a non-empty array of names"),
+                std::string::npos)
+          << field << " " << names;
+    }
   const char *noOps = R"({"schema": "chorus-op-support-1", "name": "t",
       "runtime": "r", "backend": "b", "source": "s", "ops": {}})";
   EXPECT_NE(errorOf(noOps).find("field 'ops' must be a non-empty object"),
