@@ -40,7 +40,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS as PADDLE, models_dir, predict
+from paddleocr import MODELS as PADDLE, leave_one_out, models_dir, predict
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 TORCHVISION = ["resnet18", "mobilenet_v2", "squeezenet1_1",
@@ -156,6 +156,12 @@ def main():
     if args.reuse:
         with open(saved) as fh:
             measured = json.load(fh)
+        missing = [e["stem"] for e in models
+                   if e["stem"] not in measured["latency_ms"]]
+        if missing:
+            print("not in the saved measurements, left out: " +
+                  ", ".join(missing) + "\n")
+        models = [e for e in models if e["stem"] in measured["latency_ms"]]
     else:
         times = {e["stem"]: [] for e in models}
         for r in range(args.rounds):
@@ -193,12 +199,7 @@ def main():
         if not e["paddle"]:
             print(f"{e['stem']:34} {measured['latency_ms'][e['stem']]:12.3f}")
     print()
-    print(f"{'model (left out)':34} {'measured ms':>12} {'predicted ms':>13} "
-          f"{'error':>8}")
-    errors = []
-    for e in models:
-        if not e["paddle"]:
-            continue
+    def predict_left_out(e):
         target = os.path.join(work, f"loo-{args.backend}-{e['stem']}.json")
         cmd = [tool(args.build, "chorus-calibrate"), "--latency-only",
                "--base", "host", "--browser-file", browser_file,
@@ -212,13 +213,10 @@ def main():
             for d in o["dims"]:
                 cmd += ["--dim", f"{o['stem']}:{d}"]
         subprocess.run(cmd, check=True, capture_output=True, text=True)
-        predicted, _ = predict(args.build, e["path"], e["dims"], target, work)
-        m = measured["latency_ms"][e["stem"]]
-        err = (predicted - m) / m
-        errors.append(abs(err))
-        print(f"{e['stem']:34} {m:12.3f} {predicted:13.3f} {100 * err:+7.1f}%")
-    print(f"mean absolute percentage error: "
-          f"{100 * statistics.mean(errors):.1f}%\n")
+        return predict(args.build, e["path"], e["dims"], target, work)[0]
+
+    leave_one_out(models, lambda e: measured["latency_ms"][e["stem"]],
+                  predict_left_out)
 
     if "pairs" in measured:
         print(f"two models at once ({', '.join(PAIR)}), measured ms:")

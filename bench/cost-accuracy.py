@@ -36,7 +36,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 from paddleocr import (MODELS as PADDLE, models_dir, add_build_and_ort,
-                       require_ort, measure_interleaved, predict as predict_ms)
+                       require_ort, measure_interleaved, predict as predict_ms,
+                       leave_one_out)
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
@@ -191,22 +192,12 @@ def main():
         profile_report(entries)
     print(f"ONNX Runtime CPU, 1 thread, optimizations disabled; latency: "
           f"median of {args.rounds} interleaved rounds x {args.runs} runs\n")
-    print(f"{'model (left out)':34} {'measured ms':>12} {'predicted ms':>13} "
-          f"{'error':>8}")
-    errors = []
-    for e in entries:
-        if not e["paddle"]:
-            continue
-        others = [o for o in entries if o is not e]
+    def predict_left_out(e):
         target = os.path.join(work, "loo-" + e["stem"] + ".json")
-        calibrate(args, others, "loo", target)
-        predicted, _ = predict(args, e["path"], e["dims"], target, work)
-        err = (predicted - e["measured_ms"]) / e["measured_ms"]
-        errors.append(abs(err))
-        print(f"{e['stem']:34} {e['measured_ms']:12.3f} {predicted:13.3f} "
-              f"{100 * err:+7.1f}%")
-    print(f"mean absolute percentage error: "
-          f"{100 * statistics.mean(errors):.1f}%\n")
+        calibrate(args, [o for o in entries if o is not e], "loo", target)
+        return predict(args, e["path"], e["dims"], target, work)[0]
+
+    leave_one_out(entries, lambda e: e["measured_ms"], predict_left_out)
 
     print(f"{'architecture':20} {'Chorus GMACs':>13} {'published':>10} "
           f"{'diff':>7}")

@@ -107,3 +107,22 @@ def predict(build, path, dims, target_file, work):
     fields = dict(re.findall(r"(\w+) = ([^,]+?)(?: : \w+)?(?:,|$)",
                              func.group(1)))
     return float(fields["time_s"]) * 1e3, fields
+
+
+def leave_one_out(entries, measured_ms, predict_left_out):
+    """Prints the leave-one-out table of the PaddleOCR entries: for each,
+    predict_left_out(entry) (milliseconds, from a calibration without it)
+    next to measured_ms(entry), the error, and the mean absolute percentage
+    error."""
+    print(f"{'model (left out)':34} {'measured ms':>12} {'predicted ms':>13} "
+          f"{'error':>8}")
+    errors = []
+    for e in entries:
+        if not e["paddle"]:
+            continue
+        predicted, m = predict_left_out(e), measured_ms(e)
+        err = (predicted - m) / m
+        errors.append(abs(err))
+        print(f"{e['stem']:34} {m:12.3f} {predicted:13.3f} {100 * err:+7.1f}%")
+    print(f"mean absolute percentage error: "
+          f"{100 * statistics.mean(errors):.1f}%\n")
