@@ -2,6 +2,7 @@
 
 #include "chorus/Target/OpSupport.h"
 
+#include "chorus/Analysis/OpTable.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxSchema.h"
 
@@ -195,7 +196,8 @@ namespace {
 /// Which values are constants once ONNX Runtime has folded constants: its
 /// ConstantFolding pass evaluates every deterministic node whose inputs are
 /// initializers (and Shape or Size of a tensor of static shape) into an
-/// initializer before the execution providers claim nodes.
+/// initializer before the execution providers claim nodes. Which ops fold
+/// how is the op table's (getFolding).
 class FoldedConstants {
 public:
   bool isConstant(Value value) {
@@ -221,20 +223,20 @@ private:
       return isConstant(fused.getYield()->getOperand(
           cast<OpResult>(value).getResultNumber()));
     auto node = dyn_cast<NodeOp>(def);
-    if (!node || def->getNumRegions() ||
-        !(node.getDomain().empty() || node.getDomain() == "ai.onnx"))
+    if (!node)
       return false;
-    llvm::StringRef op = node.getOpType();
-    if (op == "Constant")
+    switch (getFolding(node)) {
+    case Folding::Always:
       return true;
-    if (op == "Shape" || op == "Size") {
+    case Folding::Never:
+      return false;
+    case Folding::FromShape: {
       auto type = dyn_cast<RankedTensorType>(def->getOperand(0).getType());
       return type && type.hasStaticShape();
     }
-    if (llvm::is_contained({"RandomNormal", "RandomUniform", "RandomNormalLike",
-                            "RandomUniformLike", "Multinomial", "Bernoulli"},
-                           op))
-      return false;
+    case Folding::FromOperands:
+      break;
+    }
     bool any = false;
     for (Value operand : def->getOperands()) {
       if (isa_and_nonnull<NoneOp>(operand.getDefiningOp()))

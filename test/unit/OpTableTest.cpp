@@ -302,6 +302,30 @@ TEST(OpTable, ConvTransposeAndGemmTransB) {
   EXPECT_EQ(gemm->flops, 2.0 * 6 * 7);
 }
 
+TEST(OpTable, Folding) {
+  EXPECT_EQ(getFolding(parseNode("", "%c = chorus.node \"Constant\"() "
+                                     "{value = dense<1> : tensor<1xi64>} : "
+                                     "() -> tensor<1xi64>")),
+            Folding::Always);
+  EXPECT_EQ(getFolding(parseNode("%x: tensor<2x3xf32>",
+                                 "%s = chorus.node \"Shape\"(%x) : "
+                                 "(tensor<2x3xf32>) -> tensor<2xi64>")),
+            Folding::FromShape);
+  EXPECT_EQ(getFolding(parseNode("%x: tensor<2xi64>",
+                                 "%c = chorus.node \"Cast\"(%x) {to = 1 : "
+                                 "i64} : (tensor<2xi64>) -> tensor<2xf32>")),
+            Folding::FromOperands);
+  EXPECT_EQ(getFolding(parseNode("%x: tensor<2xf32>",
+                                 "%r = chorus.node \"RandomNormalLike\"(%x) "
+                                 ": (tensor<2xf32>) -> tensor<2xf32>")),
+            Folding::Never);
+  EXPECT_EQ(getFolding(parseNode(
+                "%x: tensor<2xf32>",
+                "%r = chorus.node \"Relu\"(%x) attributes {domain = "
+                "\"com.microsoft\"} : (tensor<2xf32>) -> tensor<2xf32>")),
+            Folding::Never);
+}
+
 } // namespace
 
 TEST(OpTable, FusionKinds) {

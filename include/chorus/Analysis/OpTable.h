@@ -87,6 +87,14 @@ bool mayRunInPlace(NodeOp node);
 /// A view takes no memory of its own; it keeps its source alive.
 bool isViewNode(NodeOp node);
 
+/// How constant folding (ONNX Runtime's, before its execution providers
+/// claim nodes) treats a node of the default domain: Always a constant
+/// (Constant), a constant when its operand's shape is static (Shape, Size),
+/// a constant when all its present operands are (every other deterministic
+/// op), or Never (random ops, nodes with subgraphs, other domains).
+enum class Folding { Always, FromShape, FromOperands, Never };
+Folding getFolding(NodeOp node);
+
 /// The fusion kind of `node`: from the op table, Elementwise rather than
 /// Broadcast when every operand has the result's shape; Opaque for ops the
 /// table does not know, nodes with subgraphs and multi-result nodes other
