@@ -106,7 +106,7 @@ def PlanMemoryPass : Pass<"chorus-plan-memory", "mlir::ModuleOp"> {
     Option<"reorder", "reorder", "bool", /*default=*/"false",
            "Reorder nodes to lower the peak of live bytes first">,
     Option<"searchBudget", "search-budget", "uint64_t",
-           /*default=*/"300000000",
+           /*default=*/"1000000000",
            "Work budget of the planners' search (0: constructive only)">,
   ];
   let statistics = [

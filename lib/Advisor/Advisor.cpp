@@ -204,7 +204,7 @@ private:
     planner.alignment = options.alignment;
     // The joint problems are small next to the interval traces; a tenth
     // of the default budget keeps planning fast.
-    planner.searchBudget = 30'000'000;
+    planner.searchBudget = 100'000'000;
     llvm::Expected<MemoryPlan> plan = planMemory(s.memoryProblem, planner);
     if (!plan) {
       if (error.empty())

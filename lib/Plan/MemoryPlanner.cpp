@@ -1,6 +1,7 @@
 //===- MemoryPlanner.cpp - Arena offsets for live intervals ---------------===//
 
 #include "chorus/Plan/MemoryPlanner.h"
+#include "chorus/Plan/ExactSearch.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -10,11 +11,6 @@
 #include <numeric>
 
 using namespace chorus;
-
-/// The exact search keeps one list of buffers per time section; when the
-/// interval lengths (a bound on those lists' total size) sum to more, it is
-/// not tried.
-static constexpr uint64_t kMaxExactMemberships = 20'000'000;
 
 double MemoryPlan::ratio() const {
   return lowerBound == 0 ? 1.0 : static_cast<double>(arenaBytes) / lowerBound;
@@ -62,6 +58,8 @@ struct Prepared {
   }
 
   bool useAdjacency = false;
+
+  ExactProblem exactProblem() const { return {lower, upper, size}; }
 
   llvm::ArrayRef<uint32_t> neighbours(size_t i) const {
     return llvm::ArrayRef<uint32_t>(adj.data() + adjStart[i],
@@ -466,278 +464,44 @@ void improve(const Prepared &p, Candidate &best, uint64_t lowerBound,
   }
 }
 
-/// Exact search for small instances, after MiniMalloc (Moffitt, ASPLOS
-/// 2023). A plan is built in order of offset: each step gives the next
-/// buffer the lowest offset it can take (the top of the placed buffers it
-/// meets, its "floor"), so every plan where each buffer rests on another
-/// or on zero is reachable, and each exactly once:
-/// - canonical order: offsets never decrease along the search, ties in a
-///   fixed preorder;
-/// - dominance: a buffer is not placed at or above the top another
-///   unplaced buffer would have at its floor (that one could go below it
-///   first);
-/// - section inference: in every time section, the highest of its floor
-///   and the current offset plus the bytes still to place must fit.
-/// The preorder is tried in three variants (by section total, area and
-/// lifetime length in different priority) with node limits that double,
-/// so a hard variant does not hold up an easy one. Asked for the lower
-/// bound as capacity, it returns a plan there, or proves none exists
-/// (every variant finished without hitting its limit), or gives up when
-/// the work budget is spent.
-class CanonicalSearch {
-public:
-  enum class Result { Found, Infeasible, GaveUp };
-
-  CanonicalSearch(const Prepared &p, uint64_t capacity, uint64_t budget)
-      : p(p), capacity(capacity), budget(budget) {
-    std::vector<int64_t> times;
-    for (size_t i = 0; i < p.n; ++i)
-      if (p.size[i] != 0) {
-        times.push_back(p.lower[i]);
-        times.push_back(p.upper[i]);
-      }
-    std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    size_t sections = times.empty() ? 0 : times.size() - 1;
-    sectionTotal.assign(sections, 0);
-    members.resize(sections);
-    first.assign(p.n, 0);
-    last.assign(p.n, 0);
-    for (size_t i = 0; i < p.n; ++i) {
-      if (p.size[i] == 0)
-        continue;
-      buffers.push_back(i);
-      first[i] = std::lower_bound(times.begin(), times.end(), p.lower[i]) -
-                 times.begin();
-      last[i] = std::lower_bound(times.begin(), times.end(), p.upper[i]) -
-                times.begin();
-      for (size_t k = first[i]; k < last[i]; ++k) {
-        sectionTotal[k] += p.size[i];
-        members[k].push_back(i);
-      }
-    }
-    // Overlaps: buffers sharing a section.
-    overlaps.resize(p.n);
-    std::vector<uint32_t> seen(p.n, UINT32_MAX);
-    for (uint32_t b : buffers) {
-      for (size_t k = first[b]; k < last[b]; ++k)
-        for (uint32_t o : members[k])
-          if (o != b && seen[o] != b) {
-            seen[o] = b;
-            overlaps[b].push_back(o);
-          }
-    }
-    offsets.assign(p.n, 0);
-    solution.assign(p.n, 0);
+/// The decision form: the constructive plans first; when none fits, the
+/// exact search at the capacity.
+void decideCapacity(const Prepared &prepared, uint64_t capacity, bool exact,
+                    const PlannerOptions &options, Candidate &best,
+                    MemoryPlan &plan) {
+  if (best.arena <= capacity) {
+    plan.verdict = CapacityVerdict::Fits;
+    return;
   }
-
-  /// Sum of interval lengths: a bound on the section memberships, the
-  /// search's memory and per-step cost.
-  static uint64_t cost(const Prepared &p) {
-    uint64_t total = 0;
-    for (size_t i = 0; i < p.n; ++i)
-      total += p.upper[i] - p.lower[i];
-    return total;
+  if (plan.lowerBound > capacity) {
+    plan.verdict = CapacityVerdict::Infeasible;
+    return;
   }
-
-  Result run() {
-    if (buffers.empty())
-      return Result::Found;
-    // The largest section total over each buffer's sections.
-    std::vector<uint64_t> total(p.n, 0);
-    for (uint32_t b : buffers)
-      for (size_t k = first[b]; k < last[b]; ++k)
-        total[b] = std::max(total[b], sectionTotal[k]);
-    auto width = [&](uint32_t b) { return p.upper[b] - p.lower[b]; };
-    auto area = [&](uint32_t b) {
-      return static_cast<double>(p.size[b]) * width(b);
-    };
-    // Variants: total, area, width in three priorities (larger first).
-    std::vector<std::vector<uint32_t>> preorders;
-    for (const char *keys : {"WAT", "TAW", "TWA"}) {
-      std::vector<uint32_t> order = buffers;
-      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-        for (const char *k = keys; *k; ++k) {
-          double x = *k == 'T' ? total[a] : *k == 'A' ? area(a) : width(a);
-          double y = *k == 'T' ? total[b] : *k == 'A' ? area(b) : width(b);
-          if (x != y)
-            return x > y;
-        }
-        return a < b;
-      });
-      preorders.push_back(std::move(order));
-    }
-    for (uint64_t limit = 2 * buffers.size();; limit *= 2) {
-      for (const std::vector<uint32_t> &preorder : preorders) {
-        nodesLeft = limit;
-        Status status = solve(preorder);
-        if (status == Status::Found)
-          return Result::Found;
-        if (status == Status::NotFound)
-          return Result::Infeasible;
-        if (work > budget)
-          return Result::GaveUp;
-      }
-    }
+  plan.verdict = CapacityVerdict::Undecided;
+  if (!exact || options.searchBudget == 0)
+    return;
+  auto start = std::chrono::steady_clock::now();
+  ExactSearchOptions search;
+  search.rules = options.exactRules;
+  search.workBudget = options.searchBudget;
+  ExactSearchResult r =
+      searchWithinCapacity(prepared.exactProblem(), capacity, search);
+  plan.exactNodes = r.nodes;
+  plan.exactWork = r.work;
+  plan.runs.push_back(
+      {"exact", r.outcome == ExactOutcome::Found ? r.arena : 0,
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+           .count()});
+  if (r.outcome == ExactOutcome::Found) {
+    plan.verdict = CapacityVerdict::Fits;
+    best.arena = r.arena;
+    best.offsets = std::move(r.offsets);
+    plan.algorithm = "exact";
+  } else if (r.outcome == ExactOutcome::Infeasible) {
+    plan.verdict = CapacityVerdict::Infeasible;
+    plan.provedBound = std::max(plan.provedBound, capacity + 1);
   }
-
-  /// The plan, once run() returned Found.
-  std::vector<uint64_t> solution;
-  uint64_t work = 0;
-
-private:
-  enum class Status { Found, NotFound, Aborted };
-  /// Offsets of the buffers placed on the current path.
-  std::vector<uint64_t> offsets;
-
-  Status solve(const std::vector<uint32_t> &preorder) {
-    rank.assign(p.n, 0);
-    for (auto [i, b] : llvm::enumerate(preorder))
-      rank[b] = i;
-    placed.assign(p.n, false);
-    minOffset.assign(p.n, 0);
-    floor.assign(sectionTotal.size(), 0);
-    remaining = sectionTotal;
-    // cuts[k]: unplaced buffers crossing the boundary after section k.
-    cuts.assign(sectionTotal.size(), 0);
-    for (uint32_t b : buffers)
-      for (size_t k = first[b]; k + 1 < last[b]; ++k)
-        ++cuts[k];
-    return solveParts(preorder, 0, sectionTotal.size(), {});
-  }
-
-  /// Splits the unplaced buffers of `all` at the boundaries in [lo, hi)
-  /// that no unplaced buffer crosses (plus `cutAfter`), and solves each
-  /// part on its own: they share no time, so no choice in one helps
-  /// another.
-  Status solveParts(const std::vector<uint32_t> &all, size_t lo, size_t hi,
-                    llvm::ArrayRef<size_t> cutAfter) {
-    std::vector<size_t> bounds = {lo};
-    for (size_t k = lo; k + 1 < hi; ++k)
-      if (cuts[k] == 0 || llvm::is_contained(cutAfter, k))
-        bounds.push_back(k + 1);
-    bounds.push_back(hi);
-    work += hi - lo;
-    for (size_t i = 0; i + 1 < bounds.size(); ++i) {
-      size_t partLo = bounds[i], partHi = bounds[i + 1];
-      std::vector<uint32_t> part;
-      for (uint32_t b : all)
-        if (!placed[b] && first[b] < partHi && partLo < last[b])
-          part.push_back(b);
-      work += all.size();
-      if (part.empty())
-        continue;
-      std::sort(part.begin(), part.end(),
-                [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; });
-      Status status = search(part, partLo, partHi, 0, 0);
-      if (status != Status::Found)
-        return status;
-    }
-    return Status::Found;
-  }
-
-  /// Places the buffers of one part (sections [lo, hi)) in canonical order.
-  Status search(const std::vector<uint32_t> &part, size_t lo, size_t hi,
-                uint64_t lastOffset, uint32_t lastRank) {
-    if (nodesLeft == 0 || work > budget)
-      return Status::Aborted;
-    --nodesLeft;
-    // Unplaced buffers by (floor, preorder rank).
-    std::vector<uint32_t> order;
-    order.reserve(part.size());
-    for (uint32_t b : part)
-      if (!placed[b])
-        order.push_back(b);
-    if (order.empty())
-      return Status::Found;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      if (minOffset[a] != minOffset[b])
-        return minOffset[a] < minOffset[b];
-      return rank[a] < rank[b];
-    });
-    work += order.size() * 8;
-    uint64_t minTop = UINT64_MAX;
-    for (uint32_t b : order)
-      minTop = std::min(minTop, minOffset[b] + p.size[b]);
-    Status result = Status::NotFound;
-    for (uint32_t b : order) {
-      uint64_t offset = minOffset[b];
-      // Canonical: offsets never decrease; ties in preorder.
-      if (offset < lastOffset || (offset == lastOffset && rank[b] < lastRank))
-        continue;
-      // Dominance: another buffer would fit entirely below this one (the
-      // order is by offset: the rest are higher still).
-      if (offset >= minTop)
-        break;
-      uint64_t top = offset + p.size[b];
-      if (top > capacity)
-        continue;
-      placed[b] = true;
-      offsets[b] = offset;
-      std::vector<std::pair<uint32_t, uint64_t>> offsetChanges;
-      std::vector<std::pair<size_t, uint64_t>> floorChanges;
-      for (uint32_t o : overlaps[b]) {
-        if (placed[o] || minOffset[o] >= top)
-          continue;
-        offsetChanges.push_back({o, minOffset[o]});
-        minOffset[o] = top;
-      }
-      work += overlaps[b].size();
-      for (size_t k = first[b]; k < last[b]; ++k) {
-        floorChanges.push_back({k, floor[k]});
-        floor[k] = top;
-        remaining[k] -= p.size[b];
-      }
-      bool feasible = true;
-      for (size_t k = lo; k < hi && feasible; ++k)
-        feasible = remaining[k] == 0 ||
-                   std::max(floor[k], offset) + remaining[k] <= capacity;
-      work += hi - lo;
-      Status status = Status::NotFound;
-      if (feasible) {
-        // Placing b may leave boundaries no unplaced buffer crosses.
-        bool split = false;
-        for (size_t k = first[b]; k + 1 < last[b]; ++k)
-          split |= --cuts[k] == 0 && lo <= k && k + 1 < hi;
-        status = split ? solveParts(part, lo, hi, {})
-                       : search(part, lo, hi, offset, rank[b]);
-        for (size_t k = first[b]; k + 1 < last[b]; ++k)
-          ++cuts[k];
-      }
-      for (auto it = floorChanges.rbegin(); it != floorChanges.rend(); ++it)
-        floor[it->first] = it->second;
-      for (size_t k = first[b]; k < last[b]; ++k)
-        remaining[k] += p.size[b];
-      for (auto it = offsetChanges.rbegin(); it != offsetChanges.rend(); ++it)
-        minOffset[it->first] = it->second;
-      if (status == Status::Found) {
-        // Keep b's offset; unplace it only for the caller's bookkeeping:
-        // a part's buffers are final once it succeeds.
-        placed[b] = false;
-        solution[b] = offset;
-        result = status;
-        break;
-      }
-      placed[b] = false;
-      if (status != Status::NotFound) {
-        result = status;
-        break;
-      }
-    }
-    return result;
-  }
-
-  const Prepared &p;
-  uint64_t capacity, budget;
-  uint64_t nodesLeft = 0;
-  std::vector<uint32_t> buffers;
-  std::vector<uint64_t> sectionTotal, floor, remaining, minOffset;
-  std::vector<std::vector<uint32_t>> members, overlaps;
-  std::vector<size_t> first, last;
-  std::vector<uint32_t> rank;
-  std::vector<int64_t> cuts;
-  std::vector<uint8_t> placed;
-};
+}
 
 } // namespace
 
@@ -773,6 +537,7 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
   using Clock = std::chrono::steady_clock;
   MemoryPlan plan;
   plan.lowerBound = computeLowerBound(problem, options.alignment);
+  plan.provedBound = plan.lowerBound;
   Prepared prepared(problem, options.alignment);
   Candidate best;
   for (const Constructive &c : constructives()) {
@@ -806,28 +571,38 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
     best.rule = c.rule;
     plan.algorithm = c.name;
   }
+  if (options.capacity) {
+    decideCapacity(prepared, *options.capacity, selected("exact"), options,
+                   best, plan);
+    plan.offsets = std::move(best.offsets);
+    plan.arenaBytes = problem.buffers.empty() ? 0 : best.arena;
+    return plan;
+  }
   if (selected("exact") && options.searchBudget > 0 &&
-      best.arena > plan.lowerBound &&
-      CanonicalSearch::cost(prepared) <= kMaxExactMemberships) {
+      best.arena > plan.lowerBound) {
     auto start = Clock::now();
-    CanonicalSearch search(prepared, plan.lowerBound, options.searchBudget / 4);
-    bool found = search.run() == CanonicalSearch::Result::Found;
-    uint64_t arena = 0;
-    for (size_t i = 0; i < prepared.n && found; ++i)
-      arena = std::max(arena, search.solution[i] + prepared.size[i]);
+    ExactSearchOptions exact;
+    exact.rules = options.exactRules;
+    exact.workBudget = options.searchBudget;
+    ExactMinimizeResult r =
+        minimizeArena(prepared.exactProblem(), plan.lowerBound, best.arena,
+                      options.alignment, exact);
+    plan.provedBound = r.provedBound;
+    plan.exactNodes = r.nodes;
+    plan.exactWork = r.work;
     plan.runs.push_back(
-        {"exact", found ? arena : 0,
+        {"exact", r.offsets.empty() ? 0 : r.arena,
          std::chrono::duration<double>(Clock::now() - start).count()});
-    if (found && arena < best.arena) {
-      best.arena = arena;
-      best.offsets = std::move(search.solution);
+    if (!r.offsets.empty() && r.arena < best.arena) {
+      best.arena = r.arena;
+      best.offsets = std::move(r.offsets);
       plan.algorithm = "exact";
     }
   }
   if (selected("improve") && options.searchBudget > 0) {
     auto start = Clock::now();
     uint64_t before = best.arena;
-    improve(prepared, best, plan.lowerBound, options.searchBudget);
+    improve(prepared, best, plan.lowerBound, options.searchBudget / 10 * 3);
     plan.runs.push_back(
         {"improve", best.arena,
          std::chrono::duration<double>(Clock::now() - start).count()});

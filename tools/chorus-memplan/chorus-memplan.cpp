@@ -61,10 +61,25 @@ static llvm::cl::opt<bool>
 
 static llvm::cl::opt<uint64_t> searchBudget(
     "search-budget",
-    llvm::cl::desc("Work budget of the improvement phase, in neighbour "
-                   "visits (0: constructive planners only). A count, not a "
+    llvm::cl::desc("Work budget of the exact search (all of it) and the "
+                   "improvement phase (30%), in buffers or neighbours "
+                   "visited (0: constructive planners only). A count, not a "
                    "time, so results do not depend on the machine"),
     llvm::cl::init(PlannerOptions().searchBudget), llvm::cl::cat(category));
+
+static llvm::cl::opt<uint64_t> capacity(
+    "capacity",
+    llvm::cl::desc("Decide whether a plan with an arena of at most N bytes "
+                   "exists: print it, or prove that none does (exit 1), or "
+                   "say the search budget ran out first (exit 1)"),
+    llvm::cl::value_desc("N"), llvm::cl::cat(category));
+
+static llvm::cl::list<std::string> disableRules(
+    "disable-rules", llvm::cl::CommaSeparated,
+    llvm::cl::desc("Turn off pruning rules of the exact search, to measure "
+                   "them (canonical, dominance, floor-inference, hatless, "
+                   "decomposition, twins); the answer stays the same"),
+    llvm::cl::value_desc("rule,..."), llvm::cl::cat(category));
 
 static llvm::cl::opt<bool>
     printRuns("runs",
@@ -112,6 +127,10 @@ int main(int argc, char **argv) {
   options.alignment = alignment;
   options.algorithms.assign(algorithms.begin(), algorithms.end());
   options.searchBudget = searchBudget;
+  if (capacity.getNumOccurrences())
+    options.capacity = capacity;
+  if (llvm::Error err = disableExactRules(disableRules, options.exactRules))
+    return fail(llvm::toString(std::move(err)));
   auto start = std::chrono::steady_clock::now();
   llvm::Expected<MemoryPlan> plan = planMemory(*problem, options);
   double seconds =
@@ -128,6 +147,28 @@ int main(int argc, char **argv) {
           << "plan verifier: " << p << "\n";
     return fail("the plan failed verification and was not written; this is "
                 "a bug in a planner");
+  }
+
+  llvm::raw_ostream &os = llvm::outs();
+  if (plan->verdict && *plan->verdict != CapacityVerdict::Fits) {
+    os << "buffers:      " << withSeparators(problem->buffers.size()) << "\n";
+    os << "lower bound:  " << withSeparators(plan->lowerBound) << " bytes\n";
+    os << "best arena:   " << withSeparators(plan->arenaBytes) << " bytes\n";
+    if (*plan->verdict == CapacityVerdict::Infeasible)
+      return fail(
+          "no plan fits in " + withSeparators(*options.capacity) +
+          " bytes: " +
+          (plan->lowerBound > *options.capacity
+               ? "the lower bound (maximum live bytes) is " +
+                     withSeparators(plan->lowerBound)
+               : std::string("the exact search finished without one (" +
+                             withSeparators(plan->exactNodes) + " nodes)")) +
+          "; nothing was written");
+    return fail("undecided: the search budget ran out before a plan within " +
+                withSeparators(*options.capacity) +
+                " bytes was found or ruled out (" +
+                withSeparators(plan->exactNodes) +
+                " nodes); raise --search-budget; nothing was written");
   }
 
   auto writeFile = [&](const std::string &path,
@@ -153,22 +194,40 @@ int main(int argc, char **argv) {
         }))
       return rc;
 
-  llvm::raw_ostream &os = llvm::outs();
   os << "buffers:      " << withSeparators(problem->buffers.size()) << "\n";
   os << "lower bound:  " << withSeparators(plan->lowerBound) << " bytes\n";
   os << "arena:        " << withSeparators(plan->arenaBytes) << " bytes\n";
   os << "ratio:        " << llvm::format("%.6f", plan->ratio())
-     << (plan->atLowerBound() ? " (at the lower bound: optimal)" : "") << "\n";
+     << (plan->atLowerBound() ? " (at the lower bound: optimal)"
+         : plan->optimal()
+             ? " (optimal: the exact search proved every smaller arena "
+               "infeasible)"
+             : "")
+     << "\n";
+  if (plan->provedBound > plan->lowerBound && !plan->optimal())
+    os << "proved bound: " << withSeparators(plan->provedBound)
+       << " bytes (no smaller arena exists)\n";
+  if (options.capacity)
+    os << "capacity:     " << withSeparators(*options.capacity)
+       << " bytes: the plan fits\n";
   os << "fragmentation: " << llvm::format("%.4f%%", 100 * plan->fragmentation())
      << "\n";
   os << "algorithm:    " << plan->algorithm << "\n";
   if (printRuns)
     for (const PlannerRun &run : plan->runs)
       os << "  " << llvm::left_justify(run.algorithm, 20)
-         << withSeparators(run.arenaBytes) << " bytes  "
-         << llvm::format("%.6f", run.arenaBytes / (double)std::max<uint64_t>(
-                                                      1, plan->lowerBound))
+         << (run.arenaBytes || problem->buffers.empty()
+                 ? withSeparators(run.arenaBytes) + " bytes  " +
+                       llvm::formatv("{0:f6}",
+                                     run.arenaBytes /
+                                         (double)std::max<uint64_t>(
+                                             1, plan->lowerBound))
+                           .str()
+                 : std::string("no plan"))
          << "  " << llvm::format("%.3f s", run.seconds) << "\n";
+  if (printRuns && plan->exactNodes)
+    os << "exact search: " << withSeparators(plan->exactNodes) << " nodes, "
+       << withSeparators(plan->exactWork) << " work\n";
   os << "time:         " << llvm::format("%.3f s", seconds) << "\n";
   return 0;
 }

@@ -12,11 +12,13 @@
 #ifndef CHORUS_PLAN_MEMORYPLANNER_H
 #define CHORUS_PLAN_MEMORYPLANNER_H
 
+#include "chorus/Plan/ExactSearch.h"
 #include "chorus/Plan/IntervalProblem.h"
 
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +29,27 @@ struct PlannerOptions {
   uint64_t alignment = 64;
   /// Algorithms to run (names from listPlannerAlgorithms()); empty: all.
   std::vector<std::string> algorithms;
-  /// Work budget of the improvement phase and the exact search, in units
-  /// of about one neighbour visit (deterministic, unlike a time limit).
-  /// Zero turns both off.
-  uint64_t searchBudget = 300'000'000;
+  /// Work budget of the search phases, in units of about one buffer or
+  /// neighbour visited (deterministic, unlike a time limit): the exact
+  /// search may spend all of it, the improvement phase 30%. Zero turns
+  /// both off.
+  uint64_t searchBudget = 1'000'000'000;
+  /// The exact search's pruning rules (all on; off only to measure them).
+  ExactRules exactRules;
+  /// The decision form: find a plan within this many bytes, or prove that
+  /// none exists (MemoryPlan::verdict), instead of the smallest arena.
+  std::optional<uint64_t> capacity;
+};
+
+/// The answer to the decision form (PlannerOptions::capacity).
+enum class CapacityVerdict {
+  /// The plan fits in the capacity.
+  Fits,
+  /// Proved: no plan fits (the lower bound exceeds it, or the exact search
+  /// finished without finding one).
+  Infeasible,
+  /// The search budget ran out first.
+  Undecided,
 };
 
 /// What one algorithm reached.
@@ -47,12 +66,24 @@ struct MemoryPlan {
   uint64_t arenaBytes = 0;
   /// Maximum live bytes over time (computeLowerBound).
   uint64_t lowerBound = 0;
+  /// No plan is smaller: the lower bound, or above it where the exact
+  /// search proved every smaller capacity infeasible.
+  uint64_t provedBound = 0;
+  /// Nodes the exact search visited (0 when it did not run).
+  uint64_t exactNodes = 0;
+  /// Work the exact search did, in the search budget's unit.
+  uint64_t exactWork = 0;
+  /// With PlannerOptions::capacity: whether the plan fits. When it does not,
+  /// the plan is still the best one found.
+  std::optional<CapacityVerdict> verdict;
   /// The algorithm whose plan this is.
   std::string algorithm;
   /// Every algorithm run, in order.
   std::vector<PlannerRun> runs;
   /// Whether the arena is known to be optimal (it equals the bound).
   bool atLowerBound() const { return arenaBytes == lowerBound; }
+  /// Whether the arena is proved optimal (at the bound or the proved one).
+  bool optimal() const { return arenaBytes <= provedBound; }
   /// arenaBytes / lowerBound (1 for an empty problem).
   double ratio() const;
   /// Bytes of the arena never used at the peak: 1 - lowerBound / arena.
