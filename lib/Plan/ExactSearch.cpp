@@ -12,9 +12,9 @@
 using namespace chorus;
 
 const std::vector<std::string> &chorus::listExactRules() {
-  static const std::vector<std::string> names = {
-      "canonical", "dominance",     "floor-inference",
-      "hatless",   "decomposition", "twins"};
+  static const std::vector<std::string> names = {"canonical",       "dominance",
+                                                 "floor-inference", "hatless",
+                                                 "decomposition",   "twins"};
   return names;
 }
 
@@ -209,9 +209,13 @@ public:
       if (p.size[b] > capacity)
         return finish(ExactOutcome::Infeasible);
 
-    // Static preorders (MiniMalloc's defaults): by the largest section
-    // total a buffer is in (T), its area (A) and its lifetime (W), larger
-    // first, in three priorities. They run in turn with node limits that
+    // Static preorders, larger first by the keys in turn: MiniMalloc's
+    // three (T: the largest section total a buffer is in, A: its area,
+    // W: its lifetime), then by size (Z), latest end (U) and earliest start
+    // (L). Where every section is full (T is the same for all, as in a
+    // perfect packing) MiniMalloc's three collapse to two, and the
+    // size- and time-first orders are what find plans (docs/Rationale.md).
+    // Duplicates are dropped. They run in turn with node limits that
     // double, so a hard preorder does not hold up an easy one.
     std::vector<uint64_t> total(p.size.size(), 0);
     for (uint32_t b : sec.buffers)
@@ -223,10 +227,13 @@ public:
     auto key = [&](char k, uint32_t b) {
       return k == 'T'   ? static_cast<double>(total[b])
              : k == 'A' ? static_cast<double>(p.size[b]) * width(b)
+             : k == 'Z' ? static_cast<double>(p.size[b])
+             : k == 'L' ? -static_cast<double>(p.lower[b])
+             : k == 'U' ? static_cast<double>(p.upper[b])
                         : width(b);
     };
     std::vector<std::vector<uint32_t>> preorders;
-    for (const char *keys : {"WAT", "TAW", "TWA"}) {
+    for (const char *keys : {"WAT", "TAW", "TWA", "ZWA", "UZW", "LZW"}) {
       std::vector<uint32_t> order = sec.buffers;
       std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
         for (const char *k = keys; *k; ++k) {
@@ -236,7 +243,8 @@ public:
         }
         return a < b;
       });
-      preorders.push_back(std::move(order));
+      if (!llvm::is_contained(preorders, order))
+        preorders.push_back(std::move(order));
     }
     for (uint64_t limit = 2 * sec.buffers.size();; limit *= 2) {
       for (const std::vector<uint32_t> &preorder : preorders) {
@@ -267,13 +275,11 @@ private:
     prevTwin.assign(n, kNone);
     if (rules.twins) {
       std::vector<uint32_t> byClass = preorder;
-      std::stable_sort(byClass.begin(), byClass.end(),
-                       [&](uint32_t a, uint32_t b) {
-                         return std::make_tuple(sec.first[a], sec.last[a],
-                                                p.size[a]) <
-                                std::make_tuple(sec.first[b], sec.last[b],
-                                                p.size[b]);
-                       });
+      std::stable_sort(
+          byClass.begin(), byClass.end(), [&](uint32_t a, uint32_t b) {
+            return std::make_tuple(sec.first[a], sec.last[a], p.size[a]) <
+                   std::make_tuple(sec.first[b], sec.last[b], p.size[b]);
+          });
       for (size_t i = 1; i < byClass.size(); ++i) {
         uint32_t a = byClass[i - 1], b = byClass[i];
         if (sec.first[a] == sec.first[b] && sec.last[a] == sec.last[b] &&
@@ -554,8 +560,7 @@ ExactMinimizeResult chorus::minimizeArena(const ExactProblem &problem,
       // No plan within `capacity`: the next arena possible is a multiple
       // of the alignment above it.
       if (r.outcome == ExactOutcome::Infeasible)
-        result.provedBound =
-            std::max(result.provedBound, capacity + alignment);
+        result.provedBound = std::max(result.provedBound, capacity + alignment);
       lo = capacity + alignment;
     }
   }

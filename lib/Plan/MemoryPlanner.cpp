@@ -7,8 +7,10 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <numeric>
+#include <thread>
 
 using namespace chorus;
 
@@ -20,6 +22,10 @@ double MemoryPlan::fragmentation() const {
   return arenaBytes == 0 ? 0.0
                          : 1.0 - static_cast<double>(lowerBound) / arenaBytes;
 }
+
+/// Problems with fewer buffers than this run their constructive planners
+/// on one thread.
+static constexpr size_t kParallelBuffers = 2000;
 
 namespace {
 
@@ -37,7 +43,9 @@ struct Prepared {
     lower.resize(n);
     upper.resize(n);
     size.resize(n);
+    span.resize(n);
     for (size_t i = 0; i < n; ++i) {
+      span[i] = {problem.buffers[i].lower, problem.buffers[i].upper};
       lower[i] = problem.buffers[i].lower;
       upper[i] = problem.buffers[i].upper;
       size[i] = alignUp(problem.buffers[i].size, alignment);
@@ -54,8 +62,11 @@ struct Prepared {
   }
 
   bool overlap(size_t a, size_t b) const {
-    return lower[a] < upper[b] && lower[b] < upper[a];
+    return span[a].first < span[b].second && span[b].first < span[a].second;
   }
+
+  /// (lower, upper) of each buffer side by side: the scan reads both.
+  std::vector<std::pair<int64_t, int64_t>> span;
 
   bool useAdjacency = false;
 
@@ -464,12 +475,78 @@ void improve(const Prepared &p, Candidate &best, uint64_t lowerBound,
   }
 }
 
+/// Runs the selected constructive planners. They are independent, so on
+/// large problems they run on worker threads; the result is the sequential
+/// one all the same: the first to reach the bound ends the list, otherwise
+/// the smallest arena wins, the earlier on ties.
+void runConstructives(const Prepared &prepared,
+                      llvm::function_ref<bool(llvm::StringRef)> selected,
+                      MemoryPlan &plan, Candidate &best) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<const Constructive *> chosen;
+  for (const Constructive &c : constructives())
+    if (selected(c.name))
+      chosen.push_back(&c);
+  struct Outcome {
+    uint64_t arena = UINT64_MAX;
+    std::vector<uint32_t> order;
+    std::vector<uint64_t> offsets;
+    double seconds = 0;
+  };
+  std::vector<Outcome> outcomes(chosen.size());
+  std::atomic<size_t> next{0}, firstAtBound{SIZE_MAX};
+  auto work = [&] {
+    for (size_t i; (i = next++) < chosen.size();) {
+      if (i > firstAtBound.load())
+        continue;
+      auto start = Clock::now();
+      OrderPlacer placer(prepared, chosen[i]->rule);
+      Outcome &out = outcomes[i];
+      out.order = chosen[i]->order(prepared);
+      uint64_t visited = 0;
+      out.arena = placer.place(out.order, 0, visited);
+      out.offsets = std::move(placer.offsets);
+      out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (out.arena <= plan.lowerBound) {
+        size_t seen = firstAtBound.load();
+        while (i < seen && !firstAtBound.compare_exchange_weak(seen, i))
+          ;
+      }
+    }
+  };
+  // Threads pay off only where placing takes long.
+  unsigned threads =
+      prepared.n < kParallelBuffers
+          ? 1
+          : std::min<unsigned>(
+                chosen.size(),
+                std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
+  for (size_t i = 0; i < chosen.size() && i <= firstAtBound.load(); ++i) {
+    Outcome &out = outcomes[i];
+    plan.runs.push_back({chosen[i]->name, out.arena, out.seconds});
+    if (out.arena < best.arena) {
+      best.arena = out.arena;
+      best.order = std::move(out.order);
+      best.offsets = std::move(out.offsets);
+      best.rule = chosen[i]->rule;
+      plan.algorithm = chosen[i]->name;
+    }
+  }
+}
+
 /// The decision form: the constructive plans first; when none fits, the
 /// exact search at the capacity.
 void decideCapacity(const Prepared &prepared, uint64_t capacity, bool exact,
-                    const PlannerOptions &options, Candidate &best,
-                    MemoryPlan &plan) {
-  if (best.arena <= capacity) {
+                    bool planned, const PlannerOptions &options,
+                    Candidate &best, MemoryPlan &plan) {
+  // The fallback plan answers only when the search is not asked for.
+  if (best.arena <= capacity && (planned || !exact)) {
     plan.verdict = CapacityVerdict::Fits;
     return;
   }
@@ -540,28 +617,11 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
   plan.provedBound = plan.lowerBound;
   Prepared prepared(problem, options.alignment);
   Candidate best;
-  for (const Constructive &c : constructives()) {
-    // A plan at the bound cannot be beaten: stop there.
-    if (!selected(c.name) || best.arena <= plan.lowerBound)
-      continue;
-    auto start = Clock::now();
-    OrderPlacer placer(prepared, c.rule);
-    std::vector<uint32_t> order = c.order(prepared);
-    uint64_t work = 0;
-    uint64_t arena = placer.place(order, 0, work);
-    plan.runs.push_back(
-        {c.name, arena,
-         std::chrono::duration<double>(Clock::now() - start).count()});
-    if (arena < best.arena) {
-      best.arena = arena;
-      best.order = std::move(order);
-      best.offsets = std::move(placer.offsets);
-      best.rule = c.rule;
-      plan.algorithm = c.name;
-    }
-  }
+  runConstructives(prepared, selected, plan, best);
+  // Whether a selected planner gave the plan so far (not the fallback).
+  bool planned = best.arena != UINT64_MAX;
   if (best.arena == UINT64_MAX) {
-    // Only the improvement phase was asked for: start from greedy by size.
+    // Only the search phases were asked for: start from greedy by size.
     const Constructive &c = constructives().front();
     OrderPlacer placer(prepared, c.rule);
     best.order = c.order(prepared);
@@ -572,8 +632,8 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
     plan.algorithm = c.name;
   }
   if (options.capacity) {
-    decideCapacity(prepared, *options.capacity, selected("exact"), options,
-                   best, plan);
+    decideCapacity(prepared, *options.capacity, selected("exact"), planned,
+                   options, best, plan);
     plan.offsets = std::move(best.offsets);
     plan.arenaBytes = problem.buffers.empty() ? 0 : best.arena;
     return plan;
@@ -599,10 +659,12 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
       plan.algorithm = "exact";
     }
   }
-  if (selected("improve") && options.searchBudget > 0) {
+  // Nothing to improve once the plan is proved optimal.
+  if (selected("improve") && options.searchBudget > 0 &&
+      best.arena > plan.provedBound) {
     auto start = Clock::now();
     uint64_t before = best.arena;
-    improve(prepared, best, plan.lowerBound, options.searchBudget / 10 * 3);
+    improve(prepared, best, plan.provedBound, options.searchBudget / 10 * 3);
     plan.runs.push_back(
         {"improve", best.arena,
          std::chrono::duration<double>(Clock::now() - start).count()});

@@ -154,10 +154,10 @@ int main(int argc, char **argv) {
     os << "buffers:      " << withSeparators(problem->buffers.size()) << "\n";
     os << "lower bound:  " << withSeparators(plan->lowerBound) << " bytes\n";
     os << "best arena:   " << withSeparators(plan->arenaBytes) << " bytes\n";
+    os.flush();
     if (*plan->verdict == CapacityVerdict::Infeasible)
       return fail(
-          "no plan fits in " + withSeparators(*options.capacity) +
-          " bytes: " +
+          "no plan fits in " + withSeparators(*options.capacity) + " bytes: " +
           (plan->lowerBound > *options.capacity
                ? "the lower bound (maximum live bytes) is " +
                      withSeparators(plan->lowerBound)
@@ -218,10 +218,9 @@ int main(int argc, char **argv) {
       os << "  " << llvm::left_justify(run.algorithm, 20)
          << (run.arenaBytes || problem->buffers.empty()
                  ? withSeparators(run.arenaBytes) + " bytes  " +
-                       llvm::formatv("{0:f6}",
-                                     run.arenaBytes /
-                                         (double)std::max<uint64_t>(
-                                             1, plan->lowerBound))
+                       llvm::formatv("{0:f6}", run.arenaBytes /
+                                                   (double)std::max<uint64_t>(
+                                                       1, plan->lowerBound))
                            .str()
                  : std::string("no plan"))
          << "  " << llvm::format("%.3f s", run.seconds) << "\n";

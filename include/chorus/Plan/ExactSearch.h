@@ -1,4 +1,5 @@
-//===- ExactSearch.h - Exact offset assignment within a capacity -*- C++ -*-===//
+//===- ExactSearch.h - Exact offset assignment within a capacity -*- C++
+//-*-===//
 //
 // A complete search for arena offsets, after MiniMalloc (Moffitt, ASPLOS
 // 2023): given a capacity, it finds a plan whose arena fits, or proves

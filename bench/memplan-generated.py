@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Plans generated interval problems whose optimum is known.
+
+  bench/memplan-generated.py [--build DIR] [--sizes 50,100,200,400]
+                             [--ablation] [--ablation-budget N] [--keep DIR]
+
+Each problem is a perfect packing: a rectangle of time x address (1,048,576
+x 1,048,576, as MiniMalloc's challenging set) cut at random, one cut at a
+time, along time or along address, until it has the asked number of
+pieces; each piece is a buffer. At every moment the live buffers fill the
+whole address range, so the lower bound (maximum live bytes) is 1,048,576
+and a plan at the bound exists: the optimum is known. The density is the
+share of cuts along address: more address cuts stack more buffers at the
+same time. Generation is deterministic (a seeded generator per problem).
+
+Default run: chorus-memplan on each problem as a user would (all planners,
+the default budget); prints buffers, arena / bound, the winning algorithm,
+the exact search's nodes and the tool's time.
+
+--ablation: for each problem, the exact search alone at the known optimum
+(`--algorithms exact --capacity 1048576`), with every pruning rule on and
+then with each one off (`--disable-rules`), with a budget of
+--ablation-budget work units; prints nodes per configuration ("-" where the
+budget ran out first).
+"""
+import argparse
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SIDE = 1 << 20
+UNIT = 1024
+RULES = ["dominance", "floor-inference", "hatless", "decomposition", "twins"]
+
+
+def perfect_packing(pieces, density, seed):
+    """Cuts the SIDE x SIDE rectangle into `pieces` buffers (see above)."""
+    rng = random.Random(seed)
+    rects = [(0, SIDE, 0, SIDE)]  # time lower, upper, address lower, upper
+    while len(rects) < pieces:
+        # Cut a piece chosen by area, so pieces stay of mixed sizes.
+        weights = [(t1 - t0) * (a1 - a0) for t0, t1, a0, a1 in rects]
+        i = rng.choices(range(len(rects)), weights)[0]
+        t0, t1, a0, a1 = rects[i]
+        along_address = rng.random() < density
+        if along_address and a1 - a0 >= 2 * UNIT:
+            cut = a0 + UNIT * rng.randint(1, (a1 - a0) // UNIT - 1)
+            rects[i:i + 1] = [(t0, t1, a0, cut), (t0, t1, cut, a1)]
+        elif not along_address and t1 - t0 >= 2 * UNIT:
+            cut = t0 + UNIT * rng.randint(1, (t1 - t0) // UNIT - 1)
+            rects[i:i + 1] = [(t0, cut, a0, a1), (cut, t1, a0, a1)]
+    rng.shuffle(rects)
+    return rects
+
+
+def write_csv(path, rects):
+    with open(path, "w") as f:
+        f.write("id,lower,upper,size\n")
+        for i, (t0, t1, a0, a1) in enumerate(rects):
+            f.write(f"{i},{t0},{t1},{a1 - a0}\n")
+
+
+def memplan(tool, path, *extra):
+    r = subprocess.run([tool, path, "--runs", *extra], capture_output=True,
+                       text=True)
+    out = r.stdout + r.stderr
+    fields = dict(re.findall(r"^([a-z ]+):\s+(.*)$", r.stdout, re.M))
+    nodes = re.search(r"([\d,]+) nodes", out)
+    return r.returncode, fields, nodes.group(1) if nodes else "0", out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--sizes", default="50,100,200,400")
+    ap.add_argument("--densities", default="0.3,0.5,0.7")
+    ap.add_argument("--ablation", action="store_true")
+    ap.add_argument("--ablation-budget", type=int, default=2_000_000_000)
+    ap.add_argument("--keep", help="write the problems to this folder")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="another draw of the same sizes and densities")
+    args = ap.parse_args()
+    tool = os.path.join(args.build, "bin", "chorus-memplan")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    densities = [float(d) for d in args.densities.split(",")]
+    tmp = tempfile.TemporaryDirectory()
+    folder = args.keep or tmp.name
+    os.makedirs(folder, exist_ok=True)
+    problems = []
+    for n in sizes:
+        for d in densities:
+            name = f"pack_n{n}_d{int(d * 100)}"
+            path = os.path.join(folder, name + ".csv")
+            write_csv(path, perfect_packing(n, d, seed=n * 1000 + int(d * 100) + 7919 * args.seed))
+            problems.append((name, path))
+
+    if not args.ablation:
+        print(f"{'problem':18} {'buffers':>7} {'arena / bound':>13} "
+              f"{'nodes':>9} {'tool s':>7}  algorithm")
+        for name, path in problems:
+            rc, f, nodes, out = memplan(tool, path)
+            if rc:
+                sys.exit(f"{name}: chorus-memplan failed:\n{out}")
+            arena = int(f["arena"].split()[0].replace(",", ""))
+            bound = int(f["lower bound"].split()[0].replace(",", ""))
+            assert bound == SIDE, f"{name}: bound {bound} != {SIDE}"
+            print(f"{name:18} {f['buffers']:>7} {arena / bound:13.6f} "
+                  f"{nodes:>9} {f['time'].split()[0]:>7}  {f['algorithm']}")
+        return
+
+    configs = [("all rules", [])] + [(f"-{r}", [r]) for r in RULES]
+    print(f"{'problem':18} " + " ".join(f"{c:>16}" for c, _ in configs))
+    for name, path in problems:
+        cells = []
+        for _, off in configs:
+            extra = ["--algorithms", "exact", "--capacity", str(SIDE),
+                     "--search-budget", str(args.ablation_budget)]
+            if off:
+                extra += ["--disable-rules", ",".join(off)]
+            rc, f, nodes, out = memplan(tool, path, *extra)
+            cells.append(nodes if rc == 0 else "-")
+        print(f"{name:18} " + " ".join(f"{c:>16}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
