@@ -12,9 +12,8 @@
 using namespace chorus;
 
 const std::vector<std::string> &chorus::listExactRules() {
-  static const std::vector<std::string> names = {"canonical",       "dominance",
-                                                 "floor-inference", "hatless",
-                                                 "decomposition",   "twins"};
+  static const std::vector<std::string> names = {
+      "canonical", "dominance", "floor-inference", "hatless", "decomposition"};
   return names;
 }
 
@@ -29,7 +28,6 @@ llvm::Error chorus::disableExactRules(llvm::ArrayRef<std::string> names,
                      .Case("floor-inference", &rules.floorInference)
                      .Case("hatless", &rules.hatless)
                      .Case("decomposition", &rules.decomposition)
-                     .Case("twins", &rules.twins)
                      .Default(nullptr);
     if (!flag)
       return llvm::createStringError(
@@ -42,8 +40,6 @@ llvm::Error chorus::disableExactRules(llvm::ArrayRef<std::string> names,
 }
 
 namespace {
-
-constexpr uint32_t kNone = UINT32_MAX;
 
 /// The search keeps every section's buffers and every buffer's
 /// neighbours in time; past this many entries (64 MiB of indices) it is
@@ -270,23 +266,6 @@ private:
     minOffset.assign(n, 0);
     floor.assign(sec.count(), 0);
     remaining = sectionTotal;
-    // Twins (same sections, same size) meet the same buffers: any plan can
-    // swap them, so they are placed in preorder.
-    prevTwin.assign(n, kNone);
-    if (rules.twins) {
-      std::vector<uint32_t> byClass = preorder;
-      std::stable_sort(
-          byClass.begin(), byClass.end(), [&](uint32_t a, uint32_t b) {
-            return std::make_tuple(sec.first[a], sec.last[a], p.size[a]) <
-                   std::make_tuple(sec.first[b], sec.last[b], p.size[b]);
-          });
-      for (size_t i = 1; i < byClass.size(); ++i) {
-        uint32_t a = byClass[i - 1], b = byClass[i];
-        if (sec.first[a] == sec.first[b] && sec.last[a] == sec.last[b] &&
-            p.size[a] == p.size[b])
-          prevTwin[b] = a;
-      }
-    }
     // cuts[k]: unplaced buffers live across the boundary after section k.
     cuts.assign(sec.count(), 0);
     for (uint32_t b : sec.buffers)
@@ -371,8 +350,6 @@ private:
         continue;
       if (rules.canonical &&
           (offset < lastOffset || (offset == lastOffset && rank[b] < lastRank)))
-        continue;
-      if (prevTwin[b] != kNone && !placed[prevTwin[b]])
         continue;
       if (offset + p.size[b] > capacity)
         continue;
@@ -486,7 +463,7 @@ private:
   uint64_t nodesLeft = 0, nodes = 0, work = 0;
   std::vector<uint64_t> sectionTotal, floor, remaining, minOffset;
   std::vector<uint64_t> offsets, solution;
-  std::vector<uint32_t> rank, prevTwin;
+  std::vector<uint32_t> rank;
   std::vector<int64_t> cuts;
   std::vector<uint8_t> placed;
   std::vector<std::pair<uint32_t, uint64_t>> offsetChanges;

@@ -32,14 +32,13 @@ IntervalProblem toInterval(const ExactProblem &p) {
 /// Every subset of the rules, all on first.
 std::vector<ExactRules> everyRuleSubset() {
   std::vector<ExactRules> all;
-  for (unsigned mask = 0; mask < 64; ++mask) {
+  for (unsigned mask = 0; mask < 32; ++mask) {
     ExactRules r;
     r.canonical = !(mask & 1);
     r.dominance = !(mask & 2);
     r.floorInference = !(mask & 4);
     r.hatless = !(mask & 8);
     r.decomposition = !(mask & 16);
-    r.twins = !(mask & 32);
     all.push_back(r);
   }
   return all;
@@ -204,7 +203,7 @@ TEST(ExactSearch, RuleNamesAreChecked) {
   ASSERT_TRUE(static_cast<bool>(err));
   EXPECT_EQ(llvm::toString(std::move(err)),
             "unknown search rule 'gravity' (known: canonical, dominance, "
-            "floor-inference, hatless, decomposition, twins)");
+            "floor-inference, hatless, decomposition)");
 }
 
 TEST(MemoryPlanner, DecidesACapacity) {

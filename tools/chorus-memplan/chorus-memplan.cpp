@@ -78,7 +78,7 @@ static llvm::cl::list<std::string> disableRules(
     "disable-rules", llvm::cl::CommaSeparated,
     llvm::cl::desc("Turn off pruning rules of the exact search, to measure "
                    "them (canonical, dominance, floor-inference, hatless, "
-                   "decomposition, twins); the answer stays the same"),
+                   "decomposition); the answer stays the same"),
     llvm::cl::value_desc("rule,..."), llvm::cl::cat(category));
 
 static llvm::cl::opt<bool>

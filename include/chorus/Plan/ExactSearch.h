@@ -42,9 +42,6 @@ struct ExactRules {
   /// When no unplaced buffer crosses a time boundary, the two sides are
   /// solved apart.
   bool decomposition = true;
-  /// Buffers with the same interval and size are placed in a fixed order
-  /// (any plan can swap them).
-  bool twins = true;
 };
 
 /// The rule names, in ExactRules' order.
