@@ -36,41 +36,6 @@ static constexpr int64_t kMaxWeightValueElements = 64;
 /// Tensor attributes with more elements are kept as type and digest only.
 static constexpr int64_t kMaxAttrTensorElements = 1024;
 
-llvm::Expected<DimBinding> chorus::parseDimBinding(StringRef spec) {
-  auto fail = [&](const llvm::Twine &why) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "invalid --dim '" + spec + "': " + why);
-  };
-  auto [lhs, valueText] = spec.rsplit('=');
-  if (valueText.data() == nullptr || lhs.empty() || valueText.empty())
-    return fail("expected NAME=VALUE or MODEL:NAME=VALUE");
-  DimBinding binding;
-  StringRef name = lhs;
-  if (auto colon = lhs.rfind(':'); colon != StringRef::npos) {
-    binding.model = lhs.substr(0, colon).str();
-    name = lhs.substr(colon + 1);
-    if (binding.model.empty())
-      return fail("the model before ':' is empty");
-  }
-  if (name.empty())
-    return fail("the dim name is empty");
-  binding.name = name.str();
-  if (valueText.getAsInteger(10, binding.value) || binding.value < 0)
-    return fail("'" + valueText + "' is not a non-negative integer");
-  return binding;
-}
-
-/// A symbol name made of the characters MLIR prints without quotes.
-static std::string sanitizeSymbol(StringRef name) {
-  std::string result;
-  for (char c : name)
-    result.push_back(
-        llvm::isAlnum(c) || c == '_' || c == '.' || c == '$' ? c : '_');
-  if (result.empty() || llvm::isDigit(result.front()))
-    result.insert(result.begin(), '_');
-  return result;
-}
-
 namespace {
 
 /// Imports one ModelProto into a func and module-level weights.
@@ -918,8 +883,7 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
   std::string funcBase = sanitizeSymbol(stem);
   llvm::StringMap<int64_t> bindings;
   for (const DimBinding &binding : options.dims)
-    if (binding.model.empty() || binding.model == stem ||
-        binding.model == funcBase || binding.model == path)
+    if (binding.model.empty() || namesModel(binding.model, path))
       bindings[binding.name] = binding.value;
 
   llvm::StringSet<> noSymbols;

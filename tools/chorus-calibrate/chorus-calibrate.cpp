@@ -151,13 +151,21 @@ static llvm::Expected<llvm::StringMap<double>> parseLatencies() {
 
 static llvm::Expected<ImportOptions> parseDims() {
   ImportOptions options;
-  for (const std::string &spec : dimBindings) {
-    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
-    if (!binding)
-      return binding.takeError();
-    options.dims.push_back(*binding);
-  }
+  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
+  if (!dims)
+    return dims.takeError();
+  options.dims = std::move(*dims);
   return options;
+}
+
+/// Fails when a --dim binding reached no model's dim.
+static int checkDims(const ImportOptions &options,
+                     llvm::ArrayRef<std::string> paths,
+                     llvm::ArrayRef<ImportedModel> models) {
+  if (llvm::Error err =
+          checkDimBindings(options.dims, paths, dimParamsOf(models)))
+    return fail(llvm::toString(std::move(err)));
+  return 0;
 }
 
 /// What both modes read from the command line: the base target, the dim
@@ -205,6 +213,7 @@ static int runLatencyOnly() {
       ModuleOp::create(UnknownLoc::get(context.get()));
   std::vector<std::pair<func::FuncOp, double>> timed;
   std::vector<std::string> names;
+  std::vector<ImportedModel> imported;
   for (const std::string &path : inputs) {
     auto it = latencyMs->find(path);
     if (it == latencyMs->end())
@@ -216,7 +225,10 @@ static int runLatencyOnly() {
     timed.push_back({model->func, it->second * 1e-3});
     names.push_back(model->func.getSymName().str());
     latencyMs->erase(it);
+    imported.push_back(std::move(*model));
   }
+  if (int rc = checkDims(*options, inputs, imported))
+    return rc;
   if (!latencyMs->empty())
     return fail("--latency names '" + latencyMs->begin()->first() +
                 "', which is not one of the models given");
@@ -294,11 +306,15 @@ int main(int argc, char **argv) {
   // Models with a latency measured without the profiler: (func, seconds).
   std::vector<std::pair<func::FuncOp, double>> timed;
   llvm::raw_ostream &os = llvm::outs();
+  std::vector<std::string> modelPaths;
+  std::vector<ImportedModel> imported;
   for (size_t i = 0; i < inputs.size(); i += 2) {
     FailureOr<ImportedModel> model =
         importOnnxFile(*module, inputs[i], *options);
     if (failed(model))
       return 1;
+    modelPaths.push_back(inputs[i]);
+    imported.push_back(*model);
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
     if (!buffer)
@@ -324,6 +340,8 @@ int main(int argc, char **argv) {
     }
     samples.insert(samples.end(), match.samples.begin(), match.samples.end());
   }
+  if (int rc = checkDims(*options, modelPaths, imported))
+    return rc;
   if (!latencyMs.empty())
     return fail("--latency names '" + latencyMs.begin()->first() +
                 "', which is not one of the models given");

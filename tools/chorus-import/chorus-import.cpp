@@ -91,37 +91,6 @@ static LogicalResult reportError(const llvm::Twine &message) {
   return failure();
 }
 
-/// Checks that every --dim binding was used by some imported model.
-static LogicalResult checkBindings(ArrayRef<DimBinding> bindings,
-                                   ArrayRef<std::string> paths,
-                                   ArrayRef<ImportedModel> models) {
-  for (const DimBinding &binding : bindings) {
-    bool modelFound = binding.model.empty();
-    bool dimFound = false;
-    for (auto [path, model] : llvm::zip(paths, models)) {
-      StringRef stem = llvm::sys::path::stem(path);
-      bool applies = binding.model.empty() || binding.model == path ||
-                     binding.model == stem ||
-                     binding.model == func::FuncOp(model.func).getSymName();
-      modelFound |= applies;
-      dimFound |= applies && model.dimParams.contains(binding.name);
-    }
-    std::string spec =
-        (binding.model.empty() ? "" : binding.model + ":") + binding.name;
-    if (!modelFound)
-      return reportError("--dim " + spec + "=" + std::to_string(binding.value) +
-                         " names model '" + binding.model +
-                         "', which is not among the inputs");
-    if (!dimFound)
-      return reportError("--dim " + spec + "=" + std::to_string(binding.value) +
-                         " matches no symbolic dim of " +
-                         (binding.model.empty()
-                              ? "any model"
-                              : "model '" + binding.model + "'"));
-  }
-  return success();
-}
-
 static LogicalResult run(MLIRContext &context) {
   ImportOptions options;
   options.shapeInference = !noShapeInference;
@@ -129,20 +98,19 @@ static LogicalResult run(MLIRContext &context) {
   options.limits.maxNestingDepth = maxNestingDepth;
   options.limits.maxNodes = maxNodes;
   options.format = inputFormat;
-  for (const std::string &spec : dimBindings) {
-    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
-    if (!binding)
-      return reportError(llvm::toString(binding.takeError()));
-    options.dims.push_back(*binding);
-  }
+  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
+  if (!dims)
+    return reportError(llvm::toString(dims.takeError()));
+  options.dims = std::move(*dims);
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   FailureOr<std::vector<ImportedModel>> models =
       importOnnxFiles(*module, inputFiles, options);
   if (failed(models))
     return failure();
-  if (failed(checkBindings(options.dims, inputFiles, *models)))
-    return failure();
+  if (llvm::Error err =
+          checkDimBindings(options.dims, inputFiles, dimParamsOf(*models)))
+    return reportError(llvm::toString(std::move(err)));
   if (failed(verify(*module)))
     return reportError("the imported module does not verify");
 

@@ -159,12 +159,10 @@ static int run(MLIRContext &context) {
     return fail(llvm::toString(target.takeError()));
 
   ImportOptions importOptions;
-  for (const std::string &spec : dimBindings) {
-    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
-    if (!binding)
-      return fail(llvm::toString(binding.takeError()));
-    importOptions.dims.push_back(*binding);
-  }
+  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
+  if (!dims)
+    return fail(llvm::toString(dims.takeError()));
+  importOptions.dims = std::move(*dims);
   // Requests: the files in order, each --batch adding B - 1 more of one.
   std::vector<std::string> paths(inputFiles.begin(), inputFiles.end());
   for (const std::string &spec : batches) {
@@ -172,9 +170,8 @@ static int run(MLIRContext &context) {
     unsigned b = 0;
     if (model.empty() || count.getAsInteger(10, b) || b < 1 || b > 4096)
       return fail("--batch '" + spec + "' is not MODEL=B (1 <= B <= 4096)");
-    auto it = llvm::find_if(paths, [&](const std::string &p) {
-      return llvm::sys::path::stem(p) == model || p == model;
-    });
+    auto it = llvm::find_if(
+        paths, [&](const std::string &p) { return namesModel(model, p); });
     if (it == paths.end())
       return fail("--batch names '" + model.str() +
                   "', which is not among the models");
@@ -187,6 +184,9 @@ static int run(MLIRContext &context) {
   std::vector<Request> requests;
   bool fromMlir =
       paths.size() == 1 && llvm::StringRef(paths[0]).ends_with(".mlir");
+  if (fromMlir && !importOptions.dims.empty())
+    return fail("--dim binds symbolic dims of ONNX models; '" + paths[0] +
+                "' is a .mlir module, whose shapes are already bound");
   if (fromMlir) {
     std::string error;
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
@@ -219,6 +219,9 @@ static int run(MLIRContext &context) {
         importOnnxFiles(*module, files, importOptions);
     if (failed(models))
       return 1;
+    if (llvm::Error err =
+            checkDimBindings(importOptions.dims, files, dimParamsOf(*models)))
+      return fail(llvm::toString(std::move(err)));
     for (const std::string &path : paths) {
       const ImportedModel &model = (*models)[fileIndex[path]];
       std::string batchDim;

@@ -9,6 +9,7 @@
 #ifndef CHORUS_IMPORT_ONNXIMPORTER_H
 #define CHORUS_IMPORT_ONNXIMPORTER_H
 
+#include "chorus/Import/DimBindings.h"
 #include "chorus/Import/OnnxFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,17 +22,6 @@
 #include <vector>
 
 namespace chorus {
-
-/// A `--dim` binding: symbolic dim `name` is `value`, in every model when
-/// `model` is empty, else only in the model whose func is named `model`.
-struct DimBinding {
-  std::string model;
-  std::string name;
-  int64_t value = 0;
-};
-
-/// Parses `NAME=VALUE` or `MODEL:NAME=VALUE`.
-llvm::Expected<DimBinding> parseDimBinding(llvm::StringRef spec);
 
 struct ImportOptions {
   std::vector<DimBinding> dims;
@@ -53,6 +43,15 @@ struct ImportedModel {
   /// each dim as the file declares it ("" for a fixed dim), before binding.
   std::vector<std::vector<std::string>> inputDimParams;
 };
+
+/// Each model's dim names, for checkDimBindings.
+inline std::vector<const llvm::StringSet<> *>
+dimParamsOf(llvm::ArrayRef<ImportedModel> models) {
+  std::vector<const llvm::StringSet<> *> dims;
+  for (const ImportedModel &model : models)
+    dims.push_back(&model.dimParams);
+  return dims;
+}
 
 /// The highest IR version the importer accepts.
 constexpr int64_t kMaxIrVersion = 10;
