@@ -5,8 +5,8 @@
 //        [PROFILE_PREFIX]
 //
 // OPT is the graph optimization level: disabled | basic | extended | all.
-// The latency session runs 3 warm-up runs then RUNS timed runs on a zero
-// input; it prints JSON {median_ms, runs_ms}. With PROFILE_PREFIX, a second
+// The latency session runs 3 warm-up runs then RUNS timed runs on an input
+// filled with 0.5; it prints JSON {median_ms, runs_ms}. With PROFILE_PREFIX, a second
 // session with enableProfiling runs RUNS times and the profile file's path
 // is printed too (ONNX Runtime's per-node JSON, for chorus-calibrate).
 const path = require('path');

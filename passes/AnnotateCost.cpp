@@ -71,22 +71,19 @@ struct AnnotateCostPass
       FailureOr<ModelCost> cost = estimateModelCost(func, *target);
       if (failed(cost))
         return signalPassFailure();
-      for (Operation &op : func.getBody().front()) {
-        if (!isa<NodeOp, FusedOp>(op))
-          continue;
-        std::optional<NodeCost> c = estimateKernelCost(&op, *target);
-        double bytes = c->work.bytesRead + c->work.bytesWritten;
-        op.setAttr(
+      for (auto &[op, c] : cost->kernelCosts) {
+        double bytes = c.work.bytesRead + c.work.bytesWritten;
+        op->setAttr(
             "chorus.cost",
             b.getDictionaryAttr({
                 b.getNamedAttr("bound",
-                               b.getStringAttr(getBoundName(c->bound()))),
+                               b.getStringAttr(getBoundName(c.bound()))),
                 b.getNamedAttr("bytes", count(b, bytes)),
-                b.getNamedAttr("flops", count(b, c->work.flops)),
+                b.getNamedAttr("flops", count(b, c.work.flops)),
                 b.getNamedAttr(
                     "intensity",
-                    b.getF64FloatAttr(bytes > 0 ? c->work.flops / bytes : 0.0)),
-                b.getNamedAttr("time_s", b.getF64FloatAttr(c->seconds())),
+                    b.getF64FloatAttr(bytes > 0 ? c.work.flops / bytes : 0.0)),
+                b.getNamedAttr("time_s", b.getF64FloatAttr(c.seconds())),
             }));
       }
       for (const auto &[op, count] : cost->estimatedOps)

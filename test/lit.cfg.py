@@ -16,9 +16,8 @@ config.test_exec_root = os.path.join(config.chorus_obj_root, "test")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.chorus_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(
-    ["chorus-import", "chorus-opt", "chorus-memplan", "chorus-calibrate",
-     "chorus-plan"], [config.chorus_tools_dir])
+llvm_config.add_tool_substitutions(config.chorus_tools,
+                                   [config.chorus_tools_dir])
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%chorus_tools_dir", config.chorus_tools_dir))

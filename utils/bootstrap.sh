@@ -89,7 +89,7 @@ fi
 
 status=0
 echo "== lit"
-python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$build/test" || status=1
+cmake --build "$build" --target check-chorus-lit || status=1
 echo "== ctest"
 (cd "$build" && ctest --output-on-failure) || status=1
 
@@ -103,7 +103,7 @@ cmake --build "$asan"
 export ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== lit (ASan + UBSan)"
-python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv "$asan/test" || status=1
+cmake --build "$asan" --target check-chorus-lit || status=1
 echo "== ctest (ASan + UBSan)"
 (cd "$asan" && ctest --output-on-failure) || status=1
 exit $status

@@ -175,6 +175,7 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                 "model's symbolic dims with --dim NAME=VALUE";
     }
     ++total.nodes;
+    total.kernelCosts.push_back({&op, *cost});
     total.flops += cost->work.flops;
     total.bytes += cost->work.bytesRead + cost->work.bytesWritten;
     total.seconds += cost->seconds();

@@ -98,8 +98,8 @@ struct Recommendation {
 };
 
 /// The requests (model instances) and the batched variants: a request is a
-/// model of the module; `batchOf[r]` is the model that runs all requests
-/// identical to r as one batched job, if any.
+/// model of the module; `batches` lists the groups of identical requests
+/// that one batched model (a separate func) runs as one job.
 struct Workload {
   std::vector<ModelInfo> models;
   /// Per request: its model index.

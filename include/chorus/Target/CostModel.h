@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <map>
+#include <vector>
 
 namespace chorus {
 
@@ -59,6 +60,8 @@ struct ModelCost {
   double flops = 0, bytes = 0, seconds = 0;
   /// Kernels: top-level nodes and fused groups.
   unsigned nodes = 0;
+  /// Each kernel's cost, in body order.
+  std::vector<std::pair<mlir::Operation *, NodeCost>> kernelCosts;
   /// Nodes whose op has no op table entry, and their FLOPs.
   unsigned estimatedNodes = 0;
   double estimatedFlops = 0;
