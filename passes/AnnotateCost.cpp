@@ -38,7 +38,7 @@ struct AnnotateCostPass
                   const Target &target) {
     llvm::raw_ostream &os = llvm::outs();
     os << "cost @" << func.getSymName() << " on " << target.name << ": "
-       << cost.nodes << " nodes, " << llvm::format("%.4g", cost.flops)
+       << cost.kernels << " kernels, " << llvm::format("%.4g", cost.flops)
        << " FLOPs, " << llvm::format("%.4g", cost.bytes) << " bytes, "
        << llvm::format("%.6f", cost.seconds * 1e3) << " ms\n";
     for (const auto &[cls, seconds] : cost.secondsByClass)
@@ -99,7 +99,7 @@ struct AnnotateCostPass
               b.getNamedAttr("estimated_nodes",
                              b.getI64IntegerAttr(cost->estimatedNodes)),
               b.getNamedAttr("flops", count(b, cost->flops)),
-              b.getNamedAttr("nodes", b.getI64IntegerAttr(cost->nodes)),
+              b.getNamedAttr("kernels", b.getI64IntegerAttr(cost->kernels)),
               b.getNamedAttr("target", b.getStringAttr(target->name)),
               b.getNamedAttr("time_s", b.getF64FloatAttr(cost->seconds)),
           }));

@@ -46,7 +46,7 @@ struct FuseOpsPass : public chorus::impl::FuseOpsPassBase<FuseOpsPass> {
       auto countKernels = [&] {
         unsigned kernels = 0;
         for (Operation &op : func.getBody().front())
-          kernels += isa<NodeOp, FusedOp>(op);
+          kernels += isKernel(op);
         return kernels;
       };
       // Nodes of the model, those in groups of an earlier run included.

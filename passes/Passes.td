@@ -122,7 +122,7 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
     (roofline with per-class efficiency plus per-kernel overhead, in
     additive form: compute + memory + overhead) and which term bounds it.
     Attaches `chorus.cost = {bound, bytes, flops, intensity, time_s}` to
-    each node and `chorus.cost = {target, flops, bytes, time_s, nodes,
+    each node and `chorus.cost = {target, flops, bytes, time_s, kernels,
     estimated_nodes, estimated_flops}` to each func. Nodes whose op has no
     op table entry get a conservative estimate and a warning naming the op;
     they are counted in `estimated_nodes`. `print=true` also prints a table

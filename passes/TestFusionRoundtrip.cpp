@@ -99,7 +99,7 @@ struct TestFusionRoundtripPass
       }
       unsigned kernels = 0;
       for (Operation &op : func.getBody().front())
-        kernels += isa<NodeOp, FusedOp>(op);
+        kernels += isKernel(op);
       unfuseAll(func);
       GraphMultisets after(func);
       for (auto [what, b, a] :

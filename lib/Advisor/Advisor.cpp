@@ -49,7 +49,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   ModelInfo m;
   m.name = func.getSymName().str();
   for (Operation &op : func.getBody().front()) {
-    if (!isa<NodeOp, FusedOp>(op))
+    if (!isKernel(op))
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
     if (!cost)

@@ -20,7 +20,7 @@ using namespace chorus;
 static std::vector<Operation *> bodyNodes(func::FuncOp func) {
   std::vector<Operation *> nodes;
   for (Operation &op : func.getBody().front())
-    if (isa<NodeOp, FusedOp>(op))
+    if (isKernel(op))
       nodes.push_back(&op);
   return nodes;
 }

@@ -47,7 +47,7 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
     return expectAttr(op, attr, isa<IntegerAttr>(value), "an integer");
   if (name == "chorus.arena_offsets") {
     auto offsets = dyn_cast<DenseI64ArrayAttr>(value);
-    if (!isa<NodeOp, FusedOp>(op))
+    if (!isKernel(op))
       return op->emitOpError() << "attribute 'chorus.arena_offsets' belongs "
                                   "on chorus.node and chorus.fused only";
     if (!offsets)

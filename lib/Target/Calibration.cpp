@@ -266,7 +266,7 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
     FailureOr<ModelCost> cost = estimateModelCost(func, target);
     if (failed(cost))
       return failure();
-    double x = cost->seconds / seconds, y = cost->nodes / seconds;
+    double x = cost->seconds / seconds, y = cost->kernels / seconds;
     xx += x * x;
     xy += x * y;
     yy += y * y;
@@ -317,7 +317,7 @@ FailureOr<Target> chorus::calibrateToLatencies(
     std::map<OpClass, double> w;
     double count = 0;
     for (Operation &op : func.getBody().front()) {
-      if (!isa<NodeOp, FusedOp>(op))
+      if (!isKernel(op))
         continue;
       std::optional<NodeCost> c = estimateKernelCost(&op, base);
       if (!c) {

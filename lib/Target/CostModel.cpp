@@ -156,7 +156,7 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                                                const Target &target) {
   ModelCost total;
   for (Operation &op : func.getBody().front()) {
-    if (!isa<NodeOp, FusedOp>(op))
+    if (!isKernel(op))
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
     if (!cost) {
@@ -174,7 +174,7 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
              << ": an operand or result has no static shape; bind the "
                 "model's symbolic dims with --dim NAME=VALUE";
     }
-    ++total.nodes;
+    ++total.kernels;
     total.kernelCosts.push_back({&op, *cost});
     total.flops += cost->work.flops;
     total.bytes += cost->work.bytesRead + cost->work.bytesWritten;

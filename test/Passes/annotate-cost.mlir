@@ -8,7 +8,7 @@
 // Relu: 512 FLOPs, 4,096 bytes: 5.12e-7 + 4.096e-6 + 1e-6 = 5.608e-6 s,
 // memory-bound. Reshape (a view): nothing moved, 1 us, overhead-bound.
 // CHECK-LABEL: func.func @convnet
-// CHECK-SAME:  chorus.cost = {bytes = 10112 : i64, estimated_flops = 0 : i64, estimated_nodes = 0 : i64, flops = 28672 : i64, nodes = 3 : i64, target = "round", time_s = 7.696000e-05 : f64}
+// CHECK-SAME:  chorus.cost = {bytes = 10112 : i64, estimated_flops = 0 : i64, estimated_nodes = 0 : i64, flops = 28672 : i64, kernels = 3 : i64, target = "round", time_s = 7.696000e-05 : f64}
 // CHECK:       "Conv"{{.*}}chorus.cost = {bound = "compute", bytes = 6016 : i64, flops = 28160 : i64, intensity = 4.6808510638297873 : f64, time_s = 7.0351999999999993E-5 : f64}
 // CHECK:       "Relu"{{.*}}chorus.cost = {bound = "memory", bytes = 4096 : i64, flops = 512 : i64, intensity = 1.250000e-01 : f64, time_s = 5.608000e-06 : f64}
 // CHECK:       "Reshape"{{.*}}chorus.cost = {bound = "overhead", bytes = 0 : i64, flops = 0 : i64, intensity = 0.000000e+00 : f64, time_s = 9.9999999999999995E-7 : f64}
@@ -63,7 +63,7 @@ func.func @dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // efficiency: 1.2032e-5 s) and one overhead, the Conv's (2e-6 s): 7.0864e-5
 // s, where the two nodes apart cost 7.0352e-5 + 5.608e-6 = 7.596e-5 s.
 // CHECK-LABEL: func.func @fused
-// CHECK-SAME:  chorus.cost = {bytes = 6016 : i64, estimated_flops = 0 : i64, estimated_nodes = 0 : i64, flops = 28672 : i64, nodes = 1 : i64, target = "round", time_s = 7.0863999999999991E-5 : f64}
+// CHECK-SAME:  chorus.cost = {bytes = 6016 : i64, estimated_flops = 0 : i64, estimated_nodes = 0 : i64, flops = 28672 : i64, kernels = 1 : i64, target = "round", time_s = 7.0863999999999991E-5 : f64}
 // CHECK:       chorus.fused {{.*}}chorus.cost = {bound = "compute", bytes = 6016 : i64, flops = 28672 : i64, intensity = 4.7659574468085104 : f64, time_s = 7.0863999999999991E-5 : f64}
 func.func @fused(%x: tensor<1x3x16x16xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x8x8xf32> {
   %0 = chorus.fused "out_elementwise_fusable" ["conv-activation"] (%a = %x, %c = %w, %d = %b) : (tensor<1x3x16x16xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32> {

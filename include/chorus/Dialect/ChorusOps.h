@@ -16,6 +16,18 @@
 
 namespace chorus {
 
+/// Whether `op` is a kernel: what a runtime launches as one unit, a
+/// top-level chorus.node or a chorus.fused group. Costs, lifetimes and
+/// schedules count kernels.
+inline bool isKernel(mlir::Operation *op) {
+  return mlir::isa<NodeOp, FusedOp>(op);
+}
+inline bool isKernel(mlir::Operation &op) { return isKernel(&op); }
+
+} // namespace chorus
+
+namespace chorus {
+
 /// Bytes one element of `elementType` takes in ONNX storage, or std::nullopt
 /// for elements without a fixed size (strings) or of sub-byte width (int4),
 /// whose size depends on the element count.

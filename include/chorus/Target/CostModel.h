@@ -58,8 +58,8 @@ std::optional<NodeCost> estimateKernelCost(mlir::Operation *op,
 
 struct ModelCost {
   double flops = 0, bytes = 0, seconds = 0;
-  /// Kernels: top-level nodes and fused groups.
-  unsigned nodes = 0;
+  /// Kernels (isKernel): top-level nodes and fused groups.
+  unsigned kernels = 0;
   /// Each kernel's cost, in body order.
   std::vector<std::pair<mlir::Operation *, NodeCost>> kernelCosts;
   /// Nodes whose op has no op table entry, and their FLOPs.
