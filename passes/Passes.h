@@ -8,6 +8,9 @@
 
 namespace chorus {
 
+/// How a reporting pass prints (its `format` option).
+enum class ReportFormat { Table, Json, Csv };
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -57,8 +57,12 @@ def PrintSharingPass : Pass<"chorus-print-sharing", "mlir::ModuleOp"> {
   let options = [
     ListOption<"sameInputs", "same-input", "std::string",
                "MODEL:INPUT=MODEL:INPUT pairs of model inputs that are the same tensor">,
-    Option<"format", "format", "std::string", /*default=*/"\"table\"",
-           "table or json">,
+    Option<"format", "format", "::chorus::ReportFormat",
+           /*default=*/"::chorus::ReportFormat::Table",
+           "How the report is printed",
+           [{::llvm::cl::values(
+             clEnumValN(::chorus::ReportFormat::Table, "table", "a table"),
+             clEnumValN(::chorus::ReportFormat::Json, "json", "JSON"))}]>,
   ];
 }
 
@@ -77,8 +81,14 @@ def TestLifetimesPass : Pass<"chorus-test-lifetimes", "mlir::ModuleOp"> {
     `reorder=true` analyses the memory-aware order instead of the body's.
   }];
   let options = [
-    Option<"format", "format", "std::string", /*default=*/"\"table\"",
-           "table or csv">,
+    Option<"format", "format", "::chorus::ReportFormat",
+           /*default=*/"::chorus::ReportFormat::Table",
+           "How the intervals are printed",
+           [{::llvm::cl::values(
+             clEnumValN(::chorus::ReportFormat::Table, "table",
+                        "a table with the memory profile"),
+             clEnumValN(::chorus::ReportFormat::Csv, "csv",
+                        "a chorus-memplan problem (id,lower,upper,size)"))}]>,
     Option<"reorder", "reorder", "bool", /*default=*/"false",
            "Analyse the memory-aware node order">,
   ];

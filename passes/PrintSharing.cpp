@@ -24,11 +24,6 @@ struct PrintSharingPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (format != "table" && format != "json") {
-      emitError(module.getLoc()) << "chorus-print-sharing: format '" << format
-                                 << "' is not 'table' or 'json'";
-      return signalPassFailure();
-    }
     llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
     if (!pairs) {
       emitError(module.getLoc()) << llvm::toString(pairs.takeError());
@@ -37,7 +32,7 @@ struct PrintSharingPass
     SharingAnalysis analysis(module, std::move(*pairs));
     if (failed(analysis.run()))
       return signalPassFailure();
-    if (format == "json")
+    if (format == ReportFormat::Json)
       analysis.printJSON(llvm::outs());
     else
       analysis.print(llvm::outs());

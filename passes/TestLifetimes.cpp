@@ -25,11 +25,6 @@ struct TestLifetimesPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (format != "table" && format != "csv") {
-      emitError(module.getLoc()) << "chorus-test-lifetimes: format '" << format
-                                 << "' is not 'table' or 'csv'";
-      return signalPassFailure();
-    }
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
       std::vector<Operation *> order;
       if (reorder)
@@ -37,7 +32,7 @@ struct TestLifetimesPass
       TensorLifetimes lifetimes(func, order);
       if (failed(lifetimes.run()))
         return signalPassFailure();
-      if (format == "csv")
+      if (format == ReportFormat::Csv)
         writeIntervalsCSV(lifetimes.toProblem(), llvm::outs());
       else
         lifetimes.print(llvm::outs());

@@ -85,13 +85,6 @@ llvm::StringRef chorus::getGoalName(Goal goal) {
   return "";
 }
 
-std::optional<Goal> chorus::parseGoal(llvm::StringRef name) {
-  for (Goal g : {Goal::Latency, Goal::Throughput, Goal::Memory})
-    if (getGoalName(g) == name)
-      return g;
-  return std::nullopt;
-}
-
 namespace {
 
 /// Builds and measures one strategy from its jobs.

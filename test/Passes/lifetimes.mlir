@@ -83,7 +83,7 @@ func.func @csv(%x: tensor<3xf32> {chorus.name = "x"}) -> tensor<3xf32> {
 
 // Tests that an unknown format is refused.
 // RUN: not chorus-opt %s --split-input-file --chorus-test-lifetimes=format=xml 2>&1 | FileCheck %s --check-prefix=FORMAT
-// FORMAT: chorus-test-lifetimes: format 'xml' is not 'table' or 'csv'
+// FORMAT: chorus-opt: for the --format option: Cannot find option named 'xml'!
 func.func @any() {
   return
 }

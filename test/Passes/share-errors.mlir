@@ -8,7 +8,7 @@
 // different types, or malformed, and an unknown report format, are errors.
 // TYPES: error: --same-input a:x=b:y pairs inputs of different types 'tensor<2xf32>' and 'tensor<3xf32>'
 // SPEC: error: invalid --same-input 'a-x-b': expected MODEL:INPUT=MODEL:INPUT
-// FORMAT: error: chorus-print-sharing: format 'xml' is not 'table' or 'json'
+// FORMAT: chorus-opt: for the --format option: Cannot find option named 'xml'!
 
 // expected-error @+1 {{--same-input a:nope=b:x: no model input 'a:nope'}}
 module {

@@ -71,18 +71,32 @@ static llvm::cl::list<std::string>
                            "of B"),
             llvm::cl::value_desc("MODEL=B"), llvm::cl::cat(category));
 
-static llvm::cl::opt<std::string>
-    strategy("strategy",
-             llvm::cl::desc("sequential, parallel, batched, or auto (default: "
-                            "evaluate all and recommend one)"),
-             llvm::cl::init("auto"), llvm::cl::cat(category));
+namespace {
+/// --strategy: one strategy by its advisor name, or every one.
+enum class StrategyChoice { Auto, Sequential, Parallel, Batched };
+} // namespace
 
-static llvm::cl::opt<std::string>
-    goal("goal",
-         llvm::cl::desc("What the recommendation optimizes: latency (mean "
-                        "request latency, default), throughput (requests "
-                        "per second), memory (peak bytes)"),
-         llvm::cl::init("latency"), llvm::cl::cat(category));
+static llvm::cl::opt<StrategyChoice> strategy(
+    "strategy", llvm::cl::desc("The strategy to evaluate (default: all)"),
+    llvm::cl::init(StrategyChoice::Auto),
+    llvm::cl::values(clEnumValN(StrategyChoice::Auto, "auto",
+                                "evaluate every strategy, recommend one"),
+                     clEnumValN(StrategyChoice::Sequential, "sequential",
+                                "one model after another"),
+                     clEnumValN(StrategyChoice::Parallel, "parallel",
+                                "the models side by side"),
+                     clEnumValN(StrategyChoice::Batched, "batched",
+                                "identical requests as one batched job")),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<Goal>
+    goal("goal", llvm::cl::desc("What the recommendation optimizes"),
+         llvm::cl::init(Goal::Latency),
+         llvm::cl::values(
+             clEnumValN(Goal::Latency, "latency", "mean request latency"),
+             clEnumValN(Goal::Throughput, "throughput", "requests per second"),
+             clEnumValN(Goal::Memory, "memory", "peak bytes")),
+         llvm::cl::cat(category));
 
 static llvm::cl::opt<uint64_t>
     memoryLimit("memory-limit",
@@ -142,14 +156,6 @@ struct Request {
 } // namespace
 
 static int run(MLIRContext &context) {
-  std::optional<Goal> parsedGoal = parseGoal(goal);
-  if (!parsedGoal)
-    return fail("--goal '" + goal +
-                "' is not one of latency, throughput, memory");
-  if (strategy != "auto" && strategy != "sequential" &&
-      strategy != "parallel" && strategy != "batched")
-    return fail("--strategy '" + strategy +
-                "' is not one of sequential, parallel, batched, auto");
   if (alignment == 0)
     return fail("--alignment must be at least 1");
   if (!targetName.empty() && !targetFile.empty())
@@ -317,11 +323,13 @@ static int run(MLIRContext &context) {
   workload.noBatchReason = noBatchReason;
 
   AdvisorOptions options;
-  options.goal = *parsedGoal;
+  options.goal = goal;
   options.memoryLimit = memoryLimit;
   options.alignment = alignment;
-  if (strategy != "auto")
-    options.strategies = {strategy};
+  if (strategy != StrategyChoice::Auto)
+    options.strategies = {strategy == StrategyChoice::Sequential ? "sequential"
+                          : strategy == StrategyChoice::Parallel ? "parallel"
+                                                                 : "batched"};
   Recommendation recommendation;
   std::vector<StrategyResult> results =
       evaluateStrategies(workload, *target, options, recommendation);

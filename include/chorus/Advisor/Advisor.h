@@ -54,7 +54,6 @@ mlir::FailureOr<ModelInfo> describeModel(mlir::func::FuncOp func,
 
 enum class Goal { Latency, Throughput, Memory };
 llvm::StringRef getGoalName(Goal goal);
-std::optional<Goal> parseGoal(llvm::StringRef name);
 
 /// What one strategy does: which model each job runs, on which lane.
 struct StrategyResult {
