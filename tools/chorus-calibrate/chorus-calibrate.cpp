@@ -8,6 +8,7 @@
 
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
+#include "chorus/Support/ToolContext.h"
 #include "chorus/Target/Calibration.h"
 #include "chorus/Target/Target.h"
 
@@ -190,12 +191,8 @@ static std::optional<CommonInputs> readCommonInputs() {
                       std::move(*latencyMs)};
 }
 
-static std::unique_ptr<MLIRContext> makeContext() {
-  DialectRegistry registry;
-  registry.insert<ChorusDialect, func::FuncDialect>();
-  auto context = std::make_unique<MLIRContext>(registry);
-  context->loadAllAvailableDialects();
-  return context;
+static std::unique_ptr<ToolContext> makeContext() {
+  return std::make_unique<ToolContext>("chorus-calibrate");
 }
 
 /// --latency-only: models and their latencies, no profiles.
@@ -208,9 +205,9 @@ static int runLatencyOnly() {
   const Target *base = &in->base;
   ImportOptions *options = &in->options;
   llvm::StringMap<double> *latencyMs = &in->latencyMs;
-  std::unique_ptr<MLIRContext> context = makeContext();
+  std::unique_ptr<ToolContext> context = makeContext();
   OwningOpRef<ModuleOp> module =
-      ModuleOp::create(UnknownLoc::get(context.get()));
+      ModuleOp::create(UnknownLoc::get(&context->get()));
   std::vector<std::pair<func::FuncOp, double>> timed;
   std::vector<std::string> names;
   std::vector<ImportedModel> imported;
@@ -298,9 +295,9 @@ int main(int argc, char **argv) {
   const Target *base = &in->base;
   ImportOptions *options = &in->options;
   llvm::StringMap<double> &latencyMs = in->latencyMs;
-  std::unique_ptr<MLIRContext> context = makeContext();
+  std::unique_ptr<ToolContext> context = makeContext();
   OwningOpRef<ModuleOp> module =
-      ModuleOp::create(UnknownLoc::get(context.get()));
+      ModuleOp::create(UnknownLoc::get(&context->get()));
 
   std::vector<CalibrationSample> samples;
   // Models with a latency measured without the profiler: (func, seconds).

@@ -10,6 +10,7 @@
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/Diagnostics.h"
+#include "chorus/Support/ToolContext.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -148,14 +149,6 @@ int main(int argc, char **argv) {
       "ONNX shape inference types every value. Nothing is written unless\n"
       "every model imports. See docs/Importer.md.\n");
 
-  DialectRegistry registry;
-  registry.insert<ChorusDialect, func::FuncDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  context.printOpOnDiagnostic(false);
-  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    printDiagnostic(diag, llvm::errs(), "chorus-import");
-    return success();
-  });
-  return failed(run(context)) ? 1 : 0;
+  ToolContext context("chorus-import");
+  return failed(run(context.get())) ? 1 : 0;
 }

@@ -18,6 +18,7 @@
 #include "chorus/Plan/PlanExport.h"
 #include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Nesting.h"
+#include "chorus/Support/ToolContext.h"
 #include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -408,16 +409,6 @@ int main(int argc, char **argv) {
       "chorus-annotate-cost), simulates sequential, parallel and batched "
       "execution on the target, plans memory over each simulated timeline, "
       "and recommends a strategy for the goal under the memory limit.\n");
-  DialectRegistry registry;
-  registry.insert<ChorusDialect, func::FuncDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  context.printOpOnDiagnostic(false);
-  // Errors with their locations, one line each, as chorus-import prints
-  // them.
-  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diag) {
-    printDiagnostic(diag, llvm::errs(), "chorus-plan");
-    return success();
-  });
-  return run(context);
+  ToolContext context("chorus-plan");
+  return run(context.get());
 }
