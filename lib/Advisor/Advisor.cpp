@@ -5,7 +5,6 @@
 #include "chorus/Analysis/TensorLifetimes.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Plan/PlanExport.h"
-#include "chorus/Plan/PlanVerifier.h"
 #include "chorus/Support/Format.h"
 #include "chorus/Target/CostModel.h"
 
@@ -204,13 +203,6 @@ private:
         error = llvm::toString(plan.takeError());
       else
         llvm::consumeError(plan.takeError());
-      return;
-    }
-    std::vector<std::string> problems = verifyPlan(
-        s.memoryProblem, plan->offsets, options.alignment, plan->arenaBytes);
-    if (!problems.empty()) {
-      error = "the memory plan of strategy '" + s.name +
-              "' failed verification (a planner bug): " + problems.front();
       return;
     }
     s.memory = std::move(*plan);

@@ -2,6 +2,7 @@
 
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/ExactSearch.h"
+#include "chorus/Plan/PlanVerifier.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -594,6 +595,23 @@ const std::vector<std::string> &chorus::listPlannerAlgorithms() {
   return names;
 }
 
+/// `plan`, once the independent verifier has accepted it: a plan that
+/// fails is a planner bug, reported rather than used.
+static llvm::Expected<MemoryPlan> verified(const IntervalProblem &problem,
+                                           const PlannerOptions &options,
+                                           MemoryPlan plan) {
+  std::vector<std::string> problems =
+      verifyPlan(problem, plan.offsets, options.alignment, plan.arenaBytes);
+  if (problems.empty())
+    return plan;
+  std::string message =
+      "the memory plan failed verification (a planner bug): " +
+      problems.front();
+  if (problems.size() > 1)
+    message += " (and " + std::to_string(problems.size() - 1) + " more)";
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
 llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
                                               const PlannerOptions &options) {
   if (options.alignment == 0)
@@ -636,7 +654,7 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
                    options, best, plan);
     plan.offsets = std::move(best.offsets);
     plan.arenaBytes = problem.buffers.empty() ? 0 : best.arena;
-    return plan;
+    return verified(problem, options, std::move(plan));
   }
   if (selected("exact") && options.searchBudget > 0 &&
       best.arena > plan.lowerBound) {
@@ -675,5 +693,5 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
   plan.arenaBytes = best.arena;
   if (problem.buffers.empty())
     plan.arenaBytes = 0;
-  return plan;
+  return verified(problem, options, std::move(plan));
 }

@@ -10,7 +10,6 @@
 #include "chorus/Plan/IntervalProblem.h"
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/PlanExport.h"
-#include "chorus/Plan/PlanVerifier.h"
 #include "chorus/Support/Format.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -138,16 +137,6 @@ int main(int argc, char **argv) {
           .count();
   if (!plan)
     return fail(llvm::toString(plan.takeError()));
-
-  std::vector<std::string> problems =
-      verifyPlan(*problem, plan->offsets, alignment, plan->arenaBytes);
-  if (!problems.empty()) {
-    for (const std::string &p : problems)
-      llvm::WithColor::error(llvm::errs(), "chorus-memplan")
-          << "plan verifier: " << p << "\n";
-    return fail("the plan failed verification and was not written; this is "
-                "a bug in a planner");
-  }
 
   llvm::raw_ostream &os = llvm::outs();
   if (plan->verdict && *plan->verdict != CapacityVerdict::Fits) {

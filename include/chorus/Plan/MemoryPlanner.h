@@ -93,8 +93,9 @@ struct MemoryPlan {
 /// The algorithm names, in the order they run.
 const std::vector<std::string> &listPlannerAlgorithms();
 
-/// Plans `problem`. Fails only on bad options (an unknown algorithm name,
-/// a zero alignment).
+/// Plans `problem`. Every plan is checked by the independent plan verifier
+/// before it is returned. Fails on bad options (an unknown algorithm name,
+/// a zero alignment) and on a plan the verifier rejects (a planner bug).
 llvm::Expected<MemoryPlan> planMemory(const IntervalProblem &problem,
                                       const PlannerOptions &options);
 
