@@ -5,6 +5,7 @@
 #include "chorus/Analysis/Sharing.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/WeightPayloads.h"
+#include "chorus/Transforms/MergeWeights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "chorus/Analysis/FusionGroups.h"
+#include "chorus/Transforms/Fusion.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"

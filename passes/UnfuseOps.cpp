@@ -4,6 +4,7 @@
 #include "passes/Passes.h"
 
 #include "chorus/Analysis/FusionGroups.h"
+#include "chorus/Transforms/Fusion.h"
 
 #define DEBUG_TYPE "chorus-unfuse"
 

@@ -50,16 +50,6 @@ struct FusionGroup {
 std::vector<FusionGroup> computeFusionGroups(mlir::func::FuncOp func,
                                              const FusionOptions &options);
 
-/// Replaces each group by a chorus.fused op holding its nodes (inputs in
-/// first-use order, results in node order) and orders the body
-/// topologically, keeping the original order where it can.
-void applyFusionGroups(mlir::func::FuncOp func,
-                       llvm::ArrayRef<FusionGroup> groups);
-
-/// Inlines every chorus.fused op under `root` back into its block; returns
-/// how many there were.
-unsigned unfuseAll(mlir::Operation *root);
-
 } // namespace chorus
 
 #endif // CHORUS_ANALYSIS_FUSIONGROUPS_H

@@ -35,25 +35,6 @@ llvm::Expected<SameInput> parseSameInput(llvm::StringRef spec);
 llvm::Expected<std::vector<SameInput>>
 parseSameInputs(llvm::ArrayRef<std::string> specs);
 
-/// What merging identical weights did.
-struct WeightMergeStats {
-  int64_t weightsBefore = 0;
-  int64_t weightsAfter = 0;
-  /// Weights whose digest, type and size matched a kept weight but whose
-  /// payloads could not be compared; they were left unmerged.
-  std::vector<std::string> unverified;
-};
-
-/// Merges weights with equal digest, type and byte size into the first of
-/// them (in module order), redirecting every chorus.weight_ref and keeping
-/// all ONNX names. `payloadsEqual(kept, other)` must confirm the bytes are
-/// equal: true merges, false keeps them apart (a digest collision), failure
-/// means the bytes could not be compared and the weight is left unmerged.
-WeightMergeStats mergeIdenticalWeights(
-    mlir::ModuleOp module,
-    llvm::function_ref<mlir::FailureOr<bool>(WeightOp, WeightOp)>
-        payloadsEqual);
-
 enum class BatchKind {
   /// Different computations.
   None,
