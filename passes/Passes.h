@@ -17,6 +17,12 @@ enum class ReportFormat { Table, Json, Csv };
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+#define GEN_PASS_DECL
+#include "passes/TestPasses.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/TestPasses.h.inc"
+
 } // namespace chorus
 
 #endif // CHORUS_PASSES_PASSES_H

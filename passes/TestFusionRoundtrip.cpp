@@ -15,7 +15,7 @@
 
 namespace chorus {
 #define GEN_PASS_DEF_TESTFUSIONROUNDTRIPPASS
-#include "passes/Passes.h.inc"
+#include "passes/TestPasses.h.inc"
 } // namespace chorus
 
 using namespace mlir;

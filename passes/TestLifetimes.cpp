@@ -11,7 +11,7 @@
 
 namespace chorus {
 #define GEN_PASS_DEF_TESTLIFETIMESPASS
-#include "passes/Passes.h.inc"
+#include "passes/TestPasses.h.inc"
 } // namespace chorus
 
 using namespace mlir;

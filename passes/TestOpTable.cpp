@@ -13,7 +13,7 @@
 
 namespace chorus {
 #define GEN_PASS_DEF_TESTOPTABLEPASS
-#include "passes/Passes.h.inc"
+#include "passes/TestPasses.h.inc"
 } // namespace chorus
 
 using namespace mlir;

@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
   chorus::registerChorusPasses();
+  chorus::registerChorusTestPasses();
   chorus::registerPlanningPipeline();
 
   mlir::DialectRegistry registry;
