@@ -24,11 +24,10 @@ struct PrintSharingPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
-    if (!pairs) {
-      emitError(module.getLoc()) << llvm::toString(pairs.takeError());
+    FailureOr<std::vector<SameInput>> pairs =
+        parseSameInputs(sameInputs, module.getLoc());
+    if (failed(pairs))
       return signalPassFailure();
-    }
     SharingAnalysis analysis(module, std::move(*pairs));
     if (failed(analysis.run()))
       return signalPassFailure();

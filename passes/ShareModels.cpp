@@ -29,11 +29,10 @@ struct ShareModelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(sameInputs);
-    if (!pairs) {
-      emitError(module.getLoc()) << llvm::toString(pairs.takeError());
+    FailureOr<std::vector<SameInput>> pairs =
+        parseSameInputs(sameInputs, module.getLoc());
+    if (failed(pairs))
       return signalPassFailure();
-    }
     if (mergeWeights)
       merge(module);
 

@@ -44,6 +44,14 @@ chorus::parseSameInputs(llvm::ArrayRef<std::string> specs) {
   return pairs;
 }
 
+FailureOr<std::vector<SameInput>>
+chorus::parseSameInputs(llvm::ArrayRef<std::string> specs, Location loc) {
+  llvm::Expected<std::vector<SameInput>> pairs = parseSameInputs(specs);
+  if (!pairs)
+    return emitError(loc) << llvm::toString(pairs.takeError());
+  return std::move(*pairs);
+}
+
 llvm::StringRef chorus::stringifyBatchKind(BatchKind kind) {
   switch (kind) {
   case BatchKind::None:

@@ -9,6 +9,7 @@
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/ToolContext.h"
+#include "chorus/Support/ToolOptions.h"
 #include "chorus/Target/Calibration.h"
 #include "chorus/Target/Target.h"
 
@@ -271,9 +272,8 @@ static int runLatencyOnly() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  llvm::cl::HideUnrelatedOptions(category);
-  llvm::cl::ParseCommandLineOptions(
-      argc, argv,
+  parseToolOptions(
+      argc, argv, category,
       "chorus-calibrate: fit a hardware target to ONNX Runtime profiles\n\n"
       "Takes pairs of a model and the profile ONNX Runtime wrote for it\n"
       "(session option enableProfiling; run with graph optimizations\n"

@@ -11,6 +11,7 @@
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/ToolContext.h"
+#include "chorus/Support/ToolOptions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -138,9 +139,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  llvm::cl::HideUnrelatedOptions(importCategory);
-  llvm::cl::ParseCommandLineOptions(
-      argc, argv,
+  parseToolOptions(
+      argc, argv, importCategory,
       "chorus-import: ONNX models into the chorus dialect\n\n"
       "Imports each model file, ONNX binary protobuf or ONNX text syntax,\n"
       "into one module: one func.func per model (named after the file),\n"

@@ -11,6 +11,7 @@
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/PlanExport.h"
 #include "chorus/Support/Format.h"
+#include "chorus/Support/ToolOptions.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -96,9 +97,8 @@ static std::string withSeparators(uint64_t v) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  llvm::cl::HideUnrelatedOptions(category);
-  llvm::cl::ParseCommandLineOptions(
-      argc, argv,
+  parseToolOptions(
+      argc, argv, category,
       "chorus-memplan: arena offsets for buffers live over intervals\n\n"
       "Reads an interval problem in the CSV format of Google's MiniMalloc\n"
       "benchmarks (header id,lower,upper,size; each buffer live over the\n"

@@ -19,6 +19,7 @@
 #include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Nesting.h"
 #include "chorus/Support/ToolContext.h"
+#include "chorus/Support/ToolOptions.h"
 #include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -401,9 +402,8 @@ static int run(MLIRContext &context) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  llvm::cl::HideUnrelatedOptions(category);
-  llvm::cl::ParseCommandLineOptions(
-      argc, argv,
+  parseToolOptions(
+      argc, argv, category,
       "chorus-plan: several models on one device. Imports the models, runs "
       "the planning pipeline (chorus-share, chorus-fuse, "
       "chorus-annotate-cost), simulates sequential, parallel and batched "

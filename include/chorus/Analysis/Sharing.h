@@ -34,6 +34,9 @@ llvm::Expected<SameInput> parseSameInput(llvm::StringRef spec);
 /// parseSameInput over a list, failing on the first malformed spec.
 llvm::Expected<std::vector<SameInput>>
 parseSameInputs(llvm::ArrayRef<std::string> specs);
+/// parseSameInputs for a pass option: the error is emitted at `loc`.
+mlir::FailureOr<std::vector<SameInput>>
+parseSameInputs(llvm::ArrayRef<std::string> specs, mlir::Location loc);
 
 enum class BatchKind {
   /// Different computations.
