@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "chorus/Advisor/Advisor.h"
+#include "chorus/Advisor/LoadWorkload.h"
 #include "chorus/Advisor/Placement.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusOps.h"
@@ -148,15 +149,6 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-namespace {
-struct Request {
-  std::string path;
-  func::FuncOp func;
-  /// The dim_param of the first input's leading dim, "" if fixed.
-  std::string batchDim;
-};
-} // namespace
-
 static int run(MLIRContext &context) {
   if (alignment == 0)
     return fail("--alignment must be at least 1");
@@ -171,158 +163,26 @@ static int run(MLIRContext &context) {
   if (!dims)
     return fail(llvm::toString(dims.takeError()));
   importOptions.dims = std::move(*dims);
-  // Requests: the files in order, each --batch adding B - 1 more of one.
-  std::vector<std::string> paths(inputFiles.begin(), inputFiles.end());
-  for (const std::string &spec : batches) {
-    auto [model, count] = llvm::StringRef(spec).rsplit('=');
-    unsigned b = 0;
-    if (model.empty() || count.getAsInteger(10, b) || b < 1 || b > 4096)
-      return fail("--batch '" + spec + "' is not MODEL=B (1 <= B <= 4096)");
-    auto it = llvm::find_if(
-        paths, [&](const std::string &p) { return namesModel(model, p); });
-    if (it == paths.end())
-      return fail("--batch names '" + model.str() +
-                  "', which is not among the models");
-    std::string path = *it;
-    for (unsigned i = 1; i < b; ++i)
-      paths.push_back(path);
-  }
-
-  OwningOpRef<ModuleOp> module;
-  std::vector<Request> requests;
-  bool fromMlir =
-      paths.size() == 1 && llvm::StringRef(paths[0]).ends_with(".mlir");
-  if (fromMlir && !importOptions.dims.empty())
-    return fail("--dim binds symbolic dims of ONNX models; '" + paths[0] +
-                "' is a .mlir module, whose shapes are already bound");
-  if (fromMlir) {
-    std::string error;
-    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-        llvm::MemoryBuffer::getFileOrSTDIN(paths[0]);
-    if (!buffer)
-      return fail("cannot read '" + paths[0] +
-                  "': " + buffer.getError().message());
-    if (getMlirNesting((*buffer)->getBuffer()) > 1000)
-      return fail("'" + paths[0] + "' nests brackets too deeply");
-    module = parseSourceString<ModuleOp>((*buffer)->getBuffer(),
-                                         ParserConfig(&context), paths[0]);
-    if (!module)
-      return 1;
-    for (func::FuncOp func : module->getOps<func::FuncOp>())
-      requests.push_back({paths[0], func, ""});
-    if (requests.empty())
-      return fail("'" + paths[0] + "' holds no model (func.func)");
-  } else {
-    // Each file once; its requests share the func.
-    module = ModuleOp::create(UnknownLoc::get(&context));
-    std::vector<std::string> files;
-    llvm::StringMap<size_t> fileIndex;
-    for (const std::string &path : paths) {
-      if (llvm::StringRef(path).ends_with(".mlir"))
-        return fail("a .mlir module must be the only input ('" + path + "')");
-      if (fileIndex.try_emplace(path, files.size()).second)
-        files.push_back(path);
-    }
-    FailureOr<std::vector<ImportedModel>> models =
-        importOnnxFiles(*module, files, importOptions);
-    if (failed(models))
-      return 1;
-    if (llvm::Error err =
-            checkDimBindings(importOptions.dims, files, dimParamsOf(*models)))
-      return fail(llvm::toString(std::move(err)));
-    for (const std::string &path : paths) {
-      const ImportedModel &model = (*models)[fileIndex[path]];
-      std::string batchDim;
-      if (!model.inputDimParams.empty() &&
-          !model.inputDimParams.front().empty())
-        batchDim = model.inputDimParams.front().front();
-      requests.push_back({path, model.func, batchDim});
-    }
-  }
-
-  // Batched variants: a model requested k > 1 times, imported again with
-  // its leading input dim k times larger.
-  std::vector<std::pair<std::vector<unsigned>, func::FuncOp>> batchFuncs;
-  std::string noBatchReason =
-      "no model is requested more than once (give it twice or use --batch)";
-  if (!fromMlir) {
-    llvm::StringMap<std::vector<unsigned>> byPath;
-    std::vector<std::string> order;
-    for (auto [i, r] : llvm::enumerate(requests)) {
-      if (!byPath.count(r.path))
-        order.push_back(r.path);
-      byPath[r.path].push_back(i);
-    }
-    for (const std::string &path : order) {
-      std::vector<unsigned> &group = byPath[path];
-      if (group.size() < 2)
-        continue;
-      func::FuncOp first = requests[group.front()].func;
-      std::string dim = requests[group.front()].batchDim;
-      auto type = first.getNumArguments()
-                      ? dyn_cast<RankedTensorType>(first.getArgumentTypes()[0])
-                      : RankedTensorType();
-      if (dim.empty() || !type || type.getRank() == 0 || type.isDynamicDim(0)) {
-        noBatchReason = "the leading input dim of '" +
-                        first.getSymName().str() +
-                        "' is not a bound symbolic dim";
-        continue;
-      }
-      ImportOptions batched = importOptions;
-      llvm::erase_if(batched.dims,
-                     [&](const DimBinding &b) { return b.name == dim; });
-      batched.dims.push_back(
-          {"", dim, type.getDimSize(0) * static_cast<int64_t>(group.size())});
-      FailureOr<ImportedModel> model = importOnnxFile(*module, path, batched);
-      if (failed(model))
-        return 1;
-      batchFuncs.push_back({group, model->func});
-    }
-  } else {
-    noBatchReason = "batching needs the ONNX files (the input is a module)";
-  }
-  if (failed(verify(*module)))
-    return fail("the imported module does not verify");
-
-  PassManager pm(&context);
-  PlanningPipelineOptions pipeline;
-  pipeline.target = std::string(targetName);
-  pipeline.targetFile = std::string(targetFile);
-  pipeline.sameInputs =
-      std::vector<std::string>(sameInputs.begin(), sameInputs.end());
-  pipeline.fuse = !noFuse;
-  buildPlanningPipeline(pm, pipeline);
-  if (failed(pm.run(*module)))
-    return 1;
-
-  Workload workload;
-  for (WeightOp weight : module->getOps<WeightOp>())
-    workload.weightBytes[weight.getSymName()] = weight.getByteSize();
-  llvm::DenseMap<Operation *, unsigned> modelIndex;
-  auto addModel = [&](func::FuncOp func) -> FailureOr<unsigned> {
-    auto it = modelIndex.find(func);
-    if (it != modelIndex.end())
-      return it->second;
-    FailureOr<ModelInfo> info = describeModel(func, *target);
-    if (failed(info))
-      return failure();
-    workload.models.push_back(std::move(*info));
-    modelIndex[func] = workload.models.size() - 1;
-    return workload.models.size() - 1;
+  WorkloadSpec spec;
+  spec.paths.assign(inputFiles.begin(), inputFiles.end());
+  spec.batches.assign(batches.begin(), batches.end());
+  spec.importOptions = std::move(importOptions);
+  auto runPipeline = [&](ModuleOp module) {
+    PassManager pm(&context);
+    PlanningPipelineOptions pipeline;
+    pipeline.target = std::string(targetName);
+    pipeline.targetFile = std::string(targetFile);
+    pipeline.sameInputs =
+        std::vector<std::string>(sameInputs.begin(), sameInputs.end());
+    pipeline.fuse = !noFuse;
+    buildPlanningPipeline(pm, pipeline);
+    return pm.run(module);
   };
-  for (const Request &r : requests) {
-    FailureOr<unsigned> index = addModel(r.func);
-    if (failed(index))
-      return 1;
-    workload.requests.push_back(*index);
-  }
-  for (auto &[group, func] : batchFuncs) {
-    FailureOr<unsigned> index = addModel(func);
-    if (failed(index))
-      return 1;
-    workload.batches.push_back({group, *index});
-  }
-  workload.noBatchReason = noBatchReason;
+  FailureOr<LoadedWorkload> loaded =
+      loadWorkload(context, spec, *target, runPipeline);
+  if (failed(loaded))
+    return 1;
+  Workload &workload = loaded->workload;
 
   AdvisorOptions options;
   options.goal = goal;
@@ -352,12 +212,8 @@ static int run(MLIRContext &context) {
         return fail("--place-on names target '" + t->name + "' twice");
       pool.push_back(std::move(*t));
     }
-    // Each model once, in the order first requested.
-    std::vector<func::FuncOp> placed;
-    for (const Request &r : requests)
-      if (!llvm::is_contained(placed, r.func))
-        placed.push_back(r.func);
-    FailureOr<Placement> placement = placeModels(placed, pool, alignment);
+    FailureOr<Placement> placement =
+        placeModels(loaded->requestedModels, pool, alignment);
     if (failed(placement))
       return 1;
     llvm::outs() << "\n";
