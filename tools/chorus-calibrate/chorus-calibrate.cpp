@@ -24,7 +24,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Support/WithColor.h"
 
 #include <cmath>
 
@@ -105,8 +104,7 @@ static llvm::cl::opt<unsigned>
                llvm::cl::init(4), llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "chorus-calibrate") << message << "\n";
-  return 1;
+  return printToolError("chorus-calibrate", message);
 }
 
 /// Writes `t` to -o, with the kind and browser object of --browser-file.

@@ -24,7 +24,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Support/WithColor.h"
 
 using namespace mlir;
 using namespace chorus;
@@ -89,7 +88,7 @@ static llvm::cl::opt<bool>
                  llvm::cl::cat(importCategory));
 
 static LogicalResult reportError(const llvm::Twine &message) {
-  llvm::errs() << "chorus-import: error: " << message << "\n";
+  printToolError("chorus-import", message);
   return failure();
 }
 

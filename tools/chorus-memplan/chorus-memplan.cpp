@@ -10,6 +10,7 @@
 #include "chorus/Plan/IntervalProblem.h"
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/PlanExport.h"
+#include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Format.h"
 #include "chorus/Support/ToolOptions.h"
 
@@ -21,7 +22,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Support/WithColor.h"
 
 #include <chrono>
 
@@ -87,8 +87,7 @@ static llvm::cl::opt<bool>
               llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "chorus-memplan") << message << "\n";
-  return 1;
+  return printToolError("chorus-memplan", message);
 }
 
 static std::string withSeparators(uint64_t v) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Nesting.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
@@ -56,20 +57,18 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::MemoryBuffer> file =
       mlir::openInputFile(inputFilename, &errorMessage);
   if (!file) {
-    llvm::errs() << "chorus-opt: error: " << errorMessage << "\n";
-    return 1;
+    return chorus::printToolError("chorus-opt", errorMessage);
   }
   if (chorus::getMlirNesting(file->getBuffer()) > maxNestingDepth) {
-    llvm::errs() << "chorus-opt: error: '" << inputFilename
-                 << "' nests brackets deeper than --max-nesting-depth="
-                 << maxNestingDepth << " allows\n";
-    return 1;
+    return chorus::printToolError(
+        "chorus-opt", "'" + inputFilename +
+                          "' nests brackets deeper than --max-nesting-depth=" +
+                          llvm::Twine(maxNestingDepth) + " allows");
   }
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputFilename, &errorMessage);
   if (!output) {
-    llvm::errs() << "chorus-opt: error: " << errorMessage << "\n";
-    return 1;
+    return chorus::printToolError("chorus-opt", errorMessage);
   }
   if (mlir::failed(
           mlir::MlirOptMain(output->os(), std::move(file), registry, config)))

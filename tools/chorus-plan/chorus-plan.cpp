@@ -145,8 +145,7 @@ static llvm::cl::list<std::string> placeOn(
     llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
-  llvm::errs() << "chorus-plan: error: " << message << "\n";
-  return 1;
+  return printToolError("chorus-plan", message);
 }
 
 static int run(MLIRContext &context) {
