@@ -12,7 +12,7 @@ backend on SwiftShader (a CPU-backed WebGPU adapter). Each of --rounds
 rounds starts a fresh browser and times every model (--warmup untimed
 runs, then --runs timed ones); a model's latency is the median of all its
 timed runs. Models: the three PaddleOCR models (dims as in
-bench/paddleocr.py), torchvision networks exported by
+bench/benchlib.py), torchvision networks exported by
 bench/export-torchvision.py (random weights), the overhead probe of
 bench/export-overhead-probe.py and the op chains of
 bench/export-op-chains.py.
@@ -40,7 +40,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS as PADDLE, leave_one_out, models_dir, predict
+from benchlib import (MODELS as PADDLE, leave_one_out, models_dir, predict,
+                      calibrate_command)
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 TORCHVISION = ["resnet18", "mobilenet_v2", "squeezenet1_1",
@@ -57,10 +58,6 @@ DEFAULTS = {"wasm": {"rounds": 3, "runs": 5, "warmup": 2,
 # Two models at once: recognizer and classifier (the detector on SwiftShader
 # takes 40 s a run).
 PAIR = ["ch_PP-OCRv4_rec_infer", "ch_ppocr_mobile_v2.0_cls_infer"]
-
-
-def tool(build, name):
-    return os.path.join(build, "bin", name)
 
 
 def entries(models):
@@ -201,17 +198,13 @@ def main():
     print()
     def predict_left_out(e):
         target = os.path.join(work, f"loo-{args.backend}-{e['stem']}.json")
-        cmd = [tool(args.build, "chorus-calibrate"), "--latency-only",
-               "--base", "host", "--browser-file", browser_file,
-               "--name", f"chromium-{args.backend}", "-o", target]
-        cmd += ["--min-work-share", str(args.min_work_share)]
-        for o in models:
-            if o is e:
-                continue
-            cmd += [o["path"], "--latency",
-                    f"{o['path']}={measured['latency_ms'][o['stem']]}"]
-            for d in o["dims"]:
-                cmd += ["--dim", f"{o['stem']}:{d}"]
+        cmd = calibrate_command(
+            args.build, target, f"chromium-{args.backend}",
+            [o for o in models if o is not e],
+            latency_ms=measured["latency_ms"],
+            extra=["--latency-only", "--base", "host", "--browser-file",
+                   browser_file, "--min-work-share",
+                   str(args.min_work_share)])
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         return predict(args.build, e["path"], e["dims"], target, work)[0]
 

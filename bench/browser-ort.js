@@ -24,8 +24,8 @@
 'use strict';
 const fs = require('fs');
 const http = require('http');
-const os = require('os');
 const path = require('path');
+const {launchChromium} = require('../tools/chorus-probe/chromium.js');
 
 const ROOT = path.join(__dirname, '..');
 const NPM = path.join(ROOT, 'build', 'npm', 'node_modules');
@@ -107,17 +107,15 @@ async function main() {
   const servers = [];
   for (let i = 0; i < tabs; ++i) servers.push(await serve(args.models, `127.0.0.${i + 1}`));
   const origin = (i) => `http://127.0.0.${i + 1}:${servers[i].address().port}`;
-  const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-bench-'));
-  const flags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                 '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--disable-background-timer-throttling',
-                 '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
-  if (args.backend === 'webgpu')
-    flags.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
-  let context;
+  // Background tabs keep their timers and renderer priority: pages are
+  // timed side by side.
+  const flags = ['--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+                 '--disable-backgrounding-occluded-windows'];
+  let browser;
   try {
-    context = await chromium.launchPersistentContext(userData, {
-      executablePath: '/usr/bin/chromium', headless: true, args: flags});
+    browser = await launchChromium(chromium, {swiftshader: args.backend === 'webgpu', flags,
+                                              prefix: 'chorus-bench-'});
+    const {context} = browser;
     const config = (models, i) => ({
       backend: args.backend, threads: 1, optimization: args.optimization,
       runs: args.runs, warmup: args.warmup, warmupSeconds: args.warmupSeconds,
@@ -155,9 +153,8 @@ async function main() {
     console.log(JSON.stringify(results.map((r, i) => ({
       model: path.basename(args.models[i].file), ...r}))));
   } finally {
-    if (context) await context.close();
+    if (browser) await browser.close();
     for (const server of servers) server.close();
-    fs.rmSync(userData, {recursive: true, force: true});
   }
 }
 

@@ -9,7 +9,7 @@ one intra-op thread, graph optimizations disabled so that each kernel is
 one node of the model Chorus sees; fusion is a later issue). For every
 model: the median latency of --runs timed runs after 3 warm-ups, and an
 ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
-models (dims bound as in bench/paddleocr.py), torchvision architectures
+models (dims bound as in bench/benchlib.py), torchvision architectures
 exported by bench/export-torchvision.py (random weights), the
 per-kernel overhead probe of bench/export-overhead-probe.py, and (unless
 --no-chains) the op chains of bench/export-op-chains.py (single-op-class
@@ -35,9 +35,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import (MODELS as PADDLE, models_dir, add_build_and_ort,
-                       require_ort, measure_interleaved, predict as predict_ms,
-                       leave_one_out)
+from benchlib import (MODELS as PADDLE, models_dir, add_build_and_ort,
+                      require_ort, measure_interleaved, predict as predict_ms,
+                      leave_one_out, calibrate_command)
 
 OCR = models_dir(os.path.join(ROOT, "build"))
 # (export spec, input size): 224 is the usual; three at 512 put working
@@ -59,23 +59,15 @@ PUBLISHED_GMACS = [("resnet50", 4.09), ("mobilenet_v2", 0.30),
                    ("vit_b_16", 17.56), ("resnet18", 1.81)]
 
 
-def tool(build, name):
-    return os.path.join(build, "bin", name)
-
-
 def predict(args, path, dims, target_file, work):
     return predict_ms(args.build, path, dims, target_file, work)
 
 
 def calibrate(args, entries, name, out, quiet=True):
-    cmd = [tool(args.build, "chorus-calibrate"), "-o", out, "--name", name,
-           "--base", "x86-avx2"]
-    for e in entries:
-        cmd += [e["path"], e["profile"]]
-        if args.profiler_correction:
-            cmd += ["--latency", f"{e['path']}={e['measured_ms']}"]
-        for d in e["dims"]:
-            cmd += ["--dim", f"{e['stem']}:{d}"]
+    latency = ({e["stem"]: e["measured_ms"] for e in entries}
+               if args.profiler_correction else None)
+    cmd = calibrate_command(args.build, out, name, entries, profiles=True,
+                            latency_ms=latency, extra=["--base", "x86-avx2"])
     r = subprocess.run(cmd, check=True, capture_output=True, text=True)
     if not quiet:
         print(r.stdout)

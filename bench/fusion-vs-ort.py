@@ -4,7 +4,7 @@ graph, and the time chorus-fuse takes.
 
   bench/fusion-vs-ort.py [--build DIR] [--models DIR] [--ort DIR] [--runs N]
 
-For each PaddleOCR model (dims bound as in bench/paddleocr.py):
+For each PaddleOCR model (dims bound as in bench/benchlib.py):
 - Chorus: chorus-import, then chorus-opt --chorus-fuse=print=true: nodes
   before, kernels after (top-level nodes plus groups), groups.
 - ONNX Runtime (onnxruntime-node under --ort, default build/bench-npm; CPU,
@@ -29,7 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
+from benchlib import MODELS, models_dir, add_build_and_ort, require_ort, tool
 
 try:
     import onnx
@@ -38,13 +38,12 @@ except ImportError:
 
 
 def chorus(build, model, dims, tmp, runs):
-    bin_dir = os.path.join(build, "bin")
     mlir = os.path.join(tmp, "m.mlir")
-    cmd = [os.path.join(bin_dir, "chorus-import"), model, "-o", mlir]
+    cmd = [tool(build, "chorus-import"), model, "-o", mlir]
     for d in dims:
         cmd += ["--dim", d]
     subprocess.run(cmd, check=True)
-    opt = os.path.join(bin_dir, "chorus-opt")
+    opt = tool(build, "chorus-opt")
     out = subprocess.run([opt, mlir, "--chorus-fuse=print=true", "-o",
                           os.devnull], check=True, capture_output=True,
                          text=True).stdout

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from paddleocr import MODELS, models_dir
+from benchlib import MODELS, models_dir, tool
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     parser.add_argument("--build", default=os.path.join(root, "build"))
     parser.add_argument("--models", default=None)
     args = parser.parse_args()
-    tool = os.path.join(args.build, "bin", "chorus-import")
+    binary = tool(args.build, "chorus-import")
     models = args.models or models_dir(args.build)
     if not os.path.isdir(models):
         print("no models at %s; run utils/bootstrap.sh first" % models)
@@ -35,7 +35,7 @@ def main():
     for stem, dims, _ in MODELS:
         name = stem + ".onnx"
         path = os.path.join(models, name)
-        cmd = [tool, path, "--require-static", "-o", os.devnull]
+        cmd = [binary, path, "--require-static", "-o", os.devnull]
         for d in dims:
             cmd += ["--dim", d]
         subprocess.run(cmd, check=True)  # warm the page cache

@@ -3,7 +3,7 @@
 
   bench/memory-vs-ort.py [--build DIR] [--models DIR] [--ort DIR] [--runs N]
 
-For each PaddleOCR model (dims bound as in bench/paddleocr.py): Chorus's
+For each PaddleOCR model (dims bound as in bench/benchlib.py): Chorus's
 plan (chorus-import, then chorus-opt --chorus-plan-memory): weight bytes,
 activation arena and lower bound. ONNX Runtime (onnxruntime-node, installed
 with `npm install --ignore-scripts onnxruntime-node` into --ort, default
@@ -22,20 +22,19 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
+from benchlib import MODELS, models_dir, add_build_and_ort, require_ort, tool
 
 MB = 1e6
 
 
 def chorus_plan(build, model, dims):
-    bin_dir = os.path.join(build, "bin")
     with tempfile.TemporaryDirectory() as tmp:
         mlir = os.path.join(tmp, "m.mlir")
-        cmd = [os.path.join(bin_dir, "chorus-import"), model, "-o", mlir]
+        cmd = [tool(build, "chorus-import"), model, "-o", mlir]
         for d in dims:
             cmd += ["--dim", d]
         subprocess.run(cmd, check=True)
-        out = subprocess.run([os.path.join(bin_dir, "chorus-opt"), mlir,
+        out = subprocess.run([tool(build, "chorus-opt"), mlir,
                               "--chorus-plan-memory"], check=True,
                              capture_output=True, text=True).stdout
     memory = re.search(r"chorus.memory = \{([^}]*)\}", out).group(1)

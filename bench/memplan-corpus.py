@@ -17,19 +17,20 @@ import re
 import subprocess
 import tempfile
 
+from benchlib import tool
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
 def plan(build, model):
-    bin_dir = os.path.join(build, "bin")
     with tempfile.TemporaryDirectory() as tmp:
         mlir = os.path.join(tmp, "m.mlir")
-        r = subprocess.run([os.path.join(bin_dir, "chorus-import"), model,
+        r = subprocess.run([tool(build, "chorus-import"), model,
                             "-o", mlir], capture_output=True, text=True)
         if r.returncode:
             return model, "import-failed", None
-        r = subprocess.run([os.path.join(bin_dir, "chorus-opt"), mlir,
+        r = subprocess.run([tool(build, "chorus-opt"), mlir,
                             "--chorus-plan-memory"], capture_output=True,
                            text=True)
     if r.returncode:

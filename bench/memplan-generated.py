@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import tool
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SIDE = 1 << 20
@@ -112,7 +114,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0,
                     help="another draw of the same sizes and densities")
     args = ap.parse_args()
-    tool = os.path.join(args.build, "bin", "chorus-memplan")
+    binary = tool(args.build, "chorus-memplan")
     sizes = [int(s) for s in args.sizes.split(",")]
     densities = [float(d) for d in args.densities.split(",")]
     tmp = tempfile.TemporaryDirectory()
@@ -129,7 +131,7 @@ def main():
         problems.append((os.path.basename(path)[:-4], path))
 
     def bound_of(path):
-        rc, f, _, out = memplan(tool, path, "--search-budget", "0")
+        rc, f, _, out = memplan(binary, path, "--search-budget", "0")
         if rc:
             sys.exit(f"{path}: chorus-memplan failed:\n{out}")
         return int(f["lower bound"].split()[0].replace(",", ""))
@@ -143,7 +145,7 @@ def main():
         at_bound = 0
         for name, path in problems:
             start = time.perf_counter()
-            rc, f, nodes, out = memplan(tool, path)
+            rc, f, nodes, out = memplan(binary, path)
             wall = time.perf_counter() - start
             if rc:
                 sys.exit(f"{name}: chorus-memplan failed:\n{out}")
@@ -170,7 +172,7 @@ def main():
                      "--search-budget", str(args.ablation_budget)]
             if off:
                 extra += ["--disable-rules", ",".join(off)]
-            rc, f, nodes, out = memplan(tool, path, *extra)
+            rc, f, nodes, out = memplan(binary, path, *extra)
             cells.append(nodes if rc == 0 else "-")
         print(f"{name:18} " + " ".join(f"{c:>16}" for c in cells), flush=True)
 

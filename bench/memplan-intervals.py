@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import tool
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -84,7 +86,7 @@ def main():
     ap.add_argument("--minimalloc")
     ap.add_argument("--minimalloc-timeout", type=float, default=60)
     args = ap.parse_args()
-    tool = os.path.join(args.build, "bin", "chorus-memplan")
+    binary = tool(args.build, "chorus-memplan")
     problems = []
     for name in ("minimalloc_example_12", "minimalloc_challenging_A",
                  "minimalloc_challenging_B", "minimalloc_challenging_C",
@@ -105,7 +107,7 @@ def main():
             header += "  | MiniMalloc at that arena: median s"
         print(header)
         for name, path in problems:
-            f, wall = run(tool, path, args.runs)
+            f, wall = run(binary, path, args.runs)
             line = (f"{name:24} {f['buffers']:>8} "
                     f"{f['lower bound'].split()[0]:>16} "
                     f"{f['arena'].split()[0]:>16} {f['ratio'].split()[0]:>9} "

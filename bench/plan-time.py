@@ -5,7 +5,7 @@ side with ONNX Runtime creating the three sessions.
   bench/plan-time.py [--build DIR] [--ort DIR] [--runs N]
 
 Alternates, --runs times: one chorus-plan process on det + rec + cls (dims
-bound as in bench/paddleocr.py; import, sharing, fusion, cost, the three
+bound as in bench/benchlib.py; import, sharing, fusion, cost, the three
 strategies simulated, memory planned and verified, no files written) and
 one node process creating the three ONNX Runtime sessions (CPU, default
 options; the time measured inside the process, so node's own start-up is
@@ -20,7 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import MODELS, models_dir, add_build_and_ort, require_ort
+from benchlib import MODELS, models_dir, add_build_and_ort, require_ort, tool
 
 
 def main():
@@ -31,7 +31,7 @@ def main():
     require_ort(args.ort)
     ocr = models_dir(os.path.join(ROOT, "build"))
     paths = [os.path.join(ocr, stem + ".onnx") for stem, _, _ in MODELS]
-    cmd = [os.path.join(args.build, "bin", "chorus-plan")] + paths
+    cmd = [tool(args.build, "chorus-plan")] + paths
     for stem, dims, _ in MODELS:
         for d in dims:
             cmd += ["--dim", f"{stem}:{d}"]

@@ -4,7 +4,7 @@
   bench/plan-vs-ort.py [--build DIR] [--ort DIR] [--rounds N]
                        [--calibration-rounds N] [--write-host F]
 
-For the pairs of PaddleOCR models (dims bound as in bench/paddleocr.py) and
+For the pairs of PaddleOCR models (dims bound as in bench/benchlib.py) and
 each model with itself, measured with onnxruntime-node (CPU, one intra-op
 thread per session, graph optimizations disabled, as the cost model was
 calibrated):
@@ -47,8 +47,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-from paddleocr import (MODELS, models_dir, add_build_and_ort, require_ort,
-                       measure_interleaved)
+from benchlib import (MODELS, models_dir, add_build_and_ort, require_ort,
+                      measure_interleaved, tool, calibrate_command)
 
 SHORT = {"ch_PP-OCRv4_det_infer": "det", "ch_PP-OCRv4_rec_infer": "rec",
          "ch_ppocr_mobile_v2.0_cls_infer": "cls"}
@@ -97,19 +97,17 @@ def calibrate_host(args, entries, alone, work):
         e["loop_ms"] = e["measured_ms"]
         e["measured_ms"] = alone[e["stem"]]
     out = os.path.join(work, "calibrated.json")
-    cmd = [os.path.join(args.build, "bin", "chorus-calibrate"), "-o", out,
-           "--name", "host", "--base-file",
-           os.path.join(ROOT, "lib", "Target", "targets", "host.json")]
-    for e in entries:
-        cmd += [e["path"], e["profile"], "--latency",
-                f"{e['path']}={e['measured_ms']}"]
-        cmd += [f"--dim={e['stem']}:{d}" for d in e["dims"]]
+    cmd = calibrate_command(
+        args.build, out, "host", entries, profiles=True,
+        latency_ms={e["stem"]: e["measured_ms"] for e in entries},
+        extra=["--base-file",
+               os.path.join(ROOT, "lib", "Target", "targets", "host.json")])
     subprocess.run(cmd, check=True, capture_output=True)
     print("host calibrated in this run (chorus-calibrate on the three "
           "models' profiles and latencies):")
     for e in entries:
         plan = os.path.join(work, "alone.json")
-        cmd = [os.path.join(args.build, "bin", "chorus-plan"), e["path"],
+        cmd = [tool(args.build, "chorus-plan"), e["path"],
                "--target-file", out, "--no-fuse", "-o", plan]
         cmd += [f"--dim={e['stem']}:{d}" for d in e["dims"]]
         subprocess.run(cmd, check=True, capture_output=True)
@@ -128,7 +126,7 @@ def calibrate_host(args, entries, alone, work):
 def predict(args, a, b, target):
     with tempfile.TemporaryDirectory() as tmp:
         plan = os.path.join(tmp, "plan.json")
-        cmd = [os.path.join(args.build, "bin", "chorus-plan"), a["path"],
+        cmd = [tool(args.build, "chorus-plan"), a["path"],
                b["path"], "--target-file", target, "--goal", "throughput",
                "--no-fuse", "-o", plan]
         for m in {a["stem"]: a, b["stem"]: b}.values():

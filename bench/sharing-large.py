@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import tool
+
 
 def varint(n):
     out = bytearray()
@@ -98,7 +100,6 @@ def main():
     args = parser.parse_args()
     width = 1024  # 4 MiB per layer
     layers = max(1, math.ceil(args.mb * 1000 * 1000 / (width * width * 4)) - 1)
-    bin_dir = os.path.join(args.build, "bin")
     with tempfile.TemporaryDirectory() as tmp:
         a = os.path.join(tmp, "a.onnx")
         b = os.path.join(tmp, "b.onnx")
@@ -112,11 +113,11 @@ def main():
         report = ""
         for _ in range(args.runs):
             start = time.perf_counter()
-            subprocess.run([os.path.join(bin_dir, "chorus-import"), a, b,
+            subprocess.run([tool(args.build, "chorus-import"), a, b,
                             "-o", mlir], check=True, cwd=tmp)
             imports.append(time.perf_counter() - start)
             out = subprocess.run(
-                [os.path.join(bin_dir, "chorus-opt"), mlir,
+                [tool(args.build, "chorus-opt"), mlir,
                  "--chorus-share=same-input=a:x=b:x",
                  "--chorus-print-sharing=same-input=a:x=b:x", "--mlir-timing",
                  "-o", os.devnull],

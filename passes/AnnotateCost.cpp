@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
@@ -67,6 +69,7 @@ struct AnnotateCostPass
       return signalPassFailure();
     }
     Builder b(module.getContext());
+    llvm::json::Array report;
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
       FailureOr<ModelCost> cost = estimateModelCost(func, *target);
       if (failed(cost))
@@ -103,10 +106,39 @@ struct AnnotateCostPass
               b.getNamedAttr("target", b.getStringAttr(target->name)),
               b.getNamedAttr("time_s", b.getF64FloatAttr(cost->seconds)),
           }));
-      if (print)
+      if (print && format == ReportFormat::Json)
+        report.push_back(toJSON(func, *cost, *target));
+      else if (print)
         printTable(func, *cost, *target);
     }
+    if (print && format == ReportFormat::Json)
+      llvm::outs() << llvm::formatv("{0:2}",
+                                    llvm::json::Value(std::move(report)))
+                   << "\n";
   }
+
+  /// One model's totals, as printTable shows them.
+  static llvm::json::Object toJSON(func::FuncOp func, const ModelCost &cost,
+                                   const Target &target) {
+    llvm::json::Object byClass, byBound;
+    for (const auto &[cls, seconds] : cost.secondsByClass)
+      byClass[getOpClassName(cls)] = seconds;
+    for (const auto &[bound, seconds] : cost.secondsByBound)
+      byBound[getBoundName(bound)] = seconds;
+    return llvm::json::Object{
+        {"model", func.getSymName()},
+        {"target", target.name},
+        {"time_s", cost.seconds},
+        {"flops", cost.flops},
+        {"bytes", cost.bytes},
+        {"kernels", static_cast<int64_t>(cost.kernels)},
+        {"estimated_nodes", static_cast<int64_t>(cost.estimatedNodes)},
+        {"estimated_flops", cost.estimatedFlops},
+        {"seconds_by_class", std::move(byClass)},
+        {"seconds_by_bound", std::move(byBound)},
+    };
+  }
+
 };
 
 } // namespace

@@ -108,7 +108,8 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
     estimated_nodes, estimated_flops}` to each func. Nodes whose op has no
     op table entry get a conservative estimate and a warning naming the op;
     they are counted in `estimated_nodes`. `print=true` also prints a table
-    per model: totals and the time by op class and by bound.
+    per model: totals and the time by op class and by bound; with
+    `format=json`, the same figures as one JSON array (for scripts).
 
     The target is a built-in name (`target=host`, `h100-sxm`, `h200`,
     `a100-80gb`, `l4`, `x86-avx2`) or a JSON file (`target-file=`), see
@@ -121,6 +122,13 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
            "Target JSON file">,
     Option<"print", "print", "bool", /*default=*/"false",
            "Print a cost table per model">,
+    Option<"format", "format", "::chorus::ReportFormat",
+           /*default=*/"::chorus::ReportFormat::Table",
+           "How print=true prints",
+           [{::llvm::cl::values(
+             clEnumValN(::chorus::ReportFormat::Table, "table", "a table"),
+             clEnumValN(::chorus::ReportFormat::Json, "json",
+                        "a JSON array, one object per model"))}]>,
   ];
 }
 

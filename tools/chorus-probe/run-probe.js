@@ -18,8 +18,8 @@
 'use strict';
 const fs = require('fs');
 const http = require('http');
-const os = require('os');
 const path = require('path');
+const {launchChromium} = require('./chromium.js');
 
 const HERE = __dirname;
 const USAGE = 'usage: run-probe.js --out DIR [--name PREFIX] [--chromium PATH] ' +
@@ -93,19 +93,14 @@ async function main() {
   if (!fs.existsSync(args.chromium))
     fail(`no browser at ${args.chromium} (apt install chromium, or give --chromium PATH)`);
   const server = await serve(args.isolation);
-  const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-probe-'));
-  let context;
+  let browser;
   try {
-    const flags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                   '--disable-background-networking', '--disable-component-update',
-                   '--disable-sync',
-                   // navigator.ml, so that the probe reports what WebNN itself answers.
-                   '--enable-features=WebMachineLearningNeuralNetwork'];
-    if (args.swiftshader)
-      flags.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader');
-    context = await playwright.chromium.launchPersistentContext(userData, {
-      executablePath: args.chromium, headless: true, args: flags,
+    browser = await launchChromium(playwright.chromium, {
+      executablePath: args.chromium, swiftshader: args.swiftshader, prefix: 'chorus-probe-',
+      // navigator.ml, so that the probe reports what WebNN itself answers.
+      flags: ['--enable-features=WebMachineLearningNeuralNetwork'],
     });
+    const {context} = browser;
     const page = await context.newPage();
     const query = new URLSearchParams({auto: '1'});
     if (args.name) query.set('name', args.name);
@@ -128,9 +123,8 @@ async function main() {
     for (const [feature, reason] of Object.entries(result.capabilities.unavailable))
       console.log(`unavailable: ${feature}: ${reason}`);
   } finally {
-    if (context) await context.close();
+    if (browser) await browser.close();
     server.close();
-    fs.rmSync(userData, {recursive: true, force: true});
   }
 }
 

