@@ -58,6 +58,9 @@ struct Prepared {
     uint64_t edges = countOverlaps();
     double n2 = 0.5 * static_cast<double>(n) * n;
     useAdjacency = 8.0 * edges < n2;
+    // A move of the improvement phase re-places the order's suffix from a
+    // random position: about a third of a whole placement.
+    moveWork = (useAdjacency ? 2.0 * edges : n2) / 3;
     if (useAdjacency)
       buildAdjacency();
   }
@@ -70,6 +73,8 @@ struct Prepared {
   std::vector<std::pair<int64_t, int64_t>> span;
 
   bool useAdjacency = false;
+  /// Expected work of one improvement move.
+  double moveWork = 0;
 
   ExactProblem exactProblem() const { return {lower, upper, size}; }
 
@@ -677,12 +682,16 @@ llvm::Expected<MemoryPlan> chorus::planMemory(const IntervalProblem &problem,
       plan.algorithm = "exact";
     }
   }
-  // Nothing to improve once the plan is proved optimal.
+  // Nothing to improve once the plan is proved optimal, nor where the
+  // budget buys fewer than about a hundred moves (one move re-places a
+  // large dense trace's suffix against thousands of placed buffers).
+  uint64_t improveBudget = options.searchBudget / 10 * 3;
   if (selected("improve") && options.searchBudget > 0 &&
-      best.arena > plan.provedBound) {
+      best.arena > plan.provedBound &&
+      100 * prepared.moveWork <= static_cast<double>(improveBudget)) {
     auto start = Clock::now();
     uint64_t before = best.arena;
-    improve(prepared, best, plan.provedBound, options.searchBudget / 10 * 3);
+    improve(prepared, best, plan.provedBound, improveBudget);
     plan.runs.push_back(
         {"improve", best.arena,
          std::chrono::duration<double>(Clock::now() - start).count()});
