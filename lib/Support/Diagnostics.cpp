@@ -54,8 +54,3 @@ void chorus::printDiagnostic(Diagnostic &diag, llvm::raw_ostream &os,
   for (Diagnostic &note : diag.getNotes())
     printDiagnostic(note, os, tool);
 }
-
-int chorus::printToolError(llvm::StringRef tool, const llvm::Twine &message) {
-  llvm::errs() << tool << ": error: " << message << "\n";
-  return 1;
-}

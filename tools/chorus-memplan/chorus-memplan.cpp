@@ -10,7 +10,6 @@
 #include "chorus/Plan/IntervalProblem.h"
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/PlanExport.h"
-#include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Format.h"
 #include "chorus/Support/ToolOptions.h"
 

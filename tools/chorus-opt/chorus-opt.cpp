@@ -10,6 +10,7 @@
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/Nesting.h"
+#include "chorus/Support/ToolOptions.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
 

@@ -15,11 +15,6 @@ namespace chorus {
 void printDiagnostic(mlir::Diagnostic &diag, llvm::raw_ostream &os,
                      llvm::StringRef tool);
 
-/// Prints a tool's own error (one without a location), as printDiagnostic
-/// prints those: "tool: error: message". Returns 1, the tools' exit code
-/// for an error.
-int printToolError(llvm::StringRef tool, const llvm::Twine &message);
-
 } // namespace chorus
 
 #endif // CHORUS_SUPPORT_DIAGNOSTICS_H

@@ -1,9 +1,16 @@
-//===- ToolOptions.h - How the tools read their command line ----*- C++ -*-===//
+//===- ToolOptions.h - Command line and errors of the tools -----*- C++ -*-===//
+//
+// Header-only and free of MLIR, so that a tool without IR (chorus-memplan)
+// does not load it.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef CHORUS_SUPPORT_TOOLOPTIONS_H
 #define CHORUS_SUPPORT_TOOLOPTIONS_H
 
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace chorus {
 
@@ -14,6 +21,14 @@ inline void parseToolOptions(int argc, char **argv,
                              const char *overview) {
   llvm::cl::HideUnrelatedOptions(category);
   llvm::cl::ParseCommandLineOptions(argc, argv, overview);
+}
+
+/// Prints a tool's own error (one without a location), as printDiagnostic
+/// prints those: "tool: error: message". Returns 1, the tools' exit code
+/// for an error.
+inline int printToolError(llvm::StringRef tool, const llvm::Twine &message) {
+  llvm::errs() << tool << ": error: " << message << "\n";
+  return 1;
 }
 
 } // namespace chorus
