@@ -138,7 +138,6 @@ struct AnnotateCostPass
         {"seconds_by_bound", std::move(byBound)},
     };
   }
-
 };
 
 } // namespace
