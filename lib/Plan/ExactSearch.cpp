@@ -177,7 +177,6 @@ public:
     for (uint32_t b : sec.buffers)
       for (size_t s = sec.first[b]; s < sec.last[b]; ++s)
         sectionTotal[s] += p.size[b];
-    offsets.assign(n, 0);
     solution.assign(n, 0);
   }
 
@@ -198,11 +197,9 @@ public:
     };
     if (sec.buffers.empty())
       return finish(ExactOutcome::Found);
+    // Every buffer is in a section, so this also covers one too large.
     for (uint64_t total : sectionTotal)
       if (total > capacity)
-        return finish(ExactOutcome::Infeasible);
-    for (uint32_t b : sec.buffers)
-      if (p.size[b] > capacity)
         return finish(ExactOutcome::Infeasible);
 
     // Static preorders, larger first by the keys in turn: MiniMalloc's
@@ -365,7 +362,6 @@ private:
       uint64_t offset = minOffset[b];
       uint64_t top = offset + p.size[b];
       placed[b] = 1;
-      offsets[b] = offset;
       size_t offsetMark = offsetChanges.size();
       size_t floorMark = floorChanges.size();
       // The buffers b meets rise to its top, at least.
@@ -462,7 +458,7 @@ private:
   uint64_t capacity, budget;
   uint64_t nodesLeft = 0, nodes = 0, work = 0;
   std::vector<uint64_t> sectionTotal, floor, remaining, minOffset;
-  std::vector<uint64_t> offsets, solution;
+  std::vector<uint64_t> solution;
   std::vector<uint32_t> rank;
   std::vector<int64_t> cuts;
   std::vector<uint8_t> placed;
