@@ -58,6 +58,8 @@ struct AnnotateCostPass
          << llvm::format("%.2f%%",
                          100 * cost.estimatedFlops / std::max(cost.flops, 1.0))
          << " of the FLOPs\n";
+    for (const std::string &text : cost.assumptions)
+      os << "  assumed: " << text << "\n";
   }
 
   void runOnOperation() override {
@@ -136,6 +138,7 @@ struct AnnotateCostPass
         {"estimated_flops", cost.estimatedFlops},
         {"seconds_by_class", std::move(byClass)},
         {"seconds_by_bound", std::move(byBound)},
+        {"assumptions", llvm::json::Array(cost.assumptions)},
     };
   }
 };

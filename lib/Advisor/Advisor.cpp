@@ -47,6 +47,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
                                            const Target &target) {
   ModelInfo m;
   m.name = func.getSymName().str();
+  m.assumptions = getImportAssumptions(func);
   for (Operation &op : func.getBody().front()) {
     if (!isKernel(op))
       continue;
@@ -58,6 +59,8 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
                 "with --dim NAME=VALUE";
     m.kernels.push_back({kernelName(&op), cost->computeSeconds,
                          cost->memorySeconds, cost->overheadSeconds});
+    m.assumptions.insert(m.assumptions.end(), cost->assumptions.begin(),
+                         cost->assumptions.end());
   }
   TensorLifetimes lifetimes(func);
   if (failed(lifetimes.run()))
@@ -398,6 +401,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
         {"predicted_ns", ns(m.seconds())},
         {"weight_bytes", static_cast<int64_t>(weights)},
         {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
+        {"assumptions", llvm::json::Array(m.assumptions)},
     });
   }
   llvm::json::Array requests;
@@ -550,6 +554,8 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
        << llvm::format(" %7zu %13.3f %11.2f", m.kernels.size(),
                        m.seconds() * 1e3, weights / 1e6)
        << "\n";
+    for (const std::string &text : m.assumptions)
+      os << "  assumed: " << text << "\n";
   }
   os << "\nstrategy     makespan ms  mean latency ms      req/s  weights MB  "
         "arena MB   peak MB  bound\n";

@@ -1,5 +1,6 @@
 //===- LoadWorkload.cpp - From model files to the advisor's workload ------===//
 
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Advisor/LoadWorkload.h"
 
 #include "chorus/Dialect/ChorusOps.h"
@@ -51,11 +52,21 @@ chorus::loadWorkload(MLIRContext &context, const WorkloadSpec &spec,
 
   OwningOpRef<ModuleOp> module;
   std::vector<Request> requests;
+  // Per file: its input names and their declared dim names.
+  llvm::StringMap<std::pair<std::vector<std::string>,
+                            std::vector<std::vector<std::string>>>>
+      declaredInputs;
   bool fromMlir =
       paths.size() == 1 && llvm::StringRef(paths[0]).ends_with(".mlir");
   if (fromMlir && !spec.importOptions.dims.empty())
     return fail("--dim binds symbolic dims of ONNX models; '" + paths[0] +
                 "' is a .mlir module, whose shapes are already bound");
+  if (fromMlir && (!spec.importOptions.inputShapes.empty() ||
+                   !spec.importOptions.inputValues.empty() ||
+                   !spec.importOptions.tripCounts.empty()))
+    return fail("--input-shape, --input-value and --trip-count apply to ONNX "
+                "models; '" +
+                paths[0] + "' is a .mlir module, already imported");
   if (fromMlir) {
     std::string error;
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
@@ -88,9 +99,11 @@ chorus::loadWorkload(MLIRContext &context, const WorkloadSpec &spec,
         importOnnxFiles(*module, files, spec.importOptions);
     if (failed(models))
       return failure();
-    if (llvm::Error err = checkDimBindings(spec.importOptions.dims, files,
-                                           dimParamsOf(*models)))
+    if (llvm::Error err =
+            checkImportBindings(spec.importOptions, files, *models))
       return fail(llvm::toString(std::move(err)));
+    for (auto [path, model] : llvm::zip(files, *models))
+      declaredInputs[path] = {model.inputNames, model.inputDimParams};
     for (const std::string &path : paths) {
       const ImportedModel &model = (*models)[fileIndex[path]];
       std::string batchDim;
@@ -134,6 +147,13 @@ chorus::loadWorkload(MLIRContext &context, const WorkloadSpec &spec,
                      [&](const DimBinding &b) { return b.name == dim; });
       batched.dims.push_back(
           {"", dim, type.getDimSize(0) * static_cast<int64_t>(group.size())});
+      // An --input-shape that set the dim scales with it.
+      const auto &[names, params] = declaredInputs[path];
+      for (InputShape &shape : batched.inputShapes)
+        for (auto [name, dims] : llvm::zip(names, params))
+          if (inputShapeApplies(shape, name, path) && !dims.empty() &&
+              dims.front() == dim && !shape.dims.empty())
+            shape.dims.front() *= group.size();
       FailureOr<ImportedModel> model = importOnnxFile(*module, path, batched);
       if (failed(model))
         return failure();

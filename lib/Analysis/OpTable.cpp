@@ -733,19 +733,8 @@ FusionKind chorus::getOperandFusionKind(NodeOp node, unsigned index) {
 }
 
 Folding chorus::getFolding(NodeOp node) {
-  if ((!node.getDomain().empty() && node.getDomain() != "ai.onnx") ||
-      node->getNumRegions())
-    return Folding::Never;
-  llvm::StringRef op = node.getOpType();
-  if (op == "Constant")
-    return Folding::Always;
-  if (op == "Shape" || op == "Size")
-    return Folding::FromShape;
-  if (llvm::is_contained({"RandomNormal", "RandomUniform", "RandomNormalLike",
-                          "RandomUniformLike", "Multinomial", "Bernoulli"},
-                         op))
-    return Folding::Never;
-  return Folding::FromOperands;
+  return getFoldingRule(node.getDomain(), node.getOpType(),
+                        node->getNumRegions() != 0);
 }
 
 bool chorus::isViewNode(NodeOp node) {

@@ -86,3 +86,172 @@ chorus::checkDimBindings(llvm::ArrayRef<DimBinding> bindings,
   }
   return llvm::Error::success();
 }
+
+llvm::Expected<InputShape> chorus::parseInputShape(StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("invalid --input-shape '" + spec + "': " + why);
+  };
+  auto [target, shapeText] = spec.rsplit('=');
+  if (shapeText.data() == nullptr || target.empty())
+    return fail("expected INPUT=D0xD1x... or MODEL:INPUT=D0xD1x...");
+  InputShape shape;
+  shape.target = target.str();
+  shape.spec = spec.str();
+  if (shapeText == "scalar")
+    return shape;
+  if (shapeText.empty())
+    return fail("the shape is empty (write 'scalar' for a 0-D input)");
+  llvm::SmallVector<StringRef> parts;
+  shapeText.split(parts, 'x');
+  for (StringRef part : parts) {
+    int64_t dim;
+    if (part.getAsInteger(10, dim) || dim < 0)
+      return fail("'" + part + "' is not a non-negative integer dim");
+    shape.dims.push_back(dim);
+  }
+  return shape;
+}
+
+llvm::Expected<std::vector<InputShape>>
+chorus::parseInputShapes(llvm::ArrayRef<std::string> specs) {
+  std::vector<InputShape> shapes;
+  for (const std::string &spec : specs) {
+    llvm::Expected<InputShape> shape = parseInputShape(spec);
+    if (!shape)
+      return shape.takeError();
+    shapes.push_back(std::move(*shape));
+  }
+  return shapes;
+}
+
+bool chorus::inputShapeApplies(const InputShape &shape, StringRef input,
+                               StringRef path) {
+  StringRef target = shape.target;
+  if (target == input)
+    return true;
+  for (size_t colon = target.find(':'); colon != StringRef::npos;
+       colon = target.find(':', colon + 1))
+    if (target.substr(colon + 1) == input &&
+        namesModel(target.substr(0, colon), path))
+      return true;
+  return false;
+}
+
+llvm::Error chorus::checkInputShapes(
+    llvm::ArrayRef<InputShape> shapes, llvm::ArrayRef<std::string> paths,
+    llvm::ArrayRef<const std::vector<std::string> *> inputs) {
+  for (const InputShape &shape : shapes) {
+    bool found = false;
+    std::vector<std::string> known;
+    for (auto [path, names] : llvm::zip(paths, inputs))
+      for (const std::string &name : *names) {
+        found |= inputShapeApplies(shape, name, path);
+        known.push_back(paths.size() > 1
+                            ? llvm::sys::path::stem(path).str() + ":" + name
+                            : name);
+      }
+    if (!found)
+      return error("--input-shape " + shape.spec +
+                   " matches no input of the models (inputs: " +
+                   llvm::join(known, ", ") + ")");
+  }
+  return llvm::Error::success();
+}
+
+std::string chorus::suggestInputShape(StringRef path, StringRef input,
+                                      llvm::ArrayRef<int64_t> dims) {
+  std::string text = "--input-shape " +
+                     llvm::sys::path::stem(path).str() + ":" + input.str() +
+                     "=";
+  if (dims.empty())
+    return text + "scalar";
+  for (auto [index, dim] : llvm::enumerate(dims)) {
+    if (index)
+      text += "x";
+    text += dim < 0 ? "?" : std::to_string(dim);
+  }
+  return text;
+}
+
+llvm::Expected<InputValue> chorus::parseInputValue(StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("invalid --input-value '" + spec + "': " + why);
+  };
+  auto [target, valuesText] = spec.rsplit('=');
+  if (valuesText.data() == nullptr || target.empty() || valuesText.empty())
+    return fail("expected INPUT=V[,V...] or MODEL:INPUT=V[,V...]");
+  InputValue value;
+  value.target = target.str();
+  value.spec = spec.str();
+  llvm::SmallVector<StringRef> parts;
+  valuesText.split(parts, ',');
+  for (StringRef part : parts) {
+    double v;
+    if (part.trim().getAsDouble(v))
+      return fail("'" + part + "' is not a number");
+    value.values.push_back(v);
+  }
+  return value;
+}
+
+llvm::Expected<std::vector<InputValue>>
+chorus::parseInputValues(llvm::ArrayRef<std::string> specs) {
+  std::vector<InputValue> values;
+  for (const std::string &spec : specs) {
+    llvm::Expected<InputValue> value = parseInputValue(spec);
+    if (!value)
+      return value.takeError();
+    values.push_back(std::move(*value));
+  }
+  return values;
+}
+
+llvm::Expected<TripCount> chorus::parseTripCount(StringRef spec) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("invalid --trip-count '" + spec + "': " + why);
+  };
+  auto [lhs, countText] = spec.rsplit('=');
+  if (countText.data() == nullptr || lhs.empty() || countText.empty())
+    return fail("expected NODE=N or MODEL:NODE=N (NODE: the Loop node's "
+                "name)");
+  TripCount count;
+  count.spec = spec.str();
+  count.node = lhs.str();
+  if (countText.getAsInteger(10, count.count) || count.count < 0)
+    return fail("'" + countText + "' is not a non-negative integer");
+  return count;
+}
+
+llvm::Expected<std::vector<TripCount>>
+chorus::parseTripCounts(llvm::ArrayRef<std::string> specs) {
+  std::vector<TripCount> counts;
+  for (const std::string &spec : specs) {
+    llvm::Expected<TripCount> count = parseTripCount(spec);
+    if (!count)
+      return count.takeError();
+    counts.push_back(std::move(*count));
+  }
+  return counts;
+}
+
+llvm::Error chorus::checkTripCounts(
+    llvm::ArrayRef<TripCount> counts, llvm::ArrayRef<std::string> paths,
+    llvm::ArrayRef<const std::vector<std::string> *> loops) {
+  for (const TripCount &count : counts) {
+    bool found = false;
+    std::vector<std::string> known;
+    for (auto [path, names] : llvm::zip(paths, loops))
+      for (const std::string &name : *names) {
+        InputShape asTarget{count.node, {}, count.spec};
+        found |= inputShapeApplies(asTarget, name, path);
+        known.push_back("'" + name + "'");
+      }
+    if (!found)
+      return error("--trip-count " + count.spec +
+                   " names no Loop node of the models" +
+                   (known.empty() ? std::string(" (they have none)")
+                                  : " (Loop nodes: " + llvm::join(known, ", ") +
+                                        ")"));
+  }
+  return llvm::Error::success();
+}

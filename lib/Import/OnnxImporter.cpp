@@ -2,6 +2,7 @@
 
 #include "chorus/Import/OnnxImporter.h"
 #include "OnnxValidation.h"
+#include "ShapeValidation.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxFile.h"
 #include "chorus/Import/OnnxTypes.h"
@@ -98,6 +99,15 @@ private:
     return none;
   }
 
+public:
+  /// What shape inference learnt, by a node's first named result.
+  llvm::StringMap<std::string> takenBranches;
+  llvm::StringMap<int64_t> tripCounts;
+  /// Trip counts the user gave, by the Loop node's name.
+  llvm::StringMap<int64_t> userTripCounts;
+  std::vector<std::string> assumptions;
+
+private:
   MLIRContext *ctx;
   OpBuilder builder;
   StringRef path;
@@ -115,13 +125,28 @@ private:
 
 } // namespace
 
+/// Whether `type` is a tensor with every dim known.
+static bool isStaticTensorType(const onnx::TypeProto &type) {
+  if (!type.has_tensor_type() || !type.tensor_type().has_shape())
+    return false;
+  return llvm::all_of(type.tensor_type().shape().dim(),
+                      [](const auto &dim) { return dim.has_dim_value(); });
+}
+
 void ModelImporter::recordTypes(const onnx::GraphProto &graph) {
+  // A subgraph's own value_info does not replace a static type found for
+  // the same value at the top level (a branch the folding took inline).
+  auto record = [&](const onnx::ValueInfoProto &info) {
+    if (!info.has_type())
+      return;
+    const onnx::TypeProto *&slot = valueTypes[info.name()];
+    if (!slot || !isStaticTensorType(*slot) || isStaticTensorType(info.type()))
+      slot = &info.type();
+  };
   for (const onnx::ValueInfoProto &info : graph.value_info())
-    if (info.has_type())
-      valueTypes[info.name()] = &info.type();
+    record(info);
   for (const onnx::ValueInfoProto &info : graph.output())
-    if (info.has_type())
-      valueTypes[info.name()] = &info.type();
+    record(info);
 }
 
 Type ModelImporter::lookupType(StringRef name) {
@@ -404,6 +429,30 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
   for (size_t i = 0; i < graphs.size(); ++i)
     state.addRegion();
   Operation *op = builder.create(state);
+  std::string firstOutput;
+  for (const std::string &output : node.output())
+    if (firstOutput.empty())
+      firstOutput = output;
+  bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+  if (defaultDomain && node.op_type() == "If")
+    if (auto it = takenBranches.find(firstOutput); it != takenBranches.end())
+      op->setAttr("chorus.taken_branch", builder.getStringAttr(it->second));
+  if (defaultDomain && node.op_type() == "Loop") {
+    auto folded = tripCounts.find(firstOutput);
+    auto given = userTripCounts.find(node.name());
+    if (given != userTripCounts.end() && !node.name().empty()) {
+      if (folded != tripCounts.end() && folded->second != given->second)
+        return emitError(loc) << "--trip-count gives " << given->second
+                              << " iterations, but the model fixes the "
+                                 "trip count at "
+                              << folded->second;
+      op->setAttr("chorus.trip_count",
+                  builder.getI64IntegerAttr(given->second));
+    } else if (folded != tripCounts.end()) {
+      op->setAttr("chorus.trip_count",
+                  builder.getI64IntegerAttr(folded->second));
+    }
+  }
 
   for (auto [graph, region] : llvm::zip(graphs, op->getRegions())) {
     Block *body = new Block();
@@ -530,6 +579,12 @@ ModelImporter::importModel(const onnx::ModelProto &model, ModuleOp module,
 
   // Model metadata.
   func->setAttr("chorus.source", builder.getStringAttr(path));
+  if (!assumptions.empty()) {
+    SmallVector<Attribute> texts;
+    for (const std::string &text : assumptions)
+      texts.push_back(builder.getStringAttr(text));
+    func->setAttr("chorus.assumptions", builder.getArrayAttr(texts));
+  }
   func->setAttr("chorus.ir_version",
                 builder.getI64IntegerAttr(model.ir_version()));
   NamedAttrList opsets;
@@ -594,6 +649,21 @@ static void bindDims(onnx::GraphProto &graph,
       for (onnx::GraphProto &g : *attr.mutable_graphs())
         bindDims(g, bindings, seen);
     }
+}
+
+/// The names of the Loop nodes of `graph` and its subgraphs.
+static void collectLoopNames(const onnx::GraphProto &graph,
+                             std::vector<std::string> &names) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    if (node.op_type() == "Loop" && !node.name().empty())
+      names.push_back(node.name());
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        collectLoopNames(attr.g(), names);
+      for (const onnx::GraphProto &g : attr.graphs())
+        collectLoopNames(g, names);
+    }
+  }
 }
 
 /// The opset imports newer than this ONNX library's schemas, as messages.
@@ -713,23 +783,134 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
       bindings[binding.name] = binding.value;
 
   OnnxLocations locs(ctx, path);
-  if (failed(validateOnnxGraph(model.graph(), options.limits, locs)))
+  if (failed(sortOnnxGraph(*model.mutable_graph(), locs)) ||
+      failed(validateOnnxGraph(model.graph(), options.limits, locs)))
     return failure();
 
   ImportedModel &result = pending.result;
   llvm::StringSet<> initializers;
   for (const onnx::TensorProto &init : model.graph().initializer())
     initializers.insert(init.name());
-  for (const onnx::ValueInfoProto &input : model.graph().input()) {
+  // Which input shape bound a dim name, for the message of a conflict.
+  llvm::StringMap<std::string> boundBy;
+  for (const DimBinding &binding : options.dims)
+    if (binding.model.empty() || namesModel(binding.model, path))
+      boundBy[binding.name] = "--dim " + binding.name + "=" +
+                              std::to_string(binding.value);
+  for (onnx::ValueInfoProto &input : *model.mutable_graph()->mutable_input()) {
     if (initializers.contains(input.name()))
       continue;
+    result.inputNames.push_back(input.name());
     std::vector<std::string> names;
     if (input.type().has_tensor_type())
       for (const auto &dim : input.type().tensor_type().shape().dim())
         names.push_back(dim.dim_param());
     result.inputDimParams.push_back(std::move(names));
+
+    const InputShape *given = nullptr;
+    for (const InputShape &shape : options.inputShapes) {
+      if (!inputShapeApplies(shape, input.name(), path))
+        continue;
+      if (given && given->dims != shape.dims)
+        return emitError(loc) << "--input-shape " << given->spec
+                              << " and --input-shape " << shape.spec
+                              << " give input '" << input.name() << "' of '"
+                              << path << "' different shapes";
+      given = &shape;
+    }
+    if (!given)
+      continue;
+    if (!input.type().has_tensor_type())
+      return emitError(loc) << "--input-shape " << given->spec
+                            << ": input '" << input.name() << "' of '" << path
+                            << "' is not a tensor";
+    onnx::TypeProto_Tensor *tensor =
+        input.mutable_type()->mutable_tensor_type();
+    if (tensor->has_shape()) {
+      const onnx::TensorShapeProto &declared = tensor->shape();
+      auto declaredText = [&] {
+        std::string text;
+        for (const auto &dim : declared.dim())
+          text += (text.empty() ? "" : "x") +
+                  (dim.has_dim_value() ? std::to_string(dim.dim_value())
+                   : dim.has_dim_param() ? dim.dim_param()
+                                         : std::string("?"));
+        return text.empty() ? std::string("scalar") : text;
+      };
+      if (declared.dim_size() != static_cast<int>(given->dims.size()))
+        return emitError(loc)
+               << "--input-shape " << given->spec << ": input '"
+               << input.name() << "' of '" << path << "' has rank "
+               << declared.dim_size() << " (" << declaredText() << "), not "
+               << given->dims.size();
+      for (auto [index, dim] : llvm::enumerate(declared.dim())) {
+        int64_t value = given->dims[index];
+        if (dim.has_dim_value() && dim.dim_value() != value)
+          return emitError(loc)
+                 << "--input-shape " << given->spec << ": dim " << index
+                 << " of input '" << input.name() << "' of '" << path
+                 << "' is fixed at " << dim.dim_value() << " ("
+                 << declaredText() << ")";
+        if (!dim.has_dim_param() || dim.dim_param().empty())
+          continue;
+        result.dimParams.insert(dim.dim_param());
+        auto [it, inserted] = bindings.try_emplace(dim.dim_param(), value);
+        if (!inserted && it->second != value)
+          return emitError(loc)
+                 << "--input-shape " << given->spec << " gives dim '"
+                 << dim.dim_param() << "' of '" << path << "' the value "
+                 << value << ", but " << boundBy[dim.dim_param()]
+                 << " gives it " << it->second;
+        boundBy.try_emplace(dim.dim_param(), "--input-shape " + given->spec);
+      }
+    }
+    onnx::TensorShapeProto *shape = tensor->mutable_shape();
+    shape->clear_dim();
+    for (int64_t value : given->dims)
+      shape->add_dim()->set_dim_value(value);
   }
   bindDims(*model.mutable_graph(), bindings, result.dimParams);
+  collectLoopNames(model.graph(), result.loopNames);
+
+  // "chorus." metadata keys carry what inference learns; a file's own are
+  // dropped so that they cannot pose as such.
+  {
+    auto *props = model.mutable_metadata_props();
+    google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
+    for (onnx::StringStringEntryProto &entry : *props)
+      if (!StringRef(entry.key()).starts_with("chorus."))
+        kept.Add()->Swap(&entry);
+    props->Swap(&kept);
+  }
+  for (const onnx::ValueInfoProto &input : model.graph().input()) {
+    if (initializers.contains(input.name()))
+      continue;
+    for (const InputValue &value : options.inputValues) {
+      if (!inputShapeApplies({value.target, {}, value.spec}, input.name(),
+                             path))
+        continue;
+      std::optional<int64_t> count = 1;
+      if (input.type().has_tensor_type())
+        for (const auto &dim : input.type().tensor_type().shape().dim())
+          count = count && dim.has_dim_value() ? std::optional<int64_t>(
+                                                     *count * dim.dim_value())
+                                               : std::nullopt;
+      if (count && *count != static_cast<int64_t>(value.values.size()))
+        return emitError(loc)
+               << "--input-value " << value.spec << " gives "
+               << value.values.size() << " values, but input '"
+               << input.name() << "' of '" << path << "' holds " << *count;
+      std::string text = input.name() + "=";
+      for (auto [i, v] : llvm::enumerate(value.values)) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof(buffer), "%.17g", v);
+        text += (i ? "," : "") + std::string(buffer);
+      }
+      onnx::StringStringEntryProto *entry = model.add_metadata_props();
+      entry->set_key("chorus.input_value");
+      entry->set_value(text);
+    }
+  }
 
   if (options.shapeInference) {
     std::vector<std::string> newer = findNewerOpsets(model);
@@ -746,6 +927,13 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
       std::string problem;
       pending.inference = startShapeInference(
           model, options.limits.maxInferenceSeconds, problem);
+      // The child has its copy of the input values; the model drops them.
+      auto *props = model.mutable_metadata_props();
+      google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
+      for (onnx::StringStringEntryProto &entry : *props)
+        if (entry.key() != "chorus.input_value")
+          kept.Add()->Swap(&entry);
+      props->Swap(&kept);
       if (!pending.inference)
         emitWarning(loc) << "'" << path << "': " << problem
                          << "; types come from the file where it has them";
@@ -777,6 +965,28 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
       usedSymbols.insert(symbol.getName());
   ModelImporter importer(ctx, path, llvm::sys::path::parent_path(path),
                          usedSymbols);
+  {
+    auto *props = model.mutable_metadata_props();
+    google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
+    for (onnx::StringStringEntryProto &entry : *props) {
+      StringRef key = entry.key();
+      auto [name, value] = StringRef(entry.value()).rsplit('=');
+      int64_t count;
+      if (key == "chorus.taken_branch")
+        importer.takenBranches[name] = value.str();
+      else if (key == "chorus.trip_count" && !value.getAsInteger(10, count))
+        importer.tripCounts[name] = count;
+      else if (key == "chorus.assumption")
+        importer.assumptions.push_back(entry.value());
+      else if (!key.starts_with("chorus."))
+        kept.Add()->Swap(&entry);
+    }
+    props->Swap(&kept);
+  }
+  for (const TripCount &count : options.tripCounts)
+    for (const std::string &loop : pending.result.loopNames)
+      if (inputShapeApplies({count.node, {}, count.spec}, loop, path))
+        importer.userTripCounts[loop] = count.count;
   ImportedModel result = std::move(pending.result);
 
   // Build into a scratch module so that a failure leaves `module` unchanged.
@@ -793,7 +1003,9 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
       if (!ranked)
         return emitError(loc)
                << "input '" << name.getValue() << "' of '" << path
-               << "' has no static shape (" << type << ")";
+               << "' has no static shape (" << type << "); give it with "
+               << "--input-shape " << llvm::sys::path::stem(path) << ":"
+               << name.getValue() << "=D0xD1x...";
       auto params =
           func->getArgAttrOfType<ArrayAttr>(index, "chorus.dim_params");
       for (auto [dimIndex, dim] : llvm::enumerate(ranked.getShape())) {
@@ -801,16 +1013,19 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
           continue;
         StringRef param =
             params ? cast<StringAttr>(params[dimIndex]).getValue() : "";
+        std::string flag =
+            suggestInputShape(path, name.getValue(), ranked.getShape());
         if (param.empty())
           return emitError(loc)
                  << "dim " << dimIndex << " of input '" << name.getValue()
                  << "' of '" << path
-                 << "' has no value and no name, so it cannot be bound with "
-                    "--dim";
+                 << "' has no value and no name; give the input's shape with "
+                 << flag << " (each '?' a value)";
         return emitError(loc)
                << "dim '" << param << "' (dim " << dimIndex << " of input '"
                << name.getValue() << "' of '" << path
-               << "') is unbound; pass --dim " << param << "=<value>";
+               << "') is unbound; pass --dim " << param << "=<value> or "
+               << flag << " (each '?' a value)";
       }
     }
   }
@@ -818,6 +1033,8 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
   if (failed(verify(*scratch)))
     return emitError(loc) << "the IR imported from '" << path
                           << "' does not verify";
+  if (failed(validateShapes(*scratch)))
+    return failure();
   Block *target = module.getBody();
   target->getOperations().splice(target->end(),
                                  scratch->getBody()->getOperations());

@@ -8,6 +8,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <functional>
+#include <queue>
 #include <vector>
 
 using namespace mlir;
@@ -203,4 +205,150 @@ LogicalResult chorus::validateOnnxGraph(const onnx::GraphProto &graph,
                                         const OnnxLimits &limits,
                                         const OnnxLocations &locs) {
   return GraphValidator(locs).validateModel(graph, limits);
+}
+
+/// Every value name the nodes of `graph` and its subgraphs read.
+static void collectReads(const onnx::GraphProto &graph,
+                         llvm::StringSet<> &reads) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    for (const std::string &input : node.input())
+      if (!input.empty())
+        reads.insert(input);
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        collectReads(attr.g(), reads);
+      for (const onnx::GraphProto &g : attr.graphs())
+        collectReads(g, reads);
+    }
+  }
+}
+
+static std::string describeNode(const onnx::NodeProto &node, int index) {
+  if (node.name().empty())
+    return "node #" + std::to_string(index) + " (" + node.op_type() + ")";
+  return "node '" + node.name() + "' (" + node.op_type() + ")";
+}
+
+LogicalResult chorus::sortOnnxGraph(onnx::GraphProto &graph,
+                                    const OnnxLocations &locs) {
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    for (onnx::AttributeProto &attr : *node.mutable_attribute()) {
+      if (attr.has_g() && failed(sortOnnxGraph(*attr.mutable_g(), locs)))
+        return failure();
+      for (onnx::GraphProto &g : *attr.mutable_graphs())
+        if (failed(sortOnnxGraph(g, locs)))
+          return failure();
+    }
+
+  int n = graph.node_size();
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < n; ++i)
+    for (const std::string &output : graph.node(i).output())
+      if (!output.empty())
+        producer.try_emplace(output, i);
+
+  // deps[i]: the nodes node i reads from; users: the reverse.
+  std::vector<std::vector<int>> deps(n), users(n);
+  bool sorted = true;
+  for (int i = 0; i < n; ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    llvm::StringSet<> reads;
+    for (const std::string &input : node.input())
+      if (!input.empty())
+        reads.insert(input);
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        collectReads(attr.g(), reads);
+      for (const onnx::GraphProto &g : attr.graphs())
+        collectReads(g, reads);
+    }
+    std::vector<std::string> names;
+    for (const auto &entry : reads)
+      names.push_back(entry.getKey().str());
+    std::sort(names.begin(), names.end());
+    for (const std::string &name : names) {
+      auto it = producer.find(name);
+      if (it == producer.end())
+        continue;
+      deps[i].push_back(it->second);
+      if (it->second >= i)
+        sorted = false;
+    }
+  }
+  if (sorted)
+    return success();
+
+  std::vector<int> pending(n);
+  for (int i = 0; i < n; ++i) {
+    std::sort(deps[i].begin(), deps[i].end());
+    deps[i].erase(std::unique(deps[i].begin(), deps[i].end()), deps[i].end());
+    pending[i] = deps[i].size();
+    for (int d : deps[i])
+      users[d].push_back(i);
+  }
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (int i = 0; i < n; ++i)
+    if (pending[i] == 0)
+      ready.push(i);
+  std::vector<int> order;
+  order.reserve(n);
+  while (!ready.empty()) {
+    int i = ready.top();
+    ready.pop();
+    order.push_back(i);
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.push(u);
+  }
+
+  if (static_cast<int>(order.size()) != n) {
+    // Walk back from the first node left over along dependencies that are
+    // also left over until a node repeats: that stretch is a cycle.
+    int start = 0;
+    while (pending[start] == 0)
+      ++start;
+    std::vector<int> walk, seenAt(n, -1);
+    int at = start;
+    while (seenAt[at] < 0) {
+      seenAt[at] = walk.size();
+      walk.push_back(at);
+      int next = -1;
+      for (int d : deps[at])
+        if (pending[d] > 0) {
+          next = d;
+          break;
+        }
+      at = next;
+    }
+    std::vector<int> cycle(walk.begin() + seenAt[at], walk.end());
+    std::reverse(cycle.begin(), cycle.end());
+    // Start at the node that comes first in the file.
+    std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()),
+                cycle.end());
+    std::string path;
+    for (int i : cycle)
+      path += describeNode(graph.node(i), i) + " -> ";
+    path += describeNode(graph.node(cycle.front()), cycle.front());
+    return emitError(locs.node(graph.node(cycle.front()), cycle.front()))
+           << "the graph has a cycle: " << path;
+  }
+
+  // Apply the order: position k takes the node that was at order[k].
+  std::vector<int> where(n), at(n);
+  for (int i = 0; i < n; ++i)
+    where[i] = at[i] = i; // where[node] = position; at[position] = node
+  auto *nodes = graph.mutable_node();
+  for (int k = 0; k < n; ++k) {
+    int node = order[k];
+    int from = where[node];
+    if (from == k)
+      continue;
+    nodes->SwapElements(k, from);
+    int displaced = at[k];
+    at[from] = displaced;
+    where[displaced] = from;
+    at[k] = node;
+    where[node] = k;
+  }
+  return success();
 }

@@ -47,6 +47,15 @@ mlir::LogicalResult validateOnnxGraph(const onnx::GraphProto &graph,
                                       const OnnxLimits &limits,
                                       const OnnxLocations &locs);
 
+/// Puts the nodes of `graph` and of its subgraphs in a topological order,
+/// as ONNX Runtime does when it loads a model: the file's order wherever it
+/// is already valid (the node that comes first in the file goes first among
+/// those that are ready). A node with subgraphs depends on the producers of
+/// every outer value its subgraphs read. A cycle is an error that names the
+/// nodes on it.
+mlir::LogicalResult sortOnnxGraph(onnx::GraphProto &graph,
+                                  const OnnxLocations &locs);
+
 } // namespace chorus
 
 #endif // CHORUS_LIB_IMPORT_ONNXVALIDATION_H

@@ -3,13 +3,17 @@
 #include "chorus/Import/ShapeInference.h"
 #include "chorus/Import/ShapeFolding.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <exception>
 #include <memory>
 #include <utility>
@@ -91,6 +95,10 @@ static void movePayloadsBack(std::deque<MovedPayload> &moved) {
 static void mergeTypes(onnx::GraphProto &graph,
                        const onnx::GraphProto &inferred) {
   *graph.mutable_value_info() = inferred.value_info();
+  // Subgraph inputs can be refined too (a Loop's carried values).
+  for (int i = 0; i < graph.input_size() && i < inferred.input_size(); ++i)
+    if (inferred.input(i).has_type())
+      *graph.mutable_input(i)->mutable_type() = inferred.input(i).type();
   for (int i = 0; i < graph.output_size() && i < inferred.output_size(); ++i)
     if (inferred.output(i).has_type())
       *graph.mutable_output(i)->mutable_type() = inferred.output(i).type();
@@ -124,19 +132,117 @@ static void writeAll(int fd, const std::string &data) {
 }
 
 /// Rounds of folding and inference: each round can make more Shape nodes
-/// foldable (a Reshape typed by the previous round feeds the next Shape).
-static constexpr int kMaxFoldingRounds = 16;
+/// foldable (a Reshape typed by the previous round feeds the next Shape),
+/// so a deep model may need a few per layer (ViT-B/16 with a dynamic batch:
+/// 26). Rounds stop as soon as one changes nothing.
+static constexpr int kMaxFoldingRounds = 256;
+
+/// Copies the types inference found inside the subgraphs of `scratch`'s
+/// nodes to the same nodes of `graph` (found by their first named result:
+/// the scratch copy has fewer nodes), input types of the bodies included.
+static void copySubgraphTypes(const onnx::GraphProto &scratch,
+                              onnx::GraphProto &graph) {
+  std::map<std::string, onnx::NodeProto *> byOutput;
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    for (const std::string &output : node.output())
+      if (!output.empty()) {
+        byOutput[output] = &node;
+        break;
+      }
+  for (const onnx::NodeProto &node : scratch.node()) {
+    if (node.output_size() == 0)
+      continue;
+    auto it = byOutput.find(node.output(0));
+    if (it == byOutput.end() || it->second->op_type() != node.op_type())
+      continue;
+    onnx::NodeProto &target = *it->second;
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (!attr.has_g())
+        continue;
+      for (onnx::AttributeProto &mine : *target.mutable_attribute()) {
+        if (mine.name() != attr.name() || !mine.has_g())
+          continue;
+        mergeTypes(*mine.mutable_g(), attr.g());
+      }
+    }
+  }
+}
+
+/// Input values the user gave (`--input-value`) travel to the child in the
+/// model's metadata under this key, as "NAME=V,V,...".
+static constexpr const char *kInputValueKey = "chorus.input_value";
+
+/// Makes each input value in `model`'s metadata an initializer of
+/// `graph` (the scratch copy), typed and shaped as the input declares.
+static void addInputValues(const onnx::ModelProto &model,
+                           onnx::GraphProto &graph) {
+  for (const onnx::StringStringEntryProto &entry : model.metadata_props()) {
+    if (entry.key() != kInputValueKey)
+      continue;
+    const std::string &text = entry.value();
+    size_t eq = text.rfind('=');
+    if (eq == std::string::npos)
+      continue;
+    std::string name = text.substr(0, eq);
+    std::vector<double> values;
+    size_t at = eq + 1;
+    while (at <= text.size()) {
+      size_t comma = text.find(',', at);
+      if (comma == std::string::npos)
+        comma = text.size();
+      values.push_back(std::strtod(text.c_str() + at, nullptr));
+      at = comma + 1;
+    }
+    for (const onnx::ValueInfoProto &input : graph.input()) {
+      if (input.name() != name || !input.type().has_tensor_type())
+        continue;
+      onnx::TensorProto *t = graph.add_initializer();
+      t->set_name(name);
+      int32_t type = input.type().tensor_type().elem_type();
+      t->set_data_type(type);
+      size_t count = 1;
+      for (const auto &d : input.type().tensor_type().shape().dim()) {
+        t->add_dims(d.has_dim_value() ? d.dim_value() : 0);
+        count *= d.has_dim_value() ? d.dim_value() : 0;
+      }
+      if (count != values.size()) {
+        // A shape the user did not give: the values' own length.
+        t->clear_dims();
+        if (values.size() != 1 || input.type().tensor_type().shape().dim_size())
+          t->add_dims(values.size());
+      }
+      for (double v : values) {
+        if (type == onnx::TensorProto::FLOAT)
+          t->add_float_data(static_cast<float>(v));
+        else if (type == onnx::TensorProto::DOUBLE)
+          t->add_double_data(v);
+        else if (type == onnx::TensorProto::INT64)
+          t->add_int64_data(static_cast<int64_t>(v));
+        else
+          t->add_int32_data(static_cast<int32_t>(v));
+      }
+    }
+  }
+}
 
 /// Folds shape computations on a scratch copy of `model` and infers again
-/// until nothing more folds; the top-level types found replace `model`'s.
-/// The model itself keeps all its nodes.
+/// until nothing more folds: each round folds what it can, else takes the
+/// branch of an If whose condition folded, else gives data-dependent
+/// results their largest shape. The top-level types found replace
+/// `model`'s, and what was learnt (branches taken, trip counts,
+/// assumptions) is added to its metadata under "chorus." keys. The model
+/// itself keeps all its nodes.
 static void refineByFolding(onnx::ModelProto &model,
                             const onnx::ShapeInferenceOptions &options) {
   onnx::ModelProto scratch = model;
+  addInputValues(model, *scratch.mutable_graph());
   std::vector<onnx::ValueInfoProto> folded;
+  FoldingNotes notes;
   bool changed = false;
   for (int round = 0; round < kMaxFoldingRounds; ++round) {
-    if (!foldShapeComputations(*scratch.mutable_graph(), folded))
+    onnx::GraphProto &graph = *scratch.mutable_graph();
+    if (!foldShapeComputations(graph, folded) &&
+        !inlineTakenBranches(graph, notes) && !pinUnknownExtents(graph, notes))
       break;
     changed = true;
     try {
@@ -149,9 +255,16 @@ static void refineByFolding(onnx::ModelProto &model,
       return;
     }
   }
+  noteTripCounts(scratch.graph(), notes);
+  for (auto &[key, value] : notes) {
+    onnx::StringStringEntryProto *entry = model.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
   if (!changed)
     return;
   onnx::GraphProto &graph = *model.mutable_graph();
+  copySubgraphTypes(scratch.graph(), graph);
   *graph.mutable_value_info() = scratch.graph().value_info();
   for (onnx::ValueInfoProto &info : folded)
     *graph.add_value_info() = std::move(info);
@@ -318,6 +431,10 @@ bool chorus::finishShapeInference(ShapeInferenceJob &job,
     return false;
   }
   mergeTypes(*model.mutable_graph(), inferred.graph());
+  for (const onnx::StringStringEntryProto &entry : inferred.metadata_props())
+    if (llvm::StringRef(entry.key()).starts_with("chorus.") &&
+        entry.key() != kInputValueKey)
+      *model.add_metadata_props() = entry;
   return true;
 }
 

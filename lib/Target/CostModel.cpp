@@ -48,6 +48,164 @@ std::string chorus::getComputeType(NodeOp node) {
   return "f32";
 }
 
+namespace {
+/// What a node's regions add to its cost.
+struct ControlCost {
+  double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  double flops = 0, bytesRead = 0, bytesWritten = 0;
+  std::vector<std::string> assumptions;
+
+  void add(const ControlCost &other, double times) {
+    computeSeconds += times * other.computeSeconds;
+    memorySeconds += times * other.memorySeconds;
+    overheadSeconds += times * other.overheadSeconds;
+    flops += times * other.flops;
+    bytesRead += times * other.bytesRead;
+    bytesWritten += times * other.bytesWritten;
+    assumptions.insert(assumptions.end(), other.assumptions.begin(),
+                       other.assumptions.end());
+  }
+  double seconds() const {
+    return computeSeconds + memorySeconds + overheadSeconds;
+  }
+};
+} // namespace
+
+/// How `node` is named to the user: its name, else its op type.
+static std::string describeNode(NodeOp node) {
+  if (auto name = node->getAttrOfType<StringAttr>("name"))
+    return node.getOpType().str() + " '" + name.getValue().str() + "'";
+  return "an unnamed " + node.getOpType().str();
+}
+
+/// One run of the nodes of `region`.
+static std::optional<ControlCost> estimateRegion(Region &region,
+                                                 const Target &target) {
+  ControlCost total;
+  for (Block &block : region)
+    for (NodeOp inner : block.getOps<NodeOp>()) {
+      std::optional<NodeCost> c = estimateNodeCost(inner, target);
+      if (!c)
+        return std::nullopt;
+      ControlCost one;
+      one.computeSeconds = c->computeSeconds;
+      one.memorySeconds = c->memorySeconds;
+      one.overheadSeconds = c->overheadSeconds;
+      one.flops = c->work.flops;
+      one.bytesRead = c->work.bytesRead;
+      one.bytesWritten = c->work.bytesWritten;
+      one.assumptions = std::move(c->assumptions);
+      total.add(one, 1);
+    }
+  return total;
+}
+
+/// The region of `node` its graph attribute `name` became.
+static Region *regionNamed(NodeOp node, StringRef name) {
+  for (auto [index, attr] : llvm::enumerate(node.getGraphNames()))
+    if (cast<StringAttr>(attr).getValue() == name)
+      return &node->getRegion(index);
+  return nullptr;
+}
+
+static std::optional<ControlCost> estimateBodies(NodeOp node,
+                                                 const Target &target) {
+  ControlCost total;
+  if (node->getNumRegions() == 0)
+    return total;
+  bool defaultDomain = node.getDomain().empty() || node.getDomain() == "ai.onnx";
+  StringRef op = defaultDomain ? node.getOpType() : "";
+  if (op == "If") {
+    Region *thenRegion = regionNamed(node, "then_branch");
+    Region *elseRegion = regionNamed(node, "else_branch");
+    if (auto taken = node->getAttrOfType<StringAttr>("chorus.taken_branch")) {
+      Region *region = taken.getValue() == "then" ? thenRegion : elseRegion;
+      if (!region)
+        return std::nullopt;
+      return estimateRegion(*region, target);
+    }
+    // The condition is not known: the more expensive branch that can be
+    // costed at all, said so.
+    std::optional<ControlCost> thenCost, elseCost;
+    if (thenRegion)
+      thenCost = estimateRegion(*thenRegion, target);
+    if (elseRegion)
+      elseCost = estimateRegion(*elseRegion, target);
+    if (!thenCost && !elseCost)
+      return std::nullopt;
+    bool takeThen =
+        thenCost && (!elseCost || thenCost->seconds() >= elseCost->seconds());
+    ControlCost chosen = takeThen ? *thenCost : *elseCost;
+    std::string text = describeNode(node) +
+                       ": the condition is not known before run time; "
+                       "costed as its " +
+                       (thenCost && elseCost ? "more expensive" : "only typed") +
+                       " branch (" + (takeThen ? "then" : "else") +
+                       "); --input-value on the input that decides it "
+                       "settles the branch";
+    chosen.assumptions.insert(chosen.assumptions.begin(), text);
+    return chosen;
+  }
+  if (op == "Loop") {
+    Region *bodyRegion = regionNamed(node, "body");
+    if (!bodyRegion)
+      return std::nullopt;
+    std::optional<ControlCost> body = estimateRegion(*bodyRegion, target);
+    if (!body)
+      return std::nullopt;
+    double times = 1;
+    if (auto count = node->getAttrOfType<IntegerAttr>("chorus.trip_count")) {
+      times = static_cast<double>(count.getInt());
+    } else {
+      total.assumptions.push_back(
+          describeNode(node) +
+          ": the trip count is not known before run time; costed as one "
+          "iteration (give --trip-count " +
+          (node->getAttrOfType<StringAttr>("name")
+               ? node->getAttrOfType<StringAttr>("name").getValue().str()
+               : std::string("NODE")) +
+          "=N)");
+    }
+    total.add(*body, times);
+    return total;
+  }
+  if (op == "Scan") {
+    Region *bodyRegion = regionNamed(node, "body");
+    if (!bodyRegion)
+      return std::nullopt;
+    std::optional<ControlCost> body = estimateRegion(*bodyRegion, target);
+    if (!body)
+      return std::nullopt;
+    DictionaryAttr attrs = node.getOnnxAttrs();
+    auto scanInputs = attrs.getAs<IntegerAttr>("num_scan_inputs");
+    int64_t inputs = scanInputs ? scanInputs.getInt() : 0;
+    int64_t first = static_cast<int64_t>(node.getInputs().size()) - inputs;
+    if (inputs < 1 || first < 0)
+      return std::nullopt;
+    int64_t axis = 0;
+    if (auto axes = attrs.getAs<DenseI64ArrayAttr>("scan_input_axes"))
+      if (!axes.empty())
+        axis = axes[0];
+    auto type = dyn_cast<RankedTensorType>(node.getInputs()[first].getType());
+    if (!type || type.getRank() == 0)
+      return std::nullopt;
+    if (axis < 0)
+      axis += type.getRank();
+    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+      return std::nullopt;
+    total.add(*body, static_cast<double>(type.getDimSize(axis)));
+    return total;
+  }
+  // Other nodes with bodies: each body once.
+  for (Region &region : node->getRegions()) {
+    std::optional<ControlCost> c = estimateRegion(region, target);
+    if (!c)
+      return std::nullopt;
+    total.add(*c, 1);
+  }
+  return total;
+}
+
 std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,
                                                  const Target &target) {
   std::optional<NodeWork> work = getNodeWork(node);
@@ -66,25 +224,18 @@ std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,
                (cached ? e.cachedMemory.value_or(e.memory) : e.memory));
   cost.overheadSeconds = *e.overheadSeconds + work->groups * e.perGroupSeconds +
                          work->expandedRows * e.perRowSeconds;
-  // Subgraph bodies run once each (one branch of an If taken as both, one
-  // iteration of a Loop): a documented approximation. Their own nested
-  // bodies are counted by the recursion.
-  for (Region &region : node->getRegions())
-    for (Block &block : region)
-      for (NodeOp inner : block.getOps<NodeOp>()) {
-        std::optional<NodeCost> c = estimateNodeCost(inner, target);
-        if (!c)
-          return std::nullopt;
-        cost.computeSeconds += c->computeSeconds;
-        cost.memorySeconds += c->memorySeconds;
-        cost.overheadSeconds += c->overheadSeconds;
-        cost.work.flops += c->work.flops;
-        cost.work.bytesRead += c->work.bytesRead;
-        cost.work.bytesWritten += c->work.bytesWritten;
-      }
+  std::optional<ControlCost> body = estimateBodies(node, target);
+  if (!body)
+    return std::nullopt;
+  cost.computeSeconds += body->computeSeconds;
+  cost.memorySeconds += body->memorySeconds;
+  cost.overheadSeconds += body->overheadSeconds;
+  cost.work.flops += body->flops;
+  cost.work.bytesRead += body->bytesRead;
+  cost.work.bytesWritten += body->bytesWritten;
+  cost.assumptions = std::move(body->assumptions);
   return cost;
 }
-
 /// The sum of the storage bytes of `values`, or std::nullopt.
 static std::optional<double> sumBytes(ValueRange values) {
   double total = 0;
@@ -152,9 +303,19 @@ std::optional<NodeCost> chorus::estimateKernelCost(Operation *op,
   return estimateGroupCost(cast<FusedOp>(op), target);
 }
 
+std::vector<std::string> chorus::getImportAssumptions(func::FuncOp func) {
+  std::vector<std::string> texts;
+  if (auto array = func->getAttrOfType<ArrayAttr>("chorus.assumptions"))
+    for (Attribute text : array)
+      if (auto s = dyn_cast<StringAttr>(text))
+        texts.push_back(s.getValue().str());
+  return texts;
+}
+
 FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                                                const Target &target) {
   ModelCost total;
+  total.assumptions = getImportAssumptions(func);
   for (Operation &op : func.getBody().front()) {
     if (!isKernel(op))
       continue;
@@ -175,6 +336,8 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                 "model's symbolic dims with --dim NAME=VALUE";
     }
     ++total.kernels;
+    total.assumptions.insert(total.assumptions.end(), cost->assumptions.begin(),
+                             cost->assumptions.end());
     total.kernelCosts.push_back({&op, *cost});
     total.flops += cost->work.flops;
     total.bytes += cost->work.bytesRead + cost->work.bytesWritten;

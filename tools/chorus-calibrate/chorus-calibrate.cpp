@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/ToolContext.h"
@@ -62,11 +63,9 @@ static llvm::cl::opt<std::string> note(
                    "(machine, command, runtime version)"),
     llvm::cl::cat(category));
 
-static llvm::cl::list<std::string> dimBindings(
-    "dim",
-    llvm::cl::desc("Bind symbolic dim NAME to VALUE, as chorus-import does; "
-                   "must match the shapes the profiles were made with"),
-    llvm::cl::value_desc("[MODEL:]NAME=VALUE"), llvm::cl::cat(category));
+static ImportFlags importFlags(category,
+                               "must match the shapes the profiles were "
+                               "made with");
 
 static llvm::cl::list<std::string> latencies(
     "latency",
@@ -151,19 +150,16 @@ static llvm::Expected<llvm::StringMap<double>> parseLatencies() {
 
 static llvm::Expected<ImportOptions> parseDims() {
   ImportOptions options;
-  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
-  if (!dims)
-    return dims.takeError();
-  options.dims = std::move(*dims);
+  if (llvm::Error err = importFlags.fill(options))
+    return std::move(err);
   return options;
 }
 
-/// Fails when a --dim binding reached no model's dim.
+/// Fails when a binding reached no model.
 static int checkDims(const ImportOptions &options,
                      llvm::ArrayRef<std::string> paths,
                      llvm::ArrayRef<ImportedModel> models) {
-  if (llvm::Error err =
-          checkDimBindings(options.dims, paths, dimParamsOf(models)))
+  if (llvm::Error err = checkImportBindings(options, paths, models))
     return fail(llvm::toString(std::move(err)));
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "chorus/Analysis/ModelSummary.h"
 #include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/Diagnostics.h"
 #include "chorus/Support/ToolContext.h"
@@ -40,11 +41,7 @@ static llvm::cl::opt<std::string>
                llvm::cl::value_desc("file"), llvm::cl::init("-"),
                llvm::cl::cat(importCategory));
 
-static llvm::cl::list<std::string> dimBindings(
-    "dim",
-    llvm::cl::desc("Bind symbolic dim NAME to VALUE in every model, or only "
-                   "in MODEL (its file stem or func name); repeatable"),
-    llvm::cl::value_desc("[MODEL:]NAME=VALUE"), llvm::cl::cat(importCategory));
+static ImportFlags importFlags(importCategory);
 
 static llvm::cl::opt<bool> noShapeInference(
     "no-shape-inference",
@@ -55,7 +52,7 @@ static llvm::cl::opt<bool> noShapeInference(
 static llvm::cl::opt<bool> requireStatic(
     "require-static",
     llvm::cl::desc("Fail when a model input keeps a dim without a value "
-                   "(bind it with --dim)"),
+                   "(bind it with --dim or --input-shape)"),
     llvm::cl::cat(importCategory));
 
 static llvm::cl::opt<OnnxFormat> inputFormat(
@@ -99,18 +96,15 @@ static LogicalResult run(MLIRContext &context) {
   options.limits.maxNestingDepth = maxNestingDepth;
   options.limits.maxNodes = maxNodes;
   options.format = inputFormat;
-  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
-  if (!dims)
-    return reportError(llvm::toString(dims.takeError()));
-  options.dims = std::move(*dims);
+  if (llvm::Error err = importFlags.fill(options))
+    return reportError(llvm::toString(std::move(err)));
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   FailureOr<std::vector<ImportedModel>> models =
       importOnnxFiles(*module, inputFiles, options);
   if (failed(models))
     return failure();
-  if (llvm::Error err =
-          checkDimBindings(options.dims, inputFiles, dimParamsOf(*models)))
+  if (llvm::Error err = checkImportBindings(options, inputFiles, *models))
     return reportError(llvm::toString(std::move(err)));
   if (failed(verify(*module)))
     return reportError("the imported module does not verify");
@@ -144,7 +138,8 @@ int main(int argc, char **argv) {
       "Imports each model file, ONNX binary protobuf or ONNX text syntax,\n"
       "into one module: one func.func per model (named after the file),\n"
       "module-level chorus.weight symbols with content digests, and one\n"
-      "chorus.node per ONNX node. Symbolic dims are bound with --dim, then\n"
+      "chorus.node per ONNX node. Symbolic dims are bound with --dim and\n"
+      "inputs given shapes with --input-shape, then\n"
       "ONNX shape inference types every value. Nothing is written unless\n"
       "every model imports. See docs/Importer.md.\n");
 

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Advisor/Advisor.h"
 #include "chorus/Advisor/LoadWorkload.h"
 #include "chorus/Advisor/Placement.h"
@@ -60,12 +61,7 @@ static llvm::cl::opt<std::string>
     targetFile("target-file", llvm::cl::desc("Target JSON file"),
                llvm::cl::value_desc("target.json"), llvm::cl::cat(category));
 
-static llvm::cl::list<std::string>
-    dimBindings("dim",
-                llvm::cl::desc("Bind a symbolic dim (NAME=VALUE, or "
-                               "MODEL:NAME=VALUE for one model)"),
-                llvm::cl::value_desc("[MODEL:]NAME=VALUE"),
-                llvm::cl::cat(category));
+static ImportFlags importFlags(category);
 
 static llvm::cl::list<std::string>
     batches("batch",
@@ -158,10 +154,8 @@ static int run(MLIRContext &context) {
     return fail(llvm::toString(target.takeError()));
 
   ImportOptions importOptions;
-  llvm::Expected<std::vector<DimBinding>> dims = parseDimBindings(dimBindings);
-  if (!dims)
-    return fail(llvm::toString(dims.takeError()));
-  importOptions.dims = std::move(*dims);
+  if (llvm::Error err = importFlags.fill(importOptions))
+    return fail(llvm::toString(std::move(err)));
   WorkloadSpec spec;
   spec.paths.assign(inputFiles.begin(), inputFiles.end());
   spec.batches.assign(batches.begin(), batches.end());

@@ -44,6 +44,8 @@ struct ModelInfo {
   IntervalProblem intervals;
   /// The weight symbols it reads.
   std::vector<std::string> weights;
+  /// What the import and the cost took for granted (ModelCost).
+  std::vector<std::string> assumptions;
   double seconds() const;
 };
 

@@ -11,6 +11,7 @@
 #ifndef CHORUS_ANALYSIS_OPTABLE_H
 #define CHORUS_ANALYSIS_OPTABLE_H
 
+#include "chorus/Support/FoldingRule.h"
 #include "chorus/Dialect/ChorusOps.h"
 
 #include <optional>
@@ -88,11 +89,8 @@ bool mayRunInPlace(NodeOp node);
 bool isViewNode(NodeOp node);
 
 /// How constant folding (ONNX Runtime's, before its execution providers
-/// claim nodes) treats a node of the default domain: Always a constant
-/// (Constant), a constant when its operand's shape is static (Shape, Size),
-/// a constant when all its present operands are (every other deterministic
-/// op), or Never (random ops, nodes with subgraphs, other domains).
-enum class Folding { Always, FromShape, FromOperands, Never };
+/// claim nodes) treats `node`: getFoldingRule (chorus/Support/FoldingRule.h),
+/// the rule the importer's evaluator of shape computations follows too.
 Folding getFolding(NodeOp node);
 
 /// The fusion kind of `node`: from the op table, Elementwise rather than

@@ -25,6 +25,16 @@ namespace chorus {
 
 struct ImportOptions {
   std::vector<DimBinding> dims;
+  /// Shapes of model inputs (`--input-shape`): the input's dims take these
+  /// values, and a symbolic dim among them is bound to its value in the
+  /// whole model, as `--dim` would.
+  std::vector<InputShape> inputShapes;
+  /// Values of model inputs (`--input-value`), for folding only: the
+  /// inputs stay inputs, but an If whose condition they decide takes one
+  /// branch and a Loop whose trip count they give is costed so.
+  std::vector<InputValue> inputValues;
+  /// Trip counts of Loop nodes whose count does not fold (`--trip-count`).
+  std::vector<TripCount> tripCounts;
   /// Run ONNX shape inference (skipped anyway, with a warning, for opsets
   /// newer than the ONNX library knows).
   bool shapeInference = true;
@@ -42,7 +52,29 @@ struct ImportedModel {
   /// Per model input (the func's arguments, in order): the dim_param of
   /// each dim as the file declares it ("" for a fixed dim), before binding.
   std::vector<std::vector<std::string>> inputDimParams;
+  /// The names of the model's inputs (initializers excluded), in order.
+  std::vector<std::string> inputNames;
+  /// The names of the model's Loop nodes (subgraphs included).
+  std::vector<std::string> loopNames;
 };
+
+/// Each model's Loop node names, for checkTripCounts.
+inline std::vector<const std::vector<std::string> *>
+loopNamesOf(llvm::ArrayRef<ImportedModel> models) {
+  std::vector<const std::vector<std::string> *> names;
+  for (const ImportedModel &model : models)
+    names.push_back(&model.loopNames);
+  return names;
+}
+
+/// Each model's input names, for checkInputShapes.
+inline std::vector<const std::vector<std::string> *>
+inputNamesOf(llvm::ArrayRef<ImportedModel> models) {
+  std::vector<const std::vector<std::string> *> names;
+  for (const ImportedModel &model : models)
+    names.push_back(&model.inputNames);
+  return names;
+}
 
 /// Each model's dim names, for checkDimBindings.
 inline std::vector<const llvm::StringSet<> *>

@@ -30,6 +30,10 @@ struct NodeCost {
   NodeWork work;
   std::string dtype;
   double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  /// What the cost took for granted where the model leaves it open (an If
+  /// whose condition is not known, a Loop of unknown trip count), one
+  /// sentence each, for the user.
+  std::vector<std::string> assumptions;
   double seconds() const {
     return computeSeconds + memorySeconds + overheadSeconds;
   }
@@ -42,8 +46,12 @@ struct NodeCost {
 std::string getComputeType(NodeOp node);
 
 /// The cost of one node, or std::nullopt when a type it needs is not
-/// static. Nodes with regions (If/Loop/Scan) cost their bodies' nodes once
-/// each plus their own overhead.
+/// static. Control flow adds its bodies' costs as they run: an If the
+/// branch it takes (`chorus.taken_branch`, set by the importer when the
+/// condition folds), else its more expensive branch, noted as an
+/// assumption; a Loop its body times `chorus.trip_count`, else once,
+/// noted; a Scan its body once per element of the scanned axis; other
+/// nodes with regions their bodies once.
 std::optional<NodeCost> estimateNodeCost(NodeOp node, const Target &target);
 
 /// The cost of a fused group as one kernel: its nodes' compute time, the
@@ -68,7 +76,13 @@ struct ModelCost {
   std::map<std::string, unsigned> estimatedOps;
   std::map<OpClass, double> secondsByClass;
   std::map<Bound, double> secondsByBound;
+  /// What the import and the cost took for granted (the func's
+  /// `chorus.assumptions`, then each kernel's), one sentence each.
+  std::vector<std::string> assumptions;
 };
+
+/// The importer's assumptions about `func` (`chorus.assumptions`).
+std::vector<std::string> getImportAssumptions(mlir::func::FuncOp func);
 
 /// The cost of every top-level node and group of `func`; fails with an error at
 /// the first node whose types are not static.
