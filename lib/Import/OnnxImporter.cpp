@@ -684,55 +684,6 @@ static std::vector<std::string> findNewerOpsets(const onnx::ModelProto &model) {
   return newer;
 }
 
-/// The opset version of each domain the model imports ("" for ai.onnx).
-static std::map<std::string, int> opsetVersions(const onnx::ModelProto &model) {
-  std::map<std::string, int> versions;
-  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
-    versions[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
-        static_cast<int>(opset.version());
-  return versions;
-}
-
-/// The first node, in `graph` or its subgraphs, that does not match the ONNX
-/// schema of its operator (input or output counts, missing or mistyped
-/// attributes), described; std::nullopt when all match or have no schema.
-/// ONNX's shape inference trusts the schema, and on such a node some of its
-/// inference functions read through null pointers.
-static std::optional<std::string>
-findSchemaMismatch(const onnx::GraphProto &graph,
-                   const std::map<std::string, int> &versions) {
-  for (const onnx::NodeProto &node : graph.node()) {
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    auto version = versions.find(domain);
-    const onnx::OpSchema *schema =
-        version == versions.end()
-            ? nullptr
-            : onnx::OpSchemaRegistry::Schema(node.op_type(), version->second,
-                                             domain);
-    if (schema) {
-      try {
-        schema->Verify(node);
-      } catch (const std::exception &e) {
-        std::string what = e.what();
-        // ONNX appends the whole node; the first line says what is wrong.
-        what = what.substr(0, what.find('\n'));
-        return "node '" + node.name() + "' (" + node.op_type() +
-               ") does not match its ONNX schema: " + what;
-      }
-    }
-    for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_g())
-        if (std::optional<std::string> inner =
-                findSchemaMismatch(attr.g(), versions))
-          return inner;
-      for (const onnx::GraphProto &g : attr.graphs())
-        if (std::optional<std::string> inner = findSchemaMismatch(g, versions))
-          return inner;
-    }
-  }
-  return std::nullopt;
-}
-
 namespace {
 /// A model read and checked, its shape inference perhaps running.
 struct PendingImport {
@@ -914,19 +865,31 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
 
   if (options.shapeInference) {
     std::vector<std::string> newer = findNewerOpsets(model);
-    if (!newer.empty()) {
+    bool lower = !newer.empty() && canLowerOpsetForInference(model);
+    if (lower) {
+      emitWarning(loc) << "'" << path << "' uses " << llvm::join(newer, ", ")
+                       << "; shape inference runs on the model rewritten to "
+                          "opset "
+                       << kLowestInferenceOpset
+                       << " where newer opsets changed an op's form (Reduce "
+                          "axes as an input, Split num_outputs, Resize and "
+                          "Cast attributes)";
+    }
+    if (!newer.empty() && !lower) {
       emitWarning(loc) << "'" << path << "' uses " << llvm::join(newer, ", ")
                        << "; shape inference is skipped and types come from "
                           "the file's value_info and outputs";
     } else if (std::optional<std::string> mismatch =
-                   findSchemaMismatch(model.graph(), opsetVersions(model))) {
+                   lower ? std::nullopt
+                         : findSchemaMismatch(model.graph(),
+                                              opsetVersions(model))) {
       emitWarning(loc) << "'" << path << "': " << *mismatch
                        << "; shape inference is skipped and types come from "
                           "the file's value_info and outputs";
     } else {
       std::string problem;
       pending.inference = startShapeInference(
-          model, options.limits.maxInferenceSeconds, problem);
+          model, options.limits.maxInferenceSeconds, problem, lower);
       // The child has its copy of the input values; the model drops them.
       auto *props = model.mutable_metadata_props();
       google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;

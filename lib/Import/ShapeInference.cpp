@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <exception>
+#include <stdexcept>
 #include <memory>
 #include <utility>
 
@@ -274,8 +275,163 @@ static void refineByFolding(onnx::ModelProto &model,
           scratch.graph().output(i).type();
 }
 
+/// The opset version of each domain the model imports ("" for ai.onnx).
+std::map<std::string, int> chorus::opsetVersions(const onnx::ModelProto &model) {
+  std::map<std::string, int> versions;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    versions[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
+        static_cast<int>(opset.version());
+  return versions;
+}
+
+/// The first node, in `graph` or its subgraphs, that does not match the ONNX
+/// schema of its operator (input or output counts, missing or mistyped
+/// attributes), described; std::nullopt when all match or have no schema.
+/// ONNX's shape inference trusts the schema, and on such a node some of its
+/// inference functions read through null pointers.
+std::optional<std::string>
+chorus::findSchemaMismatch(const onnx::GraphProto &graph,
+                           const std::map<std::string, int> &versions) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = versions.find(domain);
+    const onnx::OpSchema *schema =
+        version == versions.end()
+            ? nullptr
+            : onnx::OpSchemaRegistry::Schema(node.op_type(), version->second,
+                                             domain);
+    if (schema) {
+      try {
+        schema->Verify(node);
+      } catch (const std::exception &e) {
+        std::string what = e.what();
+        // ONNX appends the whole node; the first line says what is wrong.
+        what = what.substr(0, what.find('\n'));
+        return "node '" + node.name() + "' (" + node.op_type() +
+               ") does not match its ONNX schema: " + what;
+      }
+    }
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        if (std::optional<std::string> inner =
+                findSchemaMismatch(attr.g(), versions))
+          return inner;
+      for (const onnx::GraphProto &g : attr.graphs())
+        if (std::optional<std::string> inner = findSchemaMismatch(g, versions))
+          return inner;
+    }
+  }
+  return std::nullopt;
+}
+
+
+//===----------------------------------------------------------------------===//
+// Newer opsets, lowered for ONNX 1.12's schemas
+//===----------------------------------------------------------------------===//
+
+static const char *const kReduceOps[] = {
+    "ReduceMean", "ReduceMax",       "ReduceMin",      "ReduceProd",
+    "ReduceL1",   "ReduceL2",        "ReduceLogSum",   "ReduceLogSumExp",
+    "ReduceSumSquare"};
+
+bool chorus::canLowerOpsetForInference(const onnx::ModelProto &model) {
+  const auto &known =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
+    std::string domain = opset.domain() == "ai.onnx" ? "" : opset.domain();
+    auto it = known.find(domain);
+    if (it != known.end() && opset.version() > it->second.second &&
+        !domain.empty())
+      return false;
+  }
+  return true;
+}
+
+/// The small integer constants of `graph` (initializers and Constant
+/// nodes), by name.
+static void collectIntConstants(const onnx::GraphProto &graph,
+                                std::map<std::string, std::vector<int64_t>> &out) {
+  auto read = [](const onnx::TensorProto &t) -> std::optional<std::vector<int64_t>> {
+    if (t.data_type() != onnx::TensorProto::INT64)
+      return std::nullopt;
+    if (t.has_raw_data()) {
+      std::vector<int64_t> v(t.raw_data().size() / 8);
+      std::memcpy(v.data(), t.raw_data().data(), v.size() * 8);
+      return v;
+    }
+    return std::vector<int64_t>(t.int64_data().begin(), t.int64_data().end());
+  };
+  for (const onnx::TensorProto &init : graph.initializer())
+    if (auto v = read(init))
+      out[init.name()] = *v;
+  for (const onnx::NodeProto &node : graph.node())
+    if (node.op_type() == "Constant" && node.output_size() == 1)
+      for (const onnx::AttributeProto &a : node.attribute())
+        if (a.name() == "value" && a.has_t())
+          if (auto v = read(a.t()))
+            out[node.output(0)] = *v;
+}
+
+static void removeAttribute(onnx::NodeProto &node, const std::string &name) {
+  auto *attrs = node.mutable_attribute();
+  for (int i = 0; i < attrs->size(); ++i)
+    if (attrs->Get(i).name() == name) {
+      attrs->DeleteSubrange(i, 1);
+      return;
+    }
+}
+
+static void lowerGraph(onnx::GraphProto &graph,
+                       std::map<std::string, std::vector<int64_t>> constants) {
+  collectIntConstants(graph, constants);
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    for (onnx::AttributeProto &attr : *node.mutable_attribute()) {
+      if (attr.has_g())
+        lowerGraph(*attr.mutable_g(), constants);
+      for (onnx::GraphProto &g : *attr.mutable_graphs())
+        lowerGraph(g, constants);
+    }
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      continue;
+    const std::string &op = node.op_type();
+    if (std::find(std::begin(kReduceOps), std::end(kReduceOps), op) !=
+            std::end(kReduceOps) &&
+        node.input_size() >= 2) {
+      // Opset 18 moved axes from an attribute to an input.
+      auto it = constants.find(node.input(1));
+      if (node.input(1).empty() || it != constants.end()) {
+        if (!node.input(1).empty()) {
+          onnx::AttributeProto *axes = node.add_attribute();
+          axes->set_name("axes");
+          axes->set_type(onnx::AttributeProto::INTS);
+          for (int64_t a : it->second)
+            axes->add_ints(a);
+        }
+        node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
+        removeAttribute(node, "noop_with_empty_axes");
+      }
+    } else if (op == "Split") {
+      removeAttribute(node, "num_outputs");
+    } else if (op == "Resize") {
+      removeAttribute(node, "antialias");
+      removeAttribute(node, "keep_aspect_ratio_policy");
+    } else if (op == "Cast" || op == "CastLike") {
+      removeAttribute(node, "saturate");
+    }
+  }
+}
+
+static void lowerOpsetForInference(onnx::ModelProto &model) {
+  for (onnx::OperatorSetIdProto &opset : *model.mutable_opset_import())
+    if ((opset.domain().empty() || opset.domain() == "ai.onnx") &&
+        opset.version() > kLowestInferenceOpset)
+      opset.set_version(kLowestInferenceOpset);
+  lowerGraph(*model.mutable_graph(), {});
+}
+
 /// The child: infer, then send 'M' and the model, or 'E' and the error.
-[[noreturn]] static void runChild(onnx::ModelProto &model, int fd) {
+[[noreturn]] static void runChild(onnx::ModelProto &model, int fd,
+                                  bool lower) {
   // A crash here is expected on some inputs and reported by the parent: die
   // quietly, without the crash handlers the parent installed.
   for (int sig : {SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT, SIGTRAP})
@@ -287,6 +443,13 @@ static void refineByFolding(onnx::ModelProto &model,
   }
   std::string reply;
   try {
+    if (lower) {
+      lowerOpsetForInference(model);
+      if (std::optional<std::string> mismatch =
+              findSchemaMismatch(model.graph(), opsetVersions(model)))
+        throw std::runtime_error(*mismatch + " once rewritten to opset " +
+                                 std::to_string(kLowestInferenceOpset));
+    }
     onnx::ShapeInferenceOptions options(/*check_type_val=*/false,
                                         /*strict_mode_val=*/0,
                                         /*data_prop_val=*/true);
@@ -337,7 +500,7 @@ static long nowMs() {
 
 std::optional<chorus::ShapeInferenceJob>
 chorus::startShapeInference(onnx::ModelProto &model, unsigned timeoutSeconds,
-                            std::string &problem) {
+                            std::string &problem, bool lowerOpset) {
   int fds[2];
   if (pipe(fds) != 0) {
     problem = std::string("cannot create a pipe: ") + std::strerror(errno);
@@ -350,7 +513,7 @@ chorus::startShapeInference(onnx::ModelProto &model, unsigned timeoutSeconds,
   pid_t child = fork();
   if (child == 0) {
     close(fds[0]);
-    runChild(model, fds[1]);
+    runChild(model, fds[1], lowerOpset);
   }
   movePayloadsBack(moved);
   if (child < 0) {
