@@ -1,6 +1,7 @@
 //===- Advisor.cpp - Strategies for running several models on one device --===//
 
 #include "chorus/Advisor/Advisor.h"
+#include "chorus/Analysis/ShapeOrigin.h"
 
 #include "chorus/Analysis/TensorLifetimes.h"
 #include "chorus/Dialect/ChorusOps.h"
@@ -53,10 +54,13 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
     if (!cost)
+    {
+      std::string origin = explainUnknownShape(&op);
       return op.emitError()
              << "cannot estimate the cost of this kernel: an operand or "
-                "result has no static shape; bind the model's symbolic dims "
-                "with --dim NAME=VALUE";
+                "result has no static shape"
+             << (origin.empty() ? std::string("") : "; " + origin);
+    }
     m.kernels.push_back({kernelName(&op), cost->computeSeconds,
                          cost->memorySeconds, cost->overheadSeconds});
     m.assumptions.insert(m.assumptions.end(), cost->assumptions.begin(),

@@ -44,7 +44,7 @@ evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
   std::optional<uint64_t> arena = peakLiveBytes(func, {}, alignment);
   if (!arena)
     return func.emitError("placement needs static shapes: bind the model's "
-                          "symbolic dims with --dim NAME=VALUE"),
+                          "inputs with --input-shape or --dim"),
            failure();
   o.arenaBytes = *arena;
   func.walk([&](Operation *op) {

@@ -1,6 +1,7 @@
 //===- TensorLifetimes.cpp - Live intervals of a model's tensors ----------===//
 
 #include "chorus/Analysis/TensorLifetimes.h"
+#include "chorus/Analysis/ShapeOrigin.h"
 
 #include "chorus/Analysis/OpTable.h"
 #include "chorus/Dialect/ChorusOps.h"
@@ -118,8 +119,13 @@ LogicalResult TensorLifetimes::run() {
            << value.getType() << "); ";
       // Only tensors take their size from dims; a sequence or optional
       // holds a number of tensors known at run time.
-      if (isa<ShapedType>(value.getType()))
-        diag << "bind the model's symbolic dims with --dim NAME=VALUE";
+      if (isa<ShapedType>(value.getType())) {
+        std::string origin = explainUnknownShape(value);
+        diag << (origin.empty()
+                     ? std::string("bind the model's inputs with "
+                                   "--input-shape or --dim")
+                     : origin);
+      }
       else
         diag << "sequences and optionals hold tensors known only at run "
                 "time, so their memory cannot be planned";

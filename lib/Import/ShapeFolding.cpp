@@ -1236,7 +1236,7 @@ static std::string firstOutput(const onnx::NodeProto &node) {
 
 static std::string nodeLabel(const onnx::NodeProto &node) {
   return (node.name().empty() ? "the node writing '" + firstOutput(node) + "'"
-                              : "'" + node.name() + "'") +
+                              : "node '" + node.name() + "'") +
          " (" + node.op_type() + ")";
 }
 
@@ -1432,7 +1432,7 @@ bool chorus::pinUnknownExtents(onnx::GraphProto &graph, FoldingNotes &notes) {
       return;
     pinType(graph, node.output(output), type, dims);
     notes.push_back({"chorus.assumption",
-                     "node " + nodeLabel(node) + ": '" + node.output(output) +
+                     nodeLabel(node) + ": '" + node.output(output) +
                          "' taken at its largest possible shape " +
                          dimsText(dims) + " (" + why + ")"});
     changed = true;

@@ -1,6 +1,7 @@
 //===- CostModel.cpp - Predicted time of nodes on a target ----------------===//
 
 #include "chorus/Target/CostModel.h"
+#include "chorus/Analysis/ShapeOrigin.h"
 
 using namespace mlir;
 using namespace chorus;
@@ -75,6 +76,9 @@ struct ControlCost {
 static std::string describeNode(NodeOp node) {
   if (auto name = node->getAttrOfType<StringAttr>("name"))
     return node.getOpType().str() + " '" + name.getValue().str() + "'";
+  // The importer's location names a node without a name by its position.
+  if (auto loc = dyn_cast<NameLoc>(node->getLoc()))
+    return loc.getName().getValue().str();
   return "an unnamed " + node.getOpType().str();
 }
 
@@ -160,11 +164,13 @@ static std::optional<ControlCost> estimateBodies(NodeOp node,
       total.assumptions.push_back(
           describeNode(node) +
           ": the trip count is not known before run time; costed as one "
-          "iteration (give --trip-count " +
+          "iteration" +
           (node->getAttrOfType<StringAttr>("name")
-               ? node->getAttrOfType<StringAttr>("name").getValue().str()
-               : std::string("NODE")) +
-          "=N)");
+               ? " (give --trip-count " +
+                     node->getAttrOfType<StringAttr>("name").getValue().str() +
+                     "=N)"
+               : std::string(" (the node has no name for --trip-count to "
+                             "give it one)")));
     }
     total.add(*body, times);
     return total;
@@ -330,10 +336,11 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                    .getOpType()
                    .str() +
                "'";
+      std::string origin = explainUnknownShape(&op);
       return op.emitError()
              << "cannot estimate the cost of " << what
-             << ": an operand or result has no static shape; bind the "
-                "model's symbolic dims with --dim NAME=VALUE";
+             << ": an operand or result has no static shape"
+             << (origin.empty() ? std::string("") : "; " + origin);
     }
     ++total.kernels;
     total.assumptions.insert(total.assumptions.end(), cost->assumptions.begin(),

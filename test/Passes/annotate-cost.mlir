@@ -48,9 +48,10 @@ func.func @unknown(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// Tests that a dynamic shape is an error naming the op and the fix.
+// Tests that a dynamic shape is an error naming the op, where the shape
+// was lost and the fix.
 func.func @dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
-  // expected-error @+1 {{cannot estimate the cost of 'Relu': an operand or result has no static shape; bind the model's symbolic dims with --dim NAME=VALUE}}
+  // expected-error @+1 {{cannot estimate the cost of 'Relu': an operand or result has no static shape; it comes from model input '#0' (?x4): give its shape with --input-shape dynamic:#0=?x4 (each '?' a value)}}
   %y = chorus.node "Relu"(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }

@@ -38,7 +38,7 @@ func.func @small(%x: tensor<1xf32> {chorus.name = "x"}) -> (tensor<1xf32>, tenso
 // Tests that a value without a static size is an error naming it and the
 // flag that fixes it.
 func.func @dynamic(%x: tensor<?x4xf32> {chorus.name = "x"}) -> tensor<?x4xf32> {
-  // expected-error @-1 {{'x' has no static size ('tensor<?x4xf32>'); bind the model's symbolic dims with --dim NAME=VALUE}}
+  // expected-error @-1 {{'x' has no static size ('tensor<?x4xf32>'); it comes from model input 'x' (?x4): give its shape with --input-shape dynamic:x=?x4 (each '?' a value)}}
   %a = chorus.node "Relu"(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %a : tensor<?x4xf32>
 }
