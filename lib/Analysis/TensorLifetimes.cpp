@@ -86,6 +86,49 @@ static std::optional<uint64_t> storageBytes(Type type) {
   return std::nullopt;
 }
 
+/// The bytes of the values `region`'s nodes define (nested bodies
+/// included); values without a static size are counted in `uncounted`.
+static uint64_t regionBytes(Region &region, unsigned &uncounted) {
+  uint64_t bytes = 0;
+  region.walk([&](Operation *inner) {
+    for (Value result : inner->getResults()) {
+      if (std::optional<uint64_t> b = storageBytes(result.getType()))
+        bytes += *b;
+      else
+        ++uncounted;
+    }
+  });
+  return bytes;
+}
+
+uint64_t chorus::bodyWorkspace(NodeOp node, unsigned &uncounted) {
+  if (node->getNumRegions() == 0)
+    return 0;
+  bool defaultDomain = node.getDomain().empty() || node.getDomain() == "ai.onnx";
+  if (defaultDomain && node.getOpType() == "If") {
+    // One branch runs: the one the importer found taken, else the larger.
+    auto taken = node->getAttrOfType<StringAttr>("chorus.taken_branch");
+    uint64_t largest = 0;
+    for (auto [index, name] : llvm::enumerate(node.getGraphNames())) {
+      StringRef branch = cast<StringAttr>(name).getValue();
+      if (taken && branch != (taken.getValue() + "_branch").str())
+        continue;
+      unsigned skipped = 0;
+      uint64_t bytes = regionBytes(node->getRegion(index),
+                                   taken ? uncounted : skipped);
+      uncounted += taken ? 0 : skipped;
+      largest = std::max(largest, bytes);
+    }
+    return largest;
+  }
+  // A Loop or Scan body runs again and again in the same memory; other
+  // bodies run once each, one after another.
+  uint64_t largest = 0;
+  for (Region &region : node->getRegions())
+    largest = std::max(largest, regionBytes(region, uncounted));
+  return largest;
+}
+
 LogicalResult TensorLifetimes::run() {
   tensors.clear();
   owner.clear();
@@ -164,20 +207,16 @@ LogicalResult TensorLifetimes::run() {
     // when the node runs; the bodies' own values form one workspace. A
     // fused group's inner values are not materialized: it has none.
     uint64_t workspace = 0;
-    if (isa<NodeOp>(op))
+    if (auto node = dyn_cast<NodeOp>(op)) {
       op->walk([&](Operation *inner) {
         if (inner == op)
           return;
         for (Value operand : inner->getOperands())
           if (!op->isAncestor(operand.getParentRegion()->getParentOp()))
             extend(operand, now);
-        for (Value result : inner->getResults()) {
-          if (std::optional<uint64_t> bytes = storageBytes(result.getType()))
-            workspace += *bytes;
-          else
-            ++uncounted;
-        }
       });
+      workspace = bodyWorkspace(node, uncounted);
+    }
     if (workspace) {
       LiveTensor t;
       t.definingNode = op;

@@ -47,18 +47,38 @@ func.func @passthrough(%x: tensor<2xf32> {chorus.name = "x"}) -> (tensor<2xf32>,
 // -----
 
 // Tests that values of the enclosing graph read inside an If body are used
-// when the If runs, and that the bodies' values are charged as one
-// workspace live during the If.
+// when the If runs, and that one branch's values (the larger: only one
+// runs) are charged as a workspace live during the If.
 // CHECK-LABEL: lifetimes @branches: 2 steps, 4 arena tensors
 // CHECK-NEXT:  [0, 2) 1 B input 'c'
 // CHECK-NEXT:  [0, 2) 16 B activation 'x'
-// CHECK-NEXT:  [1, 2) 32 B workspace 'if (subgraph workspace)'
+// CHECK-NEXT:  [1, 2) 16 B workspace 'if (subgraph workspace)'
 // CHECK-NEXT:  [1, 2) 16 B output 'if'
 func.func @branches(%c: tensor<i1> {chorus.name = "c"}) -> tensor<4xf32> {
   %x = chorus.node "RandomNormal"() {shape = array<i64: 4>} attributes {name = "x"} : () -> tensor<4xf32>
   %r = chorus.node "If"(%c) attributes {name = "if"} : (tensor<i1>) -> tensor<4xf32> "then_branch" {
       %t = chorus.node "Relu"(%x) : (tensor<4xf32>) -> tensor<4xf32>
       chorus.yield %t : tensor<4xf32>
+    } "else_branch" {
+      %e = chorus.node "Neg"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+      chorus.yield %e : tensor<4xf32>
+    }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Tests that an If whose branch the importer found taken charges only that
+// branch: the else branch's 16 B, not the then branch's 48 B.
+// CHECK-LABEL: lifetimes @taken: 2 steps, 4 arena tensors
+// CHECK:       [1, 2) 16 B workspace 'if (subgraph workspace)'
+func.func @taken(%c: tensor<i1> {chorus.name = "c"}) -> tensor<4xf32> {
+  %x = chorus.node "RandomNormal"() {shape = array<i64: 4>} attributes {name = "x"} : () -> tensor<4xf32>
+  %r = chorus.node "If"(%c) attributes {chorus.taken_branch = "else", name = "if"} : (tensor<i1>) -> tensor<4xf32> "then_branch" {
+      %t = chorus.node "Relu"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+      %u = chorus.node "Relu"(%t) : (tensor<4xf32>) -> tensor<4xf32>
+      %v = chorus.node "Relu"(%u) : (tensor<4xf32>) -> tensor<4xf32>
+      chorus.yield %v : tensor<4xf32>
     } "else_branch" {
       %e = chorus.node "Neg"(%x) : (tensor<4xf32>) -> tensor<4xf32>
       chorus.yield %e : tensor<4xf32>

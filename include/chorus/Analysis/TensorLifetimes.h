@@ -10,6 +10,7 @@
 #ifndef CHORUS_ANALYSIS_TENSORLIFETIMES_H
 #define CHORUS_ANALYSIS_TENSORLIFETIMES_H
 
+#include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Plan/IntervalProblem.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -81,6 +82,13 @@ private:
   uint64_t weightBytes = 0;
   unsigned uncounted = 0;
 };
+
+/// The memory `node`'s bodies need while it runs: for an If the branch it
+/// takes (`chorus.taken_branch`), else the larger branch; for other nodes
+/// the largest body (a Loop or Scan body reuses its memory from one
+/// iteration to the next). Values without a static size add to
+/// `uncounted`, those of an If branch not taken excepted.
+uint64_t bodyWorkspace(NodeOp node, unsigned &uncounted);
 
 /// A topological order of `func`'s nodes that lowers the peak of live
 /// bytes: repeatedly run the ready node that allocates the least minus what
