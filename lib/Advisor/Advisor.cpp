@@ -53,8 +53,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
     if (!isKernel(op))
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
-    if (!cost)
-    {
+    if (!cost) {
       std::string origin = explainUnknownShape(&op);
       return op.emitError()
              << "cannot estimate the cost of this kernel: an operand or "

@@ -1,7 +1,7 @@
 //===- LoadWorkload.cpp - From model files to the advisor's workload ------===//
 
-#include "chorus/Import/ImportFlags.h"
 #include "chorus/Advisor/LoadWorkload.h"
+#include "chorus/Import/ImportFlags.h"
 
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Support/Nesting.h"

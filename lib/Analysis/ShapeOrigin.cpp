@@ -22,7 +22,8 @@ static bool isStatic(Value value) {
 }
 
 static std::string shapeText(Type type) {
-  if (auto ranked = dyn_cast<RankedTensorType>(type); ranked && ranked.getRank() == 0)
+  if (auto ranked = dyn_cast<RankedTensorType>(type);
+      ranked && ranked.getRank() == 0)
     return "scalar";
   auto ranked = dyn_cast<RankedTensorType>(type);
   if (!ranked)
@@ -68,9 +69,9 @@ static std::string reasonAt(NodeOp node) {
   }
   return describe(node) + ": shape inference gives its result no shape " +
          "(op '" + op.str() + "'" +
-         (node.getDomain().empty() ? std::string("")
-                                   : " of domain '" + node.getDomain().str() +
-                                         "'") +
+         (node.getDomain().empty()
+              ? std::string("")
+              : " of domain '" + node.getDomain().str() + "'") +
          ")";
 }
 
@@ -100,8 +101,8 @@ static std::string explainFrom(ArrayRef<Value> seeds) {
                 (ranked ? shapeText(ranked) : std::string("D0xD1x...")) +
                 (ranked ? " (each '?' a value)" : "");
         // Named dims can be bound by name too.
-        if (auto params = func.getArgAttrOfType<ArrayAttr>(
-                arg.getArgNumber(), "chorus.dim_params"))
+        if (auto params = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                           "chorus.dim_params"))
           for (Attribute param : params)
             if (auto p = dyn_cast<StringAttr>(param); p && !p.empty()) {
               text += " or --dim " + p.getValue().str() + "=<value>";

@@ -104,7 +104,8 @@ static uint64_t regionBytes(Region &region, unsigned &uncounted) {
 uint64_t chorus::bodyWorkspace(NodeOp node, unsigned &uncounted) {
   if (node->getNumRegions() == 0)
     return 0;
-  bool defaultDomain = node.getDomain().empty() || node.getDomain() == "ai.onnx";
+  bool defaultDomain =
+      node.getDomain().empty() || node.getDomain() == "ai.onnx";
   if (defaultDomain && node.getOpType() == "If") {
     // One branch runs: the one the importer found taken, else the larger.
     auto taken = node->getAttrOfType<StringAttr>("chorus.taken_branch");
@@ -114,8 +115,8 @@ uint64_t chorus::bodyWorkspace(NodeOp node, unsigned &uncounted) {
       if (taken && branch != (taken.getValue() + "_branch").str())
         continue;
       unsigned skipped = 0;
-      uint64_t bytes = regionBytes(node->getRegion(index),
-                                   taken ? uncounted : skipped);
+      uint64_t bytes =
+          regionBytes(node->getRegion(index), taken ? uncounted : skipped);
       uncounted += taken ? 0 : skipped;
       largest = std::max(largest, bytes);
     }
@@ -164,12 +165,10 @@ LogicalResult TensorLifetimes::run() {
       // holds a number of tensors known at run time.
       if (isa<ShapedType>(value.getType())) {
         std::string origin = explainUnknownShape(value);
-        diag << (origin.empty()
-                     ? std::string("bind the model's inputs with "
-                                   "--input-shape or --dim")
-                     : origin);
-      }
-      else
+        diag << (origin.empty() ? std::string("bind the model's inputs with "
+                                              "--input-shape or --dim")
+                                : origin);
+      } else
         diag << "sequences and optionals hold tensors known only at run "
                 "time, so their memory cannot be planned";
       return failure();

@@ -55,19 +55,19 @@ LogicalResult ChorusDialect::verifyOperationAttribute(Operation *op,
     auto node = dyn_cast<NodeOp>(op);
     StringRef want = name == "chorus.taken_branch" ? "If" : "Loop";
     if (!node || node.getOpType() != want)
-      return op->emitOpError() << "attribute '" << name
-                               << "' belongs on a chorus.node of op type '"
-                               << want << "' only";
+      return op->emitOpError()
+             << "attribute '" << name
+             << "' belongs on a chorus.node of op type '" << want << "' only";
     if (name == "chorus.trip_count") {
       auto count = dyn_cast<IntegerAttr>(value);
       return expectAttr(op, attr, count && count.getInt() >= 0,
                         "a non-negative integer");
     }
     auto branch = dyn_cast<StringAttr>(value);
-    return expectAttr(op, attr,
-                      branch && (branch.getValue() == "then" ||
-                                 branch.getValue() == "else"),
-                      "\"then\" or \"else\"");
+    return expectAttr(
+        op, attr,
+        branch && (branch.getValue() == "then" || branch.getValue() == "else"),
+        "\"then\" or \"else\"");
   }
   if (name == "chorus.arena_offsets") {
     auto offsets = dyn_cast<DenseI64ArrayAttr>(value);

@@ -12,6 +12,21 @@ static llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Parses every spec with `parse`; the first bad one is the error.
+template <typename T>
+static llvm::Expected<std::vector<T>>
+parseEach(llvm::ArrayRef<std::string> specs,
+          llvm::Expected<T> (*parse)(StringRef)) {
+  std::vector<T> parsed;
+  for (const std::string &spec : specs) {
+    llvm::Expected<T> one = parse(spec);
+    if (!one)
+      return one.takeError();
+    parsed.push_back(std::move(*one));
+  }
+  return parsed;
+}
+
 llvm::Expected<DimBinding> chorus::parseDimBinding(StringRef spec) {
   auto fail = [&](const llvm::Twine &why) {
     return error("invalid --dim '" + spec + "': " + why);
@@ -37,14 +52,7 @@ llvm::Expected<DimBinding> chorus::parseDimBinding(StringRef spec) {
 
 llvm::Expected<std::vector<DimBinding>>
 chorus::parseDimBindings(llvm::ArrayRef<std::string> specs) {
-  std::vector<DimBinding> bindings;
-  for (const std::string &spec : specs) {
-    llvm::Expected<DimBinding> binding = parseDimBinding(spec);
-    if (!binding)
-      return binding.takeError();
-    bindings.push_back(std::move(*binding));
-  }
-  return bindings;
+  return parseEach<DimBinding>(specs, parseDimBinding);
 }
 
 std::string chorus::sanitizeSymbol(StringRef name) {
@@ -114,14 +122,7 @@ llvm::Expected<InputShape> chorus::parseInputShape(StringRef spec) {
 
 llvm::Expected<std::vector<InputShape>>
 chorus::parseInputShapes(llvm::ArrayRef<std::string> specs) {
-  std::vector<InputShape> shapes;
-  for (const std::string &spec : specs) {
-    llvm::Expected<InputShape> shape = parseInputShape(spec);
-    if (!shape)
-      return shape.takeError();
-    shapes.push_back(std::move(*shape));
-  }
-  return shapes;
+  return parseEach<InputShape>(specs, parseInputShape);
 }
 
 bool chorus::inputShapeApplies(const InputShape &shape, StringRef input,
@@ -160,9 +161,8 @@ llvm::Error chorus::checkInputShapes(
 
 std::string chorus::suggestInputShape(StringRef path, StringRef input,
                                       llvm::ArrayRef<int64_t> dims) {
-  std::string text = "--input-shape " +
-                     llvm::sys::path::stem(path).str() + ":" + input.str() +
-                     "=";
+  std::string text = "--input-shape " + llvm::sys::path::stem(path).str() +
+                     ":" + input.str() + "=";
   if (dims.empty())
     return text + "scalar";
   for (auto [index, dim] : llvm::enumerate(dims)) {
@@ -196,14 +196,7 @@ llvm::Expected<InputValue> chorus::parseInputValue(StringRef spec) {
 
 llvm::Expected<std::vector<InputValue>>
 chorus::parseInputValues(llvm::ArrayRef<std::string> specs) {
-  std::vector<InputValue> values;
-  for (const std::string &spec : specs) {
-    llvm::Expected<InputValue> value = parseInputValue(spec);
-    if (!value)
-      return value.takeError();
-    values.push_back(std::move(*value));
-  }
-  return values;
+  return parseEach<InputValue>(specs, parseInputValue);
 }
 
 llvm::Expected<TripCount> chorus::parseTripCount(StringRef spec) {
@@ -224,14 +217,7 @@ llvm::Expected<TripCount> chorus::parseTripCount(StringRef spec) {
 
 llvm::Expected<std::vector<TripCount>>
 chorus::parseTripCounts(llvm::ArrayRef<std::string> specs) {
-  std::vector<TripCount> counts;
-  for (const std::string &spec : specs) {
-    llvm::Expected<TripCount> count = parseTripCount(spec);
-    if (!count)
-      return count.takeError();
-    counts.push_back(std::move(*count));
-  }
-  return counts;
+  return parseEach<TripCount>(specs, parseTripCount);
 }
 
 llvm::Error chorus::checkTripCounts(
@@ -247,11 +233,10 @@ llvm::Error chorus::checkTripCounts(
         known.push_back("'" + name + "'");
       }
     if (!found)
-      return error("--trip-count " + count.spec +
-                   " names no Loop node of the models" +
-                   (known.empty() ? std::string(" (they have none)")
-                                  : " (Loop nodes: " + llvm::join(known, ", ") +
-                                        ")"));
+      return error(
+          "--trip-count " + count.spec + " names no Loop node of the models" +
+          (known.empty() ? std::string(" (they have none)")
+                         : " (Loop nodes: " + llvm::join(known, ", ") + ")"));
   }
   return llvm::Error::success();
 }

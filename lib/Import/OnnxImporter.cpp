@@ -746,8 +746,8 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
   llvm::StringMap<std::string> boundBy;
   for (const DimBinding &binding : options.dims)
     if (binding.model.empty() || namesModel(binding.model, path))
-      boundBy[binding.name] = "--dim " + binding.name + "=" +
-                              std::to_string(binding.value);
+      boundBy[binding.name] =
+          "--dim " + binding.name + "=" + std::to_string(binding.value);
   for (onnx::ValueInfoProto &input : *model.mutable_graph()->mutable_input()) {
     if (initializers.contains(input.name()))
       continue;
@@ -763,18 +763,18 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
       if (!inputShapeApplies(shape, input.name(), path))
         continue;
       if (given && given->dims != shape.dims)
-        return emitError(loc) << "--input-shape " << given->spec
-                              << " and --input-shape " << shape.spec
-                              << " give input '" << input.name() << "' of '"
-                              << path << "' different shapes";
+        return emitError(loc)
+               << "--input-shape " << given->spec << " and --input-shape "
+               << shape.spec << " give input '" << input.name() << "' of '"
+               << path << "' different shapes";
       given = &shape;
     }
     if (!given)
       continue;
     if (!input.type().has_tensor_type())
-      return emitError(loc) << "--input-shape " << given->spec
-                            << ": input '" << input.name() << "' of '" << path
-                            << "' is not a tensor";
+      return emitError(loc)
+             << "--input-shape " << given->spec << ": input '" << input.name()
+             << "' of '" << path << "' is not a tensor";
     onnx::TypeProto_Tensor *tensor =
         input.mutable_type()->mutable_tensor_type();
     if (tensor->has_shape()) {
@@ -783,17 +783,16 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
         std::string text;
         for (const auto &dim : declared.dim())
           text += (text.empty() ? "" : "x") +
-                  (dim.has_dim_value() ? std::to_string(dim.dim_value())
+                  (dim.has_dim_value()   ? std::to_string(dim.dim_value())
                    : dim.has_dim_param() ? dim.dim_param()
                                          : std::string("?"));
         return text.empty() ? std::string("scalar") : text;
       };
       if (declared.dim_size() != static_cast<int>(given->dims.size()))
         return emitError(loc)
-               << "--input-shape " << given->spec << ": input '"
-               << input.name() << "' of '" << path << "' has rank "
-               << declared.dim_size() << " (" << declaredText() << "), not "
-               << given->dims.size();
+               << "--input-shape " << given->spec << ": input '" << input.name()
+               << "' of '" << path << "' has rank " << declared.dim_size()
+               << " (" << declaredText() << "), not " << given->dims.size();
       for (auto [index, dim] : llvm::enumerate(declared.dim())) {
         int64_t value = given->dims[index];
         if (dim.has_dim_value() && dim.dim_value() != value)
@@ -843,14 +842,14 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
       std::optional<int64_t> count = 1;
       if (input.type().has_tensor_type())
         for (const auto &dim : input.type().tensor_type().shape().dim())
-          count = count && dim.has_dim_value() ? std::optional<int64_t>(
-                                                     *count * dim.dim_value())
-                                               : std::nullopt;
+          count = count && dim.has_dim_value()
+                      ? std::optional<int64_t>(*count * dim.dim_value())
+                      : std::nullopt;
       if (count && *count != static_cast<int64_t>(value.values.size()))
         return emitError(loc)
                << "--input-value " << value.spec << " gives "
-               << value.values.size() << " values, but input '"
-               << input.name() << "' of '" << path << "' holds " << *count;
+               << value.values.size() << " values, but input '" << input.name()
+               << "' of '" << path << "' holds " << *count;
       std::string text = input.name() + "=";
       for (auto [i, v] : llvm::enumerate(value.values)) {
         char buffer[32];

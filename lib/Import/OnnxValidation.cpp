@@ -207,19 +207,19 @@ LogicalResult chorus::validateOnnxGraph(const onnx::GraphProto &graph,
   return GraphValidator(locs).validateModel(graph, limits);
 }
 
-/// Every value name the nodes of `graph` and its subgraphs read.
-static void collectReads(const onnx::GraphProto &graph,
+/// Every value name `node` reads, in its inputs and its subgraphs' nodes.
+static void collectReads(const onnx::NodeProto &node,
                          llvm::StringSet<> &reads) {
-  for (const onnx::NodeProto &node : graph.node()) {
-    for (const std::string &input : node.input())
-      if (!input.empty())
-        reads.insert(input);
-    for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_g())
-        collectReads(attr.g(), reads);
-      for (const onnx::GraphProto &g : attr.graphs())
-        collectReads(g, reads);
-    }
+  for (const std::string &input : node.input())
+    if (!input.empty())
+      reads.insert(input);
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (attr.has_g())
+      for (const onnx::NodeProto &inner : attr.g().node())
+        collectReads(inner, reads);
+    for (const onnx::GraphProto &g : attr.graphs())
+      for (const onnx::NodeProto &inner : g.node())
+        collectReads(inner, reads);
   }
 }
 
@@ -251,17 +251,8 @@ LogicalResult chorus::sortOnnxGraph(onnx::GraphProto &graph,
   std::vector<std::vector<int>> deps(n), users(n);
   bool sorted = true;
   for (int i = 0; i < n; ++i) {
-    const onnx::NodeProto &node = graph.node(i);
     llvm::StringSet<> reads;
-    for (const std::string &input : node.input())
-      if (!input.empty())
-        reads.insert(input);
-    for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_g())
-        collectReads(attr.g(), reads);
-      for (const onnx::GraphProto &g : attr.graphs())
-        collectReads(g, reads);
-    }
+    collectReads(graph.node(i), reads);
     std::vector<std::string> names;
     for (const auto &entry : reads)
       names.push_back(entry.getKey().str());

@@ -261,8 +261,8 @@ static int64_t intAttr(const onnx::NodeProto &node, const char *name,
   return a ? a->i() : fallback;
 }
 
-static std::optional<std::vector<int64_t>>
-intsAttr(const onnx::NodeProto &node, const char *name) {
+static std::optional<std::vector<int64_t>> intsAttr(const onnx::NodeProto &node,
+                                                    const char *name) {
   const onnx::AttributeProto *a = findAttr(node, name);
   if (!a)
     return std::nullopt;
@@ -360,11 +360,10 @@ Scalar intScalar(int64_t v) { return {static_cast<double>(v), v}; }
 
 /// Applies `fn` elementwise over broadcast operands (each as a double and,
 /// for integer operands, exactly); `resultType` is the result's type.
-static std::optional<Tensor>
-broadcastMap(const Inputs &in, int32_t resultType,
-             const std::function<std::optional<Scalar>(
-                 const std::vector<double> &, const std::vector<int64_t> &)>
-                 &fn) {
+static std::optional<Tensor> broadcastMap(
+    const Inputs &in, int32_t resultType,
+    const std::function<std::optional<Scalar>(
+        const std::vector<double> &, const std::vector<int64_t> &)> &fn) {
   std::vector<const std::vector<int64_t> *> shapes;
   for (const Tensor *t : in)
     shapes.push_back(&t->dims);
@@ -440,7 +439,8 @@ std::optional<Outputs> Evaluator::evaluate(const onnx::NodeProto &node) {
     return std::nullopt;
   const std::string &op = node.op_type();
   if (rule == Folding::FromShape) {
-    auto it = node.input_size() >= 1 ? shapes.find(node.input(0)) : shapes.end();
+    auto it =
+        node.input_size() >= 1 ? shapes.find(node.input(0)) : shapes.end();
     if (it == shapes.end())
       return std::nullopt;
     const std::vector<int64_t> &shape = it->second;
@@ -456,7 +456,8 @@ std::optional<Outputs> Evaluator::evaluate(const onnx::NodeProto &node) {
     int64_t start = intAttr(node, "start", 0), end = intAttr(node, "end", rank);
     start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
     end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-    Tensor t = Tensor::make(TensorProto::INT64, {std::max<int64_t>(0, end - start)});
+    Tensor t =
+        Tensor::make(TensorProto::INT64, {std::max<int64_t>(0, end - start)});
     for (int64_t i = start; i < end; ++i)
       t.ints.push_back(shape[i]);
     return Outputs{t};
@@ -503,7 +504,8 @@ static std::optional<Tensor> transpose(const Tensor &x,
     dims.push_back(x.dims[p]);
   }
   Tensor out = Tensor::make(x.type, dims);
-  std::vector<int64_t> inStrides = stridesOf(x.dims), outStrides = stridesOf(dims);
+  std::vector<int64_t> inStrides = stridesOf(x.dims),
+                       outStrides = stridesOf(dims);
   for (size_t i = 0; i < x.size(); ++i) {
     size_t rest = i, from = 0;
     for (size_t k = 0; k < rank; ++k) {
@@ -614,7 +616,8 @@ static std::optional<Tensor> slice(const Tensor &x, std::vector<int64_t> starts,
   std::optional<size_t> count = countOf(dims);
   if (!count)
     return std::nullopt;
-  std::vector<int64_t> inStrides = stridesOf(x.dims), outStrides = stridesOf(dims);
+  std::vector<int64_t> inStrides = stridesOf(x.dims),
+                       outStrides = stridesOf(dims);
   for (size_t i = 0; i < *count; ++i) {
     size_t rest = i, from = 0;
     for (int64_t k = 0; k < rank; ++k) {
@@ -663,11 +666,12 @@ static std::optional<Tensor> reduce(const std::string &op, const Tensor &x,
   std::optional<size_t> count = countOf(kept);
   if (!count)
     return std::nullopt;
-  std::vector<double> acc(*count, op == "ReduceProd" ? 1.0
+  std::vector<double> acc(*count, op == "ReduceProd"  ? 1.0
                                   : op == "ReduceMin" ? INFINITY
                                   : op == "ReduceMax" ? -INFINITY
                                                       : 0.0);
-  std::vector<int64_t> strides = stridesOf(x.dims), keptStrides = stridesOf(kept);
+  std::vector<int64_t> strides = stridesOf(x.dims),
+                       keptStrides = stridesOf(kept);
   size_t per = *count ? x.size() / *count : 0;
   for (size_t i = 0; i < x.size(); ++i) {
     size_t rest = i, to = 0, k = 0;
@@ -713,8 +717,7 @@ std::optional<Outputs> Evaluator::evaluateOp(const onnx::NodeProto &node,
     } else if (const onnx::AttributeProto *a = findAttr(node, "value_float")) {
       t.type = TensorProto::FLOAT;
       t.reals = {a->f()};
-    } else if (const onnx::AttributeProto *a =
-                   findAttr(node, "value_floats")) {
+    } else if (const onnx::AttributeProto *a = findAttr(node, "value_floats")) {
       t.type = TensorProto::FLOAT;
       t.dims = {a->floats_size()};
       t.reals.assign(a->floats().begin(), a->floats().end());
@@ -790,10 +793,10 @@ std::optional<Outputs> Evaluator::evaluateOp(const onnx::NodeProto &node,
 
   // Elementwise binary and variadic ops, with broadcasting.
   static const std::set<std::string> comparisons = {
-      "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
-      "And",   "Or",   "Xor"};
-  static const std::set<std::string> arithmetic = {"Add", "Sub", "Mul", "Div",
-                                                   "Mod", "Pow"};
+      "Equal",          "Less", "Greater", "LessOrEqual",
+      "GreaterOrEqual", "And",  "Or",      "Xor"};
+  static const std::set<std::string> arithmetic = {"Add", "Sub", "Mul",
+                                                   "Div", "Mod", "Pow"};
   static const std::set<std::string> variadic = {"Min", "Max", "Sum", "Mean"};
   if (comparisons.count(op) || arithmetic.count(op) || variadic.count(op)) {
     for (const Tensor *t : in)
@@ -990,8 +993,8 @@ std::optional<Outputs> Evaluator::evaluateOp(const onnx::NodeProto &node,
     return one(reshapeTo(x, dims));
   }
   if (op == "Transpose")
-    return one(transpose(x, intsAttr(node, "perm").value_or(
-                                std::vector<int64_t>{})));
+    return one(
+        transpose(x, intsAttr(node, "perm").value_or(std::vector<int64_t>{})));
   if (op == "Concat")
     return one(concat(in, intAttr(node, "axis", 0)));
   if (op == "Gather") {
@@ -1052,7 +1055,8 @@ std::optional<Outputs> Evaluator::evaluateOp(const onnx::NodeProto &node,
     if (!count)
       return std::nullopt;
     Tensor out = Tensor::make(x.type, dims);
-    std::vector<int64_t> outStrides = stridesOf(dims), inStrides = stridesOf(x.dims);
+    std::vector<int64_t> outStrides = stridesOf(dims),
+                         inStrides = stridesOf(x.dims);
     for (size_t i = 0; i < *count; ++i) {
       size_t rest = i, from = 0;
       for (size_t k = 0; k < dims.size(); ++k) {
@@ -1065,8 +1069,8 @@ std::optional<Outputs> Evaluator::evaluateOp(const onnx::NodeProto &node,
     return Outputs{out};
   }
   if (op == "Range") {
-    if (!operand(1) || !operand(2) || x.size() != 1 || operand(1)->size() != 1 ||
-        operand(2)->size() != 1)
+    if (!operand(1) || !operand(2) || x.size() != 1 ||
+        operand(1)->size() != 1 || operand(2)->size() != 1)
       return std::nullopt;
     double start = x.real(0), limit = operand(1)->real(0),
            delta = operand(2)->real(0);
@@ -1240,8 +1244,7 @@ static std::string nodeLabel(const onnx::NodeProto &node) {
          " (" + node.op_type() + ")";
 }
 
-bool chorus::inlineTakenBranches(onnx::GraphProto &graph,
-                                 FoldingNotes &notes) {
+bool chorus::inlineTakenBranches(onnx::GraphProto &graph, FoldingNotes &notes) {
   bool changed = false;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (onnx::NodeProto &node : *graph.mutable_node()) {
@@ -1322,11 +1325,13 @@ struct KnownTypes {
     return it->second.second;
   }
   /// Whether `name`'s shape is static.
-  bool isStatic(const std::string &name) const { return shape(name).has_value(); }
+  bool isStatic(const std::string &name) const {
+    return shape(name).has_value();
+  }
   int32_t type(const std::string &name, int32_t fallback) const {
     auto it = values.find(name);
     return it == values.end() || it->second.first == 0 ? fallback
-                                                        : it->second.first;
+                                                       : it->second.first;
   }
 };
 } // namespace
@@ -1431,10 +1436,10 @@ bool chorus::pinUnknownExtents(onnx::GraphProto &graph, FoldingNotes &notes) {
         known.isStatic(node.output(output)))
       return;
     pinType(graph, node.output(output), type, dims);
-    notes.push_back({"chorus.assumption",
-                     nodeLabel(node) + ": '" + node.output(output) +
-                         "' taken at its largest possible shape " +
-                         dimsText(dims) + " (" + why + ")"});
+    notes.push_back(
+        {"chorus.assumption", nodeLabel(node) + ": '" + node.output(output) +
+                                  "' taken at its largest possible shape " +
+                                  dimsText(dims) + " (" + why + ")"});
     changed = true;
   };
   for (onnx::NodeProto &mutableNode : *graph.mutable_node()) {
@@ -1507,9 +1512,9 @@ bool chorus::pinUnknownExtents(onnx::GraphProto &graph, FoldingNotes &notes) {
       pin(node, 1, TensorProto::INT64, *x,
           "K is computed at run time; at most the axis' length");
     } else if (op == "Loop") {
-      std::optional<Tensor> trips =
-          node.input_size() > 0 ? knownInitializer(graph, node.input(0))
-                                : std::nullopt;
+      std::optional<Tensor> trips = node.input_size() > 0
+                                        ? knownInitializer(graph, node.input(0))
+                                        : std::nullopt;
       const onnx::AttributeProto *body = findAttr(node, "body");
       if (!trips || trips->size() != 1 || !body || !body->has_g())
         continue;
@@ -1549,8 +1554,8 @@ void chorus::noteTripCounts(const onnx::GraphProto &graph,
       continue;
     std::optional<Tensor> trips = knownInitializer(graph, node.input(0));
     if (trips && trips->size() == 1 && trips->integer(0) >= 0)
-      notes.push_back({"chorus.trip_count",
-                       firstOutput(node) + "=" +
-                           std::to_string(trips->integer(0))});
+      notes.push_back(
+          {"chorus.trip_count",
+           firstOutput(node) + "=" + std::to_string(trips->integer(0))});
   }
 }

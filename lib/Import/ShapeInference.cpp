@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <exception>
-#include <stdexcept>
+#include <map>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include <fcntl.h>
@@ -276,7 +276,8 @@ static void refineByFolding(onnx::ModelProto &model,
 }
 
 /// The opset version of each domain the model imports ("" for ai.onnx).
-std::map<std::string, int> chorus::opsetVersions(const onnx::ModelProto &model) {
+std::map<std::string, int>
+chorus::opsetVersions(const onnx::ModelProto &model) {
   std::map<std::string, int> versions;
   for (const onnx::OperatorSetIdProto &opset : model.opset_import())
     versions[opset.domain() == "ai.onnx" ? "" : opset.domain()] =
@@ -324,15 +325,14 @@ chorus::findSchemaMismatch(const onnx::GraphProto &graph,
   return std::nullopt;
 }
 
-
 //===----------------------------------------------------------------------===//
 // Newer opsets, lowered for ONNX 1.12's schemas
 //===----------------------------------------------------------------------===//
 
 static const char *const kReduceOps[] = {
-    "ReduceMean", "ReduceMax",       "ReduceMin",      "ReduceProd",
-    "ReduceL1",   "ReduceL2",        "ReduceLogSum",   "ReduceLogSumExp",
-    "ReduceSumSquare"};
+    "ReduceMean",   "ReduceMax",       "ReduceMin",
+    "ReduceProd",   "ReduceL1",        "ReduceL2",
+    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
 
 bool chorus::canLowerOpsetForInference(const onnx::ModelProto &model) {
   const auto &known =
@@ -349,9 +349,11 @@ bool chorus::canLowerOpsetForInference(const onnx::ModelProto &model) {
 
 /// The small integer constants of `graph` (initializers and Constant
 /// nodes), by name.
-static void collectIntConstants(const onnx::GraphProto &graph,
-                                std::map<std::string, std::vector<int64_t>> &out) {
-  auto read = [](const onnx::TensorProto &t) -> std::optional<std::vector<int64_t>> {
+static void
+collectIntConstants(const onnx::GraphProto &graph,
+                    std::map<std::string, std::vector<int64_t>> &out) {
+  auto read =
+      [](const onnx::TensorProto &t) -> std::optional<std::vector<int64_t>> {
     if (t.data_type() != onnx::TensorProto::INT64)
       return std::nullopt;
     if (t.has_raw_data()) {
@@ -430,8 +432,7 @@ static void lowerOpsetForInference(onnx::ModelProto &model) {
 }
 
 /// The child: infer, then send 'M' and the model, or 'E' and the error.
-[[noreturn]] static void runChild(onnx::ModelProto &model, int fd,
-                                  bool lower) {
+[[noreturn]] static void runChild(onnx::ModelProto &model, int fd, bool lower) {
   // A crash here is expected on some inputs and reported by the parent: die
   // quietly, without the crash handlers the parent installed.
   for (int sig : {SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT, SIGTRAP})

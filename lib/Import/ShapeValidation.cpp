@@ -73,10 +73,9 @@ static LogicalResult checkWindow(NodeOp node, RankedTensorType input,
   SmallVector<int64_t> dilations = intsAttr(node, "dilations");
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t in = input.getDimSize(2 + i);
-    int64_t padded =
-        in + (static_cast<int64_t>(pads.size()) == 2 * spatial
-                  ? pads[i] + pads[spatial + i]
-                  : 0);
+    int64_t padded = in + (static_cast<int64_t>(pads.size()) == 2 * spatial
+                               ? pads[i] + pads[spatial + i]
+                               : 0);
     int64_t dilation =
         static_cast<int64_t>(dilations.size()) == spatial ? dilations[i] : 1;
     int64_t stride =
@@ -106,11 +105,10 @@ static LogicalResult checkNode(NodeOp node, SymbolTableCollection &symbols) {
     RankedTensorType in = staticType(inputs[0]);
     RankedTensorType out = staticType(node.getOutputs()[0]);
     if (in && out && in.getNumElements() != out.getNumElements())
-      return node.emitError()
-             << "cannot reshape " << shapeText(in.getShape()) << " ("
-             << in.getNumElements() << " elements) to "
-             << shapeText(out.getShape()) << " (" << out.getNumElements()
-             << " elements)";
+      return node.emitError() << "cannot reshape " << shapeText(in.getShape())
+                              << " (" << in.getNumElements() << " elements) to "
+                              << shapeText(out.getShape()) << " ("
+                              << out.getNumElements() << " elements)";
     if (std::optional<SmallVector<int64_t>> shape =
             constantInts(inputs[1], symbols);
         in && shape) {
@@ -133,11 +131,10 @@ static LogicalResult checkNode(NodeOp node, SymbolTableCollection &symbols) {
         return node.emitError()
                << "cannot reshape " << shapeText(in.getShape()) << " ("
                << in.getNumElements() << " elements) to the shape ["
-               << llvm::join(llvm::map_range(*shape,
-                                             [](int64_t d) {
-                                               return std::to_string(d);
-                                             }),
-                             ", ")
+               << llvm::join(
+                      llvm::map_range(
+                          *shape, [](int64_t d) { return std::to_string(d); }),
+                      ", ")
                << "]";
     }
     return success();
@@ -175,8 +172,8 @@ static LogicalResult checkNode(NodeOp node, SymbolTableCollection &symbols) {
       if (t.getRank() != rank)
         return node.emitError()
                << "concatenates operands of different ranks: "
-               << shapeText(types[0].getShape()) << " and operand " << i
-               << " " << shapeText(t.getShape());
+               << shapeText(types[0].getShape()) << " and operand " << i << " "
+               << shapeText(t.getShape());
       for (int64_t d = 0; d < rank; ++d)
         if (d != axis && !t.isDynamicDim(d) && !types[0].isDynamicDim(d) &&
             t.getDimSize(d) != types[0].getDimSize(d))
@@ -208,9 +205,9 @@ static LogicalResult checkNode(NodeOp node, SymbolTableCollection &symbols) {
     for (int64_t index : *indices)
       if (index < -size || index >= size)
         return node.emitError()
-               << "gathers index " << index << " along axis " << axis
-               << " of " << shapeText(data.getShape())
-               << ", outside [-" << size << ", " << size - 1 << "]";
+               << "gathers index " << index << " along axis " << axis << " of "
+               << shapeText(data.getShape()) << ", outside [-" << size << ", "
+               << size - 1 << "]";
   }
   return success();
 }

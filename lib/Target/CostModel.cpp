@@ -112,12 +112,16 @@ static Region *regionNamed(NodeOp node, StringRef name) {
   return nullptr;
 }
 
+static std::optional<double> loopTimes(NodeOp node, ControlCost &total);
+static std::optional<double> scanTimes(NodeOp node);
+
 static std::optional<ControlCost> estimateBodies(NodeOp node,
                                                  const Target &target) {
   ControlCost total;
   if (node->getNumRegions() == 0)
     return total;
-  bool defaultDomain = node.getDomain().empty() || node.getDomain() == "ai.onnx";
+  bool defaultDomain =
+      node.getDomain().empty() || node.getDomain() == "ai.onnx";
   StringRef op = defaultDomain ? node.getOpType() : "";
   if (op == "If") {
     Region *thenRegion = regionNamed(node, "then_branch");
@@ -140,66 +144,29 @@ static std::optional<ControlCost> estimateBodies(NodeOp node,
     bool takeThen =
         thenCost && (!elseCost || thenCost->seconds() >= elseCost->seconds());
     ControlCost chosen = takeThen ? *thenCost : *elseCost;
-    std::string text = describeNode(node) +
-                       ": the condition is not known before run time; "
-                       "costed as its " +
-                       (thenCost && elseCost ? "more expensive" : "only typed") +
-                       " branch (" + (takeThen ? "then" : "else") +
-                       "); --input-value on the input that decides it "
-                       "settles the branch";
+    std::string text =
+        describeNode(node) +
+        ": the condition is not known before run time; "
+        "costed as its " +
+        (thenCost && elseCost ? "more expensive" : "only typed") + " branch (" +
+        (takeThen ? "then" : "else") +
+        "); --input-value on the input that decides it "
+        "settles the branch";
     chosen.assumptions.insert(chosen.assumptions.begin(), text);
     return chosen;
   }
-  if (op == "Loop") {
+  if (op == "Loop" || op == "Scan") {
     Region *bodyRegion = regionNamed(node, "body");
-    if (!bodyRegion)
-      return std::nullopt;
-    std::optional<ControlCost> body = estimateRegion(*bodyRegion, target);
+    std::optional<ControlCost> body;
+    if (bodyRegion)
+      body = estimateRegion(*bodyRegion, target);
     if (!body)
       return std::nullopt;
-    double times = 1;
-    if (auto count = node->getAttrOfType<IntegerAttr>("chorus.trip_count")) {
-      times = static_cast<double>(count.getInt());
-    } else {
-      total.assumptions.push_back(
-          describeNode(node) +
-          ": the trip count is not known before run time; costed as one "
-          "iteration" +
-          (node->getAttrOfType<StringAttr>("name")
-               ? " (give --trip-count " +
-                     node->getAttrOfType<StringAttr>("name").getValue().str() +
-                     "=N)"
-               : std::string(" (the node has no name for --trip-count to "
-                             "give it one)")));
-    }
-    total.add(*body, times);
-    return total;
-  }
-  if (op == "Scan") {
-    Region *bodyRegion = regionNamed(node, "body");
-    if (!bodyRegion)
+    std::optional<double> times =
+        op == "Loop" ? loopTimes(node, total) : scanTimes(node);
+    if (!times)
       return std::nullopt;
-    std::optional<ControlCost> body = estimateRegion(*bodyRegion, target);
-    if (!body)
-      return std::nullopt;
-    DictionaryAttr attrs = node.getOnnxAttrs();
-    auto scanInputs = attrs.getAs<IntegerAttr>("num_scan_inputs");
-    int64_t inputs = scanInputs ? scanInputs.getInt() : 0;
-    int64_t first = static_cast<int64_t>(node.getInputs().size()) - inputs;
-    if (inputs < 1 || first < 0)
-      return std::nullopt;
-    int64_t axis = 0;
-    if (auto axes = attrs.getAs<DenseI64ArrayAttr>("scan_input_axes"))
-      if (!axes.empty())
-        axis = axes[0];
-    auto type = dyn_cast<RankedTensorType>(node.getInputs()[first].getType());
-    if (!type || type.getRank() == 0)
-      return std::nullopt;
-    if (axis < 0)
-      axis += type.getRank();
-    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
-      return std::nullopt;
-    total.add(*body, static_cast<double>(type.getDimSize(axis)));
+    total.add(*body, *times);
     return total;
   }
   // Other nodes with bodies: each body once.
@@ -210,6 +177,50 @@ static std::optional<ControlCost> estimateBodies(NodeOp node,
     total.add(*c, 1);
   }
   return total;
+}
+
+/// How many times a Loop runs its body: `chorus.trip_count`, else once,
+/// noted in `total`'s assumptions.
+static std::optional<double> loopTimes(NodeOp node, ControlCost &total) {
+  double times = 1;
+  if (auto count = node->getAttrOfType<IntegerAttr>("chorus.trip_count")) {
+    times = static_cast<double>(count.getInt());
+  } else {
+    total.assumptions.push_back(
+        describeNode(node) +
+        ": the trip count is not known before run time; costed as one "
+        "iteration" +
+        (node->getAttrOfType<StringAttr>("name")
+             ? " (give --trip-count " +
+                   node->getAttrOfType<StringAttr>("name").getValue().str() +
+                   "=N)"
+             : std::string(" (the node has no name for --trip-count to "
+                           "give it one)")));
+  }
+  return times;
+}
+
+/// How many times a Scan runs its body: the length of the scanned axis of
+/// its first scan input.
+static std::optional<double> scanTimes(NodeOp node) {
+  DictionaryAttr attrs = node.getOnnxAttrs();
+  auto scanInputs = attrs.getAs<IntegerAttr>("num_scan_inputs");
+  int64_t inputs = scanInputs ? scanInputs.getInt() : 0;
+  int64_t first = static_cast<int64_t>(node.getInputs().size()) - inputs;
+  if (inputs < 1 || first < 0)
+    return std::nullopt;
+  int64_t axis = 0;
+  if (auto axes = attrs.getAs<DenseI64ArrayAttr>("scan_input_axes"))
+    if (!axes.empty())
+      axis = axes[0];
+  auto type = dyn_cast<RankedTensorType>(node.getInputs()[first].getType());
+  if (!type || type.getRank() == 0)
+    return std::nullopt;
+  if (axis < 0)
+    axis += type.getRank();
+  if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+    return std::nullopt;
+  return static_cast<double>(type.getDimSize(axis));
 }
 
 std::optional<NodeCost> chorus::estimateNodeCost(NodeOp node,

@@ -121,7 +121,7 @@ TEST(ShapeFolding, IntegerDivisionAndModFollowOnnx) {
   auto &fmod = addNode(g, "Mod", {"a", "m"}, {"f"});
   setInt(fmod, "fmod", 1);
   fold(g);
-  EXPECT_EQ(folded(g, "q")->second, (Dims{-3, 3})); // toward zero
+  EXPECT_EQ(folded(g, "q")->second, (Dims{-3, 3}));  // toward zero
   EXPECT_EQ(folded(g, "r")->second, (Dims{-1, -2})); // the divisor's sign
   EXPECT_EQ(folded(g, "f")->second, (Dims{-1, 1}));  // the dividend's
 }

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "chorus/Import/ImportFlags.h"
 #include "chorus/Dialect/ChorusDialect.h"
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Support/ToolContext.h"
 #include "chorus/Support/ToolOptions.h"

@@ -10,12 +10,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "chorus/Import/ImportFlags.h"
 #include "chorus/Advisor/Advisor.h"
 #include "chorus/Advisor/LoadWorkload.h"
 #include "chorus/Advisor/Placement.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Import/ImportFlags.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Plan/PlanExport.h"
 #include "chorus/Support/Diagnostics.h"

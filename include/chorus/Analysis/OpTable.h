@@ -11,8 +11,8 @@
 #ifndef CHORUS_ANALYSIS_OPTABLE_H
 #define CHORUS_ANALYSIS_OPTABLE_H
 
-#include "chorus/Support/FoldingRule.h"
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Support/FoldingRule.h"
 
 #include <optional>
 

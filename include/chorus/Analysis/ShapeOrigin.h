@@ -1,4 +1,5 @@
-//===- ShapeOrigin.h - Where a shape that is not known comes from -*- C++ -*-===//
+//===- ShapeOrigin.h - Where a shape that is not known comes from -*- C++
+//-*-===//
 //
 // When a cost or a size needs a static shape and a value has none, the
 // user needs the node where the shape was lost and why, not only the node

@@ -1,4 +1,5 @@
-//===- ImportFlags.h - The command-line flags of every ONNX tool -*- C++ -*-===//
+//===- ImportFlags.h - The command-line flags of every ONNX tool -*- C++
+//-*-===//
 //
 // `--dim`, `--input-shape`, `--input-value` and `--trip-count`, declared
 // once for chorus-import, chorus-plan and chorus-calibrate: the same
@@ -51,7 +52,8 @@ public:
                              "model does not fix them (otherwise a Loop of "
                              "unknown count is costed as one iteration, "
                              "and the plan says so); repeatable"),
-              llvm::cl::value_desc("[MODEL:]NODE=N"), llvm::cl::cat(category)) {}
+              llvm::cl::value_desc("[MODEL:]NODE=N"), llvm::cl::cat(category)) {
+  }
 
   /// Parses every flag into `options`.
   llvm::Error fill(ImportOptions &options) const {

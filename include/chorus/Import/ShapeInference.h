@@ -50,9 +50,10 @@ struct ShapeInferenceJob {
 /// std::nullopt with `problem` set.
 /// With `lowerOpset`, the child first rewrites the model to opset
 /// kLowestInferenceOpset (canLowerOpsetForInference).
-std::optional<ShapeInferenceJob>
-startShapeInference(onnx::ModelProto &model, unsigned timeoutSeconds,
-                    std::string &problem, bool lowerOpset = false);
+std::optional<ShapeInferenceJob> startShapeInference(onnx::ModelProto &model,
+                                                     unsigned timeoutSeconds,
+                                                     std::string &problem,
+                                                     bool lowerOpset = false);
 
 /// The newest ai.onnx opset whose schemas ONNX 1.12 has.
 constexpr int kLowestInferenceOpset = 17;
