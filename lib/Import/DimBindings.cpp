@@ -5,6 +5,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 
+#include <cmath>
+
 using namespace chorus;
 using llvm::StringRef;
 
@@ -187,8 +189,8 @@ llvm::Expected<InputValue> chorus::parseInputValue(StringRef spec) {
   valuesText.split(parts, ',');
   for (StringRef part : parts) {
     double v;
-    if (part.trim().getAsDouble(v))
-      return fail("'" + part + "' is not a number");
+    if (part.trim().getAsDouble(v) || !std::isfinite(v))
+      return fail("'" + part + "' is not a finite number");
     value.values.push_back(v);
   }
   return value;

@@ -821,6 +821,20 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
   }
   bindDims(*model.mutable_graph(), bindings, result.dimParams);
   collectLoopNames(model.graph(), result.loopNames);
+  // Bound inputs must still have a byte count that fits in 64 bits.
+  for (const onnx::ValueInfoProto &input : model.graph().input()) {
+    if (!input.type().has_tensor_type())
+      continue;
+    int64_t bytes = std::max(
+        getOnnxElementBytes(input.type().tensor_type().elem_type()), 1);
+    for (const auto &dim : input.type().tensor_type().shape().dim())
+      if (dim.has_dim_value() && dim.dim_value() > 0 &&
+          llvm::MulOverflow(bytes, dim.dim_value(), bytes))
+        return emitError(loc)
+               << "input '" << input.name() << "' of '" << path
+               << "' would hold more than 2^63 bytes with the shape "
+                  "--input-shape or --dim gives it";
+  }
 
   // "chorus." metadata keys carry what inference learns; a file's own are
   // dropped so that they cannot pose as such.

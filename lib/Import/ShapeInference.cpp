@@ -213,6 +213,13 @@ static void addInputValues(const onnx::ModelProto &model,
           t->add_dims(values.size());
       }
       for (double v : values) {
+        // Integer values outside int64 are not represented: not folded.
+        if (type != onnx::TensorProto::FLOAT &&
+            type != onnx::TensorProto::DOUBLE &&
+            !(v >= -9.2e18 && v <= 9.2e18)) {
+          graph.mutable_initializer()->RemoveLast();
+          break;
+        }
         if (type == onnx::TensorProto::FLOAT)
           t->add_float_data(static_cast<float>(v));
         else if (type == onnx::TensorProto::DOUBLE)
