@@ -65,6 +65,14 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
     m.assumptions.insert(m.assumptions.end(), cost->assumptions.begin(),
                          cost->assumptions.end());
   }
+  // Plans hold times as whole nanoseconds in 64 bits (292 years): a model
+  // predicted to run longer is an error, not a wrapped number.
+  if (!(m.seconds() < 9.2e9))
+    return func.emitError()
+           << "the predicted time of one run, "
+           << llvm::formatv("{0:e3}", m.seconds()).str()
+           << " s, is more than a plan can hold (292 years); check the "
+              "trip counts of its Loops";
   TensorLifetimes lifetimes(func);
   if (failed(lifetimes.run()))
     return failure();
