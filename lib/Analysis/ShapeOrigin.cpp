@@ -54,18 +54,29 @@ static std::string reasonAt(NodeOp node) {
     return describe(node) +
            ": its result's shape depends on what its body does at run time "
            "(--input-value or --trip-count can settle it)";
-  // A small integer operand computed by a node at run time: the shape
-  // operand of Reshape, Expand, Resize, Pad, ConstantOfShape...
+  // A small operand whose values are known only at run time: the shape
+  // operand of Reshape, Expand, Resize, Pad, ConstantOfShape, the bounds
+  // of Range...
   for (Value operand : node.getInputs()) {
     auto type = dyn_cast<RankedTensorType>(operand.getType());
-    if (!type || !type.getElementType().isInteger(64) ||
-        type.getNumElements() > 64)
+    if (!type || type.getNumElements() > 64 ||
+        !type.getElementType().isIntOrFloat())
       continue;
     if (auto producer = operand.getDefiningOp<NodeOp>())
       return describe(node) + ": its operand computed by " +
              describe(producer) +
              " is known only at run time, and its result's shape depends on "
              "it";
+    if (auto arg = dyn_cast<BlockArgument>(operand))
+      if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())) {
+        auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      "chorus.name");
+        std::string input = name ? name.getValue().str()
+                                 : "#" + std::to_string(arg.getArgNumber());
+        return describe(node) + ": its result's shape depends on the value "
+               "of model input '" + input + "' (give it with --input-value " +
+               func.getSymName().str() + ":" + input + "=...)";
+      }
   }
   return describe(node) + ": shape inference gives its result no shape " +
          "(op '" + op.str() + "'" +
@@ -94,6 +105,10 @@ static std::string explainFrom(ArrayRef<Value> seeds) {
         if (auto n = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                        "chorus.name"))
           name = n.getValue().str();
+        if (!isa<TensorType>(v.getType()))
+          return "it comes from model input '" + name +
+                 "', a sequence, optional or map: the tensors it holds are "
+                 "known only at run time";
         std::string text = "it comes from model input '" + name + "' (" +
                            shapeText(v.getType()) + "): give its shape with ";
         auto ranked = dyn_cast<RankedTensorType>(v.getType());

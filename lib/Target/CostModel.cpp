@@ -329,6 +329,13 @@ std::vector<std::string> chorus::getImportAssumptions(func::FuncOp func) {
   return texts;
 }
 
+/// Whether `type` is a tensor of static shape (or none).
+static bool hasStaticSize(Type type) {
+  if (auto ranked = dyn_cast<RankedTensorType>(type))
+    return ranked.hasStaticShape();
+  return isa<NoneType>(type);
+}
+
 FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                                                const Target &target) {
   ModelCost total;
@@ -348,6 +355,13 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                    .str() +
                "'";
       std::string origin = explainUnknownShape(&op);
+      bool allStatic = llvm::all_of(op.getOperandTypes(), hasStaticSize) &&
+                       llvm::all_of(op.getResultTypes(), hasStaticSize);
+      if (origin.empty() && allStatic)
+        return op.emitError()
+               << "cannot estimate the cost of " << what
+               << ": the cost model has no size for its element types "
+                  "(strings)";
       return op.emitError()
              << "cannot estimate the cost of " << what
              << ": an operand or result has no static shape"
