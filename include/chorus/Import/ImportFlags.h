@@ -23,20 +23,19 @@ public:
   /// `note` is appended to the help of each flag (e.g. what the shapes
   /// must match).
   ImportFlags(llvm::cl::OptionCategory &category, llvm::StringRef note = "")
-      : dims("dim",
-             llvm::cl::desc(help("Bind symbolic dim NAME to VALUE in every "
-                                 "model, or only in MODEL (its file stem or "
-                                 "func name); repeatable",
-                                 note)),
+      : dimHelp(help("Bind symbolic dim NAME to VALUE in every model, or only "
+                     "in MODEL (its file stem or func name); repeatable",
+                     note)),
+        shapeHelp(help("Give a model input its shape, e.g. "
+                       "input=1x3x224x224 (every model's input of that name) "
+                       "or MODEL:input=1x512; a symbolic dim in it is bound "
+                       "in the whole model as --dim binds it; 'scalar' for "
+                       "0-D; repeatable",
+                       note)),
+        dims("dim", llvm::cl::desc(dimHelp),
              llvm::cl::value_desc("[MODEL:]NAME=VALUE"),
              llvm::cl::cat(category)),
-        shapes("input-shape",
-               llvm::cl::desc(help(
-                   "Give a model input its shape, e.g. input=1x3x224x224 "
-                   "(every model's input of that name) or MODEL:input=1x512; "
-                   "a symbolic dim in it is bound in the whole model as "
-                   "--dim binds it; 'scalar' for 0-D; repeatable",
-                   note)),
+        shapes("input-shape", llvm::cl::desc(shapeHelp),
                llvm::cl::value_desc("[MODEL:]INPUT=D0xD1x..."),
                llvm::cl::cat(category)),
         values("input-value",
@@ -87,6 +86,9 @@ private:
     return note.empty() ? text.str() : (text + "; " + note).str();
   }
 
+  // The help texts outlive the options, which keep only references to
+  // them; members are built in this order.
+  std::string dimHelp, shapeHelp;
   llvm::cl::list<std::string> dims, shapes, values, trips;
 };
 
