@@ -18,9 +18,12 @@ files must be there.
 Per model the bench prints the producer, Chorus's status and time for each
 step (import with the inputs bound, `chorus-opt --chorus-annotate-cost`,
 `chorus-plan`), and what ONNX Runtime (default session options, one run
-on the same input shapes) did. A model passes when Chorus plans it and ONNX
-Runtime runs it, or both refuse it, Chorus on import with the node and the
-shapes (both reasons are printed side by side); the exit status is 1 when
+on the same input shapes) did, with the output shapes compared: `=` when
+Chorus's static output shapes equal those ONNX Runtime produced, `<=` when
+they bound them (a model with data-dependent sizes, taken at their
+largest), else the first difference. A model passes when Chorus plans it and ONNX
+Runtime runs it with the output shapes Chorus predicts (or bounds), or
+both refuse it, Chorus on import with the node and the shapes (both reasons are printed side by side); the exit status is 1 when
 any model does not pass. Needs Debian's python3-onnx (run with /usr/bin/python3).
 """
 import argparse
@@ -346,6 +349,48 @@ def run_chorus(build, path, shapes, values, extra, tmp):
     return steps
 
 
+def chorus_outputs(build, path, flags):
+    """The output shapes chorus-import gives the model (from --summary):
+    name -> list of dims (None for a dynamic one), or None if unranked."""
+    p = subprocess.run([os.path.join(build, "bin", "chorus-import"),
+                        "--summary", *flags, path],
+                       capture_output=True, text=True)
+    outputs, inside = {}, False
+    for line in p.stdout.splitlines():
+        if line.startswith("  outputs:"):
+            inside = True
+            continue
+        if inside and not line.startswith("    "):
+            break
+        if inside:
+            name, _, type_text = line.strip().rpartition(" : ")
+            body = type_text[type_text.find("<") + 1:type_text.rfind(">")]
+            if body.startswith("*"):
+                outputs[name] = None
+                continue
+            parts = body.split("x")[:-1]  # the last part is the element type
+            outputs[name] = [None if d == "?" else int(d) for d in parts]
+    return outputs
+
+
+def compare_outputs(chorus, ort_outputs, bounded):
+    """'=' when every output shape equals ONNX Runtime's, '<=' when they
+    are within Chorus's bounds (a model with data-dependent sizes), else
+    the first difference."""
+    verdict = "="
+    for name, dims in ort_outputs.items():
+        mine = chorus.get(name)
+        if mine is None or len(mine) != len(dims) or None in mine:
+            return f"{name}: {mine} vs {dims}"
+        if mine == list(dims):
+            continue
+        if bounded and all(m >= d for m, d in zip(mine, dims)):
+            verdict = "<="
+            continue
+        return f"{name}: {mine} vs {list(dims)}"
+    return verdict
+
+
 def run_ort(ort, path, shapes, values):
     model = onnx.load(path, load_external_data=False)
     inits = {i.name for i in model.graph.initializer}
@@ -398,11 +443,19 @@ def main():
             steps = run_chorus(build, path, shapes, values, extra, tmp)
         ort_result = run_ort(ort, path, shapes, values)
         planned = len(steps) == 3 and steps[-1][1]
+        shapes_text = ""
+        if planned and ort_result["ok"]:
+            flags = shape_flags(shapes) + extra + [
+                f"--input-value={n}={v}" for n, v in values.items()]
+            shapes_text = compare_outputs(
+                chorus_outputs(build, path, flags), ort_result["outputs"],
+                bool(steps[-1][3]))
         # Both run it, or both refuse it; a refusal by Chorus must come from
         # the import's checks (naming the node), not from a later step
         # that could not cost or plan what ONNX Runtime refuses too.
         refused_on_import = len(steps) == 1 and not steps[0][1]
-        passed = (planned and ort_result["ok"]) or \
+        passed = (planned and ort_result["ok"] and
+                  shapes_text in ("=", "<=")) or \
             (not ort_result["ok"] and refused_on_import)
         failures += not passed
         cells = []
@@ -413,7 +466,9 @@ def main():
             else:
                 cells.append(f"{'ok' if found[0][1] else 'REFUSED'} "
                              f"{found[0][2]:.2f}s")
-        ort_text = ("ran %.0f ms" % ort_result["run_ms"] if ort_result["ok"]
+        ort_text = ("ran %.0f ms, outputs %s" % (ort_result["run_ms"],
+                                                  shapes_text)
+                    if ort_result["ok"]
                     else f"refused at {ort_result['stage']}")
         print(f"{name:28} {producer[:30]:30} {cells[0]:>12} {cells[1]:>12} "
               f"{cells[2]:>12}  {ort_text}{'' if passed else '  <- differs'}",
@@ -430,7 +485,8 @@ def main():
         results.append({"model": name, "producer": producer,
                         "steps": [{"step": s[0], "ok": s[1], "seconds": s[2],
                                    "message": s[3]} for s in steps],
-                        "onnxruntime": ort_result, "passed": passed})
+                        "onnxruntime": ort_result, "output_shapes": shapes_text,
+                        "passed": passed})
     print(f"\n{len(results)} models from {len(producers)} producers; "
           f"{len(results) - failures} pass, {failures} differ from ONNX "
           "Runtime")
