@@ -1,9 +1,9 @@
-//===- DimBindings.h - --dim bindings of symbolic ONNX dims -----*- C++ -*-===//
+//===- DimBindings.h - Bindings of ONNX model inputs ------------*- C++ -*-===//
 //
-// What every tool that imports ONNX shares about `--dim`: parsing
-// `[MODEL:]NAME=VALUE`, which model a MODEL prefix names, and the check that
-// each binding reached a symbolic dim, so a misspelt one is an error rather
-// than silently ignored.
+// What every tool that imports ONNX shares about `--dim`, `--input-shape`,
+// `--input-value` and `--trip-count`: parsing them, which model a MODEL
+// prefix names, and the checks that each binding reached a dim, an input or
+// a Loop node, so a misspelt one is an error rather than silently ignored.
 //
 //===----------------------------------------------------------------------===//
 
