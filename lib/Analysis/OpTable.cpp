@@ -732,6 +732,43 @@ FusionKind chorus::getOperandFusionKind(NodeOp node, unsigned index) {
   return kind;
 }
 
+llvm::ArrayRef<unsigned> chorus::getShapeValueOperands(NodeOp node) {
+  if (!node.getDomain().empty() && node.getDomain() != "ai.onnx")
+    return {};
+  static const llvm::StringMap<std::vector<unsigned>> table = {
+      {"Reshape", {1}},
+      {"Expand", {1}},
+      {"Tile", {1}},
+      {"ConstantOfShape", {0}},
+      {"Range", {0, 1, 2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
+      {"Pad", {1, 3}},
+      {"Slice", {1, 2, 3, 4}},
+      {"OneHot", {1}},
+      {"TopK", {1}},
+      {"Squeeze", {1}},
+      {"Unsqueeze", {1}},
+      {"Split", {1}},
+      {"ReduceSum", {1}},
+      {"ReduceMean", {1}},
+      {"ReduceMax", {1}},
+      {"ReduceMin", {1}},
+      {"ReduceProd", {1}},
+      {"ReduceL1", {1}},
+      {"ReduceL2", {1}},
+      {"ReduceLogSum", {1}},
+      {"ReduceLogSumExp", {1}},
+      {"ReduceSumSquare", {1}},
+      {"CenterCropPad", {1}},
+      {"NonMaxSuppression", {2}},
+  };
+  auto it = table.find(node.getOpType());
+  if (it == table.end())
+    return {};
+  return it->second;
+}
+
 Folding chorus::getFolding(NodeOp node) {
   return getFoldingRule(node.getDomain(), node.getOpType(),
                         node->getNumRegions() != 0);

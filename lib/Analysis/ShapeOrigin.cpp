@@ -1,6 +1,7 @@
 //===- ShapeOrigin.cpp - Where a shape that is not known comes from -------===//
 
 #include "chorus/Analysis/ShapeOrigin.h"
+#include "chorus/Analysis/OpTable.h"
 #include "chorus/Dialect/ChorusOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -57,10 +58,12 @@ static std::string reasonAt(NodeOp node) {
   // A small operand whose values are known only at run time: the shape
   // operand of Reshape, Expand, Resize, Pad, ConstantOfShape, the bounds
   // of Range...
-  for (Value operand : node.getInputs()) {
-    auto type = dyn_cast<RankedTensorType>(operand.getType());
-    if (!type || type.getNumElements() > 64 ||
-        !type.getElementType().isIntOrFloat())
+  for (unsigned index : getShapeValueOperands(node)) {
+    if (index >= node.getInputs().size())
+      continue;
+    Value operand = node.getInputs()[index];
+    if (isa<NoneType>(operand.getType()) ||
+        operand.getDefiningOp<WeightRefOp>())
       continue;
     if (auto producer = operand.getDefiningOp<NodeOp>())
       return describe(node) + ": its operand computed by " +
@@ -73,8 +76,10 @@ static std::string reasonAt(NodeOp node) {
                                                       "chorus.name");
         std::string input = name ? name.getValue().str()
                                  : "#" + std::to_string(arg.getArgNumber());
-        return describe(node) + ": its result's shape depends on the value "
-               "of model input '" + input + "' (give it with --input-value " +
+        return describe(node) +
+               ": its result's shape depends on the value "
+               "of model input '" +
+               input + "' (give it with --input-value " +
                func.getSymName().str() + ":" + input + "=...)";
       }
   }

@@ -88,6 +88,12 @@ bool mayRunInPlace(NodeOp node);
 /// A view takes no memory of its own; it keeps its source alive.
 bool isViewNode(NodeOp node);
 
+/// The operands of `node` whose values (not only shapes) decide the shape
+/// of its results: Reshape's shape, Expand's and Tile's, Range's bounds,
+/// Resize's scales and sizes, Slice's starts and ends... Empty for ops
+/// whose result shapes follow from operand shapes alone.
+llvm::ArrayRef<unsigned> getShapeValueOperands(NodeOp node);
+
 /// How constant folding (ONNX Runtime's, before its execution providers
 /// claim nodes) treats `node`: getFoldingRule (chorus/Support/FoldingRule.h),
 /// the rule the importer's evaluator of shape computations follows too.
