@@ -3,6 +3,7 @@
 #include "chorus/Analysis/ShapeOrigin.h"
 #include "chorus/Analysis/OpTable.h"
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Support/FoldingRule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -46,9 +47,7 @@ static std::string describe(NodeOp node) {
 /// Why `node`, whose operands are all static, has a result that is not.
 static std::string reasonAt(NodeOp node) {
   StringRef op = node.getOpType();
-  if (llvm::is_contained({"NonZero", "NonMaxSuppression", "Unique", "Compress",
-                          "TopK", "StringSplit", "RegexFullMatch"},
-                         op))
+  if (hasDataDependentSize(node.getDomain(), op))
     return describe(node) +
            ": how many elements its result has depends on the data";
   if (llvm::is_contained({"If", "Loop", "Scan"}, op))

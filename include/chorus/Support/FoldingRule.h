@@ -2,7 +2,8 @@
 //
 // One rule, shared by the op table (what ONNX Runtime folds before its
 // execution providers claim nodes) and the importer's evaluator of shape
-// computations: MLIR-free, so both sides read it.
+// computations, and which ops size their results by the data: MLIR-free,
+// so both sides read it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,19 @@ inline Folding getFoldingRule(llvm::StringRef domain, llvm::StringRef opType,
                          opType))
     return Folding::Never;
   return Folding::FromOperands;
+}
+
+/// Whether the number of elements of the op's results depends on the
+/// values of its operands, not only on their shapes (NonZero keeps the
+/// non-zero elements, NonMaxSuppression the boxes it keeps...): the
+/// importer takes such results at their largest shape.
+inline bool hasDataDependentSize(llvm::StringRef domain,
+                                 llvm::StringRef opType) {
+  if (!domain.empty() && domain != "ai.onnx")
+    return false;
+  return llvm::is_contained({"NonZero", "NonMaxSuppression", "Unique",
+                             "Compress", "TopK", "StringSplit"},
+                            opType);
 }
 
 } // namespace chorus
