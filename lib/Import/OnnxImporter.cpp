@@ -651,6 +651,18 @@ static void bindDims(onnx::GraphProto &graph,
     }
 }
 
+/// Removes the metadata entries of `model` for which `drop` is true.
+static void dropMetadata(
+    onnx::ModelProto &model,
+    llvm::function_ref<bool(const onnx::StringStringEntryProto &)> drop) {
+  auto *props = model.mutable_metadata_props();
+  google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
+  for (onnx::StringStringEntryProto &entry : *props)
+    if (!drop(entry))
+      kept.Add()->Swap(&entry);
+  props->Swap(&kept);
+}
+
 /// The names of the Loop nodes of `graph` and its subgraphs.
 static void collectLoopNames(const onnx::GraphProto &graph,
                              std::vector<std::string> &names) {
@@ -838,14 +850,9 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
 
   // "chorus." metadata keys carry what inference learns; a file's own are
   // dropped so that they cannot pose as such.
-  {
-    auto *props = model.mutable_metadata_props();
-    google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
-    for (onnx::StringStringEntryProto &entry : *props)
-      if (!StringRef(entry.key()).starts_with("chorus."))
-        kept.Add()->Swap(&entry);
-    props->Swap(&kept);
-  }
+  dropMetadata(model, [](const onnx::StringStringEntryProto &entry) {
+    return StringRef(entry.key()).starts_with("chorus.");
+  });
   for (const onnx::ValueInfoProto &input : model.graph().input()) {
     if (initializers.contains(input.name()))
       continue;
@@ -904,12 +911,9 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
       pending.inference = startShapeInference(
           model, options.limits.maxInferenceSeconds, problem, lower);
       // The child has its copy of the input values; the model drops them.
-      auto *props = model.mutable_metadata_props();
-      google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
-      for (onnx::StringStringEntryProto &entry : *props)
-        if (entry.key() != "chorus.input_value")
-          kept.Add()->Swap(&entry);
-      props->Swap(&kept);
+      dropMetadata(model, [](const onnx::StringStringEntryProto &entry) {
+        return entry.key() == "chorus.input_value";
+      });
       if (!pending.inference)
         emitWarning(loc) << "'" << path << "': " << problem
                          << "; types come from the file where it has them";
@@ -941,24 +945,19 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
       usedSymbols.insert(symbol.getName());
   ModelImporter importer(ctx, path, llvm::sys::path::parent_path(path),
                          usedSymbols);
-  {
-    auto *props = model.mutable_metadata_props();
-    google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> kept;
-    for (onnx::StringStringEntryProto &entry : *props) {
-      StringRef key = entry.key();
-      auto [name, value] = StringRef(entry.value()).rsplit('=');
-      int64_t count;
-      if (key == "chorus.taken_branch")
-        importer.takenBranches[name] = value.str();
-      else if (key == "chorus.trip_count" && !value.getAsInteger(10, count))
-        importer.tripCounts[name] = count;
-      else if (key == "chorus.assumption")
-        importer.assumptions.push_back(entry.value());
-      else if (!key.starts_with("chorus."))
-        kept.Add()->Swap(&entry);
-    }
-    props->Swap(&kept);
-  }
+  // What inference learnt comes back under "chorus." keys, taken out here.
+  dropMetadata(model, [&](const onnx::StringStringEntryProto &entry) {
+    StringRef key = entry.key();
+    auto [name, value] = StringRef(entry.value()).rsplit('=');
+    int64_t count;
+    if (key == "chorus.taken_branch")
+      importer.takenBranches[name] = value.str();
+    else if (key == "chorus.trip_count" && !value.getAsInteger(10, count))
+      importer.tripCounts[name] = count;
+    else if (key == "chorus.assumption")
+      importer.assumptions.push_back(entry.value());
+    return key.starts_with("chorus.");
+  });
   for (const TripCount &count : options.tripCounts)
     for (const std::string &loop : pending.result.loopNames)
       if (inputShapeApplies({count.node, {}, count.spec}, loop, path))
