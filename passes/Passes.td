@@ -132,6 +132,51 @@ def AnnotateCostPass : Pass<"chorus-annotate-cost", "mlir::ModuleOp"> {
   ];
 }
 
+def PrintOrtKernelsPass : Pass<"chorus-print-ort-kernels", "mlir::ModuleOp"> {
+  let summary = "Print the kernels ONNX Runtime's CPU provider runs for each model";
+  let description = [{
+    Mirrors the graph rewrites ONNX Runtime's CPU provider applies at a
+    graph optimization level and prints, per model, how many kernels run
+    and how many of each op, named as ONNX Runtime's saved optimized graph
+    (`optimizedModelFilePath`) names them: `com.microsoft:FusedConv`,
+    `com.microsoft.nchwc:ReorderInput`...
+
+    - `basic`: constant folding (Shape and Size only where the file's
+      declared shapes fix their operand's shape: ONNX Runtime optimizes
+      the graph as the file declares it, whatever dims are bound later),
+      Identity, Dropout, same-type Cast and zero Pad removed, common
+      subexpressions merged, BatchNormalization and per-channel Mul and Add
+      folded into Conv, a Reshape whose shape is read from its own input's
+      dims given a constant shape.
+    - `extended`: also Conv with its activation, HardSwish written as
+      x*HardSigmoid(x) included (FusedConv), MatMul of 2-D
+      operands with its bias (Gemm) and Gemm with its activation
+      (FusedGemm), GELU (Gelu, FastGelu, BiasGelu), x*sigmoid(x)
+      (QuickGelu), decomposed LayerNormalization, Transpose or scalar
+      scale into MatMul (FusedMatMul).
+    - `all`: also the NCHWc transform: 2-D convolutions whose channels
+      suit the block run blocked (`com.microsoft.nchwc:Conv`, with Add and
+      activations fused where ONNX Runtime fuses them), pools, and the
+      Add, Mul, Concat, activation, BatchNormalization, Transpose and
+      Resize nodes whose operands are all blocked; ReorderInput and
+      ReorderOutput (and Reshape pairs around an Add of unprovable shape)
+      are inserted between the layouts.
+
+    `nchwc-block` is MLAS's block: 8 with AVX2, 16 with AVX-512, 0 for no
+    NCHWc transform. `list=true` also lists every kernel with the model's
+    nodes it runs. docs/Fusion.md compares the counts with ONNX Runtime's
+    saved optimized graphs.
+  }];
+  let options = [
+    Option<"level", "level", "std::string", /*default=*/"\"all\"",
+           "Graph optimization level: disabled, basic, extended or all">,
+    Option<"nchwcBlock", "nchwc-block", "unsigned", /*default=*/"8",
+           "NCHWc block size in channels (8: AVX2, 16: AVX-512, 0: none)">,
+    Option<"list", "list", "bool", /*default=*/"false",
+           "Also list every kernel: its op and the model's nodes it runs">,
+  ];
+}
+
 def PrintOpSupportPass : Pass<"chorus-print-op-support", "mlir::ModuleOp"> {
   let summary = "Print which nodes of each model a browser backend runs";
   let description = [{

@@ -123,6 +123,16 @@ static LogicalResult verifyValueAttribute(Operation *op, Type type,
              << " entries but the value has type " << type;
     return success();
   }
+  if (name == "chorus.declared_dynamic") {
+    auto dims = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    auto shaped = dyn_cast_or_null<RankedTensorType>(type);
+    bool ok = dims && llvm::is_sorted(dims.asArrayRef()) &&
+              llvm::all_of(dims.asArrayRef(), [&](int64_t d) {
+                return d >= 0 && (!shaped || d < shaped.getRank());
+              });
+    return expectAttr(op, attr, ok,
+                      "an ascending array of the value's dim indices");
+  }
   return op->emitOpError() << "unknown chorus attribute '" << name << "'";
 }
 

@@ -106,6 +106,10 @@ public:
   /// Trip counts the user gave, by the Loop node's name.
   llvm::StringMap<int64_t> userTripCounts;
   std::vector<std::string> assumptions;
+  /// Per model input, the dims its file leaves open (a dim_param or no
+  /// value), before any binding: what a runtime that is not told the
+  /// bindings knows when it optimizes the graph.
+  llvm::StringMap<SmallVector<int64_t>> declaredDynamic;
 
 private:
   MLIRContext *ctx;
@@ -555,6 +559,13 @@ ModelImporter::importModel(const onnx::ModelProto &model, ModuleOp module,
       if (anyParam)
         attrs.append("chorus.dim_params", builder.getArrayAttr(params));
     }
+    auto open = declaredDynamic.find(input.name());
+    auto ranked = dyn_cast<RankedTensorType>(*type);
+    // An --input-shape may change the rank (a [?] made a scalar).
+    if (open != declaredDynamic.end() && !open->second.empty() && ranked &&
+        open->second.back() < ranked.getRank())
+      attrs.append("chorus.declared_dynamic",
+                   builder.getDenseI64ArrayAttr(open->second));
     argAttrs.push_back(attrs.getDictionary(ctx));
   }
 
@@ -706,6 +717,8 @@ struct PendingImport {
   onnx::ModelProto *model = nullptr;
   ImportedModel result;
   std::optional<ShapeInferenceJob> inference;
+  /// See ModelImporter::declaredDynamic.
+  llvm::StringMap<SmallVector<int64_t>> declaredDynamic;
 };
 } // namespace
 
@@ -754,6 +767,17 @@ static LogicalResult beginImport(MLIRContext *ctx, PendingImport &pending,
   llvm::StringSet<> initializers;
   for (const onnx::TensorProto &init : model.graph().initializer())
     initializers.insert(init.name());
+  for (const onnx::ValueInfoProto &input : model.graph().input()) {
+    if (initializers.contains(input.name()) ||
+        !input.type().has_tensor_type() ||
+        !input.type().tensor_type().has_shape())
+      continue;
+    SmallVector<int64_t> &open = pending.declaredDynamic[input.name()];
+    for (auto [i, dim] :
+         llvm::enumerate(input.type().tensor_type().shape().dim()))
+      if (!dim.has_dim_value() || dim.dim_value() < 0)
+        open.push_back(i);
+  }
   // Which input shape bound a dim name, for the message of a conflict.
   llvm::StringMap<std::string> boundBy;
   for (const DimBinding &binding : options.dims)
@@ -958,6 +982,7 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
       importer.assumptions.push_back(entry.value());
     return key.starts_with("chorus.");
   });
+  importer.declaredDynamic = std::move(pending.declaredDynamic);
   for (const TripCount &count : options.tripCounts)
     for (const std::string &loop : pending.result.loopNames)
       if (inputShapeApplies({count.node, {}, count.spec}, loop, path))

@@ -138,6 +138,14 @@ func.func @f(%a: tensor<3xf32> {chorus.name = 3}) {
 
 // -----
 
+// Tests that the dims a file leaves open are dims of the value.
+// expected-error @+1 {{attribute 'chorus.declared_dynamic' must be an ascending array of the value's dim indices}}
+func.func @f(%a: tensor<2x3xf32> {chorus.declared_dynamic = array<i64: 2>}) {
+  return
+}
+
+// -----
+
 // Tests that a graph name cannot also be an ONNX attribute.
 func.func @f(%c: tensor<i1>, %a: tensor<2xf32>) {
   // expected-error @+1 {{'body' is both a graph and an ONNX attribute}}

@@ -21,7 +21,8 @@ def Chorus_Dialect : Dialect {
     `chorus.source`, `chorus.ir_version`, `chorus.opset_import`,
     `chorus.producer`, `chorus.graph_name`; arguments and results carry
     `chorus.name` (the ONNX value name) and, for symbolic dims,
-    `chorus.dim_params`.
+    `chorus.dim_params`; inputs whose file leaves dims open carry
+    `chorus.declared_dynamic` (their indices, bound or not).
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
