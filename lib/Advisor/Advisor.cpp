@@ -8,6 +8,7 @@
 #include "chorus/Plan/PlanExport.h"
 #include "chorus/Support/Format.h"
 #include "chorus/Target/CostModel.h"
+#include "chorus/Target/KernelModel.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -49,8 +50,18 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   ModelInfo m;
   m.name = func.getSymName().str();
   m.assumptions = getImportAssumptions(func);
+  if (target.predictsRuntime()) {
+    // The runtime's own kernels, timed by the target's kernel models.
+    FailureOr<std::vector<RuntimeKernelCost>> kernels =
+        estimateRuntimeKernels(func, target);
+    if (failed(kernels))
+      return failure();
+    for (const RuntimeKernelCost &k : *kernels)
+      m.kernels.push_back(
+          {k.label(), k.computeSeconds, k.memorySeconds, k.overheadSeconds});
+  }
   for (Operation &op : func.getBody().front()) {
-    if (!isKernel(op))
+    if (!isKernel(op) || target.predictsRuntime())
       continue;
     std::optional<NodeCost> cost = estimateKernelCost(&op, target);
     if (!cost) {
@@ -487,7 +498,9 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
                           {"kind", target.kind},
                           {"parallel_units", target.parallelUnits},
                           {"concurrency_gain", target.concurrencyGain},
-                          {"calibrated", target.calibrated}}},
+                          {"calibrated", target.calibrated},
+                          {"built_in", target.builtin},
+                          {"calibration_note", describeCalibration(target)}}},
       {"goal", getGoalName(options.goal)},
       {"memory_limit_bytes", static_cast<int64_t>(limit)},
       {"models", std::move(models)},
@@ -547,14 +560,33 @@ chorus::traceToJSON(const Workload &w,
                             {"displayTimeUnit", "ms"}};
 }
 
+std::string chorus::describeCalibration(const Target &target) {
+  std::string text;
+  if (target.builtin)
+    text = target.calibrated
+               ? "built-in: fitted on the machine it was measured on, not "
+                 "this one; run chorus-calibrate to fit this machine"
+               : "built-in: spec-sheet figures, not measured";
+  else
+    text = target.calibrated ? "calibrated" : "not calibrated";
+  if (target.predictsRuntime())
+    text +=
+        "; runtime " + target.runtime->name +
+        (target.runtime->version.empty() ? "" : " " + target.runtime->version) +
+        ", optimization level " + target.runtime->optimizationLevel + ", " +
+        std::to_string(target.runtime->intraOpThreads) + " intra-op thread" +
+        (target.runtime->intraOpThreads > 1 ? "s" : "");
+  return text;
+}
+
 void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
                             const Target &target, const AdvisorOptions &options,
                             llvm::ArrayRef<StrategyResult> strategies,
                             const Recommendation &recommendation) {
   os << "target " << target.name << " (" << target.kind << ", "
      << target.parallelUnits << " units, concurrency gain "
-     << llvm::format("%.2f", target.concurrencyGain)
-     << (target.calibrated ? ", calibrated" : ", not calibrated") << ")\n";
+     << llvm::format("%.2f", target.concurrencyGain) << ", "
+     << describeCalibration(target) << ")\n";
   os << "model                                kernels  predicted ms  "
         "weights MB\n";
   for (const ModelInfo &m : w.models) {

@@ -19,6 +19,36 @@ static llvm::Error profileError(llvm::StringRef fileName,
                                  "profile '" + fileName + "': " + what);
 }
 
+/// Reads ONNX Runtime's [{"float": [1, 3, 224, 224]}, ...] into `out`.
+static bool readShapes(const llvm::json::Array *list,
+                       std::vector<KernelTensor> &out) {
+  if (!list)
+    return true;
+  for (const llvm::json::Value &item : *list) {
+    const llvm::json::Object *o = item.getAsObject();
+    if (!o || o->size() != 1)
+      return false;
+    const auto &[type, dims] = *o->begin();
+    const llvm::json::Array *d = dims.getAsArray();
+    if (!d)
+      return false;
+    KernelTensor t;
+    llvm::StringRef ty = type;
+    t.elementBytes = ty == "double" || ty.contains("64")    ? 8
+                     : ty == "float16" || ty.contains("16") ? 2
+                     : ty == "bool" || ty.contains("8")     ? 1
+                                                            : 4;
+    for (const llvm::json::Value &v : *d) {
+      std::optional<int64_t> n = v.getAsInteger();
+      if (!n)
+        return false;
+      t.dims.push_back(*n);
+    }
+    out.push_back(std::move(t));
+  }
+  return true;
+}
+
 llvm::Expected<std::vector<ProfiledNode>>
 chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
   llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
@@ -31,6 +61,9 @@ chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
                                   "Runtime's profiler format)");
   llvm::StringMap<std::vector<double>> times;
   llvm::StringMap<std::string> opNames;
+  llvm::StringMap<
+      std::pair<std::vector<KernelTensor>, std::vector<KernelTensor>>>
+      shapes;
   std::vector<std::string> order;
   for (auto [index, event] : llvm::enumerate(*events)) {
     const llvm::json::Object *e = event.getAsObject();
@@ -52,13 +85,21 @@ chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
                                         *name +
                                         "') has no non-negative \"dur\"");
     std::string op;
-    if (const llvm::json::Object *args = e->getObject("args"))
+    std::vector<KernelTensor> ins, outs;
+    if (const llvm::json::Object *args = e->getObject("args")) {
       if (std::optional<llvm::StringRef> o = args->getString("op_name"))
         op = o->str();
+      if (!readShapes(args->getArray("input_type_shape"), ins) ||
+          !readShapes(args->getArray("output_type_shape"), outs))
+        return profileError(fileName, "node event " + llvm::Twine(index) +
+                                          " ('" + *name +
+                                          "') has a malformed tensor shape");
+    }
     auto [it, inserted] = times.try_emplace(*name);
     if (inserted) {
       order.push_back(name->str());
       opNames[*name] = op;
+      shapes[*name] = {std::move(ins), std::move(outs)};
     }
     it->second.push_back(*dur * 1e-6);
   }
@@ -71,8 +112,15 @@ chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
     double median = t.size() % 2
                         ? t[t.size() / 2]
                         : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-    nodes.push_back(
-        {name, opNames[name], median, static_cast<unsigned>(t.size())});
+    ProfiledNode node{name, opNames[name], median,
+                      static_cast<unsigned>(t.size())};
+    const std::string &op = node.opName;
+    bool blocked = llvm::StringRef(name).contains("_nchwc") ||
+                   op == "ReorderInput" || op == "ReorderOutput";
+    node.op = (blocked ? "com.microsoft.nchwc:" : "") + op;
+    node.inputs = shapes[name].first;
+    node.outputs = shapes[name].second;
+    nodes.push_back(std::move(node));
   }
   if (nodes.empty())
     return profileError(fileName, "no node events (\"cat\": \"Node\", "
@@ -394,4 +442,78 @@ FailureOr<Target> chorus::calibrateToLatencies(
     fit.models.push_back({fitted, m.second});
   }
   return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel models
+//===----------------------------------------------------------------------===//
+
+/// Fits one kernel model to `rows` (features, seconds); units scaled so
+/// the normal equations stay well conditioned.
+static KernelModelFit
+fitOneKernelModel(llvm::StringRef kernelClass,
+                  llvm::ArrayRef<std::pair<KernelFeatures, double>> rows) {
+  std::vector<std::vector<double>> a;
+  for (const auto &[f, seconds] : rows) {
+    double us = seconds * 1e6;
+    double w = 1 / std::sqrt(std::max(us, 1.0));
+    a.push_back({f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, us * w});
+  }
+  std::vector<double> c = nnlsBySubsets(a, 3);
+  KernelModelFit fit;
+  fit.kernelClass = kernelClass.str();
+  fit.samples = rows.size();
+  fit.model = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
+               static_cast<unsigned>(rows.size())};
+  for (const auto &[f, seconds] : rows) {
+    fit.measuredSeconds += seconds;
+    fit.fittedSeconds += fit.model.perFlopSeconds * f.flops +
+                         fit.model.perByteSeconds * f.bytes +
+                         fit.model.perKernelSeconds;
+  }
+  return fit;
+}
+
+std::map<std::string, KernelModel>
+chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
+                        unsigned minSamples,
+                        std::vector<KernelModelFit> &fits) {
+  std::map<std::string, std::vector<std::pair<KernelFeatures, double>>> byClass;
+  std::vector<std::pair<KernelFeatures, double>> all;
+  for (const ProfiledNode &k : kernels) {
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    byClass[f.kernelClass].push_back({f, k.seconds});
+    all.push_back({f, k.seconds});
+  }
+  std::map<std::string, KernelModel> models;
+  for (const auto &[cls, rows] : byClass) {
+    if (rows.size() < std::max(minSamples, 1u))
+      continue;
+    KernelModelFit fit = fitOneKernelModel(cls, rows);
+    models[cls] = fit.model;
+    fits.push_back(std::move(fit));
+  }
+  if (!all.empty()) {
+    KernelModelFit fit = fitOneKernelModel("default", all);
+    models["default"] = fit.model;
+    fits.push_back(std::move(fit));
+  }
+  return models;
+}
+
+double
+chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
+                           const std::map<std::string, KernelModel> &models) {
+  double total = 0;
+  for (const ProfiledNode &k : kernels) {
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    auto it = models.find(f.kernelClass);
+    if (it == models.end())
+      it = models.find("default");
+    if (it == models.end())
+      continue;
+    total += it->second.perFlopSeconds * f.flops +
+             it->second.perByteSeconds * f.bytes + it->second.perKernelSeconds;
+  }
+  return total;
 }

@@ -1,7 +1,9 @@
 //===- CostModel.cpp - Predicted time of nodes on a target ----------------===//
 
 #include "chorus/Target/CostModel.h"
+
 #include "chorus/Analysis/ShapeOrigin.h"
+#include "chorus/Target/KernelModel.h"
 
 using namespace mlir;
 using namespace chorus;
@@ -336,10 +338,53 @@ static bool hasStaticSize(Type type) {
   return isa<NoneType>(type);
 }
 
+/// The op class a runtime kernel class reports under.
+static OpClass getRuntimeOpClass(llvm::StringRef kernelClass) {
+  if (kernelClass == "nchwc_conv" || kernelClass == "conv")
+    return OpClass::Convolution;
+  if (kernelClass.ends_with("_depthwise"))
+    return OpClass::GroupedConvolution;
+  if (kernelClass == "matmul")
+    return OpClass::MatMulLike;
+  if (kernelClass == "elementwise")
+    return OpClass::Elementwise;
+  if (kernelClass == "normalization")
+    return OpClass::Normalization;
+  if (kernelClass == "pool")
+    return OpClass::Reduction;
+  return OpClass::DataMovement;
+}
+
 FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
                                                const Target &target) {
   ModelCost total;
   total.assumptions = getImportAssumptions(func);
+  if (target.predictsRuntime()) {
+    FailureOr<std::vector<RuntimeKernelCost>> kernels =
+        estimateRuntimeKernels(func, target);
+    if (failed(kernels))
+      return failure();
+    for (const RuntimeKernelCost &k : *kernels) {
+      NodeCost cost;
+      cost.work.flops = k.features.flops;
+      cost.work.bytesRead = k.features.bytes;
+      cost.work.opClass = getRuntimeOpClass(k.features.kernelClass);
+      cost.computeSeconds = k.computeSeconds;
+      cost.memorySeconds = k.memorySeconds;
+      cost.overheadSeconds = k.overheadSeconds;
+      ++total.kernels;
+      total.flops += cost.work.flops;
+      total.bytes += cost.work.bytesRead;
+      total.seconds += cost.seconds();
+      total.secondsByClass[cost.work.opClass] += cost.seconds();
+      total.secondsByBound[cost.bound()] += cost.seconds();
+      // Times attach to the kernel's first node (inserted kernels have
+      // none: they count in the totals only).
+      if (!k.kernel.nodes.empty())
+        total.kernelCosts.push_back({k.kernel.nodes.front(), cost});
+    }
+    return total;
+  }
   for (Operation &op : func.getBody().front()) {
     if (!isKernel(op))
       continue;

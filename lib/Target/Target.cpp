@@ -2,11 +2,14 @@
 
 #include "chorus/Target/Target.h"
 
+#include "chorus/Target/KernelModel.h"
 #include "chorus/Target/OpSupport.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
+
+#include <tuple>
 
 using namespace chorus;
 
@@ -439,6 +442,85 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
   } else if (t.kind == "browser") {
     return r.error("browser", "is missing (required for kind \"browser\")");
   }
+  if (const llvm::json::Value *v = r.get("runtime")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("runtime", "must be an object");
+    FieldReader rr(*o, where, "runtime.");
+    RuntimeProfile rt;
+    if (llvm::Error e = rr.string("name", rt.name, true))
+      return std::move(e);
+    if (rt.name != "onnxruntime-cpu")
+      return rr.error("name", "must be \"onnxruntime-cpu\"");
+    if (llvm::Error e = rr.string("version", rt.version, false))
+      return std::move(e);
+    if (llvm::Error e =
+            rr.string("graph_optimization_level", rt.optimizationLevel, true))
+      return std::move(e);
+    if (!llvm::is_contained({"disabled", "basic", "extended", "all"},
+                            rt.optimizationLevel))
+      return rr.error("graph_optimization_level",
+                      "must be one of disabled, basic, extended, all");
+    for (auto [field, out, allowed] :
+         {std::tuple<const char *, unsigned *, int>{"intra_op_threads",
+                                                    &rt.intraOpThreads, 0},
+          {"nchwc_block", &rt.nchwcBlock, 1}}) {
+      const llvm::json::Value *n = rr.get(field);
+      if (!n)
+        continue;
+      std::optional<int64_t> i = n->getAsInteger();
+      bool ok = i && (allowed ? (*i == 0 || *i == 8 || *i == 16)
+                              : (*i >= 1 && *i <= 1024));
+      if (!ok)
+        return rr.error(field, allowed ? "must be 0, 8 or 16"
+                                       : "must be a whole number in [1, 1024]");
+      *out = static_cast<unsigned>(*i);
+    }
+    if (llvm::Error e = rr.unknownFields())
+      return std::move(e);
+    t.runtime = rt;
+  }
+  if (const llvm::json::Value *v = r.get("kernel_models")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("kernel_models", "must be an object");
+    if (!t.runtime)
+      return r.error("kernel_models", "needs the field 'runtime' (the "
+                                      "runtime whose kernels they time)");
+    for (const auto &[key, value] : *o) {
+      std::string cls = key.str();
+      if (cls != "default" && !llvm::is_contained(getKernelClasses(), cls))
+        return r.error("kernel_models." + cls,
+                       "is not a kernel class (" +
+                           llvm::join(getKernelClasses(), ", ") + ", default)");
+      const llvm::json::Object *mo = value.getAsObject();
+      if (!mo)
+        return r.error("kernel_models." + cls, "must be an object");
+      FieldReader mr(*mo, where, "kernel_models." + cls + ".");
+      KernelModel m;
+      for (auto [field, out] :
+           {std::pair<const char *, double *>{"per_flop_s", &m.perFlopSeconds},
+            {"per_byte_s", &m.perByteSeconds},
+            {"per_kernel_s", &m.perKernelSeconds}}) {
+        const llvm::json::Value *n = mr.get(field);
+        std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
+        if (!n)
+          return mr.error(field, "is missing");
+        if (!d || *d < 0 || *d > 1)
+          return mr.error(field, "must be a number in [0, 1]");
+        *out = *d;
+      }
+      if (const llvm::json::Value *n = mr.get("samples")) {
+        std::optional<int64_t> i = n->getAsInteger();
+        if (!i || *i < 0)
+          return mr.error("samples", "must be a whole number");
+        m.samples = static_cast<unsigned>(*i);
+      }
+      if (llvm::Error e = mr.unknownFields())
+        return std::move(e);
+      t.kernelModels[cls] = m;
+    }
+  }
   if (llvm::Error e = r.unknownFields())
     return std::move(e);
   return t;
@@ -485,6 +567,26 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
   };
   if (!t.calibration.empty())
     o["calibration"] = t.calibration;
+  if (t.runtime) {
+    llvm::json::Object ro{
+        {"name", t.runtime->name},
+        {"graph_optimization_level", t.runtime->optimizationLevel},
+        {"intra_op_threads", static_cast<int64_t>(t.runtime->intraOpThreads)},
+        {"nchwc_block", static_cast<int64_t>(t.runtime->nchwcBlock)}};
+    if (!t.runtime->version.empty())
+      ro["version"] = t.runtime->version;
+    o["runtime"] = std::move(ro);
+  }
+  if (!t.kernelModels.empty()) {
+    llvm::json::Object models;
+    for (const auto &[cls, m] : t.kernelModels)
+      models[cls] =
+          llvm::json::Object{{"per_flop_s", m.perFlopSeconds},
+                             {"per_byte_s", m.perByteSeconds},
+                             {"per_kernel_s", m.perKernelSeconds},
+                             {"samples", static_cast<int64_t>(m.samples)}};
+    o["kernel_models"] = std::move(models);
+  }
   if (t.browser) {
     const BrowserInfo &b = *t.browser;
     llvm::json::Object bo{{"name", b.name},
@@ -542,8 +644,13 @@ std::vector<std::string> chorus::listBuiltinTargets() {
 
 llvm::Expected<Target> chorus::getBuiltinTarget(llvm::StringRef name) {
   for (const BuiltinTarget &b : kBuiltins)
-    if (name == b.name)
-      return parseTarget(b.json, std::string("built-in ") + b.name);
+    if (name == b.name) {
+      llvm::Expected<Target> t =
+          parseTarget(b.json, std::string("built-in ") + b.name);
+      if (t)
+        t->builtin = true;
+      return t;
+    }
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "unknown target '" + name + "' (built-in: " +
                                      llvm::join(listBuiltinTargets(), ", ") +

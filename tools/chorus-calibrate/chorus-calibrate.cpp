@@ -102,6 +102,36 @@ static llvm::cl::opt<unsigned>
                llvm::cl::desc("Fit a class only with at least this many nodes"),
                llvm::cl::init(4), llvm::cl::cat(category));
 
+static llvm::cl::opt<bool> kernelModels(
+    "kernel-models",
+    llvm::cl::desc("Fit the runtime's kernel models instead: per kernel class "
+                   "of ONNX Runtime's own (optimized) graph, time from FLOPs "
+                   "and bytes read from the profile's shapes; any "
+                   "optimization level (docs/CostModel.md)"),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> ortLevel(
+    "ort-level",
+    llvm::cl::desc("With --kernel-models: the graph optimization level the "
+                   "profiles were made at (disabled, basic, extended, all)"),
+    llvm::cl::init("all"), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> nchwcBlock(
+    "nchwc-block",
+    llvm::cl::desc("With --kernel-models: MLAS's NCHWc block on the machine "
+                   "(8 with AVX2, 16 with AVX-512, 0: none)"),
+    llvm::cl::init(8), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> intraOpThreads(
+    "intra-op-threads",
+    llvm::cl::desc("With --kernel-models: the session's intra-op threads"),
+    llvm::cl::init(1), llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> ortVersion(
+    "ort-version",
+    llvm::cl::desc("With --kernel-models: the ONNX Runtime version profiled"),
+    llvm::cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-calibrate", message);
 }
@@ -264,6 +294,102 @@ static int runLatencyOnly() {
   return writeTarget(*calibrated);
 }
 
+/// --kernel-models: fits the runtime's kernel models to profiles.
+static int runKernelModels() {
+  if (inputs.size() % 2 || inputs.empty())
+    return fail("expected pairs of <model> <profile>; got " +
+                llvm::Twine(inputs.size()) + " paths");
+  if (!parseOrtLevel(ortLevel))
+    return fail("--ort-level '" + ortLevel +
+                "' is not one of disabled, basic, extended, all");
+  if (nchwcBlock != 0 && nchwcBlock != 8 && nchwcBlock != 16)
+    return fail("--nchwc-block " + llvm::Twine(nchwcBlock.getValue()) +
+                " is not 0, 8 or 16");
+  if (intraOpThreads < 1)
+    return fail("--intra-op-threads must be at least 1");
+  llvm::Expected<Target> base = loadBase();
+  if (!base)
+    return fail(llvm::toString(base.takeError()));
+  llvm::Expected<llvm::StringMap<double>> parsed = parseLatencies();
+  if (!parsed)
+    return fail(llvm::toString(parsed.takeError()));
+  llvm::StringMap<double> latencyMs = std::move(*parsed);
+  llvm::raw_ostream &os = llvm::outs();
+  std::vector<std::vector<ProfiledNode>> profiles;
+  std::vector<ProfiledNode> all;
+  std::vector<std::pair<size_t, double>> timed;
+  for (size_t i = 0; i < inputs.size(); i += 2) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
+    if (!buffer)
+      return fail("cannot read '" + inputs[i + 1] +
+                  "': " + buffer.getError().message());
+    llvm::Expected<std::vector<ProfiledNode>> profile =
+        readOrtProfile((*buffer)->getBuffer(), inputs[i + 1]);
+    if (!profile)
+      return fail(llvm::toString(profile.takeError()));
+    double seconds = 0;
+    for (const ProfiledNode &k : *profile)
+      seconds += k.seconds;
+    os << inputs[i] << ": " << profile->size() << " kernels ("
+       << llvm::format("%.3f", seconds * 1e3) << " ms profiled)\n";
+    if (auto it = latencyMs.find(inputs[i]); it != latencyMs.end()) {
+      timed.push_back({profiles.size(), it->second * 1e-3});
+      latencyMs.erase(it);
+    }
+    all.insert(all.end(), profile->begin(), profile->end());
+    profiles.push_back(std::move(*profile));
+  }
+  if (!latencyMs.empty())
+    return fail("--latency names '" + latencyMs.begin()->first() +
+                "', which is not one of the models given");
+  std::vector<KernelModelFit> fits;
+  std::map<std::string, KernelModel> models =
+      fitKernelModels(all, minSamples, fits);
+  os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
+        "    us/GB  us/kernel\n";
+  for (const KernelModelFit &f : fits)
+    os << llvm::left_justify(f.kernelClass, 21)
+       << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f\n", f.samples,
+                       f.measuredSeconds * 1e3, f.fittedSeconds * 1e3,
+                       f.model.perFlopSeconds * 1e15,
+                       f.model.perByteSeconds * 1e15,
+                       f.model.perKernelSeconds * 1e6);
+  // The profiler's own time per kernel: what the profiled runs add over
+  // the timed ones, taken off every class's per-kernel time.
+  if (!timed.empty()) {
+    std::vector<double> perKernel;
+    for (auto [index, seconds] : timed) {
+      double predicted = predictProfiledRun(profiles[index], models);
+      perKernel.push_back((predicted - seconds) / profiles[index].size());
+    }
+    llvm::sort(perKernel);
+    double d = std::max(0.0, perKernel[perKernel.size() / 2]);
+    for (auto &[cls, m] : models)
+      m.perKernelSeconds = std::max(0.0, m.perKernelSeconds - d);
+    os << "profiler time taken off every kernel: "
+       << llvm::format("%.3f", d * 1e6) << " us (median of " << timed.size()
+       << " measured latencies)\n";
+  }
+  Target t = *base;
+  t.name = name;
+  RuntimeProfile runtime;
+  runtime.version = ortVersion;
+  runtime.optimizationLevel = ortLevel;
+  runtime.intraOpThreads = intraOpThreads;
+  runtime.nchwcBlock = nchwcBlock;
+  t.runtime = runtime;
+  t.kernelModels = std::move(models);
+  t.calibrated = true;
+  t.calibration = note;
+  t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
+                  std::to_string(intraOpThreads) + " intra-op thread" +
+                  (intraOpThreads > 1 ? "s" : "") +
+                  ") kernel models fitted to " + std::to_string(all.size()) +
+                  " profiled kernels on the base of '" + base->name + "'";
+  return writeTarget(t);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   parseToolOptions(
@@ -280,6 +406,8 @@ int main(int argc, char **argv) {
       "overhead per kernel instead. See docs/CostModel.md.\n");
   if (latencyOnly)
     return runLatencyOnly();
+  if (kernelModels)
+    return runKernelModels();
   if (inputs.size() % 2)
     return fail("expected pairs of <model> <profile>; got " +
                 llvm::Twine(inputs.size()) + " paths");

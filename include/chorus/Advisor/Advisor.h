@@ -136,6 +136,11 @@ llvm::json::Value traceToJSON(const Workload &workload,
                               llvm::ArrayRef<StrategyResult> strategies);
 
 /// The readable table chorus-plan prints.
+/// How the target's figures were obtained, for the plan's header: built
+/// in (and so not of this machine), calibrated from a file, and the
+/// runtime its kernel models describe.
+std::string describeCalibration(const Target &target);
+
 void printPlanTable(llvm::raw_ostream &os, const Workload &workload,
                     const Target &target, const AdvisorOptions &options,
                     llvm::ArrayRef<StrategyResult> strategies,

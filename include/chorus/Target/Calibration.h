@@ -12,6 +12,7 @@
 #ifndef CHORUS_TARGET_CALIBRATION_H
 #define CHORUS_TARGET_CALIBRATION_H
 
+#include "chorus/Target/KernelModel.h"
 #include "chorus/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -29,6 +30,12 @@ struct ProfiledNode {
   std::string opName;
   double seconds = 0;
   unsigned runs = 0;
+  /// The op as the optimized graph names it ("com.microsoft.nchwc:Conv"
+  /// for a blocked Conv, whose event name ends in "_nchwc"), and the
+  /// shapes of its operands and results (the event's input_type_shape and
+  /// output_type_shape).
+  std::string op;
+  std::vector<KernelTensor> inputs, outputs;
 };
 
 /// Reads an ONNX Runtime profile. Errors name the file and what is wrong.
@@ -135,6 +142,28 @@ mlir::FailureOr<Target> calibrateToLatencies(
     const Target &base,
     llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured,
     llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare = 0.02);
+
+/// One kernel class's fit from profiles.
+struct KernelModelFit {
+  std::string kernelClass;
+  unsigned samples = 0;
+  KernelModel model;
+  double measuredSeconds = 0, fittedSeconds = 0;
+};
+
+/// Fits, per kernel class with at least `minSamples` profiled kernels, and
+/// once over all of them as "default", seconds = perFlop x FLOPs + perByte
+/// x bytes + perKernel by non-negative least squares, rows weighted by
+/// 1/sqrt(time) as calibrateTarget weighs them. The kernels are ONNX
+/// Runtime's, at whatever optimization level it ran: their features come
+/// from the profile's shapes, so nothing is matched to the model's nodes.
+std::map<std::string, KernelModel>
+fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels, unsigned minSamples,
+                std::vector<KernelModelFit> &fits);
+
+/// The fitted time of one run of a profiled model: its kernels' times.
+double predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
+                          const std::map<std::string, KernelModel> &models);
 
 } // namespace chorus
 

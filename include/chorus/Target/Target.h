@@ -82,6 +82,28 @@ struct BrowserInfo {
   std::map<std::string, std::string> unavailable;
 };
 
+/// The software that runs the model, when a target describes it: ONNX
+/// Runtime's CPU provider with its session settings.
+struct RuntimeProfile {
+  /// "onnxruntime-cpu".
+  std::string name = "onnxruntime-cpu";
+  /// The version measured ("1.30.0"); informational.
+  std::string version;
+  /// graphOptimizationLevel: disabled, basic, extended or all.
+  std::string optimizationLevel = "all";
+  unsigned intraOpThreads = 1;
+  /// MLAS's NCHWc block (8 with AVX2, 16 with AVX-512, 0: none).
+  unsigned nchwcBlock = 8;
+};
+
+/// The time of one kernel class of the runtime, fitted from its profiles:
+/// seconds = perFlop x FLOPs + perByte x bytes + perKernel.
+struct KernelModel {
+  double perFlopSeconds = 0, perByteSeconds = 0, perKernelSeconds = 0;
+  /// The profiled kernels it was fitted on.
+  unsigned samples = 0;
+};
+
 struct Target {
   std::string name;
   /// "cpu", "gpu" or "browser".
@@ -111,6 +133,18 @@ struct Target {
   std::string calibration;
   /// For kind "browser" (required there, rejected elsewhere).
   std::optional<BrowserInfo> browser;
+  /// The runtime the kernel models describe; with them, a model's kernels
+  /// are the runtime's own (computeOrtKernels), not chorus-fuse's.
+  std::optional<RuntimeProfile> runtime;
+  /// Per kernel class (getKernelClasses, "default" for the rest).
+  std::map<std::string, KernelModel> kernelModels;
+
+  /// Embedded in Chorus rather than read from a file: its figures describe
+  /// the machine they were measured on (or a spec sheet), not the user's.
+  bool builtin = false;
+
+  /// Whether predictions use the runtime's kernels and kernel models.
+  bool predictsRuntime() const { return runtime && !kernelModels.empty(); }
 
   /// The efficiency of `opClass` (defaults when absent).
   ClassEfficiency getEfficiency(OpClass opClass) const;

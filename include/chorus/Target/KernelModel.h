@@ -1,0 +1,71 @@
+//===- KernelModel.h - Time of the runtime's own kernels --------*- C++ -*-===//
+//
+// Where a target describes the runtime (Target::runtime), a model's time is
+// the sum over the kernels that runtime runs (computeOrtKernels), each
+// timed by the fitted model of its kernel class from FLOPs and bytes. The
+// same features are computed from ONNX Runtime's profiles (each event
+// carries its op and its tensors' shapes) when fitting, and from Chorus's
+// shapes when predicting, by one function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_TARGET_KERNELMODEL_H
+#define CHORUS_TARGET_KERNELMODEL_H
+
+#include "chorus/Analysis/OrtKernels.h"
+#include "chorus/Target/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+/// The kernel classes: nchwc_conv, nchwc_conv_depthwise, conv,
+/// conv_depthwise, matmul, pool, reorder, elementwise, normalization,
+/// data_movement.
+llvm::ArrayRef<std::string> getKernelClasses();
+
+struct KernelTensor {
+  std::vector<int64_t> dims;
+  unsigned elementBytes = 4;
+  double elements() const;
+};
+
+struct KernelFeatures {
+  std::string kernelClass;
+  double flops = 0, bytes = 0;
+};
+
+/// The class, FLOPs and bytes of a kernel of ONNX Runtime's op `op`
+/// ("Conv", "com.microsoft.nchwc:Conv", "com.microsoft:FusedMatMul") with
+/// these operands and results.
+KernelFeatures getKernelFeatures(llvm::StringRef op,
+                                 llvm::ArrayRef<KernelTensor> inputs,
+                                 llvm::ArrayRef<KernelTensor> outputs);
+
+/// The model of `kernelClass` in `target`, else its "default".
+const KernelModel *findKernelModel(const Target &target,
+                                   llvm::StringRef kernelClass);
+
+struct RuntimeKernelCost {
+  OrtKernel kernel;
+  KernelFeatures features;
+  double computeSeconds = 0, memorySeconds = 0, overheadSeconds = 0;
+  double seconds() const {
+    return computeSeconds + memorySeconds + overheadSeconds;
+  }
+  /// The kernel's name for reports: its op and first node.
+  std::string label() const;
+};
+
+/// The kernels `target.runtime` runs for `func` and their times; fails
+/// (with an error on the op) where a shape is not static or no model
+/// applies.
+mlir::FailureOr<std::vector<RuntimeKernelCost>>
+estimateRuntimeKernels(mlir::func::FuncOp func, const Target &target);
+
+} // namespace chorus
+
+#endif // CHORUS_TARGET_KERNELMODEL_H

@@ -1,0 +1,275 @@
+//===- KernelModel.cpp - Time of the runtime's own kernels ----------------===//
+
+#include "chorus/Target/KernelModel.h"
+
+#include "chorus/Analysis/OpTable.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace chorus;
+
+llvm::ArrayRef<std::string> chorus::getKernelClasses() {
+  static const std::vector<std::string> classes = {
+      "nchwc_conv",    "nchwc_conv_depthwise",
+      "conv",          "conv_depthwise",
+      "matmul",        "pool",
+      "reorder",       "elementwise",
+      "normalization", "data_movement"};
+  return classes;
+}
+
+double KernelTensor::elements() const {
+  double n = 1;
+  for (int64_t d : dims)
+    n *= static_cast<double>(std::max<int64_t>(d, 0));
+  return n;
+}
+
+KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
+                                         llvm::ArrayRef<KernelTensor> inputs,
+                                         llvm::ArrayRef<KernelTensor> outputs) {
+  auto [domain, base] =
+      op.contains(':') ? op.rsplit(':') : std::make_pair(StringRef(), op);
+  KernelFeatures f;
+  double in = 0, out = 0;
+  for (const KernelTensor &t : inputs) {
+    in += t.elements();
+    f.bytes += t.elements() * t.elementBytes;
+  }
+  for (const KernelTensor &t : outputs) {
+    out += t.elements();
+    f.bytes += t.elements() * t.elementBytes;
+  }
+  bool nchwc = domain == "com.microsoft.nchwc";
+  static const char *elementwise[] = {"Add",
+                                      "Sub",
+                                      "Mul",
+                                      "Div",
+                                      "Relu",
+                                      "Clip",
+                                      "Sigmoid",
+                                      "HardSigmoid",
+                                      "Tanh",
+                                      "Erf",
+                                      "Pow",
+                                      "Sqrt",
+                                      "QuickGelu",
+                                      "Gelu",
+                                      "BiasGelu",
+                                      "FastGelu",
+                                      "HardSwish",
+                                      "Neg",
+                                      "Exp",
+                                      "Log",
+                                      "Where",
+                                      "Max",
+                                      "Min",
+                                      "Equal",
+                                      "Not",
+                                      "Less",
+                                      "Greater",
+                                      "Abs",
+                                      "LeakyRelu",
+                                      "Softplus",
+                                      "Reciprocal",
+                                      "Floor",
+                                      "Ceil",
+                                      "Round",
+                                      "Sin",
+                                      "Cos",
+                                      "And",
+                                      "Or",
+                                      "Xor",
+                                      "Mod",
+                                      "PRelu",
+                                      "Sign",
+                                      "Cast",
+                                      "Sum",
+                                      "Mean",
+                                      "GreaterOrEqual",
+                                      "LessOrEqual",
+                                      "IsNaN",
+                                      "IsInf",
+                                      "Selu",
+                                      "Elu",
+                                      "Celu",
+                                      "Mish",
+                                      "BitShift",
+                                      "ThresholdedRelu"};
+  static const char *normalization[] = {"Softmax",
+                                        "LogSoftmax",
+                                        "LayerNormalization",
+                                        "SkipLayerNormalization",
+                                        "SimplifiedLayerNormalization",
+                                        "BatchNormalization",
+                                        "InstanceNormalization",
+                                        "ReduceMean",
+                                        "ReduceSum",
+                                        "ReduceMax",
+                                        "ReduceMin",
+                                        "ReduceProd",
+                                        "ReduceL2",
+                                        "ReduceL1",
+                                        "ReduceLogSumExp",
+                                        "ReduceSumSquare",
+                                        "LpNormalization",
+                                        "GroupNormalization",
+                                        "ArgMax",
+                                        "ArgMin"};
+  if ((base == "Conv" || base == "FusedConv") && inputs.size() >= 2 &&
+      !outputs.empty() && inputs[1].dims.size() >= 3) {
+    const std::vector<int64_t> &w = inputs[1].dims;
+    double perOutput = 1;
+    for (size_t i = 1; i < w.size(); ++i)
+      perOutput *= static_cast<double>(w[i]);
+    f.flops = 2 * outputs[0].elements() * perOutput;
+    bool depthwise =
+        w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
+    f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
+                    (depthwise ? "_depthwise" : "");
+  } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
+              base == "FusedGemm") &&
+             inputs.size() >= 2 && !outputs.empty()) {
+    auto last2 = [](const KernelTensor &t) {
+      double n = 1;
+      for (size_t i = t.dims.size() >= 2 ? t.dims.size() - 2 : 0;
+           i < t.dims.size(); ++i)
+        n *= static_cast<double>(t.dims[i]);
+      return n;
+    };
+    double mn = last2(outputs[0]);
+    double k = mn > 0 ? std::sqrt(last2(inputs[0]) * last2(inputs[1]) / mn) : 0;
+    if (inputs[0].dims.size() == 1 || inputs[1].dims.size() == 1)
+      k = static_cast<double>(inputs[0].dims.back());
+    f.flops = 2 * outputs[0].elements() * k;
+    f.kernelClass = "matmul";
+  } else if (base == "MaxPool" || base == "AveragePool" ||
+             base == "GlobalAveragePool" || base == "GlobalMaxPool" ||
+             base == "LpPool" || base == "Upsample") {
+    f.flops = in;
+    f.kernelClass = "pool";
+  } else if (base == "ReorderInput" || base == "ReorderOutput") {
+    f.kernelClass = "reorder";
+  } else if (llvm::is_contained(elementwise, base)) {
+    f.flops = out;
+    f.kernelClass = "elementwise";
+  } else if (llvm::is_contained(normalization, base)) {
+    f.flops = in;
+    f.kernelClass = "normalization";
+  } else {
+    f.kernelClass = "data_movement";
+  }
+  return f;
+}
+
+const KernelModel *chorus::findKernelModel(const Target &target,
+                                           llvm::StringRef kernelClass) {
+  auto it = target.kernelModels.find(kernelClass.str());
+  if (it == target.kernelModels.end())
+    it = target.kernelModels.find("default");
+  return it == target.kernelModels.end() ? nullptr : &it->second;
+}
+
+std::string RuntimeKernelCost::label() const {
+  std::string name = kernel.op;
+  if (!kernel.nodes.empty()) {
+    NodeOp first = kernel.nodes.front();
+    name += "(" + (first.getName() ? first.getName()->str()
+                                   : first.getOpType().str());
+    if (kernel.nodes.size() > 1)
+      name += " +" + std::to_string(kernel.nodes.size() - 1);
+    name += ")";
+  }
+  return name;
+}
+
+static std::optional<KernelTensor> tensorOf(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  std::optional<int64_t> bytes = getElementStorageBytes(type.getElementType());
+  KernelTensor t;
+  t.dims.assign(type.getShape().begin(), type.getShape().end());
+  t.elementBytes =
+      bytes ? static_cast<unsigned>(std::max<int64_t>(*bytes, 1)) : 4;
+  return t;
+}
+
+FailureOr<std::vector<RuntimeKernelCost>>
+chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
+  OrtCpuSettings settings;
+  settings.level =
+      parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
+  settings.nchwcBlock = target.runtime->nchwcBlock;
+  OrtKernels kernels = computeOrtKernels(func, settings);
+  std::vector<RuntimeKernelCost> result;
+  for (OrtKernel &kernel : kernels.kernels) {
+    std::vector<KernelTensor> inputs, outputs;
+    Operation *where = func;
+    bool ok = true;
+    if (kernel.nodes.empty()) {
+      std::optional<KernelTensor> t = tensorOf(kernel.value);
+      ok = t.has_value();
+      if (ok) {
+        inputs.push_back(*t);
+        outputs.push_back(*t);
+      }
+      if (Operation *def = kernel.value.getDefiningOp())
+        where = def;
+    } else {
+      where = kernel.nodes.front();
+      llvm::DenseSet<Operation *> members;
+      for (NodeOp node : kernel.nodes)
+        members.insert(node);
+      llvm::DenseSet<Value> seen;
+      for (NodeOp node : kernel.nodes) {
+        for (Value v : node.getInputs()) {
+          if (isa<NoneType>(v.getType()) || !seen.insert(v).second)
+            continue;
+          if (Operation *def = v.getDefiningOp(); def && members.count(def))
+            continue;
+          std::optional<KernelTensor> t = tensorOf(v);
+          ok &= t.has_value();
+          if (t)
+            inputs.push_back(*t);
+        }
+        for (Value v : node->getResults()) {
+          // A result leaves the kernel when something outside reads it;
+          // the last node's results always count.
+          bool external = llvm::any_of(v.getUsers(), [&](Operation *user) {
+            return !members.count(user);
+          });
+          bool last = node == kernel.nodes.back();
+          if (isa<NoneType>(v.getType()) || (!external && !last))
+            continue;
+          std::optional<KernelTensor> t = tensorOf(v);
+          ok &= t.has_value();
+          if (t)
+            outputs.push_back(*t);
+        }
+      }
+    }
+    if (!ok)
+      return where->emitError()
+             << "cannot estimate the runtime kernel " << kernel.op
+             << ": an operand or result has no static shape";
+    RuntimeKernelCost cost;
+    cost.features = getKernelFeatures(kernel.op, inputs, outputs);
+    const KernelModel *model =
+        findKernelModel(target, cost.features.kernelClass);
+    if (!model)
+      return where->emitError()
+             << "target '" << target.name << "' has no kernel model for "
+             << cost.features.kernelClass << " and no default";
+    cost.computeSeconds = model->perFlopSeconds * cost.features.flops;
+    cost.memorySeconds = model->perByteSeconds * cost.features.bytes;
+    cost.overheadSeconds = model->perKernelSeconds;
+    cost.kernel = std::move(kernel);
+    result.push_back(std::move(cost));
+  }
+  return result;
+}
