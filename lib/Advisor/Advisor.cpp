@@ -565,7 +565,7 @@ std::string chorus::describeCalibration(const Target &target) {
   if (target.builtin)
     text = target.calibrated
                ? "built-in: fitted on the machine it was measured on, not "
-                 "this one; run chorus-calibrate to fit this machine"
+                 "this one; run chorus-calibrate --measure to fit this machine"
                : "built-in: spec-sheet figures, not measured";
   else
     text = target.calibrated ? "calibrated" : "not calibrated";

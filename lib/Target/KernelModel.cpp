@@ -14,11 +14,12 @@ using namespace chorus;
 
 llvm::ArrayRef<std::string> chorus::getKernelClasses() {
   static const std::vector<std::string> classes = {
-      "nchwc_conv",    "nchwc_conv_depthwise",
-      "conv",          "conv_depthwise",
-      "matmul",        "pool",
-      "reorder",       "elementwise",
-      "normalization", "data_movement"};
+      "nchwc_conv",   "nchwc_conv_depthwise",
+      "conv",         "conv_depthwise",
+      "matmul",       "matvec",
+      "pool",         "reorder",
+      "elementwise",  "normalization",
+      "data_movement"};
   return classes;
 }
 
@@ -146,7 +147,13 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     if (inputs[0].dims.size() == 1 || inputs[1].dims.size() == 1)
       k = static_cast<double>(inputs[0].dims.back());
     f.flops = 2 * outputs[0].elements() * k;
-    f.kernelClass = "matmul";
+    // One row (a fully connected layer at batch 1) is a matrix-vector
+    // product: MLAS's GEMV, bound by reading the weights.
+    double rows = outputs[0].dims.empty()
+                      ? 1
+                      : outputs[0].elements() /
+                            std::max<double>(outputs[0].dims.back(), 1);
+    f.kernelClass = rows <= 1 ? "matvec" : "matmul";
   } else if (base == "MaxPool" || base == "AveragePool" ||
              base == "GlobalAveragePool" || base == "GlobalMaxPool" ||
              base == "LpPool" || base == "Upsample") {

@@ -14,6 +14,8 @@
 #include "chorus/Target/Calibration.h"
 #include "chorus/Target/Target.h"
 
+#include "CalibrationModels.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,8 +26,11 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -34,7 +39,7 @@ using namespace chorus;
 static llvm::cl::OptionCategory category("chorus-calibrate options");
 
 static llvm::cl::list<std::string>
-    inputs(llvm::cl::Positional, llvm::cl::OneOrMore,
+    inputs(llvm::cl::Positional, llvm::cl::ZeroOrMore,
            llvm::cl::desc("<model.onnx> <profile.json> [<model> <profile>]..."),
            llvm::cl::cat(category));
 
@@ -131,6 +136,48 @@ static llvm::cl::opt<std::string> ortVersion(
     "ort-version",
     llvm::cl::desc("With --kernel-models: the ONNX Runtime version profiled"),
     llvm::cl::cat(category));
+
+static llvm::cl::opt<bool> measure(
+    "measure",
+    llvm::cl::desc("Calibrate this machine in one command: generate the "
+                   "calibration models, run them with ONNX Runtime "
+                   "(node and onnxruntime-node) at the session settings of "
+                   "--ort-level and --intra-op-threads, fit the runtime's "
+                   "kernel models and write the target"),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> ortModules(
+    "ort-modules",
+    llvm::cl::desc("With --measure: the node_modules folder holding "
+                   "onnxruntime-node (default: npm/node_modules of the build "
+                   "this tool belongs to, where bootstrap installs it)"),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> nodeProgram(
+    "node",
+    llvm::cl::desc("With --measure: the node executable (default: node on "
+                   "PATH)"),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> measureRuns(
+    "runs",
+    llvm::cl::desc("With --measure: timed runs per model, and as many "
+                   "profiled ones"),
+    llvm::cl::init(20), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> measureRounds(
+    "rounds",
+    llvm::cl::desc("With --measure: how many times every model is measured, "
+                   "in turn; each model's median round counts"),
+    llvm::cl::init(3), llvm::cl::cat(category));
+
+static llvm::cl::opt<double> maxDrift(
+    "max-drift",
+    llvm::cl::desc("With --measure: a model whose medians of the first and "
+                   "second half of its runs are further apart than this "
+                   "percentage counts as noisy; with over a quarter noisy, "
+                   "no target is written"),
+    llvm::cl::init(20), llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-calibrate", message);
@@ -294,6 +341,81 @@ static int runLatencyOnly() {
   return writeTarget(*calibrated);
 }
 
+/// Fits the kernel models to `profiles` (with the measured latencies of
+/// `timed`: index into profiles, seconds) and writes the target.
+static int
+fitKernelModelTarget(const Target &baseTarget,
+                     const std::vector<std::vector<ProfiledNode>> &profiles,
+                     llvm::ArrayRef<std::pair<size_t, double>> timed,
+                     const std::string &provenance) {
+  llvm::raw_ostream &os = llvm::outs();
+  std::vector<ProfiledNode> all;
+  for (const std::vector<ProfiledNode> &p : profiles)
+    all.insert(all.end(), p.begin(), p.end());
+  std::vector<KernelModelFit> fits;
+  std::map<std::string, KernelModel> models =
+      fitKernelModels(all, minSamples, fits);
+  os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
+        "    us/GB  us/kernel\n";
+  for (const KernelModelFit &f : fits)
+    os << llvm::left_justify(f.kernelClass, 21)
+       << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f\n", f.samples,
+                       f.measuredSeconds * 1e3, f.fittedSeconds * 1e3,
+                       f.model.perFlopSeconds * 1e15,
+                       f.model.perByteSeconds * 1e15,
+                       f.model.perKernelSeconds * 1e6);
+  // The profiler's own time per kernel: what the profiled runs add over
+  // the timed ones, taken off every class's per-kernel time.
+  if (!timed.empty()) {
+    // measured = profiled - d x kernels + r per model (r: what a run costs
+    // outside its kernels), fitted by least squares in relative terms.
+    double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;
+    for (auto [index, seconds] : timed) {
+      double profiled = 0;
+      for (const ProfiledNode &k : profiles[index])
+        profiled += k.seconds;
+      double w = 1 / (seconds * seconds);
+      double kernels = profiles[index].size();
+      // Unknowns (d, r): row (-kernels, 1), target measured - profiled.
+      a11 += w * kernels * kernels;
+      a12 += -w * kernels;
+      a22 += w;
+      b1 += -w * kernels * (seconds - profiled);
+      b2 += w * (seconds - profiled);
+    }
+    double det = a11 * a22 - a12 * a12;
+    double d = 0;
+    if (timed.size() >= 2 && std::fabs(det) > 0)
+      d = (b1 * a22 - a12 * b2) / det;
+    // Not below 0, and not above the default model's time per kernel.
+    d = std::clamp(
+        d, 0.0,
+        models.count("default") ? models.at("default").perKernelSeconds : 0.0);
+    for (auto &[cls, m] : models)
+      m.perKernelSeconds = std::max(0.0, m.perKernelSeconds - d);
+    os << "profiler time taken off every kernel: "
+       << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
+       << " measured latencies)\n";
+  }
+  Target t = baseTarget;
+  t.name = name;
+  RuntimeProfile runtime;
+  runtime.version = ortVersion;
+  runtime.optimizationLevel = ortLevel;
+  runtime.intraOpThreads = intraOpThreads;
+  runtime.nchwcBlock = nchwcBlock;
+  t.runtime = runtime;
+  t.kernelModels = std::move(models);
+  t.calibrated = true;
+  t.calibration = provenance;
+  t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
+                  std::to_string(intraOpThreads) + " intra-op thread" +
+                  (intraOpThreads > 1 ? "s" : "") +
+                  ") kernel models fitted to " + std::to_string(all.size()) +
+                  " profiled kernels on the base of '" + baseTarget.name + "'";
+  return writeTarget(t);
+}
+
 /// --kernel-models: fits the runtime's kernel models to profiles.
 static int runKernelModels() {
   if (inputs.size() % 2 || inputs.empty())
@@ -343,51 +465,246 @@ static int runKernelModels() {
   if (!latencyMs.empty())
     return fail("--latency names '" + latencyMs.begin()->first() +
                 "', which is not one of the models given");
-  std::vector<KernelModelFit> fits;
-  std::map<std::string, KernelModel> models =
-      fitKernelModels(all, minSamples, fits);
-  os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
-        "    us/GB  us/kernel\n";
-  for (const KernelModelFit &f : fits)
-    os << llvm::left_justify(f.kernelClass, 21)
-       << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f\n", f.samples,
-                       f.measuredSeconds * 1e3, f.fittedSeconds * 1e3,
-                       f.model.perFlopSeconds * 1e15,
-                       f.model.perByteSeconds * 1e15,
-                       f.model.perKernelSeconds * 1e6);
-  // The profiler's own time per kernel: what the profiled runs add over
-  // the timed ones, taken off every class's per-kernel time.
-  if (!timed.empty()) {
-    std::vector<double> perKernel;
-    for (auto [index, seconds] : timed) {
-      double predicted = predictProfiledRun(profiles[index], models);
-      perKernel.push_back((predicted - seconds) / profiles[index].size());
-    }
-    llvm::sort(perKernel);
-    double d = std::max(0.0, perKernel[perKernel.size() / 2]);
-    for (auto &[cls, m] : models)
-      m.perKernelSeconds = std::max(0.0, m.perKernelSeconds - d);
-    os << "profiler time taken off every kernel: "
-       << llvm::format("%.3f", d * 1e6) << " us (median of " << timed.size()
-       << " measured latencies)\n";
+  return fitKernelModelTarget(*base, profiles, timed, note);
+}
+
+/// The script --measure runs once per model: times `runs` runs of one
+/// session at the given settings, then profiles as many in a second one.
+static const char kRunner[] = R"js(
+const path = require('path');
+async function main() {
+  const [modules, model, shapeText, runsText, level, threads, prefix] =
+      process.argv.slice(2);
+  const ort = require(path.join(modules, 'onnxruntime-node'));
+  const dims = shapeText.split(',').map(Number);
+  const runs = Number(runsText);
+  const options = {intraOpNumThreads: Number(threads), interOpNumThreads: 1,
+                   executionMode: 'sequential', graphOptimizationLevel: level};
+  const input = new ort.Tensor(
+      'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5), dims);
+  const session = await ort.InferenceSession.create(model, options);
+  const feeds = {[session.inputNames[0]]: input};
+  for (let i = 0; i < 3; ++i) await session.run(feeds);
+  const times = [];
+  for (let i = 0; i < runs; ++i) {
+    const start = process.hrtime.bigint();
+    await session.run(feeds);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  Target t = *base;
-  t.name = name;
-  RuntimeProfile runtime;
-  runtime.version = ortVersion;
-  runtime.optimizationLevel = ortLevel;
-  runtime.intraOpThreads = intraOpThreads;
-  runtime.nchwcBlock = nchwcBlock;
-  t.runtime = runtime;
-  t.kernelModels = std::move(models);
-  t.calibrated = true;
-  t.calibration = note;
-  t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
-                  std::to_string(intraOpThreads) + " intra-op thread" +
-                  (intraOpThreads > 1 ? "s" : "") +
-                  ") kernel models fitted to " + std::to_string(all.size()) +
-                  " profiled kernels on the base of '" + base->name + "'";
-  return writeTarget(t);
+  const profiled = await ort.InferenceSession.create(
+      model, {...options, enableProfiling: true, profileFilePrefix: prefix});
+  for (let i = 0; i < runs; ++i) await profiled.run(feeds);
+  const profile = await profiled.endProfiling();
+  const version = require(path.join(modules, 'onnxruntime-node',
+                                    'package.json')).version;
+  console.log(JSON.stringify({runs_ms: times, profile, version}));
+}
+main().catch((e) => { console.error(String(e)); process.exit(1); });
+)js";
+
+/// --measure: generates the calibration models, runs each with ONNX
+/// Runtime in its own node process, and fits.
+static int runMeasure(const char *argv0) {
+  if (!inputs.empty())
+    return fail("--measure generates its own models; got " +
+                llvm::Twine(inputs.size()) + " paths as well");
+  if (!parseOrtLevel(ortLevel))
+    return fail("--ort-level '" + ortLevel +
+                "' is not one of disabled, basic, extended, all");
+  if (nchwcBlock != 0 && nchwcBlock != 8 && nchwcBlock != 16)
+    return fail("--nchwc-block " + llvm::Twine(nchwcBlock.getValue()) +
+                " is not 0, 8 or 16");
+  if (intraOpThreads < 1 || measureRuns < 3 || measureRounds < 1)
+    return fail("--intra-op-threads and --rounds must be at least 1 and "
+                "--runs at least 3");
+  llvm::Expected<Target> base = loadBase();
+  if (!base)
+    return fail(llvm::toString(base.takeError()));
+  std::string node = nodeProgram;
+  if (node.empty()) {
+    llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("node");
+    if (!found)
+      return fail("node is not on PATH: install Node.js (Debian: apt install "
+                  "nodejs) or pass --node");
+    node = *found;
+  } else if (!llvm::sys::fs::can_execute(node)) {
+    return fail("--node '" + node + "' is not an executable");
+  }
+  std::string modules = ortModules;
+  if (modules.empty()) {
+    std::string exe = llvm::sys::fs::getMainExecutable(
+        argv0, reinterpret_cast<void *>(&runMeasure));
+    llvm::SmallString<256> dir(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+    llvm::sys::path::append(dir, "npm", "node_modules");
+    modules = std::string(dir);
+  }
+  llvm::SmallString<256> package(modules);
+  llvm::sys::path::append(package, "onnxruntime-node", "package.json");
+  if (!llvm::sys::fs::exists(package))
+    return fail("onnxruntime-node is not under '" + modules +
+                "': install it there with npm install --ignore-scripts "
+                "onnxruntime-node (utils/bootstrap.sh does), or pass "
+                "--ort-modules");
+  llvm::SmallString<128> work;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("chorus-calibrate", work))
+    return fail("cannot create a scratch folder: " + ec.message());
+  // Everything --measure writes lives in `work`, removed on every exit.
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { llvm::sys::fs::remove_directories(dir); }
+  } cleanup{std::string(work)};
+  auto inWork = [&](const llvm::Twine &file) {
+    llvm::SmallString<256> p(work);
+    llvm::sys::path::append(p, file);
+    return std::string(p);
+  };
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream runner(inWork("runner.js"), ec);
+    if (ec)
+      return fail("cannot write the runner: " + ec.message());
+    runner << kRunner;
+  }
+  std::vector<CalibrationModel> models = generateCalibrationModels();
+  llvm::raw_ostream &os = llvm::outs();
+  os << "measuring " << models.size() << " calibration models with "
+     << "onnxruntime-node under " << modules << " (CPU, level " << ortLevel
+     << ", " << intraOpThreads.getValue() << " intra-op thread"
+     << (intraOpThreads > 1 ? "s" : "") << ", " << measureRuns.getValue()
+     << " timed and " << measureRuns.getValue() << " profiled runs each, "
+     << measureRounds.getValue() << " rounds)\n";
+  // Per model, per round: the median latency and the profile.
+  std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
+      measured(models.size());
+  std::string version;
+  unsigned noisy = 0;
+  // Rounds run every model once each, so that the machine's drift over
+  // minutes reaches every model alike; each model's median round counts.
+  for (unsigned round = 0; round < measureRounds; ++round)
+    for (auto [index, model] : llvm::enumerate(models)) {
+      std::string path = inWork(model.name + ".onnx");
+      {
+        std::error_code ec;
+        llvm::raw_fd_ostream f(path, ec);
+        if (ec)
+          return fail("cannot write '" + path + "': " + ec.message());
+        f << model.bytes;
+      }
+      std::string shape;
+      for (auto [i, d] : llvm::enumerate(model.inputShape))
+        shape += (i ? "," : "") + std::to_string(d);
+      std::string stem = model.name + "_r" + std::to_string(round);
+      std::string out = inWork(stem + ".out"), err = inWork(stem + ".err");
+      std::string runs = std::to_string(measureRuns.getValue());
+      std::string threads = std::to_string(intraOpThreads.getValue());
+      std::string prefix = inWork(stem + "_profile");
+      // The strings outlive the call; ExecuteAndWait takes references.
+      std::vector<std::string> argStrings = {node,     inWork("runner.js"),
+                                             modules,  path,
+                                             shape,    runs,
+                                             ortLevel, threads,
+                                             prefix};
+      llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
+                                              argStrings.end());
+      std::optional<llvm::StringRef> redirects[] = {
+          std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
+      std::string message;
+      int rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
+                                         /*SecondsToWait=*/600, 0, &message);
+      auto readFile = [](const std::string &p) {
+        llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
+            llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
+        return b ? (*b)->getBuffer().trim().str() : std::string();
+      };
+      if (rc != 0)
+        return fail("ONNX Runtime failed on calibration model '" + model.name +
+                    "' (" +
+                    (message.empty() ? "exit " + std::to_string(rc) : message) +
+                    "): " + readFile(err));
+      llvm::Expected<llvm::json::Value> result =
+          llvm::json::parse(readFile(out));
+      const llvm::json::Object *o = result ? result->getAsObject() : nullptr;
+      const llvm::json::Array *runTimes = o ? o->getArray("runs_ms") : nullptr;
+      if (!o || !runTimes || runTimes->empty()) {
+        if (!result)
+          llvm::consumeError(result.takeError());
+        return fail("the runner's output for '" + model.name +
+                    "' is not what it should be: " + readFile(out));
+      }
+      if (std::optional<llvm::StringRef> v = o->getString("version"))
+        version = v->str();
+      std::vector<double> ms;
+      for (const llvm::json::Value &v : *runTimes)
+        if (std::optional<double> d = v.getAsNumber())
+          ms.push_back(*d);
+      auto medianOf = [](std::vector<double> v) {
+        llvm::sort(v);
+        return v.empty() ? 0.0 : v[v.size() / 2];
+      };
+      double median = medianOf(ms);
+      // How far the medians of the first and second half of the runs are
+      // apart: a steady machine repeats its own figure.
+      size_t half = ms.size() / 2;
+      double first = medianOf({ms.begin(), ms.begin() + half});
+      double second = medianOf({ms.begin() + half, ms.end()});
+      double spread = median > 0 ? std::fabs(first - second) / median : 0;
+      noisy += spread * 100 > maxDrift;
+      // ONNX Runtime writes <prefix>_<date>.json; endProfiling does not
+      // always return the name.
+      std::string profilePath;
+      std::error_code ec;
+      for (llvm::sys::fs::directory_iterator it(work, ec), end;
+           it != end && !ec; it.increment(ec))
+        if (llvm::sys::path::filename(it->path())
+                .starts_with(stem + "_profile_"))
+          profilePath = it->path();
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+          llvm::MemoryBuffer::getFile(profilePath, /*IsText=*/true);
+      if (!buffer)
+        return fail("ONNX Runtime wrote no profile for '" + model.name + "'");
+      llvm::Expected<std::vector<ProfiledNode>> profile =
+          readOrtProfile((*buffer)->getBuffer(), profilePath);
+      if (!profile)
+        return fail(llvm::toString(profile.takeError()));
+      os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
+                         measureRounds.getValue(), index + 1, models.size())
+         << llvm::left_justify(model.name, 24)
+         << llvm::format("%9.3f ms  %3zu kernels  drift %4.1f%%\n", median,
+                         profile->size(), 100 * spread);
+      os.flush();
+      measured[index].push_back({median * 1e-3, std::move(*profile)});
+    }
+  std::vector<std::vector<ProfiledNode>> profiles;
+  std::vector<std::pair<size_t, double>> timed;
+  for (auto &rounds : measured) {
+    llvm::sort(rounds,
+               [](const auto &a, const auto &b) { return a.first < b.first; });
+    auto &middle = rounds[rounds.size() / 2];
+    timed.push_back({profiles.size(), middle.first});
+    profiles.push_back(std::move(middle.second));
+  }
+  // Medians that move by a fifth within one model's runs, on many models,
+  // say the machine is busy: a fit to them would mislead.
+  size_t runsMeasured = models.size() * measureRounds;
+  if (noisy * 4 > runsMeasured)
+    return fail(llvm::Twine(noisy) + " of " + llvm::Twine(runsMeasured) +
+                " measurements of calibration models ran more than " +
+                llvm::formatv("{0:g}", maxDrift.getValue()).str() +
+                "% slower or faster in the second half of their runs than in "
+                "the first: the machine is too noisy to fit (stop other work, "
+                "raise --runs, or --max-drift); no target written");
+  std::string provenance =
+      "chorus-calibrate --measure: onnxruntime-node " + version +
+      ", CPU, graph optimization level " + ortLevel + ", " +
+      std::to_string(intraOpThreads.getValue()) + " intra-op thread(s), " +
+      std::to_string(models.size()) + " generated calibration models, " +
+      std::to_string(measureRuns.getValue()) + " timed and profiled runs in " +
+      std::to_string(measureRounds.getValue()) + " rounds" +
+      (note.empty() ? std::string() : "; " + note);
+  ortVersion = version;
+  return fitKernelModelTarget(*base, profiles, timed, provenance);
 }
 
 int main(int argc, char **argv) {
@@ -408,6 +725,11 @@ int main(int argc, char **argv) {
     return runLatencyOnly();
   if (kernelModels)
     return runKernelModels();
+  if (measure)
+    return runMeasure(argv[0]);
+  if (inputs.empty())
+    return fail("no inputs: give <model> <profile> pairs, or --measure to "
+                "calibrate this machine");
   if (inputs.size() % 2)
     return fail("expected pairs of <model> <profile>; got " +
                 llvm::Twine(inputs.size()) + " paths");

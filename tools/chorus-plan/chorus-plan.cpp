@@ -167,7 +167,9 @@ static int run(MLIRContext &context) {
     pipeline.targetFile = std::string(targetFile);
     pipeline.sameInputs =
         std::vector<std::string>(sameInputs.begin(), sameInputs.end());
-    pipeline.fuse = !noFuse;
+    // A target that names its runtime predicts that runtime's own kernels
+    // (computed from the unfused model), not chorus-fuse's groups.
+    pipeline.fuse = !noFuse && !target->predictsRuntime();
     buildPlanningPipeline(pm, pipeline);
     return pm.run(module);
   };

@@ -23,7 +23,7 @@
 namespace chorus {
 
 /// The kernel classes: nchwc_conv, nchwc_conv_depthwise, conv,
-/// conv_depthwise, matmul, pool, reorder, elementwise, normalization,
+/// conv_depthwise, matmul, matvec (one row), pool, reorder, elementwise, normalization,
 /// data_movement.
 llvm::ArrayRef<std::string> getKernelClasses();
 

@@ -1,0 +1,331 @@
+//===- CalibrationModels.cpp - Models chorus-calibrate --measure runs -----===//
+//
+// Small networks that sample every kernel class of ONNX Runtime's CPU
+// provider across sizes: convolution chains (dense, depthwise, strided,
+// residual, the 3-channel stem), squeeze-and-excitation, matmul chains in
+// 2-D and 3-D, attention, normalization, elementwise chains, pools, layout
+// and shape ops, and an overhead probe of many tiny kernels. Weights are
+// deterministic pseudo-random values, so every run writes the same files.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CalibrationModels.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cstring>
+#include <functional>
+
+namespace {
+
+class Builder {
+public:
+  Builder(const std::string &name, std::vector<int64_t> shape) : shape(shape) {
+    model.set_ir_version(8);
+    model.set_producer_name("chorus-calibrate");
+    onnx::OperatorSetIdProto *opset = model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(17);
+    graph = model.mutable_graph();
+    graph->set_name(name);
+    onnx::ValueInfoProto *in = graph->add_input();
+    in->set_name("x");
+    auto *tensor = in->mutable_type()->mutable_tensor_type();
+    tensor->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : shape)
+      tensor->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+
+  /// A float initializer of `dims` holding small pseudo-random values.
+  std::string weight(const std::vector<int64_t> &dims) {
+    std::string name = "w" + std::to_string(counter++);
+    onnx::TensorProto *t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : dims) {
+      t->add_dims(d);
+      n *= d;
+    }
+    std::string raw(n * sizeof(float), '\0');
+    for (int64_t i = 0; i < n; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      float v = (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f) * 0.1f;
+      std::memcpy(&raw[i * sizeof(float)], &v, sizeof(float));
+    }
+    t->set_raw_data(raw);
+    return name;
+  }
+
+  /// An int64 initializer.
+  std::string ints(const std::vector<int64_t> &values) {
+    std::string name = "i" + std::to_string(counter++);
+    onnx::TensorProto *t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(values.size());
+    for (int64_t v : values)
+      t->add_int64_data(v);
+    return name;
+  }
+
+  onnx::NodeProto *node(const std::string &op,
+                        const std::vector<std::string> &inputs) {
+    onnx::NodeProto *n = graph->add_node();
+    n->set_op_type(op);
+    n->set_name(op + "_" + std::to_string(counter));
+    for (const std::string &i : inputs)
+      n->add_input(i);
+    n->add_output("v" + std::to_string(counter++));
+    return n;
+  }
+  static std::string out(onnx::NodeProto *n) { return n->output(0); }
+
+  static void attr(onnx::NodeProto *n, const std::string &name, int64_t v) {
+    onnx::AttributeProto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void attr(onnx::NodeProto *n, const std::string &name,
+                   const std::vector<int64_t> &v) {
+    onnx::AttributeProto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v)
+      a->add_ints(x);
+  }
+  static void attrf(onnx::NodeProto *n, const std::string &name, float v) {
+    onnx::AttributeProto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+
+  std::string conv(const std::string &x, int64_t in, int64_t channels,
+                   int64_t k, int64_t stride = 1, int64_t groups = 1) {
+    onnx::NodeProto *n = node(
+        "Conv", {x, weight({channels, in / groups, k, k}), weight({channels})});
+    attr(n, "kernel_shape", std::vector<int64_t>{k, k});
+    attr(n, "pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2});
+    attr(n, "strides", std::vector<int64_t>{stride, stride});
+    if (groups > 1)
+      attr(n, "group", groups);
+    return out(n);
+  }
+  std::string unary(const std::string &op, const std::string &x) {
+    return out(node(op, {x}));
+  }
+  std::string binary(const std::string &op, const std::string &a,
+                     const std::string &b) {
+    return out(node(op, {a, b}));
+  }
+
+  chorus::CalibrationModel finish(const std::string &result) {
+    onnx::ValueInfoProto *o = graph->add_output();
+    o->set_name(result);
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(
+        onnx::TensorProto::FLOAT);
+    chorus::CalibrationModel m;
+    m.name = graph->name();
+    m.inputShape = shape;
+    model.SerializeToString(&m.bytes);
+    return m;
+  }
+
+private:
+  onnx::ModelProto model;
+  onnx::GraphProto *graph;
+  std::vector<int64_t> shape;
+  uint32_t seed = 12345;
+  int counter = 0;
+};
+
+std::string name(const char *base, std::initializer_list<int64_t> parts) {
+  std::string s = base;
+  for (int64_t p : parts)
+    s += "_" + std::to_string(p);
+  return s;
+}
+
+} // namespace
+
+std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
+  std::vector<CalibrationModel> models;
+  // Dense convolution chains: channels, size, kernel.
+  for (auto [c, hw, k] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{16, 112, 3},
+                                                          {32, 56, 3},
+                                                          {64, 56, 1},
+                                                          {64, 28, 3},
+                                                          {128, 28, 1},
+                                                          {128, 14, 3},
+                                                          {256, 14, 1},
+                                                          {256, 7, 3},
+                                                          {512, 7, 1},
+                                                          {24, 56, 1},
+                                                          {40, 28, 3}}) {
+    Builder b(name("conv", {c, hw, k}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 4; ++i)
+      x = b.unary("Relu", b.conv(x, c, c, k));
+    models.push_back(b.finish(x));
+  }
+  // Depthwise chains with their pointwise convolutions.
+  for (auto [c, hw, k] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{32, 112, 3},
+                                                          {96, 56, 3},
+                                                          {144, 28, 5},
+                                                          {240, 14, 5},
+                                                          {576, 7, 3},
+                                                          {72, 28, 3}}) {
+    Builder b(name("depthwise", {c, hw, k}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i) {
+      x = b.unary("Relu", b.conv(x, c, c, k, 1, c));
+      x = b.conv(x, c, c, 1);
+    }
+    models.push_back(b.finish(x));
+  }
+  // Inverted residual blocks (MobileNet's): expand 1x1, depthwise (the
+  // first one strided), project 1x1, with the shortcut where shapes allow.
+  for (auto [c, hw, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {24, 56, 3}, {40, 56, 5}, {80, 28, 3}, {16, 112, 3}}) {
+    Builder b(name("inverted", {c, hw, k}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i) {
+      int64_t stride = i == 0 ? 2 : 1;
+      std::string y = b.unary("Relu", b.conv(x, c, 6 * c, 1));
+      y = b.unary("Relu", b.conv(y, 6 * c, 6 * c, k, stride, 6 * c));
+      y = b.conv(y, 6 * c, c, 1);
+      x = stride == 1 ? b.binary("Add", y, x) : y;
+    }
+    models.push_back(b.finish(x));
+  }
+  // The 3-channel stem and strided convolutions.
+  {
+    Builder b("stem", {1, 3, 224, 224});
+    std::string x = b.unary("Relu", b.conv("x", 3, 32, 3, 2));
+    x = b.unary("Relu", b.conv(x, 32, 64, 3, 2));
+    x = b.unary("Relu", b.conv(x, 64, 128, 3, 2));
+    models.push_back(b.finish(x));
+  }
+  // Residual blocks: the second Conv adds the shortcut.
+  for (auto [c, hw] :
+       std::vector<std::pair<int64_t, int64_t>>{{64, 56}, {256, 14}}) {
+    Builder b(name("residual", {c, hw}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 2; ++i) {
+      std::string y = b.unary("Relu", b.conv(x, c, c, 3));
+      x = b.unary("Relu", b.binary("Add", b.conv(y, c, c, 3), x));
+    }
+    models.push_back(b.finish(x));
+  }
+  // Squeeze-and-excitation.
+  {
+    Builder b("squeeze_excite", {1, 240, 14, 14});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i) {
+      std::string s = b.unary("GlobalAveragePool", x);
+      s = b.unary("Relu", b.conv(s, 240, 64, 1));
+      s = b.unary("HardSigmoid", b.conv(s, 64, 240, 1));
+      x = b.binary("Mul", x, s);
+    }
+    models.push_back(b.finish(x));
+  }
+  // Matmul chains with bias and activation, 3-D (tokens x features).
+  for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
+           {64, 128}, {197, 384}, {50, 768}, {16, 1024}, {196, 96}}) {
+    Builder b(name("matmul", {s, d}), {1, s, d});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i)
+      x = b.unary("Relu",
+                  b.binary("Add", b.binary("MatMul", x, b.weight({d, d})),
+                           b.weight({d})));
+    models.push_back(b.finish(x));
+  }
+  // Fully connected layers (2-D: Gemm after fusion).
+  for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{
+           {1024, 4096}, {4096, 4096}, {4096, 1000}, {256, 256}}) {
+    Builder b(name("dense", {in, out}), {1, in});
+    std::string x = b.binary(
+        "Add", b.binary("MatMul", "x", b.weight({in, out})), b.weight({out}));
+    models.push_back(b.finish(b.unary("Relu", x)));
+  }
+  // Attention: scores, softmax, weighted sum.
+  for (auto [h, s, d] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {12, 50, 64}, {6, 197, 64}, {3, 49, 32}}) {
+    Builder b(name("attention", {h, s, d}), {1, h, s, d});
+    onnx::NodeProto *t = b.node("Transpose", {"x"});
+    Builder::attr(t, "perm", std::vector<int64_t>{0, 1, 3, 2});
+    std::string scores = b.binary("MatMul", "x", Builder::out(t));
+    onnx::NodeProto *sm = b.node("Softmax", {scores});
+    Builder::attr(sm, "axis", int64_t(-1));
+    models.push_back(b.finish(b.binary("MatMul", Builder::out(sm), "x")));
+  }
+  // Normalization.
+  for (auto [s, d] :
+       std::vector<std::pair<int64_t, int64_t>>{{197, 768}, {50, 384}}) {
+    Builder b(name("layernorm", {s, d}), {1, s, d});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i) {
+      onnx::NodeProto *n =
+          b.node("LayerNormalization", {x, b.weight({d}), b.weight({d})});
+      Builder::attr(n, "axis", int64_t(-1));
+      x = Builder::out(n);
+    }
+    models.push_back(b.finish(x));
+  }
+  // Elementwise chains at three sizes.
+  for (auto shape : std::vector<std::vector<int64_t>>{
+           {1, 64, 56, 56}, {1, 256, 14, 14}, {1, 16, 8, 8}}) {
+    Builder b(name("elementwise", {shape[1], shape[2]}), shape);
+    std::string x = "x";
+    x = b.unary("Sigmoid", x);
+    x = b.binary("Mul", x, "x");
+    x = b.binary("Add", x, b.weight({shape[1], 1, 1}));
+    x = b.unary("Tanh", x);
+    x = b.binary("Div", x, b.weight({1}));
+    x = b.unary("Erf", x);
+    models.push_back(b.finish(x));
+  }
+  // Pools.
+  {
+    Builder b("pools", {1, 64, 112, 112});
+    onnx::NodeProto *m = b.node("MaxPool", {"x"});
+    Builder::attr(m, "kernel_shape", std::vector<int64_t>{3, 3});
+    Builder::attr(m, "strides", std::vector<int64_t>{2, 2});
+    Builder::attr(m, "pads", std::vector<int64_t>{1, 1, 1, 1});
+    onnx::NodeProto *a = b.node("AveragePool", {Builder::out(m)});
+    Builder::attr(a, "kernel_shape", std::vector<int64_t>{2, 2});
+    Builder::attr(a, "strides", std::vector<int64_t>{2, 2});
+    models.push_back(b.finish(b.unary("GlobalAveragePool", Builder::out(a))));
+  }
+  // Layout and shape ops: channel shuffle, concat, slice.
+  for (auto [c, hw] : std::vector<std::pair<int64_t, int64_t>>{
+           {116, 28}, {232, 14}, {58, 56}}) {
+    Builder b(name("shuffle", {c, hw}), {1, c, hw, hw});
+    onnx::NodeProto *r =
+        b.node("Reshape", {"x", b.ints({1, 2, c / 2, hw, hw})});
+    onnx::NodeProto *t = b.node("Transpose", {Builder::out(r)});
+    Builder::attr(t, "perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+    onnx::NodeProto *back =
+        b.node("Reshape", {Builder::out(t), b.ints({1, c, hw, hw})});
+    onnx::NodeProto *cat = b.node("Concat", {Builder::out(back), "x"});
+    Builder::attr(cat, "axis", int64_t(1));
+    onnx::NodeProto *s = b.node(
+        "Slice", {Builder::out(cat), b.ints({0}), b.ints({c}), b.ints({1})});
+    onnx::NodeProto *nhwc = b.node("Transpose", {Builder::out(s)});
+    Builder::attr(nhwc, "perm", std::vector<int64_t>{0, 2, 3, 1});
+    models.push_back(b.finish(Builder::out(nhwc)));
+  }
+  // The overhead probe: many kernels that do almost nothing.
+  {
+    Builder b("overhead", {1, 16});
+    std::string x = "x";
+    for (int i = 0; i < 100; ++i)
+      x = b.unary(i % 2 ? "Relu" : "Neg", x);
+    models.push_back(b.finish(x));
+  }
+  return models;
+}

@@ -1,0 +1,25 @@
+//===- CalibrationModels.h - Models chorus-calibrate --measure runs -*- C++
+//-*-===//
+
+#ifndef CHORUS_TOOLS_CALIBRATIONMODELS_H
+#define CHORUS_TOOLS_CALIBRATIONMODELS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chorus {
+
+struct CalibrationModel {
+  std::string name;
+  std::vector<int64_t> inputShape;
+  /// The serialized ONNX model.
+  std::string bytes;
+};
+
+/// The generated calibration models, the same on every call.
+std::vector<CalibrationModel> generateCalibrationModels();
+
+} // namespace chorus
+
+#endif
