@@ -29,6 +29,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <cmath>
@@ -117,19 +118,21 @@ static llvm::cl::opt<bool> kernelModels(
 
 static llvm::cl::opt<std::string> ortLevel(
     "ort-level",
-    llvm::cl::desc("With --kernel-models: the graph optimization level the "
-                   "profiles were made at (disabled, basic, extended, all)"),
+    llvm::cl::desc("With --kernel-models or --measure: the graph "
+                   "optimization level of the sessions (disabled, basic, "
+                   "extended, all)"),
     llvm::cl::init("all"), llvm::cl::cat(category));
 
 static llvm::cl::opt<unsigned> nchwcBlock(
     "nchwc-block",
-    llvm::cl::desc("With --kernel-models: MLAS's NCHWc block on the machine "
-                   "(8 with AVX2, 16 with AVX-512, 0: none)"),
+    llvm::cl::desc("With --kernel-models or --measure: MLAS's NCHWc block "
+                   "on the machine (8 with AVX2, 16 with AVX-512, 0: none)"),
     llvm::cl::init(8), llvm::cl::cat(category));
 
 static llvm::cl::opt<unsigned> intraOpThreads(
     "intra-op-threads",
-    llvm::cl::desc("With --kernel-models: the session's intra-op threads"),
+    llvm::cl::desc("With --kernel-models or --measure: the sessions' "
+                   "intra-op threads"),
     llvm::cl::init(1), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> ortVersion(
@@ -416,11 +419,9 @@ fitKernelModelTarget(const Target &baseTarget,
   return writeTarget(t);
 }
 
-/// --kernel-models: fits the runtime's kernel models to profiles.
-static int runKernelModels() {
-  if (inputs.size() % 2 || inputs.empty())
-    return fail("expected pairs of <model> <profile>; got " +
-                llvm::Twine(inputs.size()) + " paths");
+/// The runtime's settings (--ort-level, --nchwc-block,
+/// --intra-op-threads): 0 when valid, else the error's exit code.
+static int checkRuntimeFlags() {
   if (!parseOrtLevel(ortLevel))
     return fail("--ort-level '" + ortLevel +
                 "' is not one of disabled, basic, extended, all");
@@ -429,6 +430,16 @@ static int runKernelModels() {
                 " is not 0, 8 or 16");
   if (intraOpThreads < 1)
     return fail("--intra-op-threads must be at least 1");
+  return 0;
+}
+
+/// --kernel-models: fits the runtime's kernel models to profiles.
+static int runKernelModels() {
+  if (inputs.size() % 2 || inputs.empty())
+    return fail("expected pairs of <model> <profile>; got " +
+                llvm::Twine(inputs.size()) + " paths");
+  if (int rc = checkRuntimeFlags())
+    return rc;
   llvm::Expected<Target> base = loadBase();
   if (!base)
     return fail(llvm::toString(base.takeError()));
@@ -508,15 +519,17 @@ static int runMeasure(const char *argv0) {
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
                 llvm::Twine(inputs.size()) + " paths as well");
-  if (!parseOrtLevel(ortLevel))
-    return fail("--ort-level '" + ortLevel +
-                "' is not one of disabled, basic, extended, all");
-  if (nchwcBlock != 0 && nchwcBlock != 8 && nchwcBlock != 16)
-    return fail("--nchwc-block " + llvm::Twine(nchwcBlock.getValue()) +
-                " is not 0, 8 or 16");
-  if (intraOpThreads < 1 || measureRuns < 3 || measureRounds < 1)
-    return fail("--intra-op-threads and --rounds must be at least 1 and "
-                "--runs at least 3");
+  if (int rc = checkRuntimeFlags())
+    return rc;
+  if (measureRuns < 3 || measureRounds < 1)
+    return fail("--runs must be at least 3 and --rounds at least 1");
+  // MLAS blocks channels by 16 where the CPU has AVX-512, by 8 with AVX2.
+  if (!nchwcBlock.getNumOccurrences()) {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    nchwcBlock = features.lookup("avx512f") ? 16
+                 : features.lookup("avx2")  ? 8
+                                            : 0;
+  }
   llvm::Expected<Target> base = loadBase();
   if (!base)
     return fail(llvm::toString(base.takeError()));
@@ -572,8 +585,9 @@ static int runMeasure(const char *argv0) {
   os << "measuring " << models.size() << " calibration models with "
      << "onnxruntime-node under " << modules << " (CPU, level " << ortLevel
      << ", " << intraOpThreads.getValue() << " intra-op thread"
-     << (intraOpThreads > 1 ? "s" : "") << ", " << measureRuns.getValue()
-     << " timed and " << measureRuns.getValue() << " profiled runs each, "
+     << (intraOpThreads > 1 ? "s" : "") << ", NCHWc block "
+     << nchwcBlock.getValue() << ", " << measureRuns.getValue() << " timed and "
+     << measureRuns.getValue() << " profiled runs each, "
      << measureRounds.getValue() << " rounds)\n";
   // Per model, per round: the median latency and the profile.
   std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
