@@ -575,6 +575,14 @@ static const OpEntry *lookup(NodeOp node) {
   return it == table.end() ? nullptr : &it->second;
 }
 
+std::optional<OpClass> chorus::getOpTypeClass(llvm::StringRef opType) {
+  const llvm::StringMap<OpEntry> &table = getOpTable();
+  auto it = table.find(opType);
+  if (it == table.end())
+    return std::nullopt;
+  return it->second.opClass;
+}
+
 std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {
   const OpEntry *entry = lookup(node);
   if (!entry) {

@@ -46,81 +46,18 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     f.bytes += t.elements() * t.elementBytes;
   }
   bool nchwc = domain == "com.microsoft.nchwc";
-  static const char *elementwise[] = {"Add",
-                                      "Sub",
-                                      "Mul",
-                                      "Div",
-                                      "Relu",
-                                      "Clip",
-                                      "Sigmoid",
-                                      "HardSigmoid",
-                                      "Tanh",
-                                      "Erf",
-                                      "Pow",
-                                      "Sqrt",
-                                      "QuickGelu",
-                                      "Gelu",
-                                      "BiasGelu",
-                                      "FastGelu",
-                                      "HardSwish",
-                                      "Neg",
-                                      "Exp",
-                                      "Log",
-                                      "Where",
-                                      "Max",
-                                      "Min",
-                                      "Equal",
-                                      "Not",
-                                      "Less",
-                                      "Greater",
-                                      "Abs",
-                                      "LeakyRelu",
-                                      "Softplus",
-                                      "Reciprocal",
-                                      "Floor",
-                                      "Ceil",
-                                      "Round",
-                                      "Sin",
-                                      "Cos",
-                                      "And",
-                                      "Or",
-                                      "Xor",
-                                      "Mod",
-                                      "PRelu",
-                                      "Sign",
-                                      "Cast",
-                                      "Sum",
-                                      "Mean",
-                                      "GreaterOrEqual",
-                                      "LessOrEqual",
-                                      "IsNaN",
-                                      "IsInf",
-                                      "Selu",
-                                      "Elu",
-                                      "Celu",
-                                      "Mish",
-                                      "BitShift",
-                                      "ThresholdedRelu"};
-  static const char *normalization[] = {"Softmax",
-                                        "LogSoftmax",
-                                        "LayerNormalization",
-                                        "SkipLayerNormalization",
-                                        "SimplifiedLayerNormalization",
-                                        "BatchNormalization",
-                                        "InstanceNormalization",
-                                        "ReduceMean",
-                                        "ReduceSum",
-                                        "ReduceMax",
-                                        "ReduceMin",
-                                        "ReduceProd",
-                                        "ReduceL2",
-                                        "ReduceL1",
-                                        "ReduceLogSumExp",
-                                        "ReduceSumSquare",
-                                        "LpNormalization",
-                                        "GroupNormalization",
-                                        "ArgMax",
-                                        "ArgMin"};
+  // ONNX Runtime's own (contrib) kernels by what they are; standard ops
+  // by the op table's class.
+  static const char *contribElementwise[] = {"QuickGelu", "Gelu", "BiasGelu",
+                                             "FastGelu", "HardSwish"};
+  static const char *contribNormalization[] = {"SkipLayerNormalization",
+                                               "SimplifiedLayerNormalization"};
+  std::optional<OpClass> opClass = getOpTypeClass(base);
+  bool isElementwise = llvm::is_contained(contribElementwise, base) ||
+                       opClass == OpClass::Elementwise;
+  bool isNormalization = llvm::is_contained(contribNormalization, base) ||
+                         opClass == OpClass::Normalization ||
+                         opClass == OpClass::Reduction;
   if ((base == "Conv" || base == "FusedConv") && inputs.size() >= 2 &&
       !outputs.empty() && inputs[1].dims.size() >= 3) {
     const std::vector<int64_t> &w = inputs[1].dims;
@@ -161,10 +98,10 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     f.kernelClass = "pool";
   } else if (base == "ReorderInput" || base == "ReorderOutput") {
     f.kernelClass = "reorder";
-  } else if (llvm::is_contained(elementwise, base)) {
+  } else if (isElementwise) {
     f.flops = out;
     f.kernelClass = "elementwise";
-  } else if (llvm::is_contained(normalization, base)) {
+  } else if (isNormalization) {
     f.flops = in;
     f.kernelClass = "normalization";
   } else {

@@ -47,6 +47,9 @@ enum class OpClass {
 
 /// The class's name in target files ("matmul", "conv", ...).
 llvm::StringRef getOpClassName(OpClass opClass);
+/// The class of the default-domain op `opType` (a runtime's profile names
+/// ops, not nodes), or nothing for ops the table does not know.
+std::optional<OpClass> getOpTypeClass(llvm::StringRef opType);
 std::optional<OpClass> parseOpClass(llvm::StringRef name);
 llvm::ArrayRef<OpClass> allOpClasses();
 
