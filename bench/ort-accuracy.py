@@ -36,7 +36,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import MODELS, models_dir, add_build_and_ort, require_ort, tool
+from benchlib import (MODELS, models_dir, add_build_and_ort, predict,
+                      require_ort, tool)
 
 # Real models, all held out: calibration sees only generated models.
 HELD_OUT = ["resnet18", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
@@ -57,20 +58,6 @@ def measure(ort, path, shape, runs, level, work):
     if not profile or not os.path.isfile(profile):
         profile = sorted(glob.glob(prefix + "_*.json"))[-1]
     return result["median_ms"], os.path.abspath(os.path.join(work, profile))
-
-
-def predict(build, path, dims, target, work):
-    mlir = os.path.join(work, "m.mlir")
-    cmd = [tool(build, "chorus-import"), path, "-o", mlir]
-    for d in dims:
-        cmd += ["--dim", d]
-    subprocess.run(cmd, check=True)
-    out = subprocess.run(
-        [tool(build, "chorus-opt"), mlir,
-         f"--chorus-annotate-cost=target-file={target} print=true format=json",
-         "-o", os.devnull], check=True, capture_output=True, text=True).stdout
-    report = json.loads(out)[0]
-    return report["time_s"] * 1e3, report["kernels"]
 
 
 def calibrate(build, ort, level, path):
@@ -121,8 +108,9 @@ def main():
                   f"{'2nd run':>8s}")
             errors, drifts = [], []
             for stem, path, dims, shape in models:
-                predicted, kernels = predict(args.build, path, dims, first,
-                                             work)
+                predicted, report = predict(args.build, path, dims, first,
+                                            work)
+                kernels = report["kernels"]
                 again, _ = predict(args.build, path, dims, second, work)
                 ms = measured[stem]
                 error = (predicted - ms) / ms

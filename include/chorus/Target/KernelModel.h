@@ -23,8 +23,8 @@
 namespace chorus {
 
 /// The kernel classes: nchwc_conv, nchwc_conv_depthwise, conv,
-/// conv_depthwise, matmul, matvec (one row), pool, reorder, elementwise, normalization,
-/// data_movement.
+/// conv_depthwise, matmul, matvec (one row), pool, reorder, elementwise,
+/// normalization, data_movement.
 llvm::ArrayRef<std::string> getKernelClasses();
 
 struct KernelTensor {
