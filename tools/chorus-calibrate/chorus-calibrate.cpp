@@ -449,7 +449,6 @@ static int runKernelModels() {
   llvm::StringMap<double> latencyMs = std::move(*parsed);
   llvm::raw_ostream &os = llvm::outs();
   std::vector<std::vector<ProfiledNode>> profiles;
-  std::vector<ProfiledNode> all;
   std::vector<std::pair<size_t, double>> timed;
   for (size_t i = 0; i < inputs.size(); i += 2) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
@@ -470,7 +469,6 @@ static int runKernelModels() {
       timed.push_back({profiles.size(), it->second * 1e-3});
       latencyMs.erase(it);
     }
-    all.insert(all.end(), profile->begin(), profile->end());
     profiles.push_back(std::move(*profile));
   }
   if (!latencyMs.empty())
