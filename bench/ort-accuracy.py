@@ -18,6 +18,13 @@ and disabled):
    Chorus mirrors them, each timed by its class's model): the first
    target's error against the measurement, and how far the two targets'
    predictions are apart.
+4. memory: each held-out model in --rounds fresh processes
+   (bench/ort-memory.js): resident-set growth from before the session's
+   creation to after it, and to after the first run (the largest over the
+   processes, as the calibration takes it: identical processes differ by
+   up to half, as glibc's heaps keep or return freed copies), next to the
+   first target's runtime memory for one session (chorus-plan's
+   models[].runtime_memory).
 No held-out model is ever a calibration model: the calibration models are
 generated (tools/chorus-calibrate/CalibrationModels.cpp). The torchvision
 models are exported with bench/export-torchvision.py into --models
@@ -60,6 +67,55 @@ def measure(ort, path, shape, runs, level, work):
     return result["median_ms"], os.path.abspath(os.path.join(work, profile))
 
 
+def measure_memory(ort, path, shape, level):
+    """Resident growth (bytes) after the session's creation and after its
+    first run, in a fresh process."""
+    out = subprocess.run(["node", os.path.join(HERE, "ort-memory.js"), ort,
+                          path, ",".join(map(str, shape)), level],
+                         check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    return (r["rss_created"] - r["rss_before"],
+            r["rss_after_run"] - r["rss_before"])
+
+
+def predict_memory(build, path, dims, target_file, work):
+    """chorus-plan's runtime memory of one session of the model alone."""
+    plan = os.path.join(work, "plan.json")
+    cmd = [tool(build, "chorus-plan"), path, "--target-file", target_file,
+           "--strategy", "sequential", "-o", plan]
+    for d in dims:
+        cmd += ["--dim", d]
+    subprocess.run(cmd, check=True, capture_output=True)
+    with open(plan) as f:
+        memory = json.load(f)["models"][0]["runtime_memory"]
+    return memory["after_load_bytes"], memory["after_first_run_bytes"]
+
+
+def print_memory(args, level, models, target_file, work):
+    rounds = {stem: [] for stem, *_ in models}
+    for _ in range(args.rounds):
+        for stem, path, dims, shape in models:
+            rounds[stem].append(measure_memory(args.ort, path, shape, level))
+    print(f"  {'held-out model':30s} {'after load MB':>24s} "
+          f"{'after first run MB':>24s}")
+    print(f"  {'':30s} {'predicted measured error':>24s} "
+          f"{'predicted measured error':>24s}")
+    errors = []
+    for stem, path, dims, shape in models:
+        load = max(r[0] for r in rounds[stem])
+        run = max(r[1] for r in rounds[stem])
+        p_load, p_run = predict_memory(args.build, path, dims, target_file,
+                                       work)
+        e_load, e_run = (p_load - load) / load, (p_run - run) / run
+        errors += [abs(e_load), abs(e_run)]
+        print(f"  {stem:30s} {p_load / 1e6:9.1f} {load / 1e6:8.1f} "
+              f"{100 * e_load:+6.1f}% {p_run / 1e6:9.1f} {run / 1e6:8.1f} "
+              f"{100 * e_run:+6.1f}%")
+    within = sum(e <= 0.15 for e in errors)
+    print(f"  level {level}: memory MAPE {100 * statistics.mean(errors):.1f}%, "
+          f"{within} of {len(errors)} figures within 15%")
+
+
 def calibrate(build, ort, level, path):
     start = time.perf_counter()
     subprocess.run([tool(build, "chorus-calibrate"), "--measure",
@@ -77,6 +133,10 @@ def main():
     ap.add_argument("--levels", default="all,disabled")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-memory", action="store_true",
+                    help="skip the memory measurements")
+    ap.add_argument("--memory-only", metavar="TARGET",
+                    help="only the memory table, with this calibrated target")
     args = ap.parse_args()
     require_ort(args.ort)
     missing = [m for m in HELD_OUT
@@ -89,6 +149,13 @@ def main():
                dims, shape) for stem, dims, shape in MODELS]
     models += [(m, os.path.join(args.models, m + ".onnx"), [],
                 [1, 3, 224, 224]) for m in HELD_OUT]
+    if args.memory_only:
+        with open(args.memory_only) as f:
+            level = json.load(f)["runtime"]["graph_optimization_level"]
+        with tempfile.TemporaryDirectory() as work:
+            print(f"level {level}: memory with {args.memory_only}")
+            print_memory(args, level, models, args.memory_only, work)
+        return
     for level in args.levels.split(","):
         with tempfile.TemporaryDirectory() as work:
             first = os.path.join(work, "first.json")
@@ -124,6 +191,8 @@ def main():
                   f"{100 * statistics.mean(errors):.1f}%, {within} of "
                   f"{len(errors)} within 15%; the two calibrations' "
                   f"predictions differ by at most {100 * max(drifts):.1f}%")
+            if not args.no_memory:
+                print_memory(args, level, models, first, work)
 
 
 if __name__ == "__main__":

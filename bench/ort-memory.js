@@ -1,8 +1,8 @@
 // Measures ONNX Runtime's resident memory growth for one model, in a fresh
-// process: session creation (one intra-op thread, all graph optimizations,
-// CPU) and one run on a zero input of the given shape.
+// process: session creation (one intra-op thread, CPU, graph optimization
+// LEVEL, default all) and one run on an input of the given shape.
 //
-//   node bench/ort-memory.js MODULES_DIR MODEL.onnx DIM,DIM,...
+//   node bench/ort-memory.js MODULES_DIR MODEL.onnx DIM,DIM,... [LEVEL]
 //
 // Prints JSON: rss before, after creation, after the run, and the peak
 // (VmHWM), all in bytes, read from /proc/self/status.
@@ -17,20 +17,20 @@ function status() {
 }
 
 async function main() {
-  const [modulesDir, model, dimsText] = process.argv.slice(2);
+  const [modulesDir, model, dimsText, level = 'all'] = process.argv.slice(2);
   const ort = require(path.join(modulesDir, 'onnxruntime-node'));
   const dims = dimsText.split(',').map(Number);
+  const input = new ort.Tensor(
+      'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5),
+      dims);
   const before = status();
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: level,
   });
   const created = status();
-  const input = new ort.Tensor('float32',
-                               new Float32Array(dims.reduce((a, b) => a * b)),
-                               dims);
   await session.run({[session.inputNames[0]]: input});
   const ran = status();
   console.log(JSON.stringify({

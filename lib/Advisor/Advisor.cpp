@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 
 using namespace mlir;
 using namespace chorus;
@@ -88,12 +89,23 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   if (failed(lifetimes.run()))
     return failure();
   m.intervals = lifetimes.toProblem();
-  llvm::StringSet<> seen;
+  // Each weight once, with the strongest use of any of its references.
+  std::map<std::string, WeightUse> uses;
   func.walk([&](WeightRefOp ref) {
-    if (seen.insert(ref.getWeight()).second)
-      m.weights.push_back(ref.getWeight().str());
+    WeightUse use = classifyWeightUse(ref);
+    auto [it, inserted] = uses.try_emplace(ref.getWeight().str(), use);
+    if (!inserted)
+      it->second = std::min(it->second, use);
   });
-  llvm::sort(m.weights);
+  for (const auto &[name, use] : uses) {
+    m.weights.push_back(name);
+    m.weightUses.push_back(use);
+  }
+  FailureOr<RuntimeMemoryFeatures> features =
+      computeRuntimeMemoryFeatures(func);
+  if (failed(features))
+    return failure();
+  m.memoryFeatures = *features;
   return m;
 }
 
@@ -233,10 +245,33 @@ private:
     s.memory = std::move(*plan);
     s.arenaBytes = s.memory.arenaBytes;
     s.lowerBoundBytes = s.memory.lowerBound;
+    if (target.runtime && target.runtimeMemory) {
+      // One session per distinct model, weights as Chorus shares them.
+      const RuntimeMemoryModel &rm = *target.runtimeMemory;
+      llvm::StringMap<WeightUse> use;
+      std::set<unsigned> sessions(s.jobModel.begin(), s.jobModel.end());
+      for (unsigned model : sessions)
+        for (auto [name, u] :
+             llvm::zip(w.models[model].weights, w.models[model].weightUses))
+          use.try_emplace(name, u);
+      double bytes[4] = {0, 0, 0, 0};
+      for (const auto &entry : use) {
+        uint64_t size = w.weightBytes.lookup(entry.getKey());
+        bytes[size >= kLargeWeightBytes ? 3
+                                        : static_cast<int>(entry.getValue())] +=
+            size;
+      }
+      double load = rm.processBytes + sessions.size() * rm.sessionBytes +
+                    (predictAfterLoad(rm, bytes) - rm.sessionBytes);
+      double run = load + sessions.size() * rm.runBytes +
+                   rm.perArenaByte * static_cast<double>(s.arenaBytes);
+      s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
+      s.runtimeBytes = static_cast<uint64_t>(std::llround(run));
+    }
     uint64_t limit = options.memoryLimit
                          ? options.memoryLimit
                          : static_cast<uint64_t>(target.memoryCapacity);
-    uint64_t peak = s.weightBytes + s.arenaBytes;
+    uint64_t peak = s.footprint();
     s.feasible = peak <= limit;
     s.overLimitBytes = s.feasible ? 0 : peak - limit;
   }
@@ -254,7 +289,7 @@ double metric(const StrategyResult &s, Goal goal) {
   case Goal::Throughput:
     return s.makespan;
   case Goal::Memory:
-    return static_cast<double>(s.weightBytes + s.arenaBytes);
+    return static_cast<double>(s.footprint());
   }
   return 0;
 }
@@ -270,7 +305,7 @@ std::string describeMetric(const StrategyResult &s, Goal goal) {
     os << llvm::format("%.2f requests/s", s.throughput);
     break;
   case Goal::Memory:
-    os << formatWithSeparators(s.weightBytes + s.arenaBytes) << " bytes";
+    os << formatWithSeparators(s.footprint()) << " bytes";
     break;
   }
   return out;
@@ -425,6 +460,19 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
         {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
         {"assumptions", llvm::json::Array(m.assumptions)},
     });
+    if (target.runtime && target.runtimeMemory) {
+      // One session of this model alone (the process's runtime not
+      // counted).
+      const RuntimeMemoryModel &rm = *target.runtimeMemory;
+      double load = predictAfterLoad(rm, m.memoryFeatures.weightBytes);
+      double run = load + predictFirstRun(rm, m.memoryFeatures.arenaBytes);
+      models.back().getAsObject()->insert(
+          {"runtime_memory",
+           llvm::json::Object{
+               {"after_load_bytes", std::llround(load)},
+               {"after_first_run_bytes", std::llround(run)},
+               {"arena_bytes", std::llround(m.memoryFeatures.arenaBytes)}}});
+    }
   }
   llvm::json::Array requests;
   for (unsigned model : w.requests)
@@ -481,6 +529,10 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
     o["weight_bytes"] = static_cast<int64_t>(s.weightBytes);
     o["arena_bytes"] = static_cast<int64_t>(s.arenaBytes);
     o["peak_bytes"] = static_cast<int64_t>(s.weightBytes + s.arenaBytes);
+    if (s.runtimeBytes) {
+      o["runtime_after_load_bytes"] = static_cast<int64_t>(s.runtimeLoadBytes);
+      o["runtime_bytes"] = static_cast<int64_t>(s.runtimeBytes);
+    }
     o["feasible"] = s.feasible;
     if (!s.feasible)
       o["over_limit_bytes"] = static_cast<int64_t>(s.overLimitBytes);
@@ -503,6 +555,8 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
                           {"calibration_note", describeCalibration(target)}}},
       {"goal", getGoalName(options.goal)},
       {"memory_limit_bytes", static_cast<int64_t>(limit)},
+      {"memory_limit_applies_to",
+       target.runtime && target.runtimeMemory ? "runtime_bytes" : "peak_bytes"},
       {"models", std::move(models)},
       {"requests", std::move(requests)},
       {"sharing",
@@ -600,8 +654,10 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
     for (const std::string &text : m.assumptions)
       os << "  assumed: " << text << "\n";
   }
+  bool runtimeMemory = target.runtime && target.runtimeMemory;
   os << "\nstrategy     makespan ms  mean latency ms      req/s  weights MB  "
-        "arena MB   peak MB  bound\n";
+        "arena MB   peak MB"
+     << (runtimeMemory ? "  runtime MB" : "") << "  bound\n";
   for (const StrategyResult &s : strategies) {
     os << llvm::left_justify(s.name, 12);
     if (!s.available) {
@@ -611,13 +667,21 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
     os << llvm::format(" %11.3f %16.3f %10.1f %11.2f %9.2f %9.2f  ",
                        s.makespan * 1e3, s.meanLatency * 1e3, s.throughput,
                        s.weightBytes / 1e6, s.arenaBytes / 1e6,
-                       (s.weightBytes + s.arenaBytes) / 1e6)
-       << s.bound;
+                       (s.weightBytes + s.arenaBytes) / 1e6);
+    if (runtimeMemory)
+      os << llvm::format("%10.1f  ", s.runtimeBytes / 1e6);
+    os << s.bound;
     if (!s.feasible)
       os << "  (over the memory limit by "
          << formatWithSeparators(s.overLimitBytes) << " bytes)";
     os << "\n";
   }
+  if (runtimeMemory)
+    os << "peak MB: weights and arena as planned (the analytic minimum); "
+          "runtime MB: what "
+       << target.runtime->name
+       << " is predicted to hold after the first runs (the memory limit "
+          "applies to it)\n";
   os << "\nrecommended for " << getGoalName(options.goal) << ": "
      << (recommendation.strategy.empty() ? "none" : recommendation.strategy)
      << "\n  " << recommendation.reason << "\n";

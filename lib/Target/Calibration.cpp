@@ -3,6 +3,7 @@
 #include "chorus/Target/Calibration.h"
 
 #include "chorus/Target/CostModel.h"
+#include "chorus/Target/RuntimeMemory.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
@@ -516,4 +517,49 @@ chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
              it->second.perByteSeconds * f.bytes + it->second.perKernelSeconds;
   }
   return total;
+}
+
+//===----------------------------------------------------------------------===//
+// Runtime memory
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<RuntimeMemoryModel>
+chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
+  if (samples.size() < 6)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the runtime's memory needs at least 6 measured sessions to fit; got " +
+            std::to_string(samples.size()));
+  // In megabytes, each row weighted by 1 / measured: relative errors.
+  constexpr double kMB = 1e-6;
+  std::vector<std::vector<double>> load, run;
+  std::vector<double> process;
+  for (const MemorySample &s : samples) {
+    double y = std::max(s.afterLoadBytes * kMB, 1.0);
+    double w = 1 / y;
+    const double *wb = s.features.weightBytes;
+    load.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
+                    wb[3] * kMB * w, s.afterLoadBytes * kMB * w});
+    double added = (s.afterRunBytes - s.afterLoadBytes) * kMB;
+    // What the first run adds is small next to the load for most models:
+    // weighted by the whole session's size, so that a few hundred
+    // kilobytes of noise on a small model do not steer the fit.
+    double wr = 1 / std::max(s.afterRunBytes * kMB, 1.0);
+    run.push_back({wr, s.features.arenaBytes * kMB * wr, added * wr});
+    process.push_back(s.processBytes);
+  }
+  std::vector<double> a = nnlsBySubsets(load, 5);
+  std::vector<double> b = nnlsBySubsets(run, 2);
+  llvm::sort(process);
+  RuntimeMemoryModel m;
+  m.processBytes = process[process.size() / 2];
+  m.sessionBytes = a[0] / kMB;
+  m.perConvWeightByte = a[1];
+  m.perMatMulWeightByte = a[2];
+  m.perOtherWeightByte = a[3];
+  m.perLargeWeightByte = a[4];
+  m.runBytes = b[0] / kMB;
+  m.perArenaByte = b[1];
+  m.samples = samples.size();
+  return m;
 }

@@ -521,6 +521,45 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       t.kernelModels[cls] = m;
     }
   }
+  if (const llvm::json::Value *v = r.get("runtime_memory")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("runtime_memory", "must be an object");
+    if (!t.runtime)
+      return r.error("runtime_memory", "needs the field 'runtime' (the "
+                                       "runtime whose memory it describes)");
+    FieldReader mr(*o, where, "runtime_memory.");
+    RuntimeMemoryModel m;
+    for (auto [field, out, limit] :
+         {std::tuple<const char *, double *, double>{"process_bytes",
+                                                     &m.processBytes, 1e13},
+          {"session_bytes", &m.sessionBytes, 1e13},
+          {"run_bytes", &m.runBytes, 1e13},
+          {"per_conv_weight_byte", &m.perConvWeightByte, 100},
+          {"per_matmul_weight_byte", &m.perMatMulWeightByte, 100},
+          {"per_other_weight_byte", &m.perOtherWeightByte, 100},
+          {"per_large_weight_byte", &m.perLargeWeightByte, 100},
+          {"per_arena_byte", &m.perArenaByte, 100}}) {
+      const llvm::json::Value *n = mr.get(field);
+      std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
+      if (!n)
+        return mr.error(field, "is missing");
+      if (!d || *d < 0 || *d > limit)
+        return mr.error(field, limit > 100 ? "must be a number of bytes in "
+                                             "[0, 1e13]"
+                                           : "must be a factor in [0, 100]");
+      *out = *d;
+    }
+    if (const llvm::json::Value *n = mr.get("samples")) {
+      std::optional<int64_t> i = n->getAsInteger();
+      if (!i || *i < 0)
+        return mr.error("samples", "must be a whole number");
+      m.samples = static_cast<unsigned>(*i);
+    }
+    if (llvm::Error e = mr.unknownFields())
+      return std::move(e);
+    t.runtimeMemory = m;
+  }
   if (llvm::Error e = r.unknownFields())
     return std::move(e);
   return t;
@@ -586,6 +625,19 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                              {"per_kernel_s", m.perKernelSeconds},
                              {"samples", static_cast<int64_t>(m.samples)}};
     o["kernel_models"] = std::move(models);
+  }
+  if (t.runtimeMemory) {
+    const RuntimeMemoryModel &m = *t.runtimeMemory;
+    o["runtime_memory"] =
+        llvm::json::Object{{"process_bytes", m.processBytes},
+                           {"session_bytes", m.sessionBytes},
+                           {"run_bytes", m.runBytes},
+                           {"per_conv_weight_byte", m.perConvWeightByte},
+                           {"per_matmul_weight_byte", m.perMatMulWeightByte},
+                           {"per_other_weight_byte", m.perOtherWeightByte},
+                           {"per_large_weight_byte", m.perLargeWeightByte},
+                           {"per_arena_byte", m.perArenaByte},
+                           {"samples", static_cast<int64_t>(m.samples)}};
   }
   if (t.browser) {
     const BrowserInfo &b = *t.browser;

@@ -4,7 +4,8 @@
 // provider across sizes: convolution chains (dense, depthwise, strided,
 // residual, the 3-channel stem), squeeze-and-excitation, matmul chains in
 // 2-D and 3-D, attention, normalization, elementwise chains, pools, layout
-// and shape ops, and an overhead probe of many tiny kernels. Weights are
+// and shape ops, memory probes (large weights of each kind, large
+// activations) and an overhead probe of many tiny kernels. Weights are
 // deterministic pseudo-random values, so every run writes the same files.
 //
 //===----------------------------------------------------------------------===//
@@ -318,6 +319,66 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     onnx::NodeProto *nhwc = b.node("Transpose", {Builder::out(s)});
     Builder::attr(nhwc, "perm", std::vector<int64_t>{0, 2, 3, 1});
     models.push_back(b.finish(Builder::out(nhwc)));
+  }
+  // Memory probes: large weights read by convolutions and by matmuls, and
+  // large activations with few weights, so that the runtime's memory fit
+  // sees each kind at the sizes real models have.
+  // Convolution weights come in the sizes a ResNet's stages have: 3x3
+  // and 1x1 filters of 64 to 2048 channels.
+  for (int64_t n : {1, 3}) {
+    Builder b(name("weights_conv", {n}), {1, 64, 4, 4});
+    std::string x = "x";
+    int64_t in = 64;
+    for (int64_t c : {64, 128, 256, 512})
+      for (int64_t i = 0; i < n; ++i) {
+        x = b.unary("Relu", b.conv(x, in, c, 3));
+        x = b.unary("Relu", b.conv(x, c, 4 * c, 1));
+        x = b.unary("Relu", b.conv(x, 4 * c, c, 1));
+        in = c;
+      }
+    models.push_back(b.finish(x));
+  }
+  // Matmul weights as a transformer's MLP blocks hold them (3-D tokens,
+  // bias added), and as fully connected layers do (2-D).
+  for (int64_t n : {1, 4}) {
+    Builder b(name("weights_matmul", {n}), {1, 16, 768});
+    std::string x = "x";
+    for (int64_t i = 0; i < n; ++i) {
+      x = b.binary("Add", b.binary("MatMul", x, b.weight({768, 3072})),
+                   b.weight({3072}));
+      x = b.unary("Relu", x);
+      x = b.binary("Add", b.binary("MatMul", x, b.weight({3072, 768})),
+                   b.weight({768}));
+    }
+    models.push_back(b.finish(x));
+  }
+  {
+    Builder b("weights_dense", {1, 2048});
+    std::string x = "x";
+    for (int64_t i = 0; i < 3; ++i)
+      x = b.unary("Relu", b.binary("MatMul", x, b.weight({2048, 2048})));
+    models.push_back(b.finish(x));
+  }
+  for (int64_t n : {1, 3}) {
+    Builder b(name("weights_large", {n}), {1, 4096});
+    std::string x = "x";
+    for (int64_t i = 0; i < n; ++i)
+      x = b.unary("Relu", b.binary("MatMul", x, b.weight({4096, 4096})));
+    models.push_back(b.finish(x));
+  }
+  {
+    Builder b("weights_other", {1, 4194304});
+    std::string x = b.binary("Mul", "x", b.weight({1, 4194304}));
+    models.push_back(b.finish(b.binary("Add", x, b.weight({1, 4194304}))));
+  }
+  for (auto [c, hw] :
+       std::vector<std::pair<int64_t, int64_t>>{{8, 512}, {16, 384}}) {
+    Builder b(name("activations", {c, hw}), {1, c, hw, hw});
+    std::string x = "x";
+    std::string first = b.unary("Relu", b.conv(x, c, c, 3));
+    x = b.unary("Relu", b.conv(first, c, c, 3));
+    x = b.unary("Relu", b.conv(x, c, c, 3));
+    models.push_back(b.finish(b.binary("Add", x, first)));
   }
   // The overhead probe: many kernels that do almost nothing.
   {

@@ -12,6 +12,7 @@
 #include "chorus/Support/ToolContext.h"
 #include "chorus/Support/ToolOptions.h"
 #include "chorus/Target/Calibration.h"
+#include "chorus/Target/RuntimeMemory.h"
 #include "chorus/Target/Target.h"
 
 #include "CalibrationModels.h"
@@ -350,7 +351,8 @@ static int
 fitKernelModelTarget(const Target &baseTarget,
                      const std::vector<std::vector<ProfiledNode>> &profiles,
                      llvm::ArrayRef<std::pair<size_t, double>> timed,
-                     const std::string &provenance) {
+                     const std::string &provenance,
+                     std::optional<RuntimeMemoryModel> memoryModel = {}) {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<ProfiledNode> all;
   for (const std::vector<ProfiledNode> &p : profiles)
@@ -409,6 +411,7 @@ fitKernelModelTarget(const Target &baseTarget,
   runtime.nchwcBlock = nchwcBlock;
   t.runtime = runtime;
   t.kernelModels = std::move(models);
+  t.runtimeMemory = memoryModel;
   t.calibrated = true;
   t.calibration = provenance;
   t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
@@ -480,20 +483,36 @@ static int runKernelModels() {
 /// The script --measure runs once per model: times `runs` runs of one
 /// session at the given settings, then profiles as many in a second one.
 static const char kRunner[] = R"js(
+const fs = require('fs');
 const path = require('path');
+// Resident bytes of this process (Linux; null elsewhere).
+function rss() {
+  try {
+    const text = fs.readFileSync('/proc/self/status', 'utf8');
+    return 1024 * Number(/^VmRSS:\s+(\d+) kB/m.exec(text)[1]);
+  } catch (e) {
+    return null;
+  }
+}
 async function main() {
+  const start = rss();
   const [modules, model, shapeText, runsText, level, threads, prefix] =
       process.argv.slice(2);
   const ort = require(path.join(modules, 'onnxruntime-node'));
+  const loaded = rss();
   const dims = shapeText.split(',').map(Number);
   const runs = Number(runsText);
   const options = {intraOpNumThreads: Number(threads), interOpNumThreads: 1,
                    executionMode: 'sequential', graphOptimizationLevel: level};
   const input = new ort.Tensor(
       'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5), dims);
+  const before = rss();
   const session = await ort.InferenceSession.create(model, options);
+  const created = rss();
   const feeds = {[session.inputNames[0]]: input};
-  for (let i = 0; i < 3; ++i) await session.run(feeds);
+  await session.run(feeds);
+  const ran = rss();
+  for (let i = 0; i < 2; ++i) await session.run(feeds);
   const times = [];
   for (let i = 0; i < runs; ++i) {
     const start = process.hrtime.bigint();
@@ -506,7 +525,9 @@ async function main() {
   const profile = await profiled.endProfiling();
   const version = require(path.join(modules, 'onnxruntime-node',
                                     'package.json')).version;
-  console.log(JSON.stringify({runs_ms: times, profile, version}));
+  const memory = start === null ? null : {
+    process: loaded - start, load: created - before, run: ran - before};
+  console.log(JSON.stringify({runs_ms: times, profile, version, memory}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
 )js";
@@ -590,6 +611,9 @@ static int runMeasure(const char *argv0) {
   // Per model, per round: the median latency and the profile.
   std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
       measured(models.size());
+  // Per model, per round: resident growth from loading the runtime, after
+  // the session's creation and after its first run (Linux only).
+  std::vector<std::vector<std::array<double, 3>>> memory(models.size());
   std::string version;
   unsigned noisy = 0;
   // Rounds run every model once each, so that the machine's drift over
@@ -687,6 +711,13 @@ static int runMeasure(const char *argv0) {
                          profile->size(), 100 * spread);
       os.flush();
       measured[index].push_back({median * 1e-3, std::move(*profile)});
+      if (const llvm::json::Object *mem = o->getObject("memory")) {
+        std::optional<double> process = mem->getNumber("process"),
+                              load = mem->getNumber("load"),
+                              run = mem->getNumber("run");
+        if (process && load && run)
+          memory[index].push_back({*process, *load, *run});
+      }
     }
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
@@ -716,7 +747,67 @@ static int runMeasure(const char *argv0) {
       std::to_string(measureRounds.getValue()) + " rounds" +
       (note.empty() ? std::string() : "; " + note);
   ortVersion = version;
-  return fitKernelModelTarget(*base, profiles, timed, provenance);
+  // The runtime's memory: every model a session of known features. The
+  // same session takes different amounts in identical processes (by up to
+  // half, as glibc's heaps happen to return freed load-time copies or
+  // not): the largest round counts, what a plan must leave room for.
+  std::optional<RuntimeMemoryModel> memoryModel;
+  if (llvm::all_of(memory,
+                   [&](const auto &m) { return m.size() == measureRounds; })) {
+    std::unique_ptr<ToolContext> context = makeContext();
+    OwningOpRef<ModuleOp> module =
+        ModuleOp::create(UnknownLoc::get(&context->get()));
+    std::vector<MemorySample> samples;
+    for (auto [index, model] : llvm::enumerate(models)) {
+      FailureOr<ImportedModel> imported =
+          importOnnxFile(*module, inWork(model.name + ".onnx"), {});
+      if (failed(imported))
+        return 1;
+      FailureOr<RuntimeMemoryFeatures> features =
+          computeRuntimeMemoryFeatures(imported->func);
+      if (failed(features))
+        return 1;
+      MemorySample sample;
+      sample.features = *features;
+      auto roundsOf = [&](int field) {
+        std::vector<double> v;
+        for (const auto &m : memory[index])
+          v.push_back(m[field]);
+        llvm::sort(v);
+        return v;
+      };
+      sample.processBytes = roundsOf(0)[measureRounds / 2];
+      sample.afterLoadBytes = roundsOf(1).back();
+      sample.afterRunBytes = roundsOf(2).back();
+      samples.push_back(sample);
+    }
+    llvm::Expected<RuntimeMemoryModel> fitted = fitRuntimeMemory(samples);
+    if (!fitted)
+      return fail(llvm::toString(fitted.takeError()));
+    memoryModel = *fitted;
+    double worstLoad = 0, worstRun = 0;
+    for (const MemorySample &s : samples) {
+      double load = predictAfterLoad(*memoryModel, s.features.weightBytes);
+      double run = load + predictFirstRun(*memoryModel, s.features.arenaBytes);
+      worstLoad = std::max(worstLoad, std::fabs(load / s.afterLoadBytes - 1));
+      worstRun = std::max(worstRun, std::fabs(run / s.afterRunBytes - 1));
+    }
+    const RuntimeMemoryModel &m = *memoryModel;
+    os << llvm::format(
+        "runtime memory: %.1f MB per process, %.1f MB per session, "
+        "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes; "
+        "first run "
+        "%.1f MB + x%.2f the planned arena (fitted to %zu sessions; worst "
+        "fit %.0f%% after load, %.0f%% after the first run)\n",
+        m.processBytes * 1e-6, m.sessionBytes * 1e-6, m.perConvWeightByte,
+        m.perMatMulWeightByte, m.perOtherWeightByte, m.perLargeWeightByte,
+        m.runBytes * 1e-6, m.perArenaByte, samples.size(), 100 * worstLoad,
+        100 * worstRun);
+  } else {
+    os << "runtime memory: not measured (the runner reads /proc/self/status, "
+          "which this system lacks)\n";
+  }
+  return fitKernelModelTarget(*base, profiles, timed, provenance, memoryModel);
 }
 
 int main(int argc, char **argv) {

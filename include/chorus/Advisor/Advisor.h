@@ -15,6 +15,7 @@
 #include "chorus/Plan/IntervalProblem.h"
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/Simulator.h"
+#include "chorus/Target/RuntimeMemory.h"
 #include "chorus/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,8 +43,12 @@ struct ModelInfo {
   std::vector<KernelInfo> kernels;
   /// Live intervals in kernel steps (lifetimes of the activation arena).
   IntervalProblem intervals;
-  /// The weight symbols it reads.
+  /// The weight symbols it reads, and the kind of kernel reading each.
   std::vector<std::string> weights;
+  std::vector<WeightUse> weightUses;
+  /// What the runtime's memory is predicted from (weights by use, the
+  /// model's peak of live activation bytes).
+  RuntimeMemoryFeatures memoryFeatures;
   /// What the import and the cost took for granted (ModelCost).
   std::vector<std::string> assumptions;
   double seconds() const;
@@ -72,6 +77,16 @@ struct StrategyResult {
   /// Per request: when it completes.
   std::vector<double> requestLatency;
   uint64_t weightBytes = 0, arenaBytes = 0, lowerBoundBytes = 0;
+  /// With a target that models the runtime's memory: the resident bytes
+  /// predicted after every session is created, and after the first runs
+  /// (the process's runtime, each session's fixed bytes, the weights as
+  /// the runtime keeps them, the planned arena under its policy).
+  uint64_t runtimeLoadBytes = 0, runtimeBytes = 0;
+  /// What the memory limit applies to: the runtime's footprint where the
+  /// target predicts it, else weights plus arena.
+  uint64_t footprint() const {
+    return runtimeBytes ? runtimeBytes : weightBytes + arenaBytes;
+  }
   IntervalProblem memoryProblem;
   MemoryPlan memory;
   /// Against the memory limit.

@@ -104,6 +104,23 @@ struct KernelModel {
   unsigned samples = 0;
 };
 
+/// What the runtime holds in resident memory, fitted to the growth of a
+/// process's resident set measured during calibration:
+///   after load = session + Σ weight bytes × the factor of their kind
+///   after the first run = after load + run + perArena × planned arena
+/// and loading the runtime itself costs `process` once per process.
+struct RuntimeMemoryModel {
+  double processBytes = 0, sessionBytes = 0, runBytes = 0;
+  /// Per byte of weights read by Conv/ConvTranspose, MatMul/Gemm, others,
+  /// in tensors under 32 MiB; per byte of larger tensors.
+  double perConvWeightByte = 1, perMatMulWeightByte = 1, perOtherWeightByte = 1,
+         perLargeWeightByte = 1;
+  /// Per byte of the arena Chorus plans for the model alone.
+  double perArenaByte = 1;
+  /// The measurements it was fitted to.
+  unsigned samples = 0;
+};
+
 struct Target {
   std::string name;
   /// "cpu", "gpu" or "browser".
@@ -138,6 +155,8 @@ struct Target {
   std::optional<RuntimeProfile> runtime;
   /// Per kernel class (getKernelClasses, "default" for the rest).
   std::map<std::string, KernelModel> kernelModels;
+  /// The runtime's memory (needs `runtime`).
+  std::optional<RuntimeMemoryModel> runtimeMemory;
 
   /// Embedded in Chorus rather than read from a file: its figures describe
   /// the machine they were measured on (or a spec sheet), not the user's.

@@ -1,0 +1,68 @@
+//===- RuntimeMemory.h - What a runtime session holds in memory -*- C++ -*-===//
+//
+// The figures a session's resident memory is predicted from: the model's
+// weight bytes by the kind of kernel that reads them (ONNX Runtime keeps
+// convolution weights in a reordered copy and packs matmul weights, so the
+// kinds cost differently) and the activation arena Chorus plans for the
+// model alone (its peak of live bytes). RuntimeMemoryModel (Target.h) turns
+// them into bytes; chorus-calibrate --measure fits it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CHORUS_TARGET_RUNTIMEMEMORY_H
+#define CHORUS_TARGET_RUNTIMEMEMORY_H
+
+#include "chorus/Target/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace chorus {
+
+/// The kind of kernel that reads a weight.
+enum class WeightUse { Conv, MatMul, Other };
+
+/// Weight tensors of at least this many bytes count as large whatever
+/// reads them: glibc serves them with their own mappings (its largest
+/// mmap threshold on 64-bit), so the copies a runtime frees while loading
+/// go back to the system, where smaller ones stay resident in the heap.
+constexpr uint64_t kLargeWeightBytes = 32ull << 20;
+llvm::StringRef getWeightUseName(WeightUse use);
+
+/// Conv and ConvTranspose: Conv; MatMul and Gemm: MatMul; else Other. A
+/// weight read by several kinds takes the first in that order.
+WeightUse classifyWeightUse(mlir::Operation *weightRef);
+
+struct RuntimeMemoryFeatures {
+  /// Weight bytes of tensors under kLargeWeightBytes by WeightUse, then of
+  /// the large ones; each symbol once.
+  double weightBytes[4] = {0, 0, 0, 0};
+  /// The model's peak of live activation bytes (64-byte aligned).
+  double arenaBytes = 0;
+};
+
+/// The features of one model; fails (with an error on the func) where a
+/// tensor has no static size.
+mlir::FailureOr<RuntimeMemoryFeatures>
+computeRuntimeMemoryFeatures(mlir::func::FuncOp func);
+
+/// Bytes a session holds after loading weights of these kinds.
+double predictAfterLoad(const RuntimeMemoryModel &m,
+                        const double weightBytes[4]);
+/// What its first run adds, for a planned arena of `arenaBytes`.
+double predictFirstRun(const RuntimeMemoryModel &m, double arenaBytes);
+
+/// One measured session: its features and the resident-memory growth
+/// after loading and after the first run.
+struct MemorySample {
+  RuntimeMemoryFeatures features;
+  double afterLoadBytes = 0, afterRunBytes = 0, processBytes = 0;
+};
+
+/// Fits the model to the samples by least squares on relative errors,
+/// coefficients kept non-negative. Needs at least 6 samples.
+llvm::Expected<RuntimeMemoryModel>
+fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples);
+
+} // namespace chorus
+
+#endif // CHORUS_TARGET_RUNTIMEMEMORY_H
