@@ -25,6 +25,11 @@ and disabled):
    up to half, as glibc's heaps keep or return freed copies), next to the
    first target's runtime memory for one session (chorus-plan's
    models[].runtime_memory).
+5. pairs: PAIRS in one process with bench/ort-pair.js, one after the
+   other and both at once (medians of --runs, in --rounds rounds),
+   against chorus-plan's sequential and parallel makespans; and thread
+   counts: each model with one intra-op thread and with each other count
+   the target measured, against chorus-plan --strategy threads.
 No held-out model is ever a calibration model: the calibration models are
 generated (tools/chorus-calibrate/CalibrationModels.cpp). The torchvision
 models are exported with bench/export-torchvision.py into --models
@@ -52,6 +57,103 @@ HELD_OUT = ["resnet18", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
             "googlenet", "mnasnet1_0", "mobilenet_v3_large", "regnet_y_400mf",
             "efficientnet_b1", "densenet121", "shufflenet_v2_x1_0", "alexnet",
             "vgg11", "convnext_tiny", "swin_t"]
+
+
+# Held-out pairs: two copies of one model, and models of different kinds.
+PAIRS = [("resnet18", "resnet18"), ("ch_PP-OCRv4_det_infer",
+                                    "ch_PP-OCRv4_det_infer"),
+         ("ch_PP-OCRv4_det_infer", "ch_PP-OCRv4_rec_infer"),
+         ("ch_PP-OCRv4_rec_infer", "ch_ppocr_mobile_v2.0_cls_infer"),
+         ("resnet50", "mobilenet_v2"), ("vit_b_32", "resnet18"),
+         ("efficientnet_b1", "squeezenet1_1"),
+         ("densenet121", "shufflenet_v2_x1_0"),
+         ("convnext_tiny", "mnasnet1_0"), ("googlenet", "regnet_y_400mf")]
+
+
+def plan(build, entries, target_file, work, strategy="auto"):
+    """chorus-plan's plan.json for the models (stem, path, dims, shape)."""
+    out = os.path.join(work, "plan.json")
+    cmd = [tool(build, "chorus-plan"), "--target-file", target_file,
+           "--strategy", strategy, "-o", out]
+    for stem, path, dims, shape in entries:
+        cmd.append(path)
+    for stem, path, dims, shape in {e[0]: e for e in entries}.values():
+        for d in dims:
+            cmd += ["--dim", f"{stem}:{d}"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    with open(out) as f:
+        return json.load(f)
+
+
+def makespans(plan_json):
+    return {s["name"]: s["makespan_ns"] * 1e-6
+            for s in plan_json["strategies"] if s["available"]}
+
+
+def print_pairs_and_threads(args, level, models, target_file, work):
+    by_stem = {m[0]: m for m in models}
+    spec = lambda m: f"{m[1]}:{','.join(map(str, m[3]))}"
+    rounds = {p: [] for p in PAIRS}
+    with open(target_file) as f:
+        counts = sorted(int(t) for t in
+                        json.load(f).get("thread_kernel_models", {}))
+    threads = {(m[0], t): [] for m in models for t in counts}
+    for _ in range(args.rounds):
+        for p in PAIRS:
+            out = subprocess.run(
+                ["node", os.path.join(HERE, "ort-pair.js"), args.ort, level,
+                 str(args.runs), spec(by_stem[p[0]]), spec(by_stem[p[1]])],
+                check=True, capture_output=True, text=True).stdout
+            rounds[p].append(json.loads(out))
+        for (stem, t) in threads:
+            out = subprocess.run(
+                ["node", os.path.join(HERE, "ort-pair.js"), args.ort, level,
+                 str(args.runs), spec(by_stem[stem]), "--threads", str(t)],
+                check=True, capture_output=True, text=True).stdout
+            threads[(stem, t)].append(json.loads(out))
+    print(f"  {'held-out pair':52s} {'sequential ms':>22s} "
+          f"{'parallel ms':>22s} {'faster':>17s}")
+    print(f"  {'':52s} {'predicted measured':>22s} {'predicted measured':>22s}"
+          f" {'predicted measured':>17s}")
+    errors, right, decided = [], 0, 0
+    for p in PAIRS:
+        seq = statistics.median(r["sequential_ms"] for r in rounds[p])
+        par = statistics.median(r["parallel_ms"] for r in rounds[p])
+        spans = makespans(plan(args.build, [by_stem[p[0]], by_stem[p[1]]],
+                               target_file, work))
+        pseq, ppar = spans["sequential"], spans["parallel"]
+        errors += [abs(pseq - seq) / seq, abs(ppar - par) / par]
+        faster = "parallel" if par < seq else "sequential"
+        pfaster = "parallel" if ppar < pseq else "sequential"
+        if abs(seq - par) / min(seq, par) > 0.10:
+            decided += 1
+            right += faster == pfaster
+        print(f"  {p[0] + ' + ' + p[1]:52s} {pseq:10.2f} {seq:11.2f} "
+              f"{ppar:10.2f} {par:11.2f} {pfaster:>8s} {faster:>8s}")
+    print(f"  level {level}: pair makespans MAPE "
+          f"{100 * statistics.mean(errors):.1f}% (sequential and parallel); "
+          f"the faster predicted right for {right} of the {decided} pairs "
+          f"whose measured gap exceeds 10%")
+    if not counts:
+        return
+    print(f"  {'held-out model':30s} {'threads':>7s} {'predicted ms':>12s} "
+          f"{'measured ms':>11s} {'error':>7s} {'speedup':>15s}")
+    terrors = []
+    for (stem, t), rs in threads.items():
+        one = statistics.median(r["one_ms"] for r in rs)
+        many = statistics.median(r["threads_ms"] for r in rs)
+        spans = makespans(plan(args.build, [by_stem[stem]], target_file, work,
+                               "threads"))
+        predicted = spans[f"sequential-{t}-threads"]
+        single = makespans(plan(args.build, [by_stem[stem]], target_file,
+                                work, "sequential"))["sequential"]
+        terrors.append(abs(predicted - many) / many)
+        print(f"  {stem:30s} {t:7d} {predicted:12.2f} {many:11.2f} "
+              f"{100 * (predicted - many) / many:+6.1f}% "
+              f"{single / predicted:6.2f} {one / many:8.2f}")
+    print(f"  level {level}: thread counts MAPE "
+          f"{100 * statistics.mean(terrors):.1f}%, "
+          f"{sum(e <= 0.15 for e in terrors)} of {len(terrors)} within 15%")
 
 
 def measure(ort, path, shape, runs, level, work):
@@ -137,6 +239,9 @@ def main():
                     help="skip the memory measurements")
     ap.add_argument("--memory-only", metavar="TARGET",
                     help="only the memory table, with this calibrated target")
+    ap.add_argument("--pairs-only", metavar="TARGET",
+                    help="only the pairs and threads tables, with this "
+                    "calibrated target")
     args = ap.parse_args()
     require_ort(args.ort)
     missing = [m for m in HELD_OUT
@@ -149,6 +254,14 @@ def main():
                dims, shape) for stem, dims, shape in MODELS]
     models += [(m, os.path.join(args.models, m + ".onnx"), [],
                 [1, 3, 224, 224]) for m in HELD_OUT]
+    if args.pairs_only:
+        with open(args.pairs_only) as f:
+            level = json.load(f)["runtime"]["graph_optimization_level"]
+        with tempfile.TemporaryDirectory() as work:
+            print(f"level {level}: pairs and threads with {args.pairs_only}")
+            print_pairs_and_threads(args, level, models, args.pairs_only,
+                                    work)
+        return
     if args.memory_only:
         with open(args.memory_only) as f:
             level = json.load(f)["runtime"]["graph_optimization_level"]
@@ -193,6 +306,7 @@ def main():
                   f"predictions differ by at most {100 * max(drifts):.1f}%")
             if not args.no_memory:
                 print_memory(args, level, models, first, work)
+            print_pairs_and_threads(args, level, models, first, work)
 
 
 if __name__ == "__main__":

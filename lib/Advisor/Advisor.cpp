@@ -22,6 +22,11 @@
 using namespace mlir;
 using namespace chorus;
 
+const std::vector<KernelInfo> &ModelInfo::kernelsAt(unsigned threads) const {
+  auto it = threadKernels.find(threads);
+  return it == threadKernels.end() ? kernels : it->second;
+}
+
 double ModelInfo::seconds() const {
   double total = 0;
   for (const KernelInfo &k : kernels)
@@ -60,6 +65,20 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
     for (const RuntimeKernelCost &k : *kernels)
       m.kernels.push_back(
           {k.label(), k.computeSeconds, k.memorySeconds, k.overheadSeconds});
+    // The same kernels in sessions of the other measured thread counts.
+    for (const auto &[threads, models] : target.threadKernelModels) {
+      Target at = target;
+      at.kernelModels = models;
+      at.threadKernelModels.clear();
+      FailureOr<std::vector<RuntimeKernelCost>> timed =
+          estimateRuntimeKernels(func, at);
+      if (failed(timed))
+        return failure();
+      std::vector<KernelInfo> &out = m.threadKernels[threads];
+      for (const RuntimeKernelCost &k : *timed)
+        out.push_back(
+            {k.label(), k.computeSeconds, k.memorySeconds, k.overheadSeconds});
+    }
   }
   for (Operation &op : func.getBody().front()) {
     if (!isKernel(op) || target.predictsRuntime())
@@ -132,25 +151,34 @@ public:
 
   StrategyResult run(std::string name, std::vector<unsigned> jobModel,
                      std::vector<std::vector<unsigned>> jobRequests,
-                     std::vector<unsigned> lanes) {
+                     std::vector<unsigned> lanes, unsigned threads = 0) {
     StrategyResult s;
     s.name = std::move(name);
+    s.threads = threads;
     s.jobModel = std::move(jobModel);
     s.jobRequests = std::move(jobRequests);
     std::vector<SimJob> jobs;
     for (auto [j, model] : llvm::enumerate(s.jobModel)) {
       SimJob job;
       job.lane = lanes[j];
-      for (const KernelInfo &k : w.models[model].kernels) {
-        job.kernels.push_back(
-            {k.computeSeconds + k.memorySeconds, k.overheadSeconds});
+      for (const KernelInfo &k : w.models[model].kernelsAt(threads)) {
+        if (target.coRun)
+          // Measured per resource: the whole kernel slows by its terms.
+          job.kernels.push_back(
+              {k.seconds(), 0,
+               target.coRun->slowdown(k.computeSeconds, k.memorySeconds,
+                                      k.overheadSeconds)});
+        else
+          job.kernels.push_back(
+              {k.computeSeconds + k.memorySeconds, k.overheadSeconds});
         s.computeSeconds += k.computeSeconds;
         s.memorySeconds += k.memorySeconds;
         s.overheadSeconds += k.overheadSeconds;
       }
       jobs.push_back(std::move(job));
     }
-    DeviceSharing device{target.parallelUnits, target.concurrencyGain};
+    DeviceSharing device{target.parallelUnits, target.concurrencyGain,
+                         target.coRun.has_value()};
     s.sim = simulate(jobs, device);
     s.makespan = s.sim.makespan;
     s.requestLatency.assign(w.requests.size(), 0);
@@ -351,6 +379,22 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
     }
     results.push_back(builder.run("parallel", jobModel, jobRequests, lanes));
   }
+  // One session at a time with each other thread count the target
+  // measured (not beyond its cores).
+  if (wanted("threads") && !w.models.empty())
+    for (const auto &[threads, models] : w.models.front().threadKernels) {
+      if (static_cast<int64_t>(threads) > target.parallelUnits)
+        continue;
+      std::vector<unsigned> jobModel;
+      std::vector<std::vector<unsigned>> jobRequests;
+      for (unsigned r : order) {
+        jobModel.push_back(w.requests[r]);
+        jobRequests.push_back({r});
+      }
+      results.push_back(builder.run(
+          "sequential-" + std::to_string(threads) + "-threads", jobModel,
+          jobRequests, std::vector<unsigned>(n, 0), threads));
+    }
   if (wanted("batched")) {
     if (w.batches.empty()) {
       StrategyResult s;
@@ -543,16 +587,22 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
   uint64_t limit = options.memoryLimit
                        ? options.memoryLimit
                        : static_cast<uint64_t>(target.memoryCapacity);
+  llvm::json::Object targetJSON{
+      {"name", target.name},
+      {"kind", target.kind},
+      {"parallel_units", target.parallelUnits},
+      {"concurrency_gain", target.concurrencyGain},
+      {"calibrated", target.calibrated},
+      {"built_in", target.builtin},
+      {"calibration_note", describeCalibration(target)}};
+  if (target.coRun)
+    targetJSON["co_run"] =
+        llvm::json::Object{{"per_flop", target.coRun->perFlop},
+                           {"per_byte", target.coRun->perByte},
+                           {"per_kernel", target.coRun->perKernel}};
   return llvm::json::Object{
       {"schema", "chorus-plan-1"},
-      {"target",
-       llvm::json::Object{{"name", target.name},
-                          {"kind", target.kind},
-                          {"parallel_units", target.parallelUnits},
-                          {"concurrency_gain", target.concurrencyGain},
-                          {"calibrated", target.calibrated},
-                          {"built_in", target.builtin},
-                          {"calibration_note", describeCalibration(target)}}},
+      {"target", std::move(targetJSON)},
       {"goal", getGoalName(options.goal)},
       {"memory_limit_bytes", static_cast<int64_t>(limit)},
       {"memory_limit_applies_to",
@@ -638,9 +688,15 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
                             llvm::ArrayRef<StrategyResult> strategies,
                             const Recommendation &recommendation) {
   os << "target " << target.name << " (" << target.kind << ", "
-     << target.parallelUnits << " units, concurrency gain "
-     << llvm::format("%.2f", target.concurrencyGain) << ", "
-     << describeCalibration(target) << ")\n";
+     << target.parallelUnits << " units, ";
+  if (target.coRun)
+    os << llvm::format("co-runs slow kernels by %.2f x FLOP, %.2f x byte, "
+                       "%.2f x per-kernel time",
+                       target.coRun->perFlop, target.coRun->perByte,
+                       target.coRun->perKernel);
+  else
+    os << "concurrency gain " << llvm::format("%.2f", target.concurrencyGain);
+  os << ", " << describeCalibration(target) << ")\n";
   os << "model                                kernels  predicted ms  "
         "weights MB\n";
   for (const ModelInfo &m : w.models) {
@@ -655,11 +711,12 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
       os << "  assumed: " << text << "\n";
   }
   bool runtimeMemory = target.runtime && target.runtimeMemory;
-  os << "\nstrategy     makespan ms  mean latency ms      req/s  weights MB  "
+  os << "\nstrategy             makespan ms  mean latency ms      req/s  "
+        "weights MB  "
         "arena MB   peak MB"
      << (runtimeMemory ? "  runtime MB" : "") << "  bound\n";
   for (const StrategyResult &s : strategies) {
-    os << llvm::left_justify(s.name, 12);
+    os << llvm::left_justify(s.name, 20);
     if (!s.available) {
       os << " unavailable: " << s.why << "\n";
       continue;

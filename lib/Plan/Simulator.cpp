@@ -33,7 +33,7 @@ SimResult chorus::simulate(llvm::ArrayRef<SimJob> jobs,
     size_t queued = 0;
     unsigned kernel = 0;
     bool busy = false;
-    double overhead = 0, work = 0, start = 0;
+    double overhead = 0, work = 0, start = 0, slowdown = 0;
   };
   std::vector<LaneState> state(lanes);
   double now = 0;
@@ -50,6 +50,7 @@ SimResult chorus::simulate(llvm::ArrayRef<SimJob> jobs,
         s.busy = true;
         s.overhead = std::max(0.0, k.overheadSeconds);
         s.work = std::max(0.0, k.workSeconds);
+        s.slowdown = std::max(0.0, k.coRunSlowdown);
         s.start = now;
         return;
       }
@@ -80,6 +81,14 @@ SimResult chorus::simulate(llvm::ArrayRef<SimJob> jobs,
     double overheadRate = share;
     double rate =
         working ? std::min(share, device.speedup(working) / working) : 0;
+    // Each working lane's rate: the shared one, or its kernel's own.
+    int64_t competing =
+        std::min<int64_t>(working, std::max<int64_t>(device.units, 1)) - 1;
+    auto rateOf = [&](const LaneState &s) {
+      return device.perKernel
+                 ? share / (1 + s.slowdown * static_cast<double>(competing))
+                 : rate;
+    };
     // The next phase to end: an overhead or a work phase.
     double step = std::numeric_limits<double>::infinity();
     for (const LaneState &s : state) {
@@ -88,7 +97,7 @@ SimResult chorus::simulate(llvm::ArrayRef<SimJob> jobs,
       if (s.overhead > kEpsilon)
         step = std::min(step, s.overhead / overheadRate);
       else
-        step = std::min(step, rate > 0 ? s.work / rate : 0.0);
+        step = std::min(step, rateOf(s) > 0 ? s.work / rateOf(s) : 0.0);
     }
     now += step;
     for (unsigned lane = 0; lane < lanes; ++lane) {
@@ -99,7 +108,7 @@ SimResult chorus::simulate(llvm::ArrayRef<SimJob> jobs,
         s.overhead -= step * overheadRate;
         continue;
       }
-      s.work -= step * rate;
+      s.work -= step * rateOf(s);
     }
     // Kernels done at this instant, in lane order.
     for (unsigned lane = 0; lane < lanes; ++lane) {

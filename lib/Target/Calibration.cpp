@@ -519,6 +519,49 @@ chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
   return total;
 }
 
+std::array<double, 3>
+chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
+                             const std::map<std::string, KernelModel> &models) {
+  std::array<double, 3> terms = {0, 0, 0};
+  for (const ProfiledNode &k : kernels) {
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    auto it = models.find(f.kernelClass);
+    if (it == models.end())
+      it = models.find("default");
+    if (it == models.end())
+      continue;
+    terms[0] += it->second.perFlopSeconds * f.flops;
+    terms[1] += it->second.perByteSeconds * f.bytes;
+    terms[2] += it->second.perKernelSeconds;
+  }
+  return terms;
+}
+
+llvm::Expected<CoRunModel>
+chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
+  std::vector<std::vector<double>> rows;
+  for (const CoRunSample &s : samples) {
+    double predicted = s.terms[0] + s.terms[1] + s.terms[2];
+    if (!(predicted > 0) || !(s.aloneSeconds > 0))
+      continue;
+    rows.push_back({s.terms[0] / predicted, s.terms[1] / predicted,
+                    s.terms[2] / predicted,
+                    (s.pairSeconds - s.aloneSeconds) / s.aloneSeconds});
+  }
+  if (rows.size() < 3)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "co-runs need at least 3 measured models to fit; got " +
+            std::to_string(rows.size()));
+  std::vector<double> c = nnlsBySubsets(rows, 3);
+  CoRunModel m;
+  m.perFlop = c[0];
+  m.perByte = c[1];
+  m.perKernel = c[2];
+  m.samples = rows.size();
+  return m;
+}
+
 //===----------------------------------------------------------------------===//
 // Runtime memory
 //===----------------------------------------------------------------------===//

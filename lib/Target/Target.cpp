@@ -480,34 +480,34 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       return std::move(e);
     t.runtime = rt;
   }
-  if (const llvm::json::Value *v = r.get("kernel_models")) {
-    const llvm::json::Object *o = v->getAsObject();
+  // One set of kernel models (an object of kernel classes) at `field`.
+  auto readKernelModels =
+      [&](const llvm::json::Value &json, const std::string &field,
+          std::map<std::string, KernelModel> &models) -> llvm::Error {
+    const llvm::json::Object *o = json.getAsObject();
     if (!o)
-      return r.error("kernel_models", "must be an object");
-    if (!t.runtime)
-      return r.error("kernel_models", "needs the field 'runtime' (the "
-                                      "runtime whose kernels they time)");
+      return r.error(field, "must be an object");
     for (const auto &[key, value] : *o) {
       std::string cls = key.str();
       if (cls != "default" && !llvm::is_contained(getKernelClasses(), cls))
-        return r.error("kernel_models." + cls,
+        return r.error(field + "." + cls,
                        "is not a kernel class (" +
                            llvm::join(getKernelClasses(), ", ") + ", default)");
       const llvm::json::Object *mo = value.getAsObject();
       if (!mo)
-        return r.error("kernel_models." + cls, "must be an object");
-      FieldReader mr(*mo, where, "kernel_models." + cls + ".");
+        return r.error(field + "." + cls, "must be an object");
+      FieldReader mr(*mo, where, field + "." + cls + ".");
       KernelModel m;
-      for (auto [field, out] :
+      for (auto [name, out] :
            {std::pair<const char *, double *>{"per_flop_s", &m.perFlopSeconds},
             {"per_byte_s", &m.perByteSeconds},
             {"per_kernel_s", &m.perKernelSeconds}}) {
-        const llvm::json::Value *n = mr.get(field);
+        const llvm::json::Value *n = mr.get(name);
         std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
         if (!n)
-          return mr.error(field, "is missing");
+          return mr.error(name, "is missing");
         if (!d || *d < 0 || *d > 1)
-          return mr.error(field, "must be a number in [0, 1]");
+          return mr.error(name, "must be a number in [0, 1]");
         *out = *d;
       }
       if (const llvm::json::Value *n = mr.get("samples")) {
@@ -517,9 +517,68 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         m.samples = static_cast<unsigned>(*i);
       }
       if (llvm::Error e = mr.unknownFields())
-        return std::move(e);
-      t.kernelModels[cls] = m;
+        return e;
+      models[cls] = m;
     }
+    return llvm::Error::success();
+  };
+  if (const llvm::json::Value *v = r.get("kernel_models")) {
+    if (!t.runtime)
+      return r.error("kernel_models", "needs the field 'runtime' (the "
+                                      "runtime whose kernels they time)");
+    if (llvm::Error e = readKernelModels(*v, "kernel_models", t.kernelModels))
+      return std::move(e);
+  }
+  if (const llvm::json::Value *v = r.get("thread_kernel_models")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("thread_kernel_models", "must be an object");
+    if (t.kernelModels.empty())
+      return r.error("thread_kernel_models",
+                     "needs the field 'kernel_models' (those of the "
+                     "runtime's own thread count)");
+    for (const auto &[key, value] : *o) {
+      unsigned threads = 0;
+      if (key.str().empty() || llvm::StringRef(key).getAsInteger(10, threads) ||
+          threads < 1 || threads > 1024)
+        return r.error("thread_kernel_models." + key.str(),
+                       "is not a thread count (a whole number in [1, 1024])");
+      if (llvm::Error e =
+              readKernelModels(value, "thread_kernel_models." + key.str(),
+                               t.threadKernelModels[threads]))
+        return std::move(e);
+    }
+  }
+  if (const llvm::json::Value *v = r.get("co_run")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("co_run", "must be an object");
+    if (t.kernelModels.empty())
+      return r.error("co_run", "needs the field 'kernel_models' (the "
+                               "kernels whose co-runs it describes)");
+    FieldReader cr(*o, where, "co_run.");
+    CoRunModel m;
+    for (auto [name, out] :
+         {std::pair<const char *, double *>{"per_flop", &m.perFlop},
+          {"per_byte", &m.perByte},
+          {"per_kernel", &m.perKernel}}) {
+      const llvm::json::Value *n = cr.get(name);
+      std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
+      if (!n)
+        return cr.error(name, "is missing");
+      if (!d || *d < 0 || *d > 100)
+        return cr.error(name, "must be a fraction in [0, 100]");
+      *out = *d;
+    }
+    if (const llvm::json::Value *n = cr.get("samples")) {
+      std::optional<int64_t> i = n->getAsInteger();
+      if (!i || *i < 0)
+        return cr.error("samples", "must be a whole number");
+      m.samples = static_cast<unsigned>(*i);
+    }
+    if (llvm::Error e = cr.unknownFields())
+      return std::move(e);
+    t.coRun = m;
   }
   if (const llvm::json::Value *v = r.get("runtime_memory")) {
     const llvm::json::Object *o = v->getAsObject();
@@ -616,16 +675,31 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       ro["version"] = t.runtime->version;
     o["runtime"] = std::move(ro);
   }
-  if (!t.kernelModels.empty()) {
-    llvm::json::Object models;
-    for (const auto &[cls, m] : t.kernelModels)
-      models[cls] =
-          llvm::json::Object{{"per_flop_s", m.perFlopSeconds},
-                             {"per_byte_s", m.perByteSeconds},
-                             {"per_kernel_s", m.perKernelSeconds},
-                             {"samples", static_cast<int64_t>(m.samples)}};
-    o["kernel_models"] = std::move(models);
+  auto kernelModelsToJSON =
+      [](const std::map<std::string, KernelModel> &kernelModels) {
+        llvm::json::Object models;
+        for (const auto &[cls, m] : kernelModels)
+          models[cls] =
+              llvm::json::Object{{"per_flop_s", m.perFlopSeconds},
+                                 {"per_byte_s", m.perByteSeconds},
+                                 {"per_kernel_s", m.perKernelSeconds},
+                                 {"samples", static_cast<int64_t>(m.samples)}};
+        return models;
+      };
+  if (!t.kernelModels.empty())
+    o["kernel_models"] = kernelModelsToJSON(t.kernelModels);
+  if (!t.threadKernelModels.empty()) {
+    llvm::json::Object byThreads;
+    for (const auto &[threads, models] : t.threadKernelModels)
+      byThreads[std::to_string(threads)] = kernelModelsToJSON(models);
+    o["thread_kernel_models"] = std::move(byThreads);
   }
+  if (t.coRun)
+    o["co_run"] =
+        llvm::json::Object{{"per_flop", t.coRun->perFlop},
+                           {"per_byte", t.coRun->perByte},
+                           {"per_kernel", t.coRun->perKernel},
+                           {"samples", static_cast<int64_t>(t.coRun->samples)}};
   if (t.runtimeMemory) {
     const RuntimeMemoryModel &m = *t.runtimeMemory;
     o["runtime_memory"] =

@@ -1,6 +1,7 @@
 //===- RuntimeMemoryTest.cpp - Fitting the runtime's memory ---------------===//
 
 #include "chorus/Target/RuntimeMemory.h"
+#include "chorus/Target/Calibration.h"
 
 #include "gtest/gtest.h"
 
@@ -58,6 +59,45 @@ TEST(RuntimeMemory, FitNeedsSixSessions) {
   EXPECT_EQ(llvm::toString(fit.takeError()),
             "the runtime's memory needs at least 6 measured sessions to fit; "
             "got 5");
+}
+
+TEST(CoRun, FitRecoversTheSlowdownOfEachTerm) {
+  // Extra time = 0.9 x FLOP share + 0.3 x byte share + 0.6 x kernel share.
+  std::vector<CoRunSample> samples;
+  for (std::array<double, 3> terms : {std::array<double, 3>{8e-3, 1e-3, 1e-3},
+                                      {1e-3, 8e-3, 1e-3},
+                                      {1e-4, 1e-4, 2e-3},
+                                      {2e-3, 2e-3, 2e-3}}) {
+    double total = terms[0] + terms[1] + terms[2];
+    CoRunSample s;
+    s.terms = terms;
+    s.aloneSeconds = total * 1.1; // measured a little off the prediction
+    s.pairSeconds =
+        s.aloneSeconds *
+        (1 + (0.9 * terms[0] + 0.3 * terms[1] + 0.6 * terms[2]) / total);
+    samples.push_back(s);
+  }
+  llvm::Expected<CoRunModel> fit = fitCoRun(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  EXPECT_NEAR(fit->perFlop, 0.9, 1e-9);
+  EXPECT_NEAR(fit->perByte, 0.3, 1e-9);
+  EXPECT_NEAR(fit->perKernel, 0.6, 1e-9);
+  EXPECT_EQ(fit->samples, 4u);
+  // A kernel's slowdown weighs the terms by their share of its time.
+  EXPECT_NEAR(fit->slowdown(1, 1, 0), 0.6, 1e-9);
+}
+
+TEST(CoRun, FitNeedsThreeModels) {
+  std::vector<CoRunSample> samples(2);
+  for (CoRunSample &s : samples) {
+    s.terms = {1, 1, 1};
+    s.aloneSeconds = 3;
+    s.pairSeconds = 4;
+  }
+  llvm::Expected<CoRunModel> fit = fitCoRun(samples);
+  ASSERT_FALSE(static_cast<bool>(fit));
+  EXPECT_EQ(llvm::toString(fit.takeError()),
+            "co-runs need at least 3 measured models to fit; got 2");
 }
 
 } // namespace

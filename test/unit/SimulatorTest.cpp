@@ -70,6 +70,26 @@ TEST(Simulator, ShortJobFreesTheDevice) {
   EXPECT_DOUBLE_EQ(r.jobEnd[1], 4);
 }
 
+TEST(Simulator, PerKernelSlowdownsSlowEachKernelByItsOwn) {
+  // Lane 0: a kernel of 2 s slowed by half beside another; lane 1: one of
+  // 1 s slowed by a quarter. Together, lane 1's runs at 1 / 1.25: it ends
+  // at 1.25 s, when lane 0's has done 1.25 / 1.5 s of its 2 s; the rest,
+  // alone, ends at 1.25 + (2 - 1.25 / 1.5) = 2.41666... s.
+  SimJob a, b;
+  a.kernels.push_back({2, 0, 0.5});
+  b.kernels.push_back({1, 0, 0.25});
+  b.lane = 1;
+  DeviceSharing device{2, 0.0, /*perKernel=*/true};
+  SimResult r = simulate({a, b}, device);
+  EXPECT_DOUBLE_EQ(r.jobEnd[1], 1.25);
+  EXPECT_NEAR(r.jobEnd[0], 1.25 + (2 - 1.25 / 1.5), 1e-12);
+  // On one unit, the two lanes share it evenly as well.
+  DeviceSharing one{1, 0.0, true};
+  SimResult shared = simulate({a, b}, one);
+  EXPECT_DOUBLE_EQ(shared.jobEnd[1], 2);
+  EXPECT_DOUBLE_EQ(shared.jobEnd[0], 3);
+}
+
 TEST(Simulator, EmptyJobsAndNoJobs) {
   EXPECT_EQ(simulate({}, {1, 0}).makespan, 0);
   std::vector<SimJob> jobs = {job({}, 0), job({{1, 0}}, 0)};

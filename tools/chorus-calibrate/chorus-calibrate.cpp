@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -34,6 +35,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 using namespace mlir;
 using namespace chorus;
@@ -182,6 +184,14 @@ static llvm::cl::opt<double> maxDrift(
                    "percentage counts as noisy; with over a quarter noisy, "
                    "no target is written"),
     llvm::cl::init(20), llvm::cl::cat(category));
+
+static llvm::cl::list<unsigned> threadCounts(
+    "thread-counts",
+    llvm::cl::desc("With --measure: other intra-op thread counts to measure "
+                   "(default: 2 and the number of cores, where more than "
+                   "--intra-op-threads), so that plans can weigh one "
+                   "session with more threads against sessions side by side"),
+    llvm::cl::CommaSeparated, llvm::cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-calibrate", message);
@@ -346,17 +356,16 @@ static int runLatencyOnly() {
 }
 
 /// Fits the kernel models to `profiles` (with the measured latencies of
-/// `timed`: index into profiles, seconds) and writes the target.
-static int
-fitKernelModelTarget(const Target &baseTarget,
-                     const std::vector<std::vector<ProfiledNode>> &profiles,
-                     llvm::ArrayRef<std::pair<size_t, double>> timed,
-                     const std::string &provenance,
-                     std::optional<RuntimeMemoryModel> memoryModel = {}) {
+/// `timed`: index into profiles, seconds), printing the table, the
+/// profiler's correction included.
+static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
+    const std::vector<std::vector<ProfiledNode>> &profiles,
+    llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount) {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<ProfiledNode> all;
   for (const std::vector<ProfiledNode> &p : profiles)
     all.insert(all.end(), p.begin(), p.end());
+  kernelCount = all.size();
   std::vector<KernelModelFit> fits;
   std::map<std::string, KernelModel> models =
       fitKernelModels(all, minSamples, fits);
@@ -402,6 +411,24 @@ fitKernelModelTarget(const Target &baseTarget,
        << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
        << " measured latencies)\n";
   }
+  return models;
+}
+
+/// What --measure fits beside the kernel models.
+struct MeasuredExtras {
+  std::optional<RuntimeMemoryModel> memory;
+  std::map<unsigned, std::map<std::string, KernelModel>> threadModels;
+  std::optional<CoRunModel> coRun;
+  int64_t parallelUnits = 0;
+};
+
+/// Writes the target of kernel models `models` (fitted to `kernelCount`
+/// profiled kernels) on the base of `baseTarget`.
+static int writeKernelModelTarget(const Target &baseTarget,
+                                  std::map<std::string, KernelModel> models,
+                                  size_t kernelCount,
+                                  const std::string &provenance,
+                                  MeasuredExtras extras = {}) {
   Target t = baseTarget;
   t.name = name;
   RuntimeProfile runtime;
@@ -411,13 +438,17 @@ fitKernelModelTarget(const Target &baseTarget,
   runtime.nchwcBlock = nchwcBlock;
   t.runtime = runtime;
   t.kernelModels = std::move(models);
-  t.runtimeMemory = memoryModel;
+  t.runtimeMemory = extras.memory;
+  t.threadKernelModels = std::move(extras.threadModels);
+  t.coRun = extras.coRun;
+  if (extras.parallelUnits > 0)
+    t.parallelUnits = extras.parallelUnits;
   t.calibrated = true;
   t.calibration = provenance;
   t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
                   std::to_string(intraOpThreads) + " intra-op thread" +
                   (intraOpThreads > 1 ? "s" : "") +
-                  ") kernel models fitted to " + std::to_string(all.size()) +
+                  ") kernel models fitted to " + std::to_string(kernelCount) +
                   " profiled kernels on the base of '" + baseTarget.name + "'";
   return writeTarget(t);
 }
@@ -477,7 +508,10 @@ static int runKernelModels() {
   if (!latencyMs.empty())
     return fail("--latency names '" + latencyMs.begin()->first() +
                 "', which is not one of the models given");
-  return fitKernelModelTarget(*base, profiles, timed, note);
+  size_t kernelCount = 0;
+  std::map<std::string, KernelModel> models =
+      fitKernelModelsWithCorrection(profiles, timed, kernelCount);
+  return writeKernelModelTarget(*base, std::move(models), kernelCount, note);
 }
 
 /// The script --measure runs once per model: times `runs` runs of one
@@ -496,8 +530,8 @@ function rss() {
 }
 async function main() {
   const start = rss();
-  const [modules, model, shapeText, runsText, level, threads, prefix] =
-      process.argv.slice(2);
+  const [modules, model, shapeText, runsText, level, threads, prefix,
+         threadCountsText] = process.argv.slice(2);
   const ort = require(path.join(modules, 'onnxruntime-node'));
   const loaded = rss();
   const dims = shapeText.split(',').map(Number);
@@ -523,11 +557,42 @@ async function main() {
       model, {...options, enableProfiling: true, profileFilePrefix: prefix});
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
   const profile = await profiled.endProfiling();
+  // Co-runs: a second session of the model, both run at once (each run
+  // is asynchronous, on its own worker thread).
+  const other = await ort.InferenceSession.create(model, options);
+  await other.run(feeds);
+  const corun = [];
+  for (let i = 0; i < runs; ++i) {
+    const start = process.hrtime.bigint();
+    await Promise.all([session.run(feeds), other.run(feeds)]);
+    corun.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  // Other intra-op thread counts: timed, then profiled.
+  const threaded = {};
+  for (const t of (threadCountsText || '').split(',').filter((x) => x)) {
+    const at = {...options, intraOpNumThreads: Number(t)};
+    const s = await ort.InferenceSession.create(model, at);
+    for (let i = 0; i < 3; ++i) await s.run(feeds);
+    const ms = [];
+    for (let i = 0; i < runs; ++i) {
+      const start = process.hrtime.bigint();
+      await s.run(feeds);
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    const p = await ort.InferenceSession.create(
+        model, {...at, enableProfiling: true,
+                profileFilePrefix: prefix + '_t' + t});
+    for (let i = 0; i < runs; ++i) await p.run(feeds);
+    await p.endProfiling();
+    threaded[t] = ms;
+  }
   const version = require(path.join(modules, 'onnxruntime-node',
                                     'package.json')).version;
   const memory = start === null ? null : {
     process: loaded - start, load: created - before, run: ran - before};
-  console.log(JSON.stringify({runs_ms: times, profile, version, memory}));
+  console.log(JSON.stringify(
+      {runs_ms: times, corun_ms: corun, threads: threaded, profile, version,
+       memory}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
 )js";
@@ -542,6 +607,18 @@ static int runMeasure(const char *argv0) {
     return rc;
   if (measureRuns < 3 || measureRounds < 1)
     return fail("--runs must be at least 3 and --rounds at least 1");
+  if (!threadCounts.getNumOccurrences()) {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned t : {2u, cores})
+      if (t > intraOpThreads && t <= cores &&
+          !llvm::is_contained(threadCounts, t))
+        threadCounts.push_back(t);
+  }
+  for (unsigned t : threadCounts)
+    if (t < 1 || t > 1024 || t == intraOpThreads)
+      return fail("--thread-counts " + llvm::Twine(t) +
+                  " is not a thread count other than --intra-op-threads in "
+                  "[1, 1024]");
   // MLAS blocks channels by 16 where the CPU has AVX-512, by 8 with AVX2.
   if (!nchwcBlock.getNumOccurrences()) {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
@@ -601,12 +678,18 @@ static int runMeasure(const char *argv0) {
   }
   std::vector<CalibrationModel> models = generateCalibrationModels();
   llvm::raw_ostream &os = llvm::outs();
+  std::string threadCountsText;
+  for (unsigned t : threadCounts)
+    threadCountsText +=
+        (threadCountsText.empty() ? "" : ",") + std::to_string(t);
   os << "measuring " << models.size() << " calibration models with "
      << "onnxruntime-node under " << modules << " (CPU, level " << ortLevel
      << ", " << intraOpThreads.getValue() << " intra-op thread"
      << (intraOpThreads > 1 ? "s" : "") << ", NCHWc block "
      << nchwcBlock.getValue() << ", " << measureRuns.getValue() << " timed and "
-     << measureRuns.getValue() << " profiled runs each, "
+     << measureRuns.getValue() << " profiled runs each, as many of two "
+     << "sessions at once" << (threadCounts.empty() ? "" : ", and at ")
+     << threadCountsText << (threadCounts.empty() ? "" : " threads") << ", "
      << measureRounds.getValue() << " rounds)\n";
   // Per model, per round: the median latency and the profile.
   std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
@@ -614,6 +697,15 @@ static int runMeasure(const char *argv0) {
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
   std::vector<std::vector<std::array<double, 3>>> memory(models.size());
+  // Per model, per round: the median of two sessions run at once.
+  std::vector<std::vector<double>> corun(models.size());
+  // Per other thread count, per model, per round: median and profile.
+  std::map<
+      unsigned,
+      std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>>
+      threaded;
+  for (unsigned t : threadCounts)
+    threaded[t].resize(models.size());
   std::string version;
   unsigned noisy = 0;
   // Rounds run every model once each, so that the machine's drift over
@@ -641,7 +733,7 @@ static int runMeasure(const char *argv0) {
                                              modules,  path,
                                              shape,    runs,
                                              ortLevel, threads,
-                                             prefix};
+                                             prefix,   threadCountsText};
       llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
                                               argStrings.end());
       std::optional<llvm::StringRef> redirects[] = {
@@ -689,21 +781,53 @@ static int runMeasure(const char *argv0) {
       noisy += spread * 100 > maxDrift;
       // ONNX Runtime writes <prefix>_<date>.json; endProfiling does not
       // always return the name.
-      std::string profilePath;
-      std::error_code ec;
-      for (llvm::sys::fs::directory_iterator it(work, ec), end;
-           it != end && !ec; it.increment(ec))
-        if (llvm::sys::path::filename(it->path())
-                .starts_with(stem + "_profile_"))
-          profilePath = it->path();
-      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-          llvm::MemoryBuffer::getFile(profilePath, /*IsText=*/true);
-      if (!buffer)
-        return fail("ONNX Runtime wrote no profile for '" + model.name + "'");
+      auto readProfile = [&](const std::string &prefixName)
+          -> llvm::Expected<std::vector<ProfiledNode>> {
+        std::string profilePath;
+        std::error_code ec;
+        for (llvm::sys::fs::directory_iterator it(work, ec), end;
+             it != end && !ec; it.increment(ec)) {
+          llvm::StringRef file = llvm::sys::path::filename(it->path());
+          if (file.consume_front(prefixName + "_") && !file.empty() &&
+              llvm::isDigit(file.front()))
+            profilePath = it->path();
+        }
+        llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+            llvm::MemoryBuffer::getFile(profilePath, /*IsText=*/true);
+        if (!buffer)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "ONNX Runtime wrote no profile for '" +
+                                             model.name + "'");
+        return readOrtProfile((*buffer)->getBuffer(), profilePath);
+      };
       llvm::Expected<std::vector<ProfiledNode>> profile =
-          readOrtProfile((*buffer)->getBuffer(), profilePath);
+          readProfile(stem + "_profile");
       if (!profile)
         return fail(llvm::toString(profile.takeError()));
+      auto numbers = [](const llvm::json::Array *a) {
+        std::vector<double> v;
+        if (a)
+          for (const llvm::json::Value &x : *a)
+            if (std::optional<double> d = x.getAsNumber())
+              v.push_back(*d);
+        return v;
+      };
+      std::vector<double> pairs = numbers(o->getArray("corun_ms"));
+      if (!pairs.empty())
+        corun[index].push_back(medianOf(pairs) * 1e-3);
+      for (auto &[t, perModel] : threaded) {
+        const llvm::json::Object *byThreads = o->getObject("threads");
+        std::vector<double> tms = numbers(
+            byThreads ? byThreads->getArray(std::to_string(t)) : nullptr);
+        llvm::Expected<std::vector<ProfiledNode>> tp =
+            readProfile(stem + "_profile_t" + std::to_string(t));
+        if (!tp)
+          return fail(llvm::toString(tp.takeError()));
+        if (tms.empty())
+          return fail("the runner measured no runs of '" + model.name +
+                      "' with " + std::to_string(t) + " threads");
+        perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
+      }
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
                          measureRounds.getValue(), index + 1, models.size())
          << llvm::left_justify(model.name, 24)
@@ -719,15 +843,24 @@ static int runMeasure(const char *argv0) {
           memory[index].push_back({*process, *load, *run});
       }
     }
+  // Each model's median round: its latency and profile.
+  auto middleRounds =
+      [](std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
+             &perModel,
+         std::vector<std::vector<ProfiledNode>> &profiles,
+         std::vector<std::pair<size_t, double>> &timed) {
+        for (auto &rounds : perModel) {
+          llvm::sort(rounds, [](const auto &a, const auto &b) {
+            return a.first < b.first;
+          });
+          auto &middle = rounds[rounds.size() / 2];
+          timed.push_back({profiles.size(), middle.first});
+          profiles.push_back(std::move(middle.second));
+        }
+      };
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
-  for (auto &rounds : measured) {
-    llvm::sort(rounds,
-               [](const auto &a, const auto &b) { return a.first < b.first; });
-    auto &middle = rounds[rounds.size() / 2];
-    timed.push_back({profiles.size(), middle.first});
-    profiles.push_back(std::move(middle.second));
-  }
+  middleRounds(measured, profiles, timed);
   // Medians that move by a fifth within one model's runs, on many models,
   // say the machine is busy: a fit to them would mislead.
   size_t runsMeasured = models.size() * measureRounds;
@@ -807,7 +940,44 @@ static int runMeasure(const char *argv0) {
     os << "runtime memory: not measured (the runner reads /proc/self/status, "
           "which this system lacks)\n";
   }
-  return fitKernelModelTarget(*base, profiles, timed, provenance, memoryModel);
+  MeasuredExtras extras;
+  extras.memory = memoryModel;
+  extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
+  size_t kernelCount = 0;
+  std::map<std::string, KernelModel> kernelModels =
+      fitKernelModelsWithCorrection(profiles, timed, kernelCount);
+  // Co-runs: how much two sessions at once slow each term.
+  std::vector<CoRunSample> coRunSamples;
+  for (auto [index, rounds] : llvm::enumerate(corun)) {
+    if (rounds.empty())
+      continue;
+    llvm::sort(rounds);
+    CoRunSample sample;
+    sample.terms = predictProfiledTerms(profiles[index], kernelModels);
+    sample.aloneSeconds = timed[index].second;
+    sample.pairSeconds = rounds[rounds.size() / 2];
+    coRunSamples.push_back(sample);
+  }
+  llvm::Expected<CoRunModel> coRun = fitCoRun(coRunSamples);
+  if (!coRun)
+    return fail(llvm::toString(coRun.takeError()));
+  extras.coRun = *coRun;
+  os << llvm::format("co-runs (two sessions at once): each kernel slows by "
+                     "%.2f x its FLOP time, %.2f x its byte time, %.2f x its "
+                     "per-kernel time (fitted to %u models)\n",
+                     coRun->perFlop, coRun->perByte, coRun->perKernel,
+                     coRun->samples);
+  for (auto &[t, perModel] : threaded) {
+    std::vector<std::vector<ProfiledNode>> tProfiles;
+    std::vector<std::pair<size_t, double>> tTimed;
+    middleRounds(perModel, tProfiles, tTimed);
+    os << t << " intra-op threads:\n";
+    size_t count = 0;
+    extras.threadModels[t] =
+        fitKernelModelsWithCorrection(tProfiles, tTimed, count);
+  }
+  return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
+                                provenance, std::move(extras));
 }
 
 int main(int argc, char **argv) {

@@ -72,7 +72,7 @@ static llvm::cl::list<std::string>
 
 namespace {
 /// --strategy: one strategy by its advisor name, or every one.
-enum class StrategyChoice { Auto, Sequential, Parallel, Batched };
+enum class StrategyChoice { Auto, Sequential, Parallel, Batched, Threads };
 } // namespace
 
 static llvm::cl::opt<StrategyChoice> strategy(
@@ -85,7 +85,11 @@ static llvm::cl::opt<StrategyChoice> strategy(
                      clEnumValN(StrategyChoice::Parallel, "parallel",
                                 "the models side by side"),
                      clEnumValN(StrategyChoice::Batched, "batched",
-                                "identical requests as one batched job")),
+                                "identical requests as one batched job"),
+                     clEnumValN(StrategyChoice::Threads, "threads",
+                                "one model after another, each session with "
+                                "every other intra-op thread count the "
+                                "target measured")),
     llvm::cl::cat(category));
 
 static llvm::cl::opt<Goal>
@@ -186,6 +190,7 @@ static int run(MLIRContext &context) {
   if (strategy != StrategyChoice::Auto)
     options.strategies = {strategy == StrategyChoice::Sequential ? "sequential"
                           : strategy == StrategyChoice::Parallel ? "parallel"
+                          : strategy == StrategyChoice::Threads  ? "threads"
                                                                  : "batched"};
   Recommendation recommendation;
   std::vector<StrategyResult> results =

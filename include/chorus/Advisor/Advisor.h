@@ -22,6 +22,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/JSON.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ struct KernelInfo {
 struct ModelInfo {
   std::string name;
   std::vector<KernelInfo> kernels;
+  /// With a target that measured other intra-op thread counts: the same
+  /// kernels timed for a session with that many threads.
+  std::map<unsigned, std::vector<KernelInfo>> threadKernels;
   /// Live intervals in kernel steps (lifetimes of the activation arena).
   IntervalProblem intervals;
   /// The weight symbols it reads, and the kind of kernel reading each.
@@ -52,6 +56,9 @@ struct ModelInfo {
   /// What the import and the cost took for granted (ModelCost).
   std::vector<std::string> assumptions;
   double seconds() const;
+  /// The kernels of a session with `threads` intra-op threads (0: the
+  /// target runtime's own count).
+  const std::vector<KernelInfo> &kernelsAt(unsigned threads) const;
 };
 
 /// Reads the kernels, costs and lifetimes of `func`; fails with an error
@@ -65,6 +72,8 @@ llvm::StringRef getGoalName(Goal goal);
 /// What one strategy does: which model each job runs, on which lane.
 struct StrategyResult {
   std::string name;
+  /// Intra-op threads of its sessions (0: the runtime's own count).
+  unsigned threads = 0;
   /// Unavailable strategies say why (no batchable models...).
   bool available = true;
   std::string why;

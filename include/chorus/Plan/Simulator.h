@@ -12,6 +12,13 @@
 // of the target: 1 is perfect scaling over the units, 0 is none (two
 // threads sharing one core's vector units).
 //
+// With per-kernel slowdowns (DeviceSharing::perKernel, a target whose
+// co-runs were measured per resource), each working kernel instead
+// progresses at 1 / (1 + slowdown x (min(k, units) - 1)) of its speed
+// alone: its own share of what it competes for (cores, bandwidth, the
+// runtime's per-kernel work), so that a compute-bound kernel beside a
+// bandwidth-bound one slows by what each of them uses.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef CHORUS_PLAN_SIMULATOR_H
@@ -30,6 +37,9 @@ struct SimKernel {
   double workSeconds = 0;
   /// Seconds of launch overhead, not shared.
   double overheadSeconds = 0;
+  /// With DeviceSharing::perKernel: how much longer its work takes for
+  /// each other kernel working at the same time (a fraction).
+  double coRunSlowdown = 0;
 };
 
 struct SimJob {
@@ -43,6 +53,9 @@ struct DeviceSharing {
   int64_t units = 1;
   /// What each kernel beyond the first adds, as a fraction of one alone.
   double gain = 0;
+  /// Kernels slow by their own SimKernel::coRunSlowdown instead of the
+  /// gain.
+  bool perKernel = false;
   /// speedup(k) for k kernels working at once.
   double speedup(unsigned k) const;
 };

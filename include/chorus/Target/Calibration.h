@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -164,6 +165,24 @@ fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels, unsigned minSamples,
 /// The fitted time of one run of a profiled model: its kernels' times.
 double predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
                           const std::map<std::string, KernelModel> &models);
+
+/// The same, by term: seconds from FLOPs, from bytes, per kernel.
+std::array<double, 3>
+predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
+                     const std::map<std::string, KernelModel> &models);
+
+/// One model measured alone and beside a second session of itself run at
+/// the same time, with its predicted time by term (predictProfiledTerms).
+struct CoRunSample {
+  std::array<double, 3> terms = {0, 0, 0};
+  double aloneSeconds = 0, pairSeconds = 0;
+};
+
+/// Fits how much each term slows when another kernel runs at the same
+/// time: (pair - alone) / alone = sum over terms of slowdown x term's
+/// share of the predicted time, by non-negative least squares. Needs at
+/// least 3 samples.
+llvm::Expected<CoRunModel> fitCoRun(llvm::ArrayRef<CoRunSample> samples);
 
 } // namespace chorus
 

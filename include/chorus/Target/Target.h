@@ -121,6 +121,25 @@ struct RuntimeMemoryModel {
   unsigned samples = 0;
 };
 
+/// How much longer a kernel of the runtime takes while another session's
+/// kernel runs at the same time, per term of its kernel model, as a
+/// fraction of that term alone: cores shared (FLOPs), memory bandwidth
+/// and caches shared (bytes), the runtime's per-kernel work (per kernel).
+/// Measured from pairs of sessions of one model run at once.
+struct CoRunModel {
+  double perFlop = 0, perByte = 0, perKernel = 0;
+  unsigned samples = 0;
+  /// The fraction a kernel with these terms (seconds) is slowed by.
+  double slowdown(double flopSeconds, double byteSeconds,
+                  double kernelSeconds) const {
+    double total = flopSeconds + byteSeconds + kernelSeconds;
+    return total > 0 ? (perFlop * flopSeconds + perByte * byteSeconds +
+                        perKernel * kernelSeconds) /
+                           total
+                     : 0;
+  }
+};
+
 struct Target {
   std::string name;
   /// "cpu", "gpu" or "browser".
@@ -157,6 +176,11 @@ struct Target {
   std::map<std::string, KernelModel> kernelModels;
   /// The runtime's memory (needs `runtime`).
   std::optional<RuntimeMemoryModel> runtimeMemory;
+  /// Kernel models of sessions with other intra-op thread counts than the
+  /// runtime's, by count (needs `kernel_models`).
+  std::map<unsigned, std::map<std::string, KernelModel>> threadKernelModels;
+  /// Co-run slowdown of the runtime's kernels (needs `kernel_models`).
+  std::optional<CoRunModel> coRun;
 
   /// Embedded in Chorus rather than read from a file: its figures describe
   /// the machine they were measured on (or a spec sheet), not the user's.
