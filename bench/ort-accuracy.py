@@ -237,6 +237,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-memory", action="store_true",
                     help="skip the memory measurements")
+    ap.add_argument("--no-pairs", action="store_true",
+                    help="skip the pairs and thread counts")
     ap.add_argument("--memory-only", metavar="TARGET",
                     help="only the memory table, with this calibrated target")
     ap.add_argument("--pairs-only", metavar="TARGET",
@@ -306,7 +308,8 @@ def main():
                   f"predictions differ by at most {100 * max(drifts):.1f}%")
             if not args.no_memory:
                 print_memory(args, level, models, first, work)
-            print_pairs_and_threads(args, level, models, first, work)
+            if not args.no_pairs:
+                print_pairs_and_threads(args, level, models, first, work)
 
 
 if __name__ == "__main__":

@@ -454,23 +454,30 @@ FailureOr<Target> chorus::calibrateToLatencies(
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
                   llvm::ArrayRef<std::pair<KernelFeatures, double>> rows) {
+  // Kernels that run groups one by one get a term per group.
+  bool grouped =
+      llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
   std::vector<std::vector<double>> a;
   for (const auto &[f, seconds] : rows) {
     double us = seconds * 1e6;
     double w = 1 / std::sqrt(std::max(us, 1.0));
-    a.push_back({f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, us * w});
+    if (grouped)
+      a.push_back(
+          {f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, f.groups * w, us * w});
+    else
+      a.push_back({f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, us * w});
   }
-  std::vector<double> c = nnlsBySubsets(a, 3);
+  std::vector<double> c = nnlsBySubsets(a, grouped ? 4 : 3);
   KernelModelFit fit;
   fit.kernelClass = kernelClass.str();
   fit.samples = rows.size();
   fit.model = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
                static_cast<unsigned>(rows.size())};
+  if (grouped)
+    fit.model.perGroupSeconds = c[3] * 1e-6;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
-    fit.fittedSeconds += fit.model.perFlopSeconds * f.flops +
-                         fit.model.perByteSeconds * f.bytes +
-                         fit.model.perKernelSeconds;
+    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups);
   }
   return fit;
 }
@@ -513,8 +520,7 @@ chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
       it = models.find("default");
     if (it == models.end())
       continue;
-    total += it->second.perFlopSeconds * f.flops +
-             it->second.perByteSeconds * f.bytes + it->second.perKernelSeconds;
+    total += it->second.seconds(f.flops, f.bytes, f.groups);
   }
   return total;
 }
@@ -532,7 +538,8 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
       continue;
     terms[0] += it->second.perFlopSeconds * f.flops;
     terms[1] += it->second.perByteSeconds * f.bytes;
-    terms[2] += it->second.perKernelSeconds;
+    terms[2] +=
+        it->second.perKernelSeconds + it->second.perGroupSeconds * f.groups;
   }
   return terms;
 }

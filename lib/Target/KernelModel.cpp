@@ -69,6 +69,24 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
         w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
     f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
                     (depthwise ? "_depthwise" : "");
+    // MLAS's unblocked convolution expands its input into im2col's
+    // buffer (written, then read by the GEMM), except for a pointwise
+    // convolution that keeps the spatial size: those bytes are moved too.
+    const std::vector<int64_t> &x = inputs[0].dims;
+    const std::vector<int64_t> &y = outputs[0].dims;
+    bool pointwise = w.size() == 4 && w[2] == 1 && w[3] == 1 && x.size() == 4 &&
+                     y.size() == 4 && x[2] == y[2] && x[3] == y[3];
+    double groups = w[1] > 0 && x.size() >= 2
+                        ? static_cast<double>(x[1]) / static_cast<double>(w[1])
+                        : 1;
+    if (!nchwc && !depthwise && !pointwise && w[0] > 0 && x.size() >= 2) {
+      double positions = outputs[0].elements() / static_cast<double>(w[0]);
+      f.bytes += 2 * positions * perOutput * std::max(groups, 1.0) *
+                 inputs[0].elementBytes;
+    }
+    // MLAS runs an unblocked grouped convolution group by group.
+    if (!nchwc && groups > 1)
+      f.groups = groups * static_cast<double>(std::max<int64_t>(x[0], 1));
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
              inputs.size() >= 2 && !outputs.empty()) {
@@ -211,7 +229,8 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << cost.features.kernelClass << " and no default";
     cost.computeSeconds = model->perFlopSeconds * cost.features.flops;
     cost.memorySeconds = model->perByteSeconds * cost.features.bytes;
-    cost.overheadSeconds = model->perKernelSeconds;
+    cost.overheadSeconds =
+        model->perKernelSeconds + model->perGroupSeconds * cost.features.groups;
     cost.kernel = std::move(kernel);
     result.push_back(std::move(cost));
   }

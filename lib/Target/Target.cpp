@@ -510,6 +510,12 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
           return mr.error(name, "must be a number in [0, 1]");
         *out = *d;
       }
+      if (const llvm::json::Value *n = mr.get("per_group_s")) {
+        std::optional<double> d = n->getAsNumber();
+        if (!d || *d < 0 || *d > 1)
+          return mr.error("per_group_s", "must be a number in [0, 1]");
+        m.perGroupSeconds = *d;
+      }
       if (const llvm::json::Value *n = mr.get("samples")) {
         std::optional<int64_t> i = n->getAsInteger();
         if (!i || *i < 0)
@@ -678,12 +684,15 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
   auto kernelModelsToJSON =
       [](const std::map<std::string, KernelModel> &kernelModels) {
         llvm::json::Object models;
-        for (const auto &[cls, m] : kernelModels)
-          models[cls] =
-              llvm::json::Object{{"per_flop_s", m.perFlopSeconds},
-                                 {"per_byte_s", m.perByteSeconds},
-                                 {"per_kernel_s", m.perKernelSeconds},
-                                 {"samples", static_cast<int64_t>(m.samples)}};
+        for (const auto &[cls, m] : kernelModels) {
+          llvm::json::Object o{{"per_flop_s", m.perFlopSeconds},
+                               {"per_byte_s", m.perByteSeconds},
+                               {"per_kernel_s", m.perKernelSeconds},
+                               {"samples", static_cast<int64_t>(m.samples)}};
+          if (m.perGroupSeconds > 0)
+            o["per_group_s"] = m.perGroupSeconds;
+          models[cls] = std::move(o);
+        }
         return models;
       };
   if (!t.kernelModels.empty())

@@ -36,6 +36,9 @@ struct KernelTensor {
 struct KernelFeatures {
   std::string kernelClass;
   double flops = 0, bytes = 0;
+  /// Groups an unblocked grouped (or depthwise) convolution runs one by
+  /// one (batch x groups); 0 for other kernels.
+  double groups = 0;
 };
 
 /// The class, FLOPs and bytes of a kernel of ONNX Runtime's op `op`

@@ -97,11 +97,18 @@ struct RuntimeProfile {
 };
 
 /// The time of one kernel class of the runtime, fitted from its profiles:
-/// seconds = perFlop x FLOPs + perByte x bytes + perKernel.
+/// seconds = perFlop x FLOPs + perByte x bytes + perKernel
+///           + perGroup x groups (an unblocked grouped convolution's).
 struct KernelModel {
   double perFlopSeconds = 0, perByteSeconds = 0, perKernelSeconds = 0;
   /// The profiled kernels it was fitted on.
   unsigned samples = 0;
+  double perGroupSeconds = 0;
+  /// The model's time for a kernel of these features.
+  double seconds(double flops, double bytes, double groups) const {
+    return perFlopSeconds * flops + perByteSeconds * bytes + perKernelSeconds +
+           perGroupSeconds * groups;
+  }
 };
 
 /// What the runtime holds in resident memory, fitted to the growth of a
