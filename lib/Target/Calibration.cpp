@@ -509,22 +509,6 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   return models;
 }
 
-double
-chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
-                           const std::map<std::string, KernelModel> &models) {
-  double total = 0;
-  for (const ProfiledNode &k : kernels) {
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-    auto it = models.find(f.kernelClass);
-    if (it == models.end())
-      it = models.find("default");
-    if (it == models.end())
-      continue;
-    total += it->second.seconds(f.flops, f.bytes, f.groups);
-  }
-  return total;
-}
-
 std::array<double, 3>
 chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                              const std::map<std::string, KernelModel> &models) {
@@ -567,6 +551,13 @@ chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
   m.perKernel = c[2];
   m.samples = rows.size();
   return m;
+}
+
+double
+chorus::predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
+                           const std::map<std::string, KernelModel> &models) {
+  std::array<double, 3> terms = predictProfiledTerms(kernels, models);
+  return terms[0] + terms[1] + terms[2];
 }
 
 //===----------------------------------------------------------------------===//

@@ -109,6 +109,11 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
                       : outputs[0].elements() /
                             std::max<double>(outputs[0].dims.back(), 1);
     f.kernelClass = rows <= 1 ? "matvec" : "matmul";
+    // Its FLOPs are proportional to the weight bytes it reads: a model of
+    // both terms could not tell them apart (and split them differently
+    // from one calibration to the next), so its time is by bytes alone.
+    if (rows <= 1)
+      f.flops = 0;
   } else if (base == "MaxPool" || base == "AveragePool" ||
              base == "GlobalAveragePool" || base == "GlobalMaxPool" ||
              base == "LpPool" || base == "Upsample") {

@@ -9,6 +9,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <limits>
 #include <tuple>
 
 using namespace chorus;
@@ -76,6 +77,31 @@ public:
     if (!d || !(*d > 0) || *d > 1e30)
       return error(field, "must be a positive number");
     out = *d;
+    return llvm::Error::success();
+  }
+
+  /// A number in [0, limit], described as `what` ("a number in [0, 1]").
+  llvm::Error bounded(llvm::StringRef field, double &out, double limit,
+                      llvm::StringRef what, bool required) {
+    const llvm::json::Value *v = get(field);
+    if (!v)
+      return required ? error(field, "is missing") : llvm::Error::success();
+    std::optional<double> d = v->getAsNumber();
+    if (!d || *d < 0 || *d > limit)
+      return error(field, "must be " + what);
+    out = *d;
+    return llvm::Error::success();
+  }
+
+  /// An optional count ("samples").
+  llvm::Error count(llvm::StringRef field, unsigned &out) {
+    const llvm::json::Value *v = get(field);
+    if (!v)
+      return llvm::Error::success();
+    std::optional<int64_t> i = v->getAsInteger();
+    if (!i || *i < 0 || *i > std::numeric_limits<unsigned>::max())
+      return error(field, "must be a whole number");
+    out = static_cast<unsigned>(*i);
     return llvm::Error::success();
   }
 
@@ -498,30 +524,17 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         return r.error(field + "." + cls, "must be an object");
       FieldReader mr(*mo, where, field + "." + cls + ".");
       KernelModel m;
-      for (auto [name, out] :
-           {std::pair<const char *, double *>{"per_flop_s", &m.perFlopSeconds},
-            {"per_byte_s", &m.perByteSeconds},
-            {"per_kernel_s", &m.perKernelSeconds}}) {
-        const llvm::json::Value *n = mr.get(name);
-        std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
-        if (!n)
-          return mr.error(name, "is missing");
-        if (!d || *d < 0 || *d > 1)
-          return mr.error(name, "must be a number in [0, 1]");
-        *out = *d;
-      }
-      if (const llvm::json::Value *n = mr.get("per_group_s")) {
-        std::optional<double> d = n->getAsNumber();
-        if (!d || *d < 0 || *d > 1)
-          return mr.error("per_group_s", "must be a number in [0, 1]");
-        m.perGroupSeconds = *d;
-      }
-      if (const llvm::json::Value *n = mr.get("samples")) {
-        std::optional<int64_t> i = n->getAsInteger();
-        if (!i || *i < 0)
-          return mr.error("samples", "must be a whole number");
-        m.samples = static_cast<unsigned>(*i);
-      }
+      for (auto [name, out, required] :
+           {std::tuple<const char *, double *, bool>{"per_flop_s",
+                                                     &m.perFlopSeconds, true},
+            {"per_byte_s", &m.perByteSeconds, true},
+            {"per_kernel_s", &m.perKernelSeconds, true},
+            {"per_group_s", &m.perGroupSeconds, false}})
+        if (llvm::Error e =
+                mr.bounded(name, *out, 1, "a number in [0, 1]", required))
+          return e;
+      if (llvm::Error e = mr.count("samples", m.samples))
+        return e;
       if (llvm::Error e = mr.unknownFields())
         return e;
       models[cls] = m;
@@ -567,21 +580,12 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     for (auto [name, out] :
          {std::pair<const char *, double *>{"per_flop", &m.perFlop},
           {"per_byte", &m.perByte},
-          {"per_kernel", &m.perKernel}}) {
-      const llvm::json::Value *n = cr.get(name);
-      std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
-      if (!n)
-        return cr.error(name, "is missing");
-      if (!d || *d < 0 || *d > 100)
-        return cr.error(name, "must be a fraction in [0, 100]");
-      *out = *d;
-    }
-    if (const llvm::json::Value *n = cr.get("samples")) {
-      std::optional<int64_t> i = n->getAsInteger();
-      if (!i || *i < 0)
-        return cr.error("samples", "must be a whole number");
-      m.samples = static_cast<unsigned>(*i);
-    }
+          {"per_kernel", &m.perKernel}})
+      if (llvm::Error e =
+              cr.bounded(name, *out, 100, "a fraction in [0, 100]", true))
+        return std::move(e);
+    if (llvm::Error e = cr.count("samples", m.samples))
+      return std::move(e);
     if (llvm::Error e = cr.unknownFields())
       return std::move(e);
     t.coRun = m;
@@ -604,23 +608,15 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
           {"per_matmul_weight_byte", &m.perMatMulWeightByte, 100},
           {"per_other_weight_byte", &m.perOtherWeightByte, 100},
           {"per_large_weight_byte", &m.perLargeWeightByte, 100},
-          {"per_arena_byte", &m.perArenaByte, 100}}) {
-      const llvm::json::Value *n = mr.get(field);
-      std::optional<double> d = n ? n->getAsNumber() : std::nullopt;
-      if (!n)
-        return mr.error(field, "is missing");
-      if (!d || *d < 0 || *d > limit)
-        return mr.error(field, limit > 100 ? "must be a number of bytes in "
-                                             "[0, 1e13]"
-                                           : "must be a factor in [0, 100]");
-      *out = *d;
-    }
-    if (const llvm::json::Value *n = mr.get("samples")) {
-      std::optional<int64_t> i = n->getAsInteger();
-      if (!i || *i < 0)
-        return mr.error("samples", "must be a whole number");
-      m.samples = static_cast<unsigned>(*i);
-    }
+          {"per_arena_byte", &m.perArenaByte, 100}})
+      if (llvm::Error e =
+              mr.bounded(field, *out, limit,
+                         limit > 100 ? "a number of bytes in [0, 1e13]"
+                                     : "a factor in [0, 100]",
+                         true))
+        return std::move(e);
+    if (llvm::Error e = mr.count("samples", m.samples))
+      return std::move(e);
     if (llvm::Error e = mr.unknownFields())
       return std::move(e);
     t.runtimeMemory = m;

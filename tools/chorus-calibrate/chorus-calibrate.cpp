@@ -547,12 +547,17 @@ async function main() {
   await session.run(feeds);
   const ran = rss();
   for (let i = 0; i < 2; ++i) await session.run(feeds);
-  const times = [];
-  for (let i = 0; i < runs; ++i) {
-    const start = process.hrtime.bigint();
-    await session.run(feeds);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  // Milliseconds of each of `runs` calls of f.
+  const timed = async (f) => {
+    const ms = [];
+    for (let i = 0; i < runs; ++i) {
+      const start = process.hrtime.bigint();
+      await f();
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return ms;
+  };
+  const times = await timed(() => session.run(feeds));
   const profiled = await ort.InferenceSession.create(
       model, {...options, enableProfiling: true, profileFilePrefix: prefix});
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
@@ -561,24 +566,15 @@ async function main() {
   // is asynchronous, on its own worker thread).
   const other = await ort.InferenceSession.create(model, options);
   await other.run(feeds);
-  const corun = [];
-  for (let i = 0; i < runs; ++i) {
-    const start = process.hrtime.bigint();
-    await Promise.all([session.run(feeds), other.run(feeds)]);
-    corun.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const corun =
+      await timed(() => Promise.all([session.run(feeds), other.run(feeds)]));
   // Other intra-op thread counts: timed, then profiled.
   const threaded = {};
   for (const t of (threadCountsText || '').split(',').filter((x) => x)) {
     const at = {...options, intraOpNumThreads: Number(t)};
     const s = await ort.InferenceSession.create(model, at);
     for (let i = 0; i < 3; ++i) await s.run(feeds);
-    const ms = [];
-    for (let i = 0; i < runs; ++i) {
-      const start = process.hrtime.bigint();
-      await s.run(feeds);
-      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
+    const ms = await timed(() => s.run(feeds));
     const p = await ort.InferenceSession.create(
         model, {...at, enableProfiling: true,
                 profileFilePrefix: prefix + '_t' + t});

@@ -98,13 +98,18 @@ static llvm::cl::opt<Goal>
          llvm::cl::values(
              clEnumValN(Goal::Latency, "latency", "mean request latency"),
              clEnumValN(Goal::Throughput, "throughput", "requests per second"),
-             clEnumValN(Goal::Memory, "memory", "peak bytes")),
+             clEnumValN(Goal::Memory, "memory",
+                        "peak bytes (the runtime's footprint where the "
+                        "target models its memory)")),
          llvm::cl::cat(category));
 
 static llvm::cl::opt<uint64_t>
     memoryLimit("memory-limit",
                 llvm::cl::desc("Bytes available (default: the target's memory "
-                               "capacity); strategies above it are infeasible"),
+                               "capacity); strategies above it are "
+                               "infeasible. It applies to the runtime's "
+                               "footprint where the target models it "
+                               "(runtime_memory), else to weights + arena"),
                 llvm::cl::init(0), llvm::cl::cat(category));
 
 static llvm::cl::list<std::string> sameInputs(
