@@ -89,7 +89,8 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       f.groups = groups * static_cast<double>(std::max<int64_t>(x[0], 1));
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
-             inputs.size() >= 2 && !outputs.empty()) {
+             !inputs.empty() && !inputs[0].dims.empty() && !outputs.empty() &&
+             !outputs[0].dims.empty()) {
     auto last2 = [](const KernelTensor &t) {
       double n = 1;
       for (size_t i = t.dims.size() >= 2 ? t.dims.size() - 2 : 0;
@@ -97,10 +98,21 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
         n *= static_cast<double>(t.dims[i]);
       return n;
     };
-    double mn = last2(outputs[0]);
-    double k = mn > 0 ? std::sqrt(last2(inputs[0]) * last2(inputs[1]) / mn) : 0;
-    if (inputs[0].dims.size() == 1 || inputs[1].dims.size() == 1)
+    // A constant B that ONNX Runtime pre-packed is missing from its
+    // profile's operands (a Gemm then lists A and the bias): it is still
+    // read, K x N of it.
+    bool packed = inputs.size() < 2 || inputs[1].dims.size() < 2;
+    double k;
+    if (packed) {
       k = static_cast<double>(inputs[0].dims.back());
+      f.bytes += k * static_cast<double>(outputs[0].dims.back()) *
+                 inputs[0].elementBytes;
+    } else {
+      double mn = last2(outputs[0]);
+      k = mn > 0 ? std::sqrt(last2(inputs[0]) * last2(inputs[1]) / mn) : 0;
+      if (inputs[0].dims.size() == 1)
+        k = static_cast<double>(inputs[0].dims.back());
+    }
     f.flops = 2 * outputs[0].elements() * k;
     // One row (a fully connected layer at batch 1) is a matrix-vector
     // product: MLAS's GEMV, bound by reading the weights.
