@@ -108,23 +108,12 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   if (failed(lifetimes.run()))
     return failure();
   m.intervals = lifetimes.toProblem();
-  // Each weight once, with the strongest use of any of its references.
-  std::map<std::string, WeightUse> uses;
-  func.walk([&](WeightRefOp ref) {
-    WeightUse use = classifyWeightUse(ref);
-    auto [it, inserted] = uses.try_emplace(ref.getWeight().str(), use);
-    if (!inserted)
-      it->second = std::min(it->second, use);
-  });
+  std::map<std::string, WeightUse> uses = getWeightUses(func);
   for (const auto &[name, use] : uses) {
     m.weights.push_back(name);
     m.weightUses.push_back(use);
   }
-  FailureOr<RuntimeMemoryFeatures> features =
-      computeRuntimeMemoryFeatures(func);
-  if (failed(features))
-    return failure();
-  m.memoryFeatures = *features;
+  m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes);
   return m;
 }
 
@@ -154,7 +143,6 @@ public:
                      std::vector<unsigned> lanes, unsigned threads = 0) {
     StrategyResult s;
     s.name = std::move(name);
-    s.threads = threads;
     s.jobModel = std::move(jobModel);
     s.jobRequests = std::move(jobRequests);
     std::vector<SimJob> jobs;
@@ -273,7 +261,7 @@ private:
     s.memory = std::move(*plan);
     s.arenaBytes = s.memory.arenaBytes;
     s.lowerBoundBytes = s.memory.lowerBound;
-    if (target.runtime && target.runtimeMemory) {
+    if (target.runtimeMemory) {
       // One session per distinct model, weights as Chorus shares them.
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
       llvm::StringMap<WeightUse> use;
@@ -283,14 +271,11 @@ private:
              llvm::zip(w.models[model].weights, w.models[model].weightUses))
           use.try_emplace(name, u);
       double bytes[4] = {0, 0, 0, 0};
-      for (const auto &entry : use) {
-        uint64_t size = w.weightBytes.lookup(entry.getKey());
-        bytes[size >= kLargeWeightBytes ? 3
-                                        : static_cast<int>(entry.getValue())] +=
-            size;
-      }
+      for (const auto &entry : use)
+        addWeightBytes(bytes, w.weightBytes.lookup(entry.getKey()),
+                       entry.getValue());
       double load = rm.processBytes + sessions.size() * rm.sessionBytes +
-                    (predictAfterLoad(rm, bytes) - rm.sessionBytes);
+                    predictWeightBytes(rm, bytes);
       double run = load + sessions.size() * rm.runBytes +
                    rm.perArenaByte * static_cast<double>(s.arenaBytes);
       s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
@@ -381,8 +366,8 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
   }
   // One session at a time with each other thread count the target
   // measured (not beyond its cores).
-  if (wanted("threads") && !w.models.empty())
-    for (const auto &[threads, models] : w.models.front().threadKernels) {
+  if (wanted("threads") && target.predictsRuntime())
+    for (const auto &[threads, models] : target.threadKernelModels) {
       if (static_cast<int64_t>(threads) > target.parallelUnits)
         continue;
       std::vector<unsigned> jobModel;
@@ -504,7 +489,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
         {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
         {"assumptions", llvm::json::Array(m.assumptions)},
     });
-    if (target.runtime && target.runtimeMemory) {
+    if (target.runtimeMemory) {
       // One session of this model alone (the process's runtime not
       // counted).
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
@@ -606,7 +591,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
       {"goal", getGoalName(options.goal)},
       {"memory_limit_bytes", static_cast<int64_t>(limit)},
       {"memory_limit_applies_to",
-       target.runtime && target.runtimeMemory ? "runtime_bytes" : "peak_bytes"},
+       target.runtimeMemory ? "runtime_bytes" : "peak_bytes"},
       {"models", std::move(models)},
       {"requests", std::move(requests)},
       {"sharing",
@@ -710,7 +695,7 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
     for (const std::string &text : m.assumptions)
       os << "  assumed: " << text << "\n";
   }
-  bool runtimeMemory = target.runtime && target.runtimeMemory;
+  bool runtimeMemory = target.runtimeMemory.has_value();
   os << "\nstrategy             makespan ms  mean latency ms      req/s  "
         "weights MB  "
         "arena MB   peak MB"

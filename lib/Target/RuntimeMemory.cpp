@@ -2,28 +2,16 @@
 
 #include "chorus/Target/RuntimeMemory.h"
 
+#include "chorus/Analysis/OpTable.h"
 #include "chorus/Analysis/TensorLifetimes.h"
 #include "chorus/Dialect/ChorusOps.h"
 
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/DenseMap.h"
 
 #include <algorithm>
 
 using namespace mlir;
 using namespace chorus;
-
-llvm::StringRef chorus::getWeightUseName(WeightUse use) {
-  switch (use) {
-  case WeightUse::Conv:
-    return "conv";
-  case WeightUse::MatMul:
-    return "matmul";
-  case WeightUse::Other:
-    return "other";
-  }
-  return "other";
-}
 
 WeightUse chorus::classifyWeightUse(Operation *weightRef) {
   WeightUse use = WeightUse::Other;
@@ -31,39 +19,41 @@ WeightUse chorus::classifyWeightUse(Operation *weightRef) {
     auto node = dyn_cast<NodeOp>(user);
     if (!node || !node.getDomain().empty())
       continue;
-    llvm::StringRef type = node.getOpType();
-    if (type == "Conv" || type == "ConvTranspose")
+    std::optional<OpClass> opClass = getOpTypeClass(node.getOpType());
+    if (opClass == OpClass::Convolution ||
+        opClass == OpClass::GroupedConvolution)
       return WeightUse::Conv;
-    if (type == "MatMul" || type == "Gemm")
+    if (opClass == OpClass::MatMulLike)
       use = WeightUse::MatMul;
   }
   return use;
 }
 
-FailureOr<RuntimeMemoryFeatures>
-chorus::computeRuntimeMemoryFeatures(func::FuncOp func) {
-  RuntimeMemoryFeatures f;
-  SymbolTableCollection symbols;
-  // Each symbol once, under the strongest use any of its references has.
-  llvm::DenseMap<Operation *, WeightUse> uses;
+std::map<std::string, WeightUse> chorus::getWeightUses(func::FuncOp func) {
+  std::map<std::string, WeightUse> uses;
   func.walk([&](WeightRefOp ref) {
-    auto weight = dyn_cast_or_null<WeightOp>(
-        symbols.lookupNearestSymbolFrom(ref, ref.getWeightAttr()));
-    if (!weight)
-      return;
     WeightUse use = classifyWeightUse(ref);
-    auto [it, inserted] = uses.try_emplace(weight, use);
+    auto [it, inserted] = uses.try_emplace(ref.getWeight().str(), use);
     if (!inserted)
       it->second = std::min(it->second, use);
   });
-  for (auto [weight, use] : uses) {
-    uint64_t bytes = cast<WeightOp>(weight).getByteSize();
-    f.weightBytes[bytes >= kLargeWeightBytes ? 3 : static_cast<int>(use)] +=
-        static_cast<double>(bytes);
-  }
-  TensorLifetimes lifetimes(func);
-  if (failed(lifetimes.run()))
-    return failure();
+  return uses;
+}
+
+void chorus::addWeightBytes(double weightBytes[4], uint64_t bytes,
+                            WeightUse use) {
+  weightBytes[bytes >= kLargeWeightBytes ? 3 : static_cast<int>(use)] +=
+      static_cast<double>(bytes);
+}
+
+RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
+    func::FuncOp func, const std::map<std::string, WeightUse> &uses,
+    const TensorLifetimes &lifetimes) {
+  RuntimeMemoryFeatures f;
+  for (const auto &[name, use] : uses)
+    if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
+            func, StringAttr::get(func.getContext(), name)))
+      addWeightBytes(f.weightBytes, weight.getByteSize(), use);
   std::vector<uint64_t> live = lifetimes.liveBytesPerStep(64);
   if (!live.empty())
     f.arenaBytes =
@@ -71,12 +61,25 @@ chorus::computeRuntimeMemoryFeatures(func::FuncOp func) {
   return f;
 }
 
-double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
-                                const double weightBytes[4]) {
-  return m.sessionBytes + m.perConvWeightByte * weightBytes[0] +
+FailureOr<RuntimeMemoryFeatures>
+chorus::computeRuntimeMemoryFeatures(func::FuncOp func) {
+  TensorLifetimes lifetimes(func);
+  if (failed(lifetimes.run()))
+    return failure();
+  return computeRuntimeMemoryFeatures(func, getWeightUses(func), lifetimes);
+}
+
+double chorus::predictWeightBytes(const RuntimeMemoryModel &m,
+                                  const double weightBytes[4]) {
+  return m.perConvWeightByte * weightBytes[0] +
          m.perMatMulWeightByte * weightBytes[1] +
          m.perOtherWeightByte * weightBytes[2] +
          m.perLargeWeightByte * weightBytes[3];
+}
+
+double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
+                                const double weightBytes[4]) {
+  return m.sessionBytes + predictWeightBytes(m, weightBytes);
 }
 
 double chorus::predictFirstRun(const RuntimeMemoryModel &m, double arenaBytes) {

@@ -72,8 +72,6 @@ llvm::StringRef getGoalName(Goal goal);
 /// What one strategy does: which model each job runs, on which lane.
 struct StrategyResult {
   std::string name;
-  /// Intra-op threads of its sessions (0: the runtime's own count).
-  unsigned threads = 0;
   /// Unavailable strategies say why (no batchable models...).
   bool available = true;
   std::string why;

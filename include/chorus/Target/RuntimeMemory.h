@@ -16,21 +16,29 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <map>
+#include <string>
+
 namespace chorus {
+
+class TensorLifetimes;
 
 /// The kind of kernel that reads a weight.
 enum class WeightUse { Conv, MatMul, Other };
+/// By the op table's class of the nodes reading it: convolutions Conv,
+/// matmuls MatMul, else Other. A weight read by several kinds takes the
+/// first in that order.
+WeightUse classifyWeightUse(mlir::Operation *weightRef);
+
+/// Every weight symbol `func` reads, once, with the first use (in the
+/// order above) any of its references has; sorted by name.
+std::map<std::string, WeightUse> getWeightUses(mlir::func::FuncOp func);
 
 /// Weight tensors of at least this many bytes count as large whatever
 /// reads them: glibc serves them with their own mappings (its largest
 /// mmap threshold on 64-bit), so the copies a runtime frees while loading
 /// go back to the system, where smaller ones stay resident in the heap.
 constexpr uint64_t kLargeWeightBytes = 32ull << 20;
-llvm::StringRef getWeightUseName(WeightUse use);
-
-/// Conv and ConvTranspose: Conv; MatMul and Gemm: MatMul; else Other. A
-/// weight read by several kinds takes the first in that order.
-WeightUse classifyWeightUse(mlir::Operation *weightRef);
 
 struct RuntimeMemoryFeatures {
   /// Weight bytes of tensors under kLargeWeightBytes by WeightUse, then of
@@ -40,11 +48,24 @@ struct RuntimeMemoryFeatures {
   double arenaBytes = 0;
 };
 
-/// The features of one model; fails (with an error on the func) where a
+/// Adds a weight tensor of `bytes` read by `use` to `weightBytes` (its
+/// kind's entry, or the large tensors').
+void addWeightBytes(double weightBytes[4], uint64_t bytes, WeightUse use);
+
+/// The features of one model from its weight uses (getWeightUses) and its
+/// computed lifetimes.
+RuntimeMemoryFeatures
+computeRuntimeMemoryFeatures(mlir::func::FuncOp func,
+                             const std::map<std::string, WeightUse> &uses,
+                             const TensorLifetimes &lifetimes);
+/// The same, computing both; fails (with an error on the func) where a
 /// tensor has no static size.
 mlir::FailureOr<RuntimeMemoryFeatures>
 computeRuntimeMemoryFeatures(mlir::func::FuncOp func);
 
+/// Bytes the runtime holds for weights of these kinds (per session).
+double predictWeightBytes(const RuntimeMemoryModel &m,
+                          const double weightBytes[4]);
 /// Bytes a session holds after loading weights of these kinds.
 double predictAfterLoad(const RuntimeMemoryModel &m,
                         const double weightBytes[4]);
