@@ -11,8 +11,10 @@ and disabled):
    target to the models it generates itself (timed);
 2. every held-out model is measured with bench/ort-run.js (onnxruntime-node
    under --ort, CPU, one intra-op thread, that level), in --rounds rounds
-   that each run every model once (this machine's speed drifts over
-   minutes): the median over rounds of the median of N timed runs;
+   (default 5) that each run every model once in a fresh process: the
+   median over rounds of the median of N timed runs (on a shared VM one
+   process of the same model can run 20-50% slower than the next, and
+   the speed drifts over minutes);
 3. the calibration runs a second time; each model is predicted with both
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
@@ -37,7 +39,6 @@ models are exported with bench/export-torchvision.py into --models
 PaddleOCR models come from bootstrap's build/npm.
 """
 import argparse
-import glob
 import json
 import os
 import statistics
@@ -156,17 +157,12 @@ def print_pairs_and_threads(args, level, models, target_file, work):
           f"{sum(e <= 0.15 for e in terrors)} of {len(terrors)} within 15%")
 
 
-def measure(ort, path, shape, runs, level, work):
-    prefix = os.path.join(work, os.path.basename(path)[:-5] + "_" + level)
+def measure(ort, path, shape, runs, level):
+    """The median latency (ms) of `runs` runs in a fresh process."""
     out = subprocess.run(["node", os.path.join(HERE, "ort-run.js"), ort, path,
-                          ",".join(map(str, shape)), str(runs), level, prefix],
-                         check=True, capture_output=True, text=True,
-                         cwd=work).stdout
-    result = json.loads(out)
-    profile = result.get("profile")
-    if not profile or not os.path.isfile(profile):
-        profile = sorted(glob.glob(prefix + "_*.json"))[-1]
-    return result["median_ms"], os.path.abspath(os.path.join(work, profile))
+                          ",".join(map(str, shape)), str(runs), level],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["median_ms"]
 
 
 def measure_memory(ort, path, shape, level):
@@ -234,7 +230,7 @@ def main():
                                                      "tv-models"))
     ap.add_argument("--levels", default="all,disabled")
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-memory", action="store_true",
                     help="skip the memory measurements")
     ap.add_argument("--no-pairs", action="store_true",
@@ -280,7 +276,7 @@ def main():
             for _ in range(args.rounds):
                 for stem, path, dims, shape in models:
                     rounds[stem].append(measure(args.ort, path, shape,
-                                                args.runs, level, work)[0])
+                                                args.runs, level))
             measured = {stem: statistics.median(t) for stem, t in rounds.items()}
             seconds2 = calibrate(args.build, args.ort, level, second)
             print(f"level {level}: chorus-calibrate --measure took "

@@ -457,24 +457,59 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   // Kernels that run groups one by one get a term per group.
   bool grouped =
       llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
-  std::vector<std::vector<double>> a;
-  for (const auto &[f, seconds] : rows) {
-    double us = seconds * 1e6;
-    double w = 1 / std::sqrt(std::max(us, 1.0));
+  // Kernels whose bytes outgrow the caches stream them from memory at a
+  // lower rate: a term per byte beyond `cache` bytes, where the fit with
+  // it is better than without, over a few cache sizes that each leave at
+  // least 3 kernels on both sides (0: no such term).
+  constexpr double kMiB = 1024.0 * 1024.0;
+  KernelModel best;
+  double bestResidual = INFINITY;
+  for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
+                       16 * kMiB, 32 * kMiB}) {
+    if (cache > 0) {
+      size_t above = llvm::count_if(
+          rows, [&](const auto &row) { return row.first.bytes > cache; });
+      if (above < 3 || rows.size() - above < 3)
+        continue;
+    }
+    std::vector<std::vector<double>> a;
+    for (const auto &[f, seconds] : rows) {
+      double us = seconds * 1e6;
+      double w = 1 / std::sqrt(std::max(us, 1.0));
+      std::vector<double> row = {f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w};
+      if (grouped)
+        row.push_back(f.groups * w);
+      if (cache > 0)
+        row.push_back(std::max(0.0, f.bytes - cache) * 1e-9 * w);
+      row.push_back(us * w);
+      a.push_back(std::move(row));
+    }
+    unsigned n = a.front().size() - 1;
+    std::vector<double> c = nnlsBySubsets(a, n);
+    double residual = 0;
+    for (const std::vector<double> &r : a) {
+      double d = -r[n];
+      for (unsigned j = 0; j < n; ++j)
+        d += c[j] * r[j];
+      residual += d * d;
+    }
+    // A cache size must earn its two numbers: a tenth less residual.
+    if (!(residual < (cache > 0 ? 0.9 : 1.0) * bestResidual))
+      continue;
+    bestResidual = residual;
+    best = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
+            static_cast<unsigned>(rows.size())};
     if (grouped)
-      a.push_back(
-          {f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, f.groups * w, us * w});
-    else
-      a.push_back({f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w, us * w});
+      best.perGroupSeconds = c[3] * 1e-6;
+    if (cache > 0 && c[n - 1] > 0) {
+      best.perStreamedByteSeconds = c[n - 1] * 1e-15;
+      best.cacheBytes = cache;
+    }
   }
-  std::vector<double> c = nnlsBySubsets(a, grouped ? 4 : 3);
   KernelModelFit fit;
   fit.kernelClass = kernelClass.str();
   fit.samples = rows.size();
-  fit.model = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
-               static_cast<unsigned>(rows.size())};
-  if (grouped)
-    fit.model.perGroupSeconds = c[3] * 1e-6;
+  fit.model = best;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
     fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups);
@@ -521,7 +556,7 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
     if (it == models.end())
       continue;
     terms[0] += it->second.perFlopSeconds * f.flops;
-    terms[1] += it->second.perByteSeconds * f.bytes;
+    terms[1] += it->second.byteSeconds(f.bytes);
     terms[2] +=
         it->second.perKernelSeconds + it->second.perGroupSeconds * f.groups;
   }

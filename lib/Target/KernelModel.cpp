@@ -14,12 +14,13 @@ using namespace chorus;
 
 llvm::ArrayRef<std::string> chorus::getKernelClasses() {
   static const std::vector<std::string> classes = {
-      "nchwc_conv",   "nchwc_conv_depthwise",
-      "conv",         "conv_depthwise",
-      "matmul",       "matvec",
-      "pool",         "reorder",
-      "elementwise",  "normalization",
-      "data_movement"};
+      "nchwc_conv",    "nchwc_conv_depthwise",
+      "conv",          "conv_depthwise",
+      "matmul",        "matvec",
+      "pool",          "reorder",
+      "elementwise",   "elementwise_math",
+      "normalization", "data_movement",
+      "transpose"};
   return classes;
 }
 
@@ -134,11 +135,25 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
   } else if (base == "ReorderInput" || base == "ReorderOutput") {
     f.kernelClass = "reorder";
   } else if (isElementwise) {
+    // Elementwise kernels that evaluate a transcendental function per
+    // element run at a fraction of plain arithmetic's rate.
+    static const char *math[] = {
+        "Sigmoid",  "Tanh",     "Erf",  "Exp",  "Log",  "Softplus",
+        "Softsign", "Elu",      "Selu", "Celu", "Gelu", "QuickGelu",
+        "BiasGelu", "FastGelu", "Mish", "Sin",  "Cos",  "Tan",
+        "Asin",     "Acos",     "Atan", "Sinh", "Cosh", "Asinh",
+        "Acosh",    "Atanh",    "Pow"};
     f.flops = out;
-    f.kernelClass = "elementwise";
+    f.kernelClass =
+        llvm::is_contained(math, base) ? "elementwise_math" : "elementwise";
   } else if (isNormalization) {
     f.flops = in;
     f.kernelClass = "normalization";
+  } else if (base == "Transpose" || base == "DepthToSpace" ||
+             base == "SpaceToDepth") {
+    // A permutation reads or writes with strides: slower per byte than
+    // the copies of the other layout ops.
+    f.kernelClass = "transpose";
   } else {
     f.kernelClass = "data_movement";
   }
@@ -148,6 +163,12 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
 const KernelModel *chorus::findKernelModel(const Target &target,
                                            llvm::StringRef kernelClass) {
   auto it = target.kernelModels.find(kernelClass.str());
+  // A target fitted before elementwise math and transposes had classes of
+  // their own.
+  if (it == target.kernelModels.end() && kernelClass == "elementwise_math")
+    it = target.kernelModels.find("elementwise");
+  if (it == target.kernelModels.end() && kernelClass == "transpose")
+    it = target.kernelModels.find("data_movement");
   if (it == target.kernelModels.end())
     it = target.kernelModels.find("default");
   return it == target.kernelModels.end() ? nullptr : &it->second;
@@ -245,7 +266,7 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << "target '" << target.name << "' has no kernel model for "
              << cost.features.kernelClass << " and no default";
     cost.computeSeconds = model->perFlopSeconds * cost.features.flops;
-    cost.memorySeconds = model->perByteSeconds * cost.features.bytes;
+    cost.memorySeconds = model->byteSeconds(cost.features.bytes);
     cost.overheadSeconds =
         model->perKernelSeconds + model->perGroupSeconds * cost.features.groups;
     cost.kernel = std::move(kernel);

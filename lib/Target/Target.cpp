@@ -529,10 +529,14 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                                      &m.perFlopSeconds, true},
             {"per_byte_s", &m.perByteSeconds, true},
             {"per_kernel_s", &m.perKernelSeconds, true},
-            {"per_group_s", &m.perGroupSeconds, false}})
+            {"per_group_s", &m.perGroupSeconds, false},
+            {"per_streamed_byte_s", &m.perStreamedByteSeconds, false}})
         if (llvm::Error e =
                 mr.bounded(name, *out, 1, "a number in [0, 1]", required))
           return e;
+      if (llvm::Error e = mr.positive("cache_bytes", m.cacheBytes,
+                                      m.perStreamedByteSeconds > 0))
+        return e;
       if (llvm::Error e = mr.count("samples", m.samples))
         return e;
       if (llvm::Error e = mr.unknownFields())
@@ -687,6 +691,10 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                                {"samples", static_cast<int64_t>(m.samples)}};
           if (m.perGroupSeconds > 0)
             o["per_group_s"] = m.perGroupSeconds;
+          if (m.perStreamedByteSeconds > 0) {
+            o["per_streamed_byte_s"] = m.perStreamedByteSeconds;
+            o["cache_bytes"] = m.cacheBytes;
+          }
           models[cls] = std::move(o);
         }
         return models;

@@ -1,7 +1,8 @@
-//===- RuntimeMemoryTest.cpp - Fitting the runtime's memory ---------------===//
+//===- RuntimeMemoryTest.cpp - Fitting the runtime's memory and kernels -===//
 
 #include "chorus/Target/RuntimeMemory.h"
 #include "chorus/Target/Calibration.h"
+#include "chorus/Target/KernelModel.h"
 
 #include "gtest/gtest.h"
 
@@ -101,3 +102,85 @@ TEST(CoRun, FitNeedsThreeModels) {
 }
 
 } // namespace
+
+namespace {
+
+/// An elementwise Add of n floats (two operands, one result) timed by
+/// `truth`.
+ProfiledNode add(int64_t n, const KernelModel &truth) {
+  ProfiledNode k;
+  k.op = "Add";
+  k.inputs = {{{1, n}}, {{1, n}}};
+  k.outputs = {{{1, n}}};
+  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+  k.seconds = truth.seconds(f.flops, f.bytes, f.groups);
+  return k;
+}
+
+} // namespace
+
+TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
+  KernelModel truth;
+  truth.perByteSeconds = 20e-12;
+  truth.perKernelSeconds = 1e-6;
+  truth.perStreamedByteSeconds = 30e-12;
+  truth.cacheBytes = 4 * 1024 * 1024;
+  std::vector<ProfiledNode> kernels;
+  for (int64_t n :
+       {1024, 16384, 65536, 200000, 262144, 400000, 1000000, 2000000, 4000000})
+    kernels.push_back(add(n, truth));
+  std::vector<KernelModelFit> fits;
+  std::map<std::string, KernelModel> models = fitKernelModels(kernels, 4, fits);
+  const KernelModel &m = models.at("elementwise");
+  EXPECT_EQ(m.cacheBytes, truth.cacheBytes);
+  EXPECT_GT(m.perStreamedByteSeconds, 0);
+  // An Add's FLOPs are proportional to its bytes, so the fit may put the
+  // time per byte on either: its times are what it must recover, also for
+  // a kernel eight times larger than any it saw.
+  for (int64_t n : {4096, 300000, 3000000, 32000000}) {
+    ProfiledNode k = add(n, truth);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups), k.seconds,
+                1e-6 * k.seconds)
+        << n;
+  }
+}
+
+TEST(KernelModels, NoCacheTermWhereEveryByteCostsTheSame) {
+  KernelModel truth;
+  truth.perByteSeconds = 25e-12;
+  truth.perKernelSeconds = 2e-6;
+  std::vector<ProfiledNode> kernels;
+  for (int64_t n :
+       {1024, 16384, 65536, 262144, 1000000, 2000000, 4000000, 8000000})
+    kernels.push_back(add(n, truth));
+  std::vector<KernelModelFit> fits;
+  KernelModel m = fitKernelModels(kernels, 4, fits).at("elementwise");
+  EXPECT_EQ(m.perStreamedByteSeconds, 0);
+  EXPECT_EQ(m.streamedBytes(1e9), 0);
+  ProfiledNode k = add(32000000, truth);
+  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+  EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups), k.seconds,
+              1e-6 * k.seconds);
+}
+
+TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
+  std::vector<KernelTensor> t = {{{1, 64, 56, 56}}};
+  EXPECT_EQ(getKernelFeatures("Sigmoid", t, t).kernelClass, "elementwise_math");
+  EXPECT_EQ(getKernelFeatures("QuickGelu", t, t).kernelClass,
+            "elementwise_math");
+  EXPECT_EQ(getKernelFeatures("Mul", {t[0], t[0]}, t).kernelClass,
+            "elementwise");
+  EXPECT_EQ(getKernelFeatures("Transpose", t, t).kernelClass, "transpose");
+  EXPECT_EQ(getKernelFeatures("Concat", {t[0], t[0]}, t).kernelClass,
+            "data_movement");
+  // A target without those classes times them as it did before.
+  Target target;
+  target.kernelModels["elementwise"].perKernelSeconds = 1e-6;
+  target.kernelModels["data_movement"].perKernelSeconds = 2e-6;
+  target.kernelModels["default"].perKernelSeconds = 3e-6;
+  EXPECT_EQ(findKernelModel(target, "elementwise_math")->perKernelSeconds,
+            1e-6);
+  EXPECT_EQ(findKernelModel(target, "transpose")->perKernelSeconds, 2e-6);
+  EXPECT_EQ(findKernelModel(target, "pool")->perKernelSeconds, 3e-6);
+}

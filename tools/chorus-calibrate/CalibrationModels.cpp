@@ -188,6 +188,27 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     }
     models.push_back(b.finish(x));
   }
+  // Convolutions ONNX Runtime leaves in NCHW, run by MLAS group by group:
+  // depthwise and pointwise ones whose channels are no multiple of the
+  // NCHWc block (ShuffleNet's 58 and 116), and grouped ones with 8
+  // channels per group (RegNet's).
+  for (auto [c, hw] :
+       std::vector<std::pair<int64_t, int64_t>>{{58, 28}, {116, 14}}) {
+    Builder b(name("unblocked", {c, hw}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i)
+      x = b.unary("Relu", b.conv(b.conv(x, c, c, 3, 1, c), c, c, 1));
+    models.push_back(b.finish(x));
+  }
+  for (auto [c, hw] : std::vector<std::pair<int64_t, int64_t>>{
+           {48, 56}, {104, 28}, {208, 14}}) {
+    Builder b(name("grouped", {c, hw}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 2; ++i)
+      x = b.unary("Relu", b.conv(b.unary("Relu", b.conv(x, c, c, 3, 1, c / 8)),
+                                 c, c, 1));
+    models.push_back(b.finish(x));
+  }
   // Inverted residual blocks (MobileNet's): expand 1x1, depthwise (the
   // first one strided), project 1x1, with the shortcut where shapes allow.
   for (auto [c, hw, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
@@ -277,9 +298,13 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     }
     models.push_back(b.finish(x));
   }
-  // Elementwise chains at three sizes.
-  for (auto shape : std::vector<std::vector<int64_t>>{
-           {1, 64, 56, 56}, {1, 256, 14, 14}, {1, 16, 8, 8}}) {
+  // Elementwise chains at five sizes: tensors from 4 KiB, which stay in
+  // the caches, to 6 MiB, which do not.
+  for (auto shape : std::vector<std::vector<int64_t>>{{1, 128, 112, 112},
+                                                      {1, 64, 112, 112},
+                                                      {1, 64, 56, 56},
+                                                      {1, 256, 14, 14},
+                                                      {1, 16, 8, 8}}) {
     Builder b(name("elementwise", {shape[1], shape[2]}), shape);
     std::string x = "x";
     x = b.unary("Sigmoid", x);
@@ -288,6 +313,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     x = b.unary("Tanh", x);
     x = b.binary("Div", x, b.weight({1}));
     x = b.unary("Erf", x);
+    x = Builder::out(b.node("Clip", {x, b.weight({}), b.weight({})}));
     models.push_back(b.finish(x));
   }
   // Pools.

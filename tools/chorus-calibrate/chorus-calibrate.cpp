@@ -362,25 +362,13 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     const std::vector<std::vector<ProfiledNode>> &profiles,
     llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount) {
   llvm::raw_ostream &os = llvm::outs();
-  std::vector<ProfiledNode> all;
-  for (const std::vector<ProfiledNode> &p : profiles)
-    all.insert(all.end(), p.begin(), p.end());
-  kernelCount = all.size();
-  std::vector<KernelModelFit> fits;
-  std::map<std::string, KernelModel> models =
-      fitKernelModels(all, minSamples, fits);
-  os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
-        "    us/GB  us/kernel\n";
-  for (const KernelModelFit &f : fits)
-    os << llvm::left_justify(f.kernelClass, 21)
-       << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f\n", f.samples,
-                       f.measuredSeconds * 1e3, f.fittedSeconds * 1e3,
-                       f.model.perFlopSeconds * 1e15,
-                       f.model.perByteSeconds * 1e15,
-                       f.model.perKernelSeconds * 1e6);
   // The profiler's own time per kernel: what the profiled runs add over
-  // the timed ones, taken off every class's per-kernel time.
-  if (!timed.empty()) {
+  // the timed ones. It is taken off every profiled kernel before the fit,
+  // so that each class's terms are fitted to kernels as they run
+  // unprofiled (taken off the fitted per-kernel times instead, it could
+  // not reach classes whose fit put the added time on bytes or FLOPs).
+  double d = 0;
+  if (timed.size() >= 2) {
     // measured = profiled - d x kernels + r per model (r: what a run costs
     // outside its kernels), fitted by least squares in relative terms.
     double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;
@@ -398,18 +386,47 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
       b2 += w * (seconds - profiled);
     }
     double det = a11 * a22 - a12 * a12;
-    double d = 0;
-    if (timed.size() >= 2 && std::fabs(det) > 0)
+    if (std::fabs(det) > 0)
       d = (b1 * a22 - a12 * b2) / det;
-    // Not below 0, and not above the default model's time per kernel.
-    d = std::clamp(
-        d, 0.0,
-        models.count("default") ? models.at("default").perKernelSeconds : 0.0);
-    for (auto &[cls, m] : models)
-      m.perKernelSeconds = std::max(0.0, m.perKernelSeconds - d);
-    os << "profiler time taken off every kernel: "
+  }
+  std::vector<ProfiledNode> all;
+  for (const std::vector<ProfiledNode> &p : profiles)
+    all.insert(all.end(), p.begin(), p.end());
+  kernelCount = all.size();
+  if (d > 0 && !all.empty()) {
+    // Not above what the shortest kernels take (the 5th percentile): the
+    // profiler cannot add more than a whole kernel's time.
+    std::vector<double> times;
+    for (const ProfiledNode &k : all)
+      times.push_back(k.seconds);
+    std::nth_element(times.begin(), times.begin() + times.size() / 20,
+                     times.end());
+    d = std::min(d, times[times.size() / 20]);
+    for (ProfiledNode &k : all)
+      k.seconds = std::max(k.seconds - d, 0.1 * k.seconds);
+  }
+  d = std::max(d, 0.0);
+  std::vector<KernelModelFit> fits;
+  std::map<std::string, KernelModel> models =
+      fitKernelModels(all, minSamples, fits);
+  if (!timed.empty())
+    os << "profiler time taken off every profiled kernel: "
        << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
        << " measured latencies)\n";
+  os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
+        "    us/GB  us/kernel  beyond the cache\n";
+  for (const KernelModelFit &f : fits) {
+    os << llvm::left_justify(f.kernelClass, 21)
+       << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f", f.samples,
+                       f.measuredSeconds * 1e3, f.fittedSeconds * 1e3,
+                       f.model.perFlopSeconds * 1e15,
+                       f.model.perByteSeconds * 1e15,
+                       f.model.perKernelSeconds * 1e6);
+    if (f.model.perStreamedByteSeconds > 0)
+      os << llvm::format("  +%.1f us/GB over %g MiB",
+                         f.model.perStreamedByteSeconds * 1e15,
+                         f.model.cacheBytes / (1024.0 * 1024.0));
+    os << "\n";
   }
   return models;
 }
@@ -643,6 +660,12 @@ static int runMeasure(const char *argv0) {
         llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
     llvm::sys::path::append(dir, "npm", "node_modules");
     modules = std::string(dir);
+  } else {
+    // The runner lives in a scratch folder: a relative path would be
+    // resolved from there.
+    llvm::SmallString<256> absolute(modules);
+    if (!llvm::sys::fs::make_absolute(absolute))
+      modules = std::string(absolute);
   }
   llvm::SmallString<256> package(modules);
   llvm::sys::path::append(package, "onnxruntime-node", "package.json");

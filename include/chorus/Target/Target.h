@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -104,9 +105,21 @@ struct KernelModel {
   /// The profiled kernels it was fitted on.
   unsigned samples = 0;
   double perGroupSeconds = 0;
+  /// Per byte beyond `cacheBytes` in one kernel: kernels whose tensors no
+  /// longer stay in the caches stream them from memory, at a lower rate.
+  double perStreamedByteSeconds = 0, cacheBytes = 0;
+  /// The bytes of a kernel that are streamed past the caches.
+  double streamedBytes(double bytes) const {
+    return perStreamedByteSeconds > 0 ? std::max(0.0, bytes - cacheBytes) : 0;
+  }
+  /// The time of the kernel's bytes.
+  double byteSeconds(double bytes) const {
+    return perByteSeconds * bytes +
+           perStreamedByteSeconds * streamedBytes(bytes);
+  }
   /// The model's time for a kernel of these features.
   double seconds(double flops, double bytes, double groups) const {
-    return perFlopSeconds * flops + perByteSeconds * bytes + perKernelSeconds +
+    return perFlopSeconds * flops + byteSeconds(bytes) + perKernelSeconds +
            perGroupSeconds * groups;
   }
 };
