@@ -35,9 +35,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def add_build_and_ort(ap):
     """--build (default build/) and --ort (onnxruntime-node's node_modules,
     default build/bench-npm/node_modules), shared by the ORT benches."""
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--ort", default=os.path.join(ROOT, "build", "bench-npm",
-                                                  "node_modules"))
+    # Absolute, since the node scripts resolve them from their own folder.
+    ap.add_argument("--build", type=os.path.abspath,
+                    default=os.path.join(ROOT, "build"))
+    ap.add_argument("--ort", type=os.path.abspath,
+                    default=os.path.join(ROOT, "build", "bench-npm",
+                                         "node_modules"))
 
 
 def require_ort(ort):

@@ -177,6 +177,15 @@ static llvm::cl::opt<unsigned> measureRounds(
                    "in turn; each model's median round counts"),
     llvm::cl::init(3), llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> keepMeasurements(
+    "keep-measurements",
+    llvm::cl::desc("With --measure: keep the generated models, the runner's "
+                   "output per model and round (MODEL_rN.out: latencies and "
+                   "resident sets) and ONNX Runtime's profiles in this new "
+                   "folder, to inspect the fit or redo it with "
+                   "--kernel-models"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(category));
+
 static llvm::cl::opt<double> maxDrift(
     "max-drift",
     llvm::cl::desc("With --measure: a model whose medians of the first and "
@@ -675,14 +684,26 @@ static int runMeasure(const char *argv0) {
                 "onnxruntime-node (utils/bootstrap.sh does), or pass "
                 "--ort-modules");
   llvm::SmallString<128> work;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("chorus-calibrate", work))
+  if (!keepMeasurements.empty()) {
+    work = keepMeasurements;
+    if (llvm::sys::fs::exists(work))
+      return fail("--keep-measurements '" + keepMeasurements +
+                  "' exists: name a new folder");
+    if (std::error_code ec = llvm::sys::fs::create_directories(work))
+      return fail("cannot create '" + keepMeasurements + "': " + ec.message());
+  } else if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+                 "chorus-calibrate", work)) {
     return fail("cannot create a scratch folder: " + ec.message());
-  // Everything --measure writes lives in `work`, removed on every exit.
+  }
+  // Everything --measure writes lives in `work`, removed on every exit
+  // unless kept.
   struct Cleanup {
     std::string dir;
-    ~Cleanup() { llvm::sys::fs::remove_directories(dir); }
-  } cleanup{std::string(work)};
+    ~Cleanup() {
+      if (!dir.empty())
+        llvm::sys::fs::remove_directories(dir);
+    }
+  } cleanup{keepMeasurements.empty() ? std::string(work) : std::string()};
   auto inWork = [&](const llvm::Twine &file) {
     llvm::SmallString<256> p(work);
     llvm::sys::path::append(p, file);
