@@ -180,6 +180,20 @@ static void scaleWork(ClassEfficiency &e, double a) {
   e.perRowSeconds *= a;
 }
 
+/// The sum of squared residuals of `coef` over rows of n terms and the
+/// target.
+static double squaredResidual(const std::vector<std::vector<double>> &rows,
+                              const std::vector<double> &coef, unsigned n) {
+  double residual = 0;
+  for (const std::vector<double> &r : rows) {
+    double d = -r[n];
+    for (unsigned j = 0; j < n; ++j)
+      d += coef[j] * r[j];
+    residual += d * d;
+  }
+  return residual;
+}
+
 /// Non-negative least squares over few unknowns: every subset of the
 /// columns solved by the normal equations, the best with no negative
 /// coefficient kept. Rows hold the coefficients then the target.
@@ -227,13 +241,7 @@ nnlsBySubsets(const std::vector<std::vector<double>> &rows, unsigned n) {
     }
     if (negative)
       continue;
-    double residual = 0;
-    for (const std::vector<double> &r : rows) {
-      double d = -r[n];
-      for (unsigned j = 0; j < n; ++j)
-        d += coef[j] * r[j];
-      residual += d * d;
-    }
+    double residual = squaredResidual(rows, coef, n);
     if (residual < bestResidual) {
       bestResidual = residual;
       best = coef;
@@ -498,13 +506,7 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     }
     unsigned n = a.front().size() - 1;
     std::vector<double> c = nnlsBySubsets(a, n);
-    double residual = 0;
-    for (const std::vector<double> &r : a) {
-      double d = -r[n];
-      for (unsigned j = 0; j < n; ++j)
-        d += c[j] * r[j];
-      residual += d * d;
-    }
+    double residual = squaredResidual(a, c, n);
     // A cache size must earn its two numbers: a tenth less residual.
     if (!(residual < (cache > 0 ? 0.9 : 1.0) * bestResidual))
       continue;
