@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <map>
 
@@ -581,6 +582,20 @@ std::optional<OpClass> chorus::getOpTypeClass(llvm::StringRef opType) {
   if (it == table.end())
     return std::nullopt;
   return it->second.opClass;
+}
+
+bool chorus::isTranscendentalOpType(llvm::StringRef opType) {
+  static const llvm::StringSet<> ops = {
+      "Sigmoid",  "Tanh", "Erf",   "Exp",   "Log",   "Softplus",
+      "Softsign", "Elu",  "Selu",  "Celu",  "Gelu",  "Mish",
+      "Sin",      "Cos",  "Tan",   "Asin",  "Acos",  "Atan",
+      "Sinh",     "Cosh", "Asinh", "Acosh", "Atanh", "Pow"};
+  return ops.contains(opType);
+}
+
+bool chorus::isPermutationOpType(llvm::StringRef opType) {
+  return opType == "Transpose" || opType == "DepthToSpace" ||
+         opType == "SpaceToDepth";
 }
 
 std::optional<FlopCount> chorus::getNodeFlops(NodeOp node) {

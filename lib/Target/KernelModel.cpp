@@ -136,21 +136,20 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     f.kernelClass = "reorder";
   } else if (isElementwise) {
     // Elementwise kernels that evaluate a transcendental function per
-    // element run at a fraction of plain arithmetic's rate.
-    static const char *math[] = {
-        "Sigmoid",  "Tanh",     "Erf",  "Exp",  "Log",  "Softplus",
-        "Softsign", "Elu",      "Selu", "Celu", "Gelu", "QuickGelu",
-        "BiasGelu", "FastGelu", "Mish", "Sin",  "Cos",  "Tan",
-        "Asin",     "Acos",     "Atan", "Sinh", "Cosh", "Asinh",
-        "Acosh",    "Atanh",    "Pow"};
+    // element run at a fraction of plain arithmetic's rate (the op table
+    // says which standard ops do; ONNX Runtime's contrib activations
+    // evaluate an erf or a sigmoid).
+    static const char *contribMath[] = {"QuickGelu", "Gelu", "BiasGelu",
+                                        "FastGelu"};
     f.flops = out;
     f.kernelClass =
-        llvm::is_contained(math, base) ? "elementwise_math" : "elementwise";
+        llvm::is_contained(contribMath, base) || isTranscendentalOpType(base)
+            ? "elementwise_math"
+            : "elementwise";
   } else if (isNormalization) {
     f.flops = in;
     f.kernelClass = "normalization";
-  } else if (base == "Transpose" || base == "DepthToSpace" ||
-             base == "SpaceToDepth") {
+  } else if (isPermutationOpType(base)) {
     // A permutation reads or writes with strides: slower per byte than
     // the copies of the other layout ops.
     f.kernelClass = "transpose";

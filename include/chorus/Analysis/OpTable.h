@@ -50,6 +50,13 @@ llvm::StringRef getOpClassName(OpClass opClass);
 /// The class of the default-domain op `opType` (a runtime's profile names
 /// ops, not nodes), or nothing for ops the table does not know.
 std::optional<OpClass> getOpTypeClass(llvm::StringRef opType);
+/// Whether the default-domain elementwise op `opType` evaluates a
+/// transcendental function per element (Sigmoid, Erf, Exp...): runtimes
+/// run those at a fraction of plain arithmetic's rate.
+bool isTranscendentalOpType(llvm::StringRef opType);
+/// Whether the default-domain op `opType` permutes its input's elements
+/// (Transpose, DepthToSpace, SpaceToDepth): reads or writes with strides.
+bool isPermutationOpType(llvm::StringRef opType);
 std::optional<OpClass> parseOpClass(llvm::StringRef name);
 llvm::ArrayRef<OpClass> allOpClasses();
 
