@@ -3,14 +3,16 @@
 //
 //   node bench/ort-pair.js MODULES_DIR LEVEL RUNS A.onnx:D,D,.. B.onnx:D,D,..
 //     Two sessions (one intra-op thread each) in this process: RUNS times
-//     in turn, A then B ("sequential") and both at once ("parallel": each
-//     run is asynchronous, on its own worker thread). Prints JSON medians
-//     {sequential_ms, parallel_ms}.
+//     in turn, A then B ("sequential") and both at once ("parallel": B in
+//     a worker thread, since onnxruntime-node runs a session on the thread
+//     that calls it). Prints JSON medians {sequential_ms, parallel_ms}.
 //   node bench/ort-pair.js MODULES_DIR LEVEL RUNS A.onnx:D,D,.. --threads T
-//     One session with one intra-op thread and one with T, RUNS times in
-//     turn. Prints JSON medians {one_ms, threads_ms}.
+//     One session with one intra-op thread and one with T (spinning off),
+//     RUNS times in turn. Prints JSON medians {one_ms, threads_ms}.
 // Every session runs 3 warm-up runs first; inputs are filled with 0.5.
 const path = require('path');
+const {Worker, isMainThread, parentPort, workerData} =
+    require('worker_threads');
 
 function median(v) {
   const s = [...v].sort((a, b) => a - b);
@@ -18,14 +20,19 @@ function median(v) {
 }
 
 async function main() {
-  const [modulesDir, level, runsText, ...rest] = process.argv.slice(2);
+  const [modulesDir, level, runsText, ...rest] =
+      isMainThread ? process.argv.slice(2) : workerData;
   const ort = require(path.join(modulesDir, 'onnxruntime-node'));
   const runs = Number(runsText);
+  // Sessions with a pool of threads spin off, as chorus-calibrate
+  // measures them and chorus-plan --emit-ort deploys them.
   const options = (threads) => ({
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: level,
+    ...(threads > 1 ? {extra: {session: {intra_op: {allow_spinning: '0'}}}}
+                    : {}),
   });
   const open = async (spec, threads) => {
     const colon = spec.lastIndexOf(':');
@@ -55,13 +62,35 @@ async function main() {
     console.log(JSON.stringify({one_ms: median(a), threads_ms: median(b)}));
     return;
   }
+  if (!isMainThread) {
+    // B's session of the parallel runs: one run per message.
+    const run = await open(rest[0], 1);
+    parentPort.on('message', async () => {
+      await run();
+      parentPort.postMessage('done');
+    });
+    parentPort.postMessage('ready');
+    return;
+  }
   const runA = await open(rest[0], 1);
   const runB = await open(rest[1], 1);
+  const worker = new Worker(__filename, {
+    workerData: [modulesDir, level, runsText, rest[1]],
+  });
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const runOther = () => new Promise((resolve) => {
+    worker.once('message', resolve);
+    worker.postMessage('run');
+  });
   const seq = [], par = [];
   for (let i = 0; i < runs; ++i) {
     seq.push(await time(async () => { await runA(); await runB(); }));
-    par.push(await time(() => Promise.all([runA(), runB()])));
+    par.push(await time(() => Promise.all([runOther(), runA()])));
   }
+  await worker.terminate();
   console.log(JSON.stringify(
       {sequential_ms: median(seq), parallel_ms: median(par)}));
 }

@@ -545,6 +545,8 @@ static int runKernelModels() {
 static const char kRunner[] = R"js(
 const fs = require('fs');
 const path = require('path');
+const {Worker, isMainThread, parentPort, workerData} =
+    require('worker_threads');
 // Resident bytes of this process (Linux; null elsewhere).
 function rss() {
   try {
@@ -554,7 +556,23 @@ function rss() {
     return null;
   }
 }
+// The second session of a co-run: warmed up, then one run per message.
+async function worker() {
+  const {modules, model, options, dims} = workerData;
+  const ort = require(path.join(modules, 'onnxruntime-node'));
+  const session = await ort.InferenceSession.create(model, options);
+  const input = new ort.Tensor(
+      'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5), dims);
+  const feeds = {[session.inputNames[0]]: input};
+  for (let i = 0; i < 3; ++i) await session.run(feeds);
+  parentPort.on('message', async () => {
+    await session.run(feeds);
+    parentPort.postMessage('done');
+  });
+  parentPort.postMessage('ready');
+}
 async function main() {
+  if (!isMainThread) return worker();
   const start = rss();
   const [modules, model, shapeText, runsText, level, threads, prefix,
          threadCountsText] = process.argv.slice(2);
@@ -588,16 +606,29 @@ async function main() {
       model, {...options, enableProfiling: true, profileFilePrefix: prefix});
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
   const profile = await profiled.endProfiling();
-  // Co-runs: a second session of the model, both run at once (each run
-  // is asynchronous, on its own worker thread).
-  const other = await ort.InferenceSession.create(model, options);
-  await other.run(feeds);
+  // Co-runs: a second session of the model in a worker thread, both run
+  // at once. (onnxruntime-node runs a session on the thread that calls
+  // it: two sessions of one thread run one after the other.)
+  const other = new Worker(__filename,
+                           {workerData: {modules, model, options, dims}});
+  await new Promise((resolve, reject) => {
+    other.once('message', resolve);
+    other.once('error', reject);
+  });
+  const runOther = () => new Promise((resolve) => {
+    other.once('message', resolve);
+    other.postMessage('run');
+  });
   const corun =
-      await timed(() => Promise.all([session.run(feeds), other.run(feeds)]));
+      await timed(() => Promise.all([runOther(), session.run(feeds)]));
+  await other.terminate();
   // Other intra-op thread counts: timed, then profiled.
   const threaded = {};
   for (const t of (threadCountsText || '').split(',').filter((x) => x)) {
-    const at = {...options, intraOpNumThreads: Number(t)};
+    // Spinning off, as several sessions with pools of their own must run
+    // (a pool spins on after its run, on the next session's cores).
+    const at = {...options, intraOpNumThreads: Number(t),
+                extra: {session: {intra_op: {allow_spinning: '0'}}}};
     const s = await ort.InferenceSession.create(model, at);
     for (let i = 0; i < 3; ++i) await s.run(feeds);
     const ms = await timed(() => s.run(feeds));
