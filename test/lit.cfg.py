@@ -69,3 +69,16 @@ intervals = os.path.join(os.path.dirname(config.test_source_root), "..",
 if os.path.isdir(intervals):
     config.available_features.add("intervals-data")
     config.substitutions.append(("%intervals", intervals))
+
+# Triton's model configuration schema as Chorus writes it: protoc's
+# text-format parser reads a config.pbtxt with it (and fails on any field
+# or value the schema does not have).
+config.substitutions.append(
+    ("%triton-encode",
+     "protoc --encode=inference.ModelConfig -I%s %s" % (
+         os.path.join(os.path.dirname(config.test_source_root), "lib", "Deploy"),
+         os.path.join(os.path.dirname(config.test_source_root), "lib", "Deploy",
+                      "triton_model_config.proto"))))
+config.substitutions.append(
+    ("%onnx-decode",
+     "protoc --decode=onnx.ModelProto -I/usr/include /usr/include/onnx/onnx.proto"))

@@ -145,6 +145,8 @@ public:
     s.name = std::move(name);
     s.jobModel = std::move(jobModel);
     s.jobRequests = std::move(jobRequests);
+    s.jobLane = lanes;
+    s.threads = threads;
     std::vector<SimJob> jobs;
     for (auto [j, model] : llvm::enumerate(s.jobModel)) {
       SimJob job;

@@ -13,6 +13,7 @@
 #include "chorus/Advisor/Advisor.h"
 #include "chorus/Advisor/LoadWorkload.h"
 #include "chorus/Advisor/Placement.h"
+#include "chorus/Deploy/Deployment.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/ImportFlags.h"
@@ -149,6 +150,45 @@ static llvm::cl::list<std::string> placeOn(
     llvm::cl::value_desc("target.json,..."), llvm::cl::CommaSeparated,
     llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> emitOrt(
+    "emit-ort",
+    llvm::cl::desc("Write the recommended strategy as ONNX Runtime "
+                   "configuration into DIR: a session file per model "
+                   "(threads, optimization level, arena, spinning, shared "
+                   "initializers), deployment.json and run.js, a Node loader "
+                   "that runs it and prints measured against predicted "
+                   "latencies (docs/Deployment.md)"),
+    llvm::cl::value_desc("DIR"), llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> emitTriton(
+    "emit-triton",
+    llvm::cl::desc("Write the recommended strategy as a Triton model "
+                   "repository into DIR: <model>/config.pbtxt and "
+                   "<model>/1/model.onnx, model-analyzer.yaml (the "
+                   "configurations the plan ranks best) and chorus-notes.txt "
+                   "(what Triton cannot do that the plan assumed)"),
+    llvm::cl::value_desc("DIR"), llvm::cl::cat(category));
+
+namespace {
+enum class ModelFiles { Link, Copy };
+} // namespace
+
+static llvm::cl::opt<ModelFiles> tritonModelFiles(
+    "triton-model-files",
+    llvm::cl::desc("How --emit-triton puts each model into its version "
+                   "folder (an ONNX text model is always written as binary)"),
+    llvm::cl::init(ModelFiles::Link),
+    llvm::cl::values(clEnumValN(ModelFiles::Link, "link",
+                                "a symbolic link to the file given"),
+                     clEnumValN(ModelFiles::Copy, "copy", "a copy")),
+    llvm::cl::cat(category));
+
+static llvm::cl::opt<bool>
+    force("force",
+          llvm::cl::desc("Let --emit-ort and --emit-triton overwrite files "
+                         "that already exist in their folders"),
+          llvm::cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-plan", message);
 }
@@ -246,6 +286,21 @@ static int run(MLIRContext &context) {
         os << llvm::formatv("{0:2}", traceToJSON(workload, results)) << "\n";
       }))
     return 1;
+  if (!emitOrt.empty() || !emitTriton.empty()) {
+    DeploymentSource source{*loaded->module, workload, *target,
+                            options,         results,  recommendation};
+    DeploymentOptions deploy;
+    deploy.force = force;
+    deploy.copyModels = tritonModelFiles == ModelFiles::Copy;
+    if (!emitOrt.empty())
+      if (llvm::Error err =
+              writeOrtDeployment(source, emitOrt, deploy, llvm::outs()))
+        return fail(llvm::toString(std::move(err)));
+    if (!emitTriton.empty())
+      if (llvm::Error err =
+              writeTritonRepository(source, emitTriton, deploy, llvm::outs()))
+        return fail(llvm::toString(std::move(err)));
+  }
   if (!memorySvg.empty()) {
     const StrategyResult *chosen = nullptr;
     for (const StrategyResult &s : results)

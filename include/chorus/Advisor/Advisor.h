@@ -79,6 +79,9 @@ struct StrategyResult {
   /// serves (several for a batched job) and its lane.
   std::vector<unsigned> jobModel;
   std::vector<std::vector<unsigned>> jobRequests;
+  std::vector<unsigned> jobLane;
+  /// The intra-op threads of every session (0: the target runtime's own).
+  unsigned threads = 0;
   SimResult sim;
   double makespan = 0, meanLatency = 0, throughput = 0;
   /// Per request: when it completes.
