@@ -34,21 +34,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def add_build_and_ort(ap):
     """--build (default build/) and --ort (onnxruntime-node's node_modules,
-    default build/bench-npm/node_modules), shared by the ORT benches."""
+    default build/npm/node_modules, where bootstrap installs it), shared by
+    the ORT benches."""
     # Absolute, since the node scripts resolve them from their own folder.
     ap.add_argument("--build", type=os.path.abspath,
                     default=os.path.join(ROOT, "build"))
     ap.add_argument("--ort", type=os.path.abspath,
-                    default=os.path.join(ROOT, "build", "bench-npm",
+                    default=os.path.join(ROOT, "build", "npm",
                                          "node_modules"))
 
 
 def require_ort(ort):
     """Exits with the install command when onnxruntime-node is missing."""
     if not os.path.isdir(os.path.join(ort, "onnxruntime-node")):
-        sys.exit(f"onnxruntime-node not found under {ort}; run: mkdir -p "
-                 "build/bench-npm && cd build/bench-npm && npm install "
-                 "--ignore-scripts onnxruntime-node")
+        sys.exit(f"onnxruntime-node not found under {ort}; run "
+                 "utils/bootstrap.sh (it installs it into build/npm), or "
+                 "pass --ort <node_modules holding it>")
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))

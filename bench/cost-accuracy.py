@@ -4,7 +4,7 @@
   bench/cost-accuracy.py [--build DIR] [--runs N] [--rounds N] [--no-chains]
       [--profile-report] [--work DIR] [--reuse] [--write-host F]
 
-Ground truth is ONNX Runtime (onnxruntime-node under build/bench-npm, CPU,
+Ground truth is ONNX Runtime (onnxruntime-node under build/npm, CPU,
 one intra-op thread, graph optimizations disabled so that each kernel is
 one node of the model Chorus sees; fusion is a later issue). For every
 model: the median latency of --runs timed runs after 3 warm-ups, and an

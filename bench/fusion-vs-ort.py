@@ -7,7 +7,7 @@ graph, and the time chorus-fuse takes.
 For each PaddleOCR model (dims bound as in bench/benchlib.py):
 - Chorus: chorus-import, then chorus-opt --chorus-fuse=print=true: nodes
   before, kernels after (top-level nodes plus groups), groups.
-- ONNX Runtime (onnxruntime-node under --ort, default build/bench-npm; CPU,
+- ONNX Runtime (onnxruntime-node under --ort, default build/npm; CPU,
   graph optimization level "all", the same dims as free dimension
   overrides): the node count of the optimized model it writes
   (optimizedModelFilePath), and how many of those are the NCHWc layout

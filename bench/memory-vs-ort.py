@@ -7,7 +7,7 @@ For each PaddleOCR model (dims bound as in bench/benchlib.py): Chorus's
 plan (chorus-import, then chorus-opt --chorus-plan-memory): weight bytes,
 activation arena and lower bound. ONNX Runtime (onnxruntime-node, installed
 with `npm install --ignore-scripts onnxruntime-node` into --ort, default
-build/bench-npm): resident memory growth of a fresh process from before
+build/npm): resident memory growth of a fresh process from before
 session creation to its peak after one run (VmHWM - VmRSS before), the
 median over --runs processes. docs/MemoryPlanning.md explains the gap.
 """

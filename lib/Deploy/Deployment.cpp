@@ -841,11 +841,12 @@ llvm::Error chorus::writeTritonRepository(const DeploymentSource &plan,
     if (llvm::Error err =
             writeFile(dir, m.name + "/config.pbtxt", printConfig(config)))
       return err;
-    llvm::SmallString<256> model(dir);
-    llvm::sys::path::append(model, m.name, "1", "model.onnx");
-    if (llvm::Error err = writeFile(dir, m.name + "/1/.keep", ""))
-      return err;
-    llvm::sys::fs::remove(llvm::Twine(dir) + "/" + m.name + "/1/.keep");
+    llvm::SmallString<256> version(dir);
+    llvm::sys::path::append(version, m.name, "1");
+    if (std::error_code ec = llvm::sys::fs::create_directories(version))
+      return error("cannot create '" + version + "': " + ec.message());
+    llvm::SmallString<256> model(version);
+    llvm::sys::path::append(model, "model.onnx");
     if (!options.copyModels && m.binaryFile) {
       llvm::sys::fs::remove(model);
       if (std::error_code ec = llvm::sys::fs::create_link(m.path, model))
