@@ -153,3 +153,16 @@ def leave_one_out(entries, measured_ms, predict_left_out):
         print(f"{e['stem']:34} {m:12.3f} {predicted:13.3f} {100 * err:+7.1f}%")
     print(f"mean absolute percentage error: "
           f"{100 * statistics.mean(errors):.1f}%\n")
+
+
+def ensure_torchvision(models, names):
+    """Exports the torchvision models `names` missing from folder `models`
+    with bench/export-torchvision.py (Debian's python3-torch and
+    python3-torchvision; random weights)."""
+    missing = [m for m in names
+               if not os.path.exists(os.path.join(models, m + ".onnx"))]
+    if missing:
+        subprocess.run(["/usr/bin/python3",
+                        os.path.join(HERE, "export-torchvision.py"),
+                        models] + missing, check=True)
+

@@ -30,7 +30,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import MODELS, models_dir, add_build_and_ort, require_ort, tool
+from benchlib import (MODELS, models_dir, add_build_and_ort, ensure_torchvision,
+                      require_ort, tool)
 
 # (name, [model stems]); a stem twice is two requests of it.
 WORKLOADS = [
@@ -84,12 +85,7 @@ def main():
     if args.rounds < 1 or args.repeats < 1:
         sys.exit("--rounds and --repeats must be at least 1")
     require_ort(args.ort)
-    missing = [m for m in TORCHVISION
-               if not os.path.exists(os.path.join(args.models, m + ".onnx"))]
-    if missing:
-        subprocess.run(["/usr/bin/python3",
-                        os.path.join(HERE, "export-torchvision.py"),
-                        args.models] + missing, check=True)
+    ensure_torchvision(args.models, TORCHVISION)
     models = entries(args)
     with tempfile.TemporaryDirectory() as work:
         if not args.target:

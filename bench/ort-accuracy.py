@@ -49,8 +49,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import (MODELS, models_dir, add_build_and_ort, predict,
-                      require_ort, tool)
+from benchlib import (MODELS, models_dir, add_build_and_ort, ensure_torchvision,
+                      predict, require_ort, tool)
 
 # Real models, all held out: calibration sees only generated models.
 HELD_OUT = ["resnet18", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
@@ -242,12 +242,7 @@ def main():
                     "calibrated target")
     args = ap.parse_args()
     require_ort(args.ort)
-    missing = [m for m in HELD_OUT
-               if not os.path.exists(os.path.join(args.models, m + ".onnx"))]
-    if missing:
-        subprocess.run(["/usr/bin/python3",
-                        os.path.join(HERE, "export-torchvision.py"),
-                        args.models] + missing, check=True)
+    ensure_torchvision(args.models, HELD_OUT)
     models = [(stem, os.path.join(models_dir(args.build), stem + ".onnx"),
                dims, shape) for stem, dims, shape in MODELS]
     models += [(m, os.path.join(args.models, m + ".onnx"), [],

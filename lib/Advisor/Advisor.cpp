@@ -129,6 +129,18 @@ llvm::StringRef chorus::getGoalName(Goal goal) {
   return "";
 }
 
+double chorus::goalMetric(const StrategyResult &s, Goal goal) {
+  switch (goal) {
+  case Goal::Latency:
+    return s.meanLatency;
+  case Goal::Throughput:
+    return s.makespan;
+  case Goal::Memory:
+    return static_cast<double>(s.footprint());
+  }
+  return 0;
+}
+
 namespace {
 
 /// Builds and measures one strategy from its jobs.
@@ -296,19 +308,6 @@ private:
   const AdvisorOptions &options;
 };
 
-/// The metric a goal minimizes.
-double metric(const StrategyResult &s, Goal goal) {
-  switch (goal) {
-  case Goal::Latency:
-    return s.meanLatency;
-  case Goal::Throughput:
-    return s.makespan;
-  case Goal::Memory:
-    return static_cast<double>(s.footprint());
-  }
-  return 0;
-}
-
 std::string describeMetric(const StrategyResult &s, Goal goal) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -427,11 +426,12 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
   for (const StrategyResult &s : results) {
     if (!s.available || !s.feasible)
       continue;
-    if (!best || metric(s, options.goal) < metric(*best, options.goal)) {
+    if (!best ||
+        goalMetric(s, options.goal) < goalMetric(*best, options.goal)) {
       second = best;
       best = &s;
-    } else if (!second ||
-               metric(s, options.goal) < metric(*second, options.goal)) {
+    } else if (!second || goalMetric(s, options.goal) <
+                              goalMetric(*second, options.goal)) {
       second = &s;
     }
   }
@@ -439,8 +439,8 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
   llvm::raw_string_ostream os(reason);
   if (!best) {
     for (const StrategyResult &s : results)
-      if (s.available &&
-          (!best || metric(s, Goal::Memory) < metric(*best, Goal::Memory)))
+      if (s.available && (!best || goalMetric(s, Goal::Memory) <
+                                       goalMetric(*best, Goal::Memory)))
         best = &s;
     if (!best) {
       recommendation = {"", "no strategy is available"};

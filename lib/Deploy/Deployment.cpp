@@ -339,6 +339,8 @@ std::vector<std::string> onnxNamesIn(ModuleOp module, llvm::StringRef symbol,
 llvm::Error refuseExisting(llvm::StringRef dir,
                            llvm::ArrayRef<std::string> files,
                            const DeploymentOptions &options) {
+  if (llvm::sys::fs::exists(dir) && !llvm::sys::fs::is_directory(dir))
+    return error("'" + dir + "' exists and is not a folder");
   if (options.force)
     return llvm::Error::success();
   std::vector<std::string> existing;
@@ -355,6 +357,24 @@ llvm::Error refuseExisting(llvm::StringRef dir,
     list += " and " + std::to_string(existing.size() - 1) + " more";
   return error("'" + dir + "' already holds " + list +
                "; give --force to overwrite");
+}
+
+/// The deployment of the plan's recommended strategy, once no file it
+/// will write (`shared` and each model's `perModel`) is in the way.
+llvm::Expected<Deployment> prepare(
+    const DeploymentSource &plan, llvm::StringRef dir,
+    const DeploymentOptions &options,
+    llvm::function_ref<std::vector<std::string>(const DeployModel &)> perModel,
+    std::vector<std::string> shared) {
+  llvm::Expected<Deployment> d = resolve(plan);
+  if (!d)
+    return d.takeError();
+  for (const DeployModel &m : d->models)
+    for (std::string &file : perModel(m))
+      shared.push_back(std::move(file));
+  if (llvm::Error err = refuseExisting(dir, shared, options))
+    return std::move(err);
+  return d;
 }
 
 llvm::Error writeFile(llvm::StringRef dir, llvm::StringRef file,
@@ -433,21 +453,20 @@ llvm::Error chorus::writeOrtDeployment(const DeploymentSource &plan,
     return error("--emit-ort writes ONNX Runtime CPU sessions; target '" +
                  target.name + "' is a " + target.kind +
                  " target (use --emit-triton for a GPU server)");
-  llvm::Expected<Deployment> resolved = resolve(plan);
+  llvm::Expected<Deployment> resolved =
+      prepare(plan, dir, options,
+              [](const DeployModel &m) {
+                std::vector<std::string> files = {m.name + ".session.json"};
+                if (!m.binaryFile)
+                  files.push_back(m.name + ".onnx");
+                return files;
+              },
+              {"deployment.json", "run.js"});
   if (!resolved)
     return resolved.takeError();
   Deployment &d = *resolved;
   const StrategyResult &s = *d.strategy;
   const Workload &w = plan.workload;
-
-  std::vector<std::string> files = {"deployment.json", "run.js"};
-  for (const DeployModel &m : d.models) {
-    files.push_back(m.name + ".session.json");
-    if (!m.binaryFile)
-      files.push_back(m.name + ".onnx");
-  }
-  if (llvm::Error err = refuseExisting(dir, files, options))
-    return err;
 
   unsigned threads = intraThreads(d, target);
   std::string level = optimizationLevel(target);
@@ -744,20 +763,10 @@ std::vector<const StrategyResult *> ranked(const DeploymentSource &plan) {
   for (const StrategyResult &s : plan.strategies)
     if (s.available && s.feasible)
       list.push_back(&s);
-  auto metric = [&](const StrategyResult *s) {
-    switch (plan.options.goal) {
-    case Goal::Latency:
-      return s->meanLatency;
-    case Goal::Throughput:
-      return s->makespan;
-    case Goal::Memory:
-      return static_cast<double>(s->footprint());
-    }
-    return 0.0;
-  };
   llvm::stable_sort(list,
                     [&](const StrategyResult *a, const StrategyResult *b) {
-                      return metric(a) < metric(b);
+                      return goalMetric(*a, plan.options.goal) <
+                             goalMetric(*b, plan.options.goal);
                     });
   return list;
 }
@@ -772,7 +781,13 @@ llvm::Error chorus::writeTritonRepository(const DeploymentSource &plan,
   if (target.kind == "browser")
     return error("--emit-triton configures a Triton server; target '" +
                  target.name + "' is a browser");
-  llvm::Expected<Deployment> resolved = resolve(plan);
+  llvm::Expected<Deployment> resolved =
+      prepare(plan, dir, options,
+              [](const DeployModel &m) {
+                return std::vector<std::string>{m.name + "/config.pbtxt",
+                                                m.name + "/1/model.onnx"};
+              },
+              {"model-analyzer.yaml", "chorus-notes.txt"});
   if (!resolved)
     return resolved.takeError();
   Deployment &d = *resolved;
@@ -780,14 +795,6 @@ llvm::Error chorus::writeTritonRepository(const DeploymentSource &plan,
   const Workload &w = plan.workload;
   llvm::SmallString<256> absoluteDir(dir);
   llvm::sys::fs::make_absolute(absoluteDir);
-
-  std::vector<std::string> files = {"model-analyzer.yaml", "chorus-notes.txt"};
-  for (const DeployModel &m : d.models) {
-    files.push_back(m.name + "/config.pbtxt");
-    files.push_back(m.name + "/1/model.onnx");
-  }
-  if (llvm::Error err = refuseExisting(dir, files, options))
-    return err;
 
   bool batched = s.name == "batched";
   // One job at a time where the strategy runs more than one.

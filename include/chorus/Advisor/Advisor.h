@@ -143,6 +143,9 @@ struct Workload {
   llvm::StringMap<uint64_t> weightBytes;
 };
 
+/// The figure a goal minimizes: mean latency, makespan, or footprint.
+double goalMetric(const StrategyResult &s, Goal goal);
+
 /// Evaluates the strategies and recommends one.
 std::vector<StrategyResult> evaluateStrategies(const Workload &workload,
                                                const Target &target,
