@@ -717,7 +717,9 @@ inference::ModelConfig tritonConfig(const Deployment &d, unsigned i,
   setParameter(config, "enable_mem_pattern", "1");
   inference::ModelWarmup *warmup = config.add_model_warmup();
   warmup->set_name("planned_shape");
-  warmup->set_batch_size(maxBatch > 0 ? 1 : 0);
+  // Triton wants a batch size of at least 1, and exactly 1 for a model
+  // that does not batch.
+  warmup->set_batch_size(1);
   warmup->set_count(3);
   for (const Tensor &t : m.inputs) {
     inference::ModelWarmup::Input &in = (*warmup->mutable_inputs())[t.name];
@@ -1109,10 +1111,8 @@ void checkModel(llvm::StringRef modelDir, llvm::StringRef name,
       compare("output", out.name(), out.data_type(), out.dims(), *t);
   }
   for (const inference::ModelWarmup &warmup : config.model_warmup()) {
-    if (maxBatch == 0
-            ? warmup.batch_size() > 1
-            : warmup.batch_size() < 1 ||
-                  static_cast<int64_t>(warmup.batch_size()) > maxBatch)
+    if (warmup.batch_size() < 1 ||
+        static_cast<int64_t>(warmup.batch_size()) > std::max(maxBatch, 1))
       problem("model_warmup '" + warmup.name() + "' has batch_size " +
               llvm::Twine(warmup.batch_size()) + " (max_batch_size " +
               llvm::Twine(maxBatch) + ")");
