@@ -4,6 +4,7 @@ on real models it never saw, and how stable it is.
 
   bench/ort-accuracy.py [--build DIR] [--ort DIR] [--models DIR]
                         [--levels all,disabled] [--runs N]
+                        [--work DIR [--reuse]]
 
 For each graph optimization level (default: all, ONNX Runtime's default,
 and disabled):
@@ -14,7 +15,11 @@ and disabled):
    (default 5) that each run every model once in a fresh process: the
    median over rounds of the median of N timed runs (on a shared VM one
    process of the same model can run 20-50% slower than the next, and
-   the speed drifts over minutes);
+   the speed drifts over minutes); each process also times the
+   calibration's speed reference, so that the table shows each model both
+   as measured and brought to the calibration's pace (its time x the
+   calibration's median reference time / the reference's time in its
+   process, as chorus-calibrate treats its own measurements);
 3. the calibration runs a second time; each model is predicted with both
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
@@ -32,6 +37,11 @@ and disabled):
    against chorus-plan's sequential and parallel makespans; and thread
    counts: each model with one intra-op thread and with each other count
    the target measured, against chorus-plan --strategy threads.
+--work DIR keeps the calibrations' measurements (--keep-measurements) and
+the held-out measurements in a new folder; --work DIR --reuse measures
+nothing and fits the calibrations again to what DIR holds
+(chorus-calibrate --from-measurements), to weigh a change to the fit on the
+same data.
 No held-out model is ever a calibration model: the calibration models are
 generated (tools/chorus-calibrate/CalibrationModels.cpp). The torchvision
 models are exported with bench/export-torchvision.py into --models
@@ -94,24 +104,34 @@ def makespans(plan_json):
 def print_pairs_and_threads(args, level, models, target_file, work):
     by_stem = {m[0]: m for m in models}
     spec = lambda m: f"{m[1]}:{','.join(map(str, m[3]))}"
-    rounds = {p: [] for p in PAIRS}
     with open(target_file) as f:
         counts = sorted(int(t) for t in
                         json.load(f).get("thread_kernel_models", {}))
-    threads = {(m[0], t): [] for m in models for t in counts}
-    for _ in range(args.rounds):
-        for p in PAIRS:
-            out = subprocess.run(
-                ["node", os.path.join(HERE, "ort-pair.js"), args.ort, level,
-                 str(args.runs), spec(by_stem[p[0]]), spec(by_stem[p[1]])],
-                check=True, capture_output=True, text=True).stdout
-            rounds[p].append(json.loads(out))
-        for (stem, t) in threads:
-            out = subprocess.run(
-                ["node", os.path.join(HERE, "ort-pair.js"), args.ort, level,
-                 str(args.runs), spec(by_stem[stem]), "--threads", str(t)],
-                check=True, capture_output=True, text=True).stdout
-            threads[(stem, t)].append(json.loads(out))
+
+    def measure_all():
+        # Keyed by text, to be kept as JSON.
+        rounds = {" + ".join(p): [] for p in PAIRS}
+        threads = {f"{m[0]}@{t}": [] for m in models for t in counts}
+        for _ in range(args.rounds):
+            for p in PAIRS:
+                out = subprocess.run(
+                    ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
+                     level, str(args.runs), spec(by_stem[p[0]]),
+                     spec(by_stem[p[1]])],
+                    check=True, capture_output=True, text=True).stdout
+                rounds[" + ".join(p)].append(json.loads(out))
+            for key in threads:
+                stem, t = key.split("@")
+                out = subprocess.run(
+                    ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
+                     level, str(args.runs), spec(by_stem[stem]), "--threads",
+                     t], check=True, capture_output=True, text=True).stdout
+                threads[key].append(json.loads(out))
+        return {"pairs": rounds, "threads": threads}
+    kept_runs = kept(args, f"pairs-{level}.json", measure_all)
+    rounds = {p: kept_runs["pairs"][" + ".join(p)] for p in PAIRS}
+    threads = {(m[0], t): kept_runs["threads"][f"{m[0]}@{t}"]
+               for m in models for t in counts}
     print(f"  {'held-out pair':52s} {'sequential ms':>22s} "
           f"{'parallel ms':>22s} {'faster':>17s}")
     print(f"  {'':52s} {'predicted measured':>22s} {'predicted measured':>22s}"
@@ -157,12 +177,31 @@ def print_pairs_and_threads(args, level, models, target_file, work):
           f"{sum(e <= 0.15 for e in terrors)} of {len(terrors)} within 15%")
 
 
-def measure(ort, path, shape, runs, level):
-    """The median latency (ms) of `runs` runs in a fresh process."""
+def measure(ort, path, shape, runs, level, reference):
+    """The median latency (ms) of `runs` runs in a fresh process, and the
+    time of the calibration's speed reference in that process (ms)."""
     out = subprocess.run(["node", os.path.join(HERE, "ort-run.js"), ort, path,
-                          ",".join(map(str, shape)), str(runs), level],
+                          ",".join(map(str, shape)), str(runs), level,
+                          "--reference", *reference],
                          check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["median_ms"]
+    r = json.loads(out)
+    return r["median_ms"], statistics.mean(r["reference_ms"])
+
+
+def calibration_pace(folder):
+    """The speed reference of a kept calibration: (model, its input shape),
+    and its median time over the calibration's processes (ms), the pace
+    chorus-calibrate brings every measurement to."""
+    with open(os.path.join(folder, "settings.json")) as f:
+        settings = json.load(f)
+    times = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".out"):
+            with open(os.path.join(folder, name)) as f:
+                times.append(statistics.mean(json.load(f)["reference_ms"]))
+    times.sort()
+    return ((os.path.join(folder, settings["speed_reference"]),
+             settings["speed_reference_shape"]), times[len(times) // 2])
 
 
 def measure_memory(ort, path, shape, level):
@@ -190,10 +229,14 @@ def predict_memory(build, path, dims, target_file, work):
 
 
 def print_memory(args, level, models, target_file, work):
-    rounds = {stem: [] for stem, *_ in models}
-    for _ in range(args.rounds):
-        for stem, path, dims, shape in models:
-            rounds[stem].append(measure_memory(args.ort, path, shape, level))
+    def measure_all():
+        rounds = {stem: [] for stem, *_ in models}
+        for _ in range(args.rounds):
+            for stem, path, dims, shape in models:
+                rounds[stem].append(measure_memory(args.ort, path, shape,
+                                                   level))
+        return rounds
+    rounds = kept(args, f"memory-{level}.json", measure_all)
     print(f"  {'held-out model':30s} {'after load MB':>24s} "
           f"{'after first run MB':>24s}")
     print(f"  {'':30s} {'predicted measured error':>24s} "
@@ -214,13 +257,36 @@ def print_memory(args, level, models, target_file, work):
           f"{within} of {len(errors)} figures within 15%")
 
 
-def calibrate(build, ort, level, path):
+def calibrate(build, ort, level, path, keep=None, reuse=False):
+    """chorus-calibrate --measure; its seconds. With `keep`, its
+    measurements stay in that folder; with `reuse`, it fits again to them
+    and runs nothing."""
+    cmd = [tool(build, "chorus-calibrate"), "--measure", "--name",
+           f"ort-{level}", "-o", path]
+    if reuse:
+        cmd += ["--from-measurements", keep]
+    else:
+        cmd += ["--ort-level", level, "--ort-modules", ort]
+        if keep:
+            cmd += ["--keep-measurements", keep]
     start = time.perf_counter()
-    subprocess.run([tool(build, "chorus-calibrate"), "--measure",
-                    "--ort-level", level, "--ort-modules", ort,
-                    "--name", f"ort-{level}", "-o", path], check=True,
-                   capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def kept(args, name, make):
+    """make()'s JSON result, kept in --work as `name` (and read from it with
+    --reuse)."""
+    if not args.work:
+        return make()
+    path = os.path.join(args.work, name)
+    if args.reuse:
+        with open(path) as f:
+            return json.load(f)
+    value = make()
+    with open(path, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+    return value
 
 
 def main():
@@ -240,7 +306,21 @@ def main():
     ap.add_argument("--pairs-only", metavar="TARGET",
                     help="only the pairs and threads tables, with this "
                     "calibrated target")
+    ap.add_argument("--work", metavar="DIR",
+                    help="keep the calibrations' measurements and the "
+                    "held-out measurements in this new folder")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --work: measure nothing; fit the calibrations "
+                    "again to their kept measurements and compare with the "
+                    "kept held-out measurements (to weigh a change to the "
+                    "fit on the same data)")
     args = ap.parse_args()
+    if args.reuse and not args.work:
+        ap.error("--reuse needs --work")
+    if args.work and not args.reuse:
+        if os.path.exists(args.work):
+            ap.error(f"--work {args.work} exists: name a new folder")
+        os.makedirs(args.work)
     require_ort(args.ort)
     ensure_torchvision(args.models, HELD_OUT)
     models = [(stem, os.path.join(models_dir(args.build), stem + ".onnx"),
@@ -266,37 +346,61 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             first = os.path.join(work, "first.json")
             second = os.path.join(work, "second.json")
-            seconds = calibrate(args.build, args.ort, level, first)
-            rounds = {stem: [] for stem, *_ in models}
-            for _ in range(args.rounds):
-                for stem, path, dims, shape in models:
-                    rounds[stem].append(measure(args.ort, path, shape,
-                                                args.runs, level))
-            measured = {stem: statistics.median(t) for stem, t in rounds.items()}
-            seconds2 = calibrate(args.build, args.ort, level, second)
+            keep = lambda n: os.path.join(args.work or work,
+                                          f"calibration-{level}-{n}")
+            seconds = calibrate(args.build, args.ort, level, first, keep(1),
+                                args.reuse)
+            reference, pace = calibration_pace(keep(1))
+
+            def measure_all():
+                rounds = {stem: [] for stem, *_ in models}
+                for _ in range(args.rounds):
+                    for stem, path, dims, shape in models:
+                        rounds[stem].append(measure(args.ort, path, shape,
+                                                    args.runs, level,
+                                                    reference))
+                return rounds
+            rounds = kept(args, f"measured-{level}.json", measure_all)
+            # As measured, and brought to the calibration's pace with the
+            # same speed reference (each process's time x pace / its
+            # reference's time).
+            measured = {stem: statistics.median(ms for ms, _ in r)
+                        for stem, r in rounds.items()}
+            at_pace = {stem: statistics.median(ms * pace / ref
+                                               for ms, ref in r)
+                       for stem, r in rounds.items()}
+            seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
+                                 args.reuse)
             print(f"level {level}: chorus-calibrate --measure took "
                   f"{seconds:.0f} s, then {seconds2:.0f} s")
             print(f"  {'held-out model':30s} {'kernels':>7s} "
                   f"{'predicted ms':>12s} {'measured ms':>11s} {'error':>7s} "
-                  f"{'2nd run':>8s}")
-            errors, drifts = [], []
+                  f"{'at pace ms':>10s} {'error':>7s} {'2nd run':>8s}")
+            errors, paced, drifts = [], [], []
             for stem, path, dims, shape in models:
                 predicted, report = predict(args.build, path, dims, first,
                                             work)
                 kernels = report["kernels"]
                 again, _ = predict(args.build, path, dims, second, work)
-                ms = measured[stem]
+                ms, pms = measured[stem], at_pace[stem]
                 error = (predicted - ms) / ms
+                perror = (predicted - pms) / pms
                 drift = (again - predicted) / predicted
                 errors.append(abs(error))
+                paced.append(abs(perror))
                 drifts.append(abs(drift))
                 print(f"  {stem:30s} {kernels:7d} {predicted:12.2f} {ms:11.2f}"
-                      f" {100 * error:+6.1f}% {100 * drift:+7.1f}%")
-            within = sum(e <= 0.15 for e in errors)
-            print(f"  level {level}: held-out MAPE "
-                  f"{100 * statistics.mean(errors):.1f}%, {within} of "
-                  f"{len(errors)} within 15%; the two calibrations' "
-                  f"predictions differ by at most {100 * max(drifts):.1f}%")
+                      f" {100 * error:+6.1f}% {pms:10.2f} {100 * perror:+6.1f}%"
+                      f" {100 * drift:+7.1f}%")
+            for label, e in (("as measured", errors),
+                             ("at the calibration's pace", paced)):
+                print(f"  level {level}: held-out MAPE {label} "
+                      f"{100 * statistics.mean(e):.1f}%, "
+                      f"{sum(x <= 0.15 for x in e)} of {len(e)} within 15%")
+            print(f"  level {level}: the two calibrations' predictions differ "
+                  f"by at most {100 * max(drifts):.1f}% (median "
+                  f"{100 * statistics.median(drifts):.1f}%); speed reference "
+                  f"{pace:.3f} ms at the first calibration's median pace")
             if not args.no_memory:
                 print_memory(args, level, models, first, work)
             if not args.no_pairs:

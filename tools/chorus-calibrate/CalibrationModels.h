@@ -20,6 +20,10 @@ struct CalibrationModel {
 /// The generated calibration models, the same on every call.
 std::vector<CalibrationModel> generateCalibrationModels();
 
+/// A fixed model timed in every calibration process beside the model
+/// measured there: how fast the machine ran at that moment.
+CalibrationModel generateSpeedReference();
+
 } // namespace chorus
 
 #endif

@@ -186,6 +186,13 @@ static llvm::cl::opt<std::string> keepMeasurements(
                    "--kernel-models"),
     llvm::cl::value_desc("dir"), llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> fromMeasurements(
+    "from-measurements",
+    llvm::cl::desc("With --measure: run nothing; fit again to what "
+                   "--keep-measurements kept in this folder, at the settings "
+                   "it was measured with (its settings.json)"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(category));
+
 static llvm::cl::opt<double> maxDrift(
     "max-drift",
     llvm::cl::desc("With --measure: a model whose medians of the first and "
@@ -575,7 +582,7 @@ async function main() {
   if (!isMainThread) return worker();
   const start = rss();
   const [modules, model, shapeText, runsText, level, threads, prefix,
-         threadCountsText] = process.argv.slice(2);
+         threadCountsText, reference, referenceShape] = process.argv.slice(2);
   const ort = require(path.join(modules, 'onnxruntime-node'));
   const loaded = rss();
   const dims = shapeText.split(',').map(Number);
@@ -591,17 +598,33 @@ async function main() {
   await session.run(feeds);
   const ran = rss();
   for (let i = 0; i < 2; ++i) await session.run(feeds);
-  // Milliseconds of each of `runs` calls of f.
-  const timed = async (f) => {
+  // Milliseconds of each of `count` calls of f.
+  const timed = async (f, count = runs) => {
     const ms = [];
-    for (let i = 0; i < runs; ++i) {
+    for (let i = 0; i < count; ++i) {
       const start = process.hrtime.bigint();
       await f();
       ms.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     return ms;
   };
+  // The speed reference, timed before and after the model's runs: how
+  // fast the machine ran meanwhile (created after the memory readings).
+  let referenceRun = null;
+  if (reference) {
+    const r = await ort.InferenceSession.create(reference, options);
+    const rdims = referenceShape.split(',').map(Number);
+    const rfeeds = {[r.inputNames[0]]: new ort.Tensor(
+        'float32', new Float32Array(rdims.reduce((a, b) => a * b)).fill(0.5),
+        rdims)};
+    for (let i = 0; i < 2; ++i) await r.run(rfeeds);
+    referenceRun = () => r.run(rfeeds);
+  }
+  const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const referenceMs = [];
+  if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
   const times = await timed(() => session.run(feeds));
+  if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
   const profiled = await ort.InferenceSession.create(
       model, {...options, enableProfiling: true, profileFilePrefix: prefix});
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
@@ -644,7 +667,8 @@ async function main() {
   const memory = start === null ? null : {
     process: loaded - start, load: created - before, run: ran - before};
   console.log(JSON.stringify(
-      {runs_ms: times, corun_ms: corun, threads: threaded, profile, version,
+      {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
+       threads: threaded, profile, version,
        memory}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
@@ -656,11 +680,63 @@ static int runMeasure(const char *argv0) {
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
                 llvm::Twine(inputs.size()) + " paths as well");
+  bool reuse = !fromMeasurements.empty();
+  if (reuse) {
+    if (!keepMeasurements.empty())
+      return fail("--from-measurements and --keep-measurements: the first "
+                  "reuses a folder the second wrote; give one");
+    llvm::cl::Option *measuring[] = {
+        &ortLevel,      &intraOpThreads,
+        &nchwcBlock,    &measureRuns,
+        &measureRounds, &static_cast<llvm::cl::Option &>(threadCounts),
+        &ortModules,    &nodeProgram};
+    for (llvm::cl::Option *o : measuring)
+      if (o->getNumOccurrences())
+        return fail("--" + o->ArgStr +
+                    " does not go with --from-measurements: the folder's "
+                    "settings.json says how it was measured");
+    llvm::SmallString<256> settingsPath(fromMeasurements);
+    llvm::sys::path::append(settingsPath, "settings.json");
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(settingsPath, /*IsText=*/true);
+    if (!buffer)
+      return fail("cannot read '" + settingsPath +
+                  "': " + buffer.getError().message() +
+                  " (is it a folder --keep-measurements wrote?)");
+    llvm::Expected<llvm::json::Value> json =
+        llvm::json::parse((*buffer)->getBuffer());
+    const llvm::json::Object *o = json ? json->getAsObject() : nullptr;
+    std::optional<llvm::StringRef> level =
+        o ? o->getString("graph_optimization_level") : std::nullopt;
+    std::optional<int64_t> threads =
+        o ? o->getInteger("intra_op_threads") : std::nullopt;
+    std::optional<int64_t> block =
+        o ? o->getInteger("nchwc_block") : std::nullopt;
+    std::optional<int64_t> runs = o ? o->getInteger("runs") : std::nullopt;
+    std::optional<int64_t> rounds = o ? o->getInteger("rounds") : std::nullopt;
+    const llvm::json::Array *counts =
+        o ? o->getArray("thread_counts") : nullptr;
+    if (!level || !threads || !block || !runs || !rounds || !counts) {
+      if (!json)
+        llvm::consumeError(json.takeError());
+      return fail("'" + settingsPath +
+                  "' is not the settings file --keep-measurements writes");
+    }
+    ortLevel = level->str();
+    intraOpThreads = *threads;
+    nchwcBlock = *block;
+    measureRuns = *runs;
+    measureRounds = *rounds;
+    threadCounts.clear();
+    for (const llvm::json::Value &v : *counts)
+      if (std::optional<int64_t> t = v.getAsInteger())
+        threadCounts.push_back(*t);
+  }
   if (int rc = checkRuntimeFlags())
     return rc;
   if (measureRuns < 3 || measureRounds < 1)
     return fail("--runs must be at least 3 and --rounds at least 1");
-  if (!threadCounts.getNumOccurrences()) {
+  if (!reuse && !threadCounts.getNumOccurrences()) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned t : {2u, cores})
       if (t > intraOpThreads && t <= cores &&
@@ -673,7 +749,7 @@ static int runMeasure(const char *argv0) {
                   " is not a thread count other than --intra-op-threads in "
                   "[1, 1024]");
   // MLAS blocks channels by 16 where the CPU has AVX-512, by 8 with AVX2.
-  if (!nchwcBlock.getNumOccurrences()) {
+  if (!reuse && !nchwcBlock.getNumOccurrences()) {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     nchwcBlock = features.lookup("avx512f") ? 16
                  : features.lookup("avx2")  ? 8
@@ -683,7 +759,10 @@ static int runMeasure(const char *argv0) {
   if (!base)
     return fail(llvm::toString(base.takeError()));
   std::string node = nodeProgram;
-  if (node.empty()) {
+  std::string modules = ortModules;
+  if (reuse) {
+    // Nothing runs.
+  } else if (node.empty()) {
     llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("node");
     if (!found)
       return fail("node is not on PATH: install Node.js (Debian: apt install "
@@ -692,8 +771,8 @@ static int runMeasure(const char *argv0) {
   } else if (!llvm::sys::fs::can_execute(node)) {
     return fail("--node '" + node + "' is not an executable");
   }
-  std::string modules = ortModules;
-  if (modules.empty()) {
+  if (reuse) {
+  } else if (modules.empty()) {
     std::string exe = llvm::sys::fs::getMainExecutable(
         argv0, reinterpret_cast<void *>(&runMeasure));
     llvm::SmallString<256> dir(
@@ -709,13 +788,15 @@ static int runMeasure(const char *argv0) {
   }
   llvm::SmallString<256> package(modules);
   llvm::sys::path::append(package, "onnxruntime-node", "package.json");
-  if (!llvm::sys::fs::exists(package))
+  if (!reuse && !llvm::sys::fs::exists(package))
     return fail("onnxruntime-node is not under '" + modules +
                 "': install it there with npm install --ignore-scripts "
                 "onnxruntime-node (utils/bootstrap.sh does), or pass "
                 "--ort-modules");
   llvm::SmallString<128> work;
-  if (!keepMeasurements.empty()) {
+  if (reuse) {
+    work = fromMeasurements;
+  } else if (!keepMeasurements.empty()) {
     work = keepMeasurements;
     if (llvm::sys::fs::exists(work))
       return fail("--keep-measurements '" + keepMeasurements +
@@ -734,31 +815,64 @@ static int runMeasure(const char *argv0) {
       if (!dir.empty())
         llvm::sys::fs::remove_directories(dir);
     }
-  } cleanup{keepMeasurements.empty() ? std::string(work) : std::string()};
+  } cleanup{keepMeasurements.empty() && !reuse ? std::string(work)
+                                               : std::string()};
   auto inWork = [&](const llvm::Twine &file) {
     llvm::SmallString<256> p(work);
     llvm::sys::path::append(p, file);
     return std::string(p);
   };
-  {
+  std::string threadCountsText;
+  for (unsigned t : threadCounts)
+    threadCountsText +=
+        (threadCountsText.empty() ? "" : ",") + std::to_string(t);
+  std::string referencePath = inWork("speed_reference.onnx");
+  CalibrationModel speedReference = generateSpeedReference();
+  std::string referenceShape;
+  for (auto [i, d] : llvm::enumerate(speedReference.inputShape))
+    referenceShape += (i ? "," : "") + std::to_string(d);
+  if (!reuse) {
     std::error_code ec;
     llvm::raw_fd_ostream runner(inWork("runner.js"), ec);
     if (ec)
       return fail("cannot write the runner: " + ec.message());
     runner << kRunner;
+    llvm::raw_fd_ostream reference(referencePath, ec);
+    if (ec)
+      return fail("cannot write the speed reference: " + ec.message());
+    reference << speedReference.bytes;
+    llvm::json::Array counts;
+    for (unsigned t : threadCounts)
+      counts.push_back(t);
+    llvm::raw_fd_ostream settings(inWork("settings.json"), ec);
+    if (ec)
+      return fail("cannot write the settings: " + ec.message());
+    settings << llvm::formatv(
+                    "{0:2}",
+                    llvm::json::Value(llvm::json::Object{
+                        {"graph_optimization_level", ortLevel.getValue()},
+                        {"intra_op_threads", intraOpThreads.getValue()},
+                        {"nchwc_block", nchwcBlock.getValue()},
+                        {"runs", measureRuns.getValue()},
+                        {"rounds", measureRounds.getValue()},
+                        {"thread_counts", std::move(counts)},
+                        {"speed_reference", "speed_reference.onnx"},
+                        {"speed_reference_shape", referenceShape}}))
+             << "\n";
   }
   std::vector<CalibrationModel> models = generateCalibrationModels();
   llvm::raw_ostream &os = llvm::outs();
-  std::string threadCountsText;
-  for (unsigned t : threadCounts)
-    threadCountsText +=
-        (threadCountsText.empty() ? "" : ",") + std::to_string(t);
-  os << "measuring " << models.size() << " calibration models with "
-     << "onnxruntime-node under " << modules << " (CPU, level " << ortLevel
-     << ", " << intraOpThreads.getValue() << " intra-op thread"
-     << (intraOpThreads > 1 ? "s" : "") << ", NCHWc block "
-     << nchwcBlock.getValue() << ", " << measureRuns.getValue() << " timed and "
-     << measureRuns.getValue() << " profiled runs each, as many of two "
+  if (reuse)
+    os << "fitting again to the measurements kept in " << work << " of "
+       << models.size() << " calibration models";
+  else
+    os << "measuring " << models.size() << " calibration models with "
+       << "onnxruntime-node under " << modules;
+  os << " (CPU, level " << ortLevel << ", " << intraOpThreads.getValue()
+     << " intra-op thread" << (intraOpThreads > 1 ? "s" : "")
+     << ", NCHWc block " << nchwcBlock.getValue() << ", "
+     << measureRuns.getValue() << " timed and " << measureRuns.getValue()
+     << " profiled runs each, as many of two "
      << "sessions at once" << (threadCounts.empty() ? "" : ", and at ")
      << threadCountsText << (threadCounts.empty() ? "" : " threads") << ", "
      << measureRounds.getValue() << " rounds)\n";
@@ -770,6 +884,8 @@ static int runMeasure(const char *argv0) {
   std::vector<std::vector<std::array<double, 3>>> memory(models.size());
   // Per model, per round: the median of two sessions run at once.
   std::vector<std::vector<double>> corun(models.size());
+  // Per model, per round: the speed reference's time (ms) beside it.
+  std::vector<std::vector<double>> reference(models.size());
   // Per other thread count, per model, per round: median and profile.
   std::map<
       unsigned,
@@ -784,7 +900,7 @@ static int runMeasure(const char *argv0) {
   for (unsigned round = 0; round < measureRounds; ++round)
     for (auto [index, model] : llvm::enumerate(models)) {
       std::string path = inWork(model.name + ".onnx");
-      {
+      if (!reuse) {
         std::error_code ec;
         llvm::raw_fd_ostream f(path, ec);
         if (ec)
@@ -800,18 +916,27 @@ static int runMeasure(const char *argv0) {
       std::string threads = std::to_string(intraOpThreads.getValue());
       std::string prefix = inWork(stem + "_profile");
       // The strings outlive the call; ExecuteAndWait takes references.
-      std::vector<std::string> argStrings = {node,     inWork("runner.js"),
-                                             modules,  path,
-                                             shape,    runs,
-                                             ortLevel, threads,
-                                             prefix,   threadCountsText};
+      std::vector<std::string> argStrings = {node,          inWork("runner.js"),
+                                             modules,       path,
+                                             shape,         runs,
+                                             ortLevel,      threads,
+                                             prefix,        threadCountsText,
+                                             referencePath, referenceShape};
       llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
                                               argStrings.end());
       std::optional<llvm::StringRef> redirects[] = {
           std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
       std::string message;
-      int rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
-                                         /*SecondsToWait=*/600, 0, &message);
+      int rc = 0;
+      if (!reuse)
+        rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
+                                       /*SecondsToWait=*/600, 0, &message);
+      else if (!llvm::sys::fs::exists(out) || !llvm::sys::fs::exists(path))
+        return fail("'" + fromMeasurements + "' holds no " +
+                    (llvm::sys::fs::exists(path) ? stem + ".out"
+                                                 : model.name + ".onnx") +
+                    ": it was kept by another version of chorus-calibrate, "
+                    "or is incomplete");
       auto readFile = [](const std::string &p) {
         llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
             llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
@@ -849,7 +974,19 @@ static int runMeasure(const char *argv0) {
       double first = medianOf({ms.begin(), ms.begin() + half});
       double second = medianOf({ms.begin() + half, ms.end()});
       double spread = median > 0 ? std::fabs(first - second) / median : 0;
-      noisy += spread * 100 > maxDrift;
+      // The speed reference before and after: the machine's own pace.
+      std::vector<double> referenceMs;
+      if (const llvm::json::Array *r = o->getArray("reference_ms"))
+        for (const llvm::json::Value &v : *r)
+          if (std::optional<double> d = v.getAsNumber())
+            referenceMs.push_back(*d);
+      double referenceChange = 0;
+      if (referenceMs.size() == 2 && referenceMs[0] + referenceMs[1] > 0) {
+        double mean = 0.5 * (referenceMs[0] + referenceMs[1]);
+        referenceChange = std::fabs(referenceMs[0] - referenceMs[1]) / mean;
+        reference[index].push_back(mean);
+      }
+      noisy += spread * 100 > maxDrift || referenceChange * 100 > maxDrift;
       // ONNX Runtime writes <prefix>_<date>.json; endProfiling does not
       // always return the name.
       auto readProfile = [&](const std::string &prefixName)
@@ -902,8 +1039,12 @@ static int runMeasure(const char *argv0) {
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
                          measureRounds.getValue(), index + 1, models.size())
          << llvm::left_justify(model.name, 24)
-         << llvm::format("%9.3f ms  %3zu kernels  drift %4.1f%%\n", median,
+         << llvm::format("%9.3f ms  %3zu kernels  drift %4.1f%%", median,
                          profile->size(), 100 * spread);
+      if (!reference[index].empty() &&
+          reference[index].size() == measured[index].size() + 1)
+        os << llvm::format("  reference %.3f ms", reference[index].back());
+      os << "\n";
       os.flush();
       measured[index].push_back({median * 1e-3, std::move(*profile)});
       if (const llvm::json::Object *mem = o->getObject("memory")) {
@@ -914,6 +1055,47 @@ static int runMeasure(const char *argv0) {
           memory[index].push_back({*process, *load, *run});
       }
     }
+  // The machine's pace, from the speed reference timed in every process:
+  // on a shared machine one process runs steadily 20-50% slower or faster
+  // than the next. Every measurement is brought to the calibration's
+  // median pace, so that the fit sees the models' costs and not the pace
+  // of the process each happened to run in.
+  std::string paceNote;
+  if (llvm::all_of(reference, [&](const std::vector<double> &r) {
+        return r.size() == measureRounds;
+      })) {
+    std::vector<double> all;
+    for (const std::vector<double> &r : reference)
+      all.insert(all.end(), r.begin(), r.end());
+    llvm::sort(all);
+    double middle = all[all.size() / 2];
+    double low = all[all.size() / 10], high = all[all.size() * 9 / 10];
+    double pace = middle > 0 ? (high - low) / middle : 0;
+    os << llvm::format("machine pace: the speed reference took %.3f ms "
+                       "(median of %zu processes), %.3f to %.3f ms from the "
+                       "10th to the 90th percentile (%.0f%% apart); every "
+                       "measurement brought to the median pace\n",
+                       middle, all.size(), low, high, 100 * pace);
+    paceNote = llvm::formatv("measurements at the median pace of a speed "
+                             "reference ({0:f3} ms; processes {1:f0}% apart "
+                             "from the 10th to the 90th percentile)",
+                             middle, 100 * pace)
+                   .str();
+    for (auto [index, rounds] : llvm::enumerate(reference))
+      for (auto [round, ms] : llvm::enumerate(rounds)) {
+        double factor = middle / ms;
+        auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
+          m.first *= factor;
+          for (ProfiledNode &k : m.second)
+            k.seconds *= factor;
+        };
+        scale(measured[index][round]);
+        if (round < corun[index].size())
+          corun[index][round] *= factor;
+        for (auto &[t, perModel] : threaded)
+          scale(perModel[index][round]);
+      }
+  }
   // Each model's median round: its latency and profile.
   auto middleRounds =
       [](std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
@@ -949,6 +1131,7 @@ static int runMeasure(const char *argv0) {
       std::to_string(models.size()) + " generated calibration models, " +
       std::to_string(measureRuns.getValue()) + " timed and profiled runs in " +
       std::to_string(measureRounds.getValue()) + " rounds" +
+      (paceNote.empty() ? std::string() : "; " + paceNote) +
       (note.empty() ? std::string() : "; " + note);
   ortVersion = version;
   // The runtime's memory: every model a session of known features. The
