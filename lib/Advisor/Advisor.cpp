@@ -113,7 +113,9 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
     m.weights.push_back(name);
     m.weightUses.push_back(use);
   }
-  m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes);
+  std::optional<OrtCpuSettings> ort = getOrtCpuSettings(target);
+  m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
+                                                  ort ? &*ort : nullptr);
   return m;
 }
 
@@ -290,8 +292,15 @@ private:
                        entry.getValue());
       double load = rm.processBytes + sessions.size() * rm.sessionBytes +
                     predictWeightBytes(rm, bytes);
-      double run = load + sessions.size() * rm.runBytes +
-                   rm.perArenaByte * static_cast<double>(s.arenaBytes);
+      // Every ONNX Runtime session has an arena of its own: where the
+      // target simulates it, each session's; else the joint plan's.
+      double arenas = 0;
+      for (unsigned model : sessions)
+        arenas += w.models[model].memoryFeatures.ortArenaBytes;
+      if (arenas <= 0)
+        arenas = static_cast<double>(s.arenaBytes);
+      double run =
+          load + sessions.size() * rm.runBytes + rm.perArenaByte * arenas;
       s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
       s.runtimeBytes = static_cast<uint64_t>(std::llround(run));
     }
@@ -496,13 +505,16 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
       // counted).
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
       double load = predictAfterLoad(rm, m.memoryFeatures.weightBytes);
-      double run = load + predictFirstRun(rm, m.memoryFeatures.arenaBytes);
+      double run =
+          load + predictFirstRun(rm, m.memoryFeatures.firstRunArenaBytes());
       models.back().getAsObject()->insert(
           {"runtime_memory",
            llvm::json::Object{
                {"after_load_bytes", std::llround(load)},
                {"after_first_run_bytes", std::llround(run)},
-               {"arena_bytes", std::llround(m.memoryFeatures.arenaBytes)}}});
+               {"arena_bytes", std::llround(m.memoryFeatures.arenaBytes)},
+               {"runtime_arena_bytes",
+                std::llround(m.memoryFeatures.firstRunArenaBytes())}}});
     }
   }
   llvm::json::Array requests;

@@ -751,7 +751,8 @@ double instanceBytes(const Deployment &d, unsigned i, const Workload &w,
     const RuntimeMemoryModel &rm = *target.runtimeMemory;
     return rm.sessionBytes +
            predictWeightBytes(rm, info.memoryFeatures.weightBytes) +
-           rm.runBytes + rm.perArenaByte * info.memoryFeatures.arenaBytes;
+           rm.runBytes +
+           rm.perArenaByte * info.memoryFeatures.firstRunArenaBytes();
   }
   double weights = 0;
   for (const std::string &weight : info.weights)

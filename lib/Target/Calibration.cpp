@@ -635,7 +635,7 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     // weighted by the whole session's size, so that a few hundred
     // kilobytes of noise on a small model do not steer the fit.
     double wr = 1 / std::max(s.afterRunBytes * kMB, 1.0);
-    run.push_back({wr, s.features.arenaBytes * kMB * wr, added * wr});
+    run.push_back({wr, s.features.firstRunArenaBytes() * kMB * wr, added * wr});
     process.push_back(s.processBytes);
   }
   std::vector<double> a = nnlsBySubsets(load, 5);

@@ -5,6 +5,7 @@
 #include "chorus/Analysis/OpTable.h"
 #include "chorus/Analysis/TensorLifetimes.h"
 #include "chorus/Dialect/ChorusOps.h"
+#include "chorus/Target/OrtArena.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -48,7 +49,7 @@ void chorus::addWeightBytes(double weightBytes[4], uint64_t bytes,
 
 RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     func::FuncOp func, const std::map<std::string, WeightUse> &uses,
-    const TensorLifetimes &lifetimes) {
+    const TensorLifetimes &lifetimes, const OrtCpuSettings *ort) {
   RuntimeMemoryFeatures f;
   for (const auto &[name, use] : uses)
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
@@ -58,15 +59,31 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
   if (!live.empty())
     f.arenaBytes =
         static_cast<double>(*std::max_element(live.begin(), live.end()));
+  if (ort)
+    if (FailureOr<OrtArenaUse> arena = simulateOrtArena(func, *ort);
+        succeeded(arena))
+      f.ortArenaBytes = static_cast<double>(arena->touchedBytes);
   return f;
 }
 
 FailureOr<RuntimeMemoryFeatures>
-chorus::computeRuntimeMemoryFeatures(func::FuncOp func) {
+chorus::computeRuntimeMemoryFeatures(func::FuncOp func,
+                                     const OrtCpuSettings *ort) {
   TensorLifetimes lifetimes(func);
   if (failed(lifetimes.run()))
     return failure();
-  return computeRuntimeMemoryFeatures(func, getWeightUses(func), lifetimes);
+  return computeRuntimeMemoryFeatures(func, getWeightUses(func), lifetimes,
+                                      ort);
+}
+
+std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
+  if (!target.runtime)
+    return std::nullopt;
+  OrtCpuSettings s;
+  s.level =
+      parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
+  s.nchwcBlock = target.runtime->nchwcBlock;
+  return s;
 }
 
 double chorus::predictWeightBytes(const RuntimeMemoryModel &m,

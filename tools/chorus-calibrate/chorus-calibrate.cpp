@@ -980,13 +980,9 @@ static int runMeasure(const char *argv0) {
         for (const llvm::json::Value &v : *r)
           if (std::optional<double> d = v.getAsNumber())
             referenceMs.push_back(*d);
-      double referenceChange = 0;
-      if (referenceMs.size() == 2 && referenceMs[0] + referenceMs[1] > 0) {
-        double mean = 0.5 * (referenceMs[0] + referenceMs[1]);
-        referenceChange = std::fabs(referenceMs[0] - referenceMs[1]) / mean;
-        reference[index].push_back(mean);
-      }
-      noisy += spread * 100 > maxDrift || referenceChange * 100 > maxDrift;
+      if (referenceMs.size() == 2 && referenceMs[0] + referenceMs[1] > 0)
+        reference[index].push_back(0.5 * (referenceMs[0] + referenceMs[1]));
+      noisy += spread * 100 > maxDrift;
       // ONNX Runtime writes <prefix>_<date>.json; endProfiling does not
       // always return the name.
       auto readProfile = [&](const std::string &prefixName)
@@ -1150,8 +1146,11 @@ static int runMeasure(const char *argv0) {
           importOnnxFile(*module, inWork(model.name + ".onnx"), {});
       if (failed(imported))
         return 1;
+      OrtCpuSettings ort;
+      ort.level = parseOrtLevel(ortLevel).value_or(OrtLevel::All);
+      ort.nchwcBlock = nchwcBlock;
       FailureOr<RuntimeMemoryFeatures> features =
-          computeRuntimeMemoryFeatures(imported->func);
+          computeRuntimeMemoryFeatures(imported->func, &ort);
       if (failed(features))
         return 1;
       MemorySample sample;
@@ -1175,7 +1174,8 @@ static int runMeasure(const char *argv0) {
     double worstLoad = 0, worstRun = 0;
     for (const MemorySample &s : samples) {
       double load = predictAfterLoad(*memoryModel, s.features.weightBytes);
-      double run = load + predictFirstRun(*memoryModel, s.features.arenaBytes);
+      double run =
+          load + predictFirstRun(*memoryModel, s.features.firstRunArenaBytes());
       worstLoad = std::max(worstLoad, std::fabs(load / s.afterLoadBytes - 1));
       worstRun = std::max(worstRun, std::fabs(run / s.afterRunBytes - 1));
     }

@@ -12,6 +12,7 @@
 #ifndef CHORUS_TARGET_RUNTIMEMEMORY_H
 #define CHORUS_TARGET_RUNTIMEMEMORY_H
 
+#include "chorus/Analysis/OrtKernels.h"
 #include "chorus/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,6 +47,15 @@ struct RuntimeMemoryFeatures {
   double weightBytes[4] = {0, 0, 0, 0};
   /// The model's peak of live activation bytes (64-byte aligned).
   double arenaBytes = 0;
+  /// What ONNX Runtime's arena holds after the first run
+  /// (simulateOrtArena's touched bytes), where the runtime's settings are
+  /// known; 0 otherwise.
+  double ortArenaBytes = 0;
+  /// The arena figure the first run's memory follows: ONNX Runtime's where
+  /// simulated, else the planned peak.
+  double firstRunArenaBytes() const {
+    return ortArenaBytes > 0 ? ortArenaBytes : arenaBytes;
+  }
 };
 
 /// Adds a weight tensor of `bytes` read by `use` to `weightBytes` (its
@@ -54,14 +64,18 @@ void addWeightBytes(double weightBytes[4], uint64_t bytes, WeightUse use);
 
 /// The features of one model from its weight uses (getWeightUses) and its
 /// computed lifetimes.
-RuntimeMemoryFeatures
-computeRuntimeMemoryFeatures(mlir::func::FuncOp func,
-                             const std::map<std::string, WeightUse> &uses,
-                             const TensorLifetimes &lifetimes);
+/// With `ort`, ONNX Runtime's CPU arena under those settings is simulated
+/// too (ortArenaBytes).
+RuntimeMemoryFeatures computeRuntimeMemoryFeatures(
+    mlir::func::FuncOp func, const std::map<std::string, WeightUse> &uses,
+    const TensorLifetimes &lifetimes, const OrtCpuSettings *ort = nullptr);
 /// The same, computing both; fails (with an error on the func) where a
 /// tensor has no static size.
 mlir::FailureOr<RuntimeMemoryFeatures>
-computeRuntimeMemoryFeatures(mlir::func::FuncOp func);
+computeRuntimeMemoryFeatures(mlir::func::FuncOp func,
+                             const OrtCpuSettings *ort = nullptr);
+/// ONNX Runtime's CPU settings of a target that names the runtime.
+std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);
 
 /// Bytes the runtime holds for weights of these kinds (per session).
 double predictWeightBytes(const RuntimeMemoryModel &m,
@@ -69,7 +83,8 @@ double predictWeightBytes(const RuntimeMemoryModel &m,
 /// Bytes a session holds after loading weights of these kinds.
 double predictAfterLoad(const RuntimeMemoryModel &m,
                         const double weightBytes[4]);
-/// What its first run adds, for a planned arena of `arenaBytes`.
+/// What its first run adds, for an arena of `arenaBytes`
+/// (RuntimeMemoryFeatures::firstRunArenaBytes).
 double predictFirstRun(const RuntimeMemoryModel &m, double arenaBytes);
 
 /// One measured session: its features and the resident-memory growth
