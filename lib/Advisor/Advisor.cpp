@@ -294,13 +294,15 @@ private:
                     predictWeightBytes(rm, bytes);
       // Every ONNX Runtime session has an arena of its own: where the
       // target simulates it, each session's; else the joint plan's.
-      double arenas = 0;
-      for (unsigned model : sessions)
+      double arenas = 0, outputs = 0;
+      for (unsigned model : sessions) {
         arenas += w.models[model].memoryFeatures.ortArenaBytes;
+        outputs += w.models[model].memoryFeatures.outputBytes;
+      }
       if (arenas <= 0)
         arenas = static_cast<double>(s.arenaBytes);
-      double run =
-          load + sessions.size() * rm.runBytes + rm.perArenaByte * arenas;
+      double run = load + sessions.size() * rm.runBytes +
+                   rm.perArenaByte * arenas + rm.perOutputByte * outputs;
       s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
       s.runtimeBytes = static_cast<uint64_t>(std::llround(run));
     }
@@ -505,8 +507,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
       // counted).
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
       double load = predictAfterLoad(rm, m.memoryFeatures.weightBytes);
-      double run =
-          load + predictFirstRun(rm, m.memoryFeatures.firstRunArenaBytes());
+      double run = load + predictFirstRun(rm, m.memoryFeatures);
       models.back().getAsObject()->insert(
           {"runtime_memory",
            llvm::json::Object{

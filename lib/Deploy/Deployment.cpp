@@ -751,8 +751,7 @@ double instanceBytes(const Deployment &d, unsigned i, const Workload &w,
     const RuntimeMemoryModel &rm = *target.runtimeMemory;
     return rm.sessionBytes +
            predictWeightBytes(rm, info.memoryFeatures.weightBytes) +
-           rm.runBytes +
-           rm.perArenaByte * info.memoryFeatures.firstRunArenaBytes();
+           predictFirstRun(rm, info.memoryFeatures);
   }
   double weights = 0;
   for (const std::string &weight : info.weights)

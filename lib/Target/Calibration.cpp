@@ -622,6 +622,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
             std::to_string(samples.size()));
   // In megabytes, each row weighted by 1 / measured: relative errors.
   constexpr double kMB = 1e-6;
+  // Copies of the outputs a run leaves (onnxruntime-node's, one each).
+  constexpr double kOutputCopies = 1;
   std::vector<std::vector<double>> load, run;
   std::vector<double> process;
   for (const MemorySample &s : samples) {
@@ -635,6 +637,10 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     // weighted by the whole session's size, so that a few hundred
     // kilobytes of noise on a small model do not steer the fit.
     double wr = 1 / std::max(s.afterRunBytes * kMB, 1.0);
+    // onnxruntime-node copies every output into a buffer of its own: those
+    // bytes come off before the fit (fitted, the term traded off against
+    // the arena's, the largest tensor of most models being their output).
+    added -= kOutputCopies * s.features.outputBytes * kMB;
     run.push_back({wr, s.features.firstRunArenaBytes() * kMB * wr, added * wr});
     process.push_back(s.processBytes);
   }
@@ -650,6 +656,7 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   m.perLargeWeightByte = a[4];
   m.runBytes = b[0] / kMB;
   m.perArenaByte = b[1];
+  m.perOutputByte = kOutputCopies;
   m.samples = samples.size();
   return m;
 }

@@ -142,28 +142,6 @@ std::optional<uint64_t> arenaBytes(Value v, bool blocked, unsigned block) {
   return bytes;
 }
 
-/// im2col's buffer of an unblocked, non-pointwise convolution: one group's
-/// columns (ONNX Runtime's Conv reuses it group by group).
-uint64_t im2colBytes(NodeOp conv) {
-  if (conv.getOpType() != "Conv" || conv.getInputs().size() < 2)
-    return 0;
-  auto x = dyn_cast<RankedTensorType>(conv.getInputs()[0].getType());
-  auto w = dyn_cast<RankedTensorType>(conv.getInputs()[1].getType());
-  auto y = dyn_cast<RankedTensorType>(conv->getResult(0).getType());
-  if (!x || !w || !y || !x.hasStaticShape() || !w.hasStaticShape() ||
-      !y.hasStaticShape() || w.getRank() < 3 || y.getRank() != w.getRank())
-    return 0;
-  bool pointwise = true;
-  uint64_t kernel = static_cast<uint64_t>(w.getDimSize(1));
-  uint64_t positions = 1;
-  for (int64_t i = 2; i < w.getRank(); ++i) {
-    pointwise &= w.getDimSize(i) == 1 && x.getDimSize(i) == y.getDimSize(i);
-    kernel *= static_cast<uint64_t>(w.getDimSize(i));
-    positions *= static_cast<uint64_t>(y.getDimSize(i));
-  }
-  return pointwise ? 0 : kernel * positions * 4;
-}
-
 } // namespace
 
 FailureOr<OrtArenaUse>
@@ -198,7 +176,6 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
     if (b && buffers[*b].lastUse != kForever)
       buffers[*b].lastUse = std::max(buffers[*b].lastUse, at);
   };
-  std::vector<uint64_t> workspace(ort.kernels.size(), 0);
   for (auto [k, kernel] : llvm::enumerate(ort.kernels)) {
     bool blocked = isBlockedKernel(kernel.op);
     if (kernel.nodes.empty()) {
@@ -234,7 +211,6 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
       continue;
     }
     for (NodeOp node : kernel.nodes) {
-      workspace[k] += blocked ? 0 : im2colBytes(node);
       for (Value v : node->getResults()) {
         bool external = llvm::any_of(v.getUsers(), [&](Operation *user) {
           return !members.count(user);
@@ -258,8 +234,9 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
         if (b)
           buffers[*b].lastUse = kForever;
   }
-  // Replay: a kernel's outputs and workspace are allocated, the workspace
-  // freed, then every buffer whose last reader it was.
+  // Replay: a kernel's outputs are allocated, then every buffer whose last
+  // reader it was is freed. (MLAS's convolutions expand im2col in tiles of
+  // 64 KiB per thread: no buffer the size of the image.)
   std::vector<std::vector<size_t>> producedAt(ort.kernels.size()),
       freedAt(ort.kernels.size());
   for (auto [i, b] : llvm::enumerate(buffers)) {
@@ -273,8 +250,6 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
   for (size_t k = 0; k < ort.kernels.size(); ++k) {
     for (size_t i : producedAt[k])
       buffers[i].handle = arena.allocate(buffers[i].bytes);
-    if (workspace[k])
-      arena.free(arena.allocate(workspace[k]));
     for (size_t i : freedAt[k])
       arena.free(buffers[i].handle);
   }

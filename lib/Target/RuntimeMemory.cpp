@@ -59,6 +59,9 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
   if (!live.empty())
     f.arenaBytes =
         static_cast<double>(*std::max_element(live.begin(), live.end()));
+  for (const LiveTensor &t : lifetimes.getTensors())
+    if (t.kind == LiveTensor::Kind::Output)
+      f.outputBytes += static_cast<double>(t.bytes);
   if (ort)
     if (FailureOr<OrtArenaUse> arena = simulateOrtArena(func, *ort);
         succeeded(arena))
@@ -99,6 +102,8 @@ double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
   return m.sessionBytes + predictWeightBytes(m, weightBytes);
 }
 
-double chorus::predictFirstRun(const RuntimeMemoryModel &m, double arenaBytes) {
-  return m.runBytes + m.perArenaByte * arenaBytes;
+double chorus::predictFirstRun(const RuntimeMemoryModel &m,
+                               const RuntimeMemoryFeatures &features) {
+  return m.runBytes + m.perArenaByte * features.firstRunArenaBytes() +
+         m.perOutputByte * features.outputBytes;
 }

@@ -619,6 +619,11 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                      : "a factor in [0, 100]",
                          true))
         return std::move(e);
+    // What the caller's binding copies the outputs into (targets fitted
+    // before the term have none).
+    if (llvm::Error e = mr.bounded("per_output_byte", m.perOutputByte, 100,
+                                   "a factor in [0, 100]", false))
+      return std::move(e);
     if (llvm::Error e = mr.count("samples", m.samples))
       return std::move(e);
     if (llvm::Error e = mr.unknownFields())
@@ -724,6 +729,7 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                            {"per_other_weight_byte", m.perOtherWeightByte},
                            {"per_large_weight_byte", m.perLargeWeightByte},
                            {"per_arena_byte", m.perArenaByte},
+                           {"per_output_byte", m.perOutputByte},
                            {"samples", static_cast<int64_t>(m.samples)}};
   }
   if (t.browser) {

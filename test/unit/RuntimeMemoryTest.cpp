@@ -11,15 +11,17 @@ using namespace chorus;
 namespace {
 
 MemorySample sample(double conv, double matmul, double other, double large,
-                    double arena, const RuntimeMemoryModel &truth) {
+                    double arena, const RuntimeMemoryModel &truth,
+                    double outputs = 4e3) {
   MemorySample s;
   s.features.weightBytes[0] = conv;
   s.features.weightBytes[1] = matmul;
   s.features.weightBytes[2] = other;
   s.features.weightBytes[3] = large;
   s.features.arenaBytes = arena;
+  s.features.outputBytes = outputs;
   s.afterLoadBytes = predictAfterLoad(truth, s.features.weightBytes);
-  s.afterRunBytes = s.afterLoadBytes + predictFirstRun(truth, arena);
+  s.afterRunBytes = s.afterLoadBytes + predictFirstRun(truth, s.features);
   s.processBytes = truth.processBytes;
   return s;
 }
@@ -34,11 +36,16 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   truth.perLargeWeightByte = 1.0;
   truth.runBytes = 0.5e6;
   truth.perArenaByte = 1.3;
+  truth.perOutputByte = 1; // onnxruntime-node's copy of each output
   std::vector<MemorySample> samples = {
-      sample(10e6, 0, 0, 0, 1e6, truth),    sample(40e6, 1e6, 0, 0, 5e6, truth),
-      sample(0, 20e6, 1e5, 0, 2e6, truth),  sample(0, 60e6, 0, 0, 1e5, truth),
-      sample(1e5, 0, 16e6, 0, 30e6, truth), sample(0, 0, 0, 64e6, 1e5, truth),
-      sample(0, 0, 0, 192e6, 8e6, truth),   sample(1e4, 0, 0, 0, 60e6, truth)};
+      sample(10e6, 0, 0, 0, 1e6, truth),
+      sample(40e6, 1e6, 0, 0, 5e6, truth),
+      sample(0, 20e6, 1e5, 0, 2e6, truth),
+      sample(0, 60e6, 0, 0, 1e5, truth),
+      sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
+      sample(0, 0, 0, 64e6, 1e5, truth),
+      sample(0, 0, 0, 192e6, 8e6, truth, 2e6),
+      sample(1e4, 0, 0, 0, 60e6, truth, 8e6)};
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
   EXPECT_NEAR(fit->sessionBytes, truth.sessionBytes, 1e3);
@@ -48,6 +55,7 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   EXPECT_NEAR(fit->perLargeWeightByte, truth.perLargeWeightByte, 1e-6);
   EXPECT_NEAR(fit->runBytes, truth.runBytes, 1e3);
   EXPECT_NEAR(fit->perArenaByte, truth.perArenaByte, 1e-6);
+  EXPECT_NEAR(fit->perOutputByte, truth.perOutputByte, 1e-6);
   EXPECT_EQ(fit->processBytes, truth.processBytes);
   EXPECT_EQ(fit->samples, samples.size());
 }

@@ -1174,8 +1174,7 @@ static int runMeasure(const char *argv0) {
     double worstLoad = 0, worstRun = 0;
     for (const MemorySample &s : samples) {
       double load = predictAfterLoad(*memoryModel, s.features.weightBytes);
-      double run =
-          load + predictFirstRun(*memoryModel, s.features.firstRunArenaBytes());
+      double run = load + predictFirstRun(*memoryModel, s.features);
       worstLoad = std::max(worstLoad, std::fabs(load / s.afterLoadBytes - 1));
       worstRun = std::max(worstRun, std::fabs(run / s.afterRunBytes - 1));
     }
@@ -1184,12 +1183,13 @@ static int runMeasure(const char *argv0) {
         "runtime memory: %.1f MB per process, %.1f MB per session, "
         "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes; "
         "first run "
-        "%.1f MB + x%.2f the planned arena (fitted to %zu sessions; worst "
-        "fit %.0f%% after load, %.0f%% after the first run)\n",
+        "%.1f MB + x%.2f the runtime's arena + x%.2f the outputs (fitted to "
+        "%zu sessions; worst fit %.0f%% after load, %.0f%% after the first "
+        "run)\n",
         m.processBytes * 1e-6, m.sessionBytes * 1e-6, m.perConvWeightByte,
         m.perMatMulWeightByte, m.perOtherWeightByte, m.perLargeWeightByte,
-        m.runBytes * 1e-6, m.perArenaByte, samples.size(), 100 * worstLoad,
-        100 * worstRun);
+        m.runBytes * 1e-6, m.perArenaByte, m.perOutputByte, samples.size(),
+        100 * worstLoad, 100 * worstRun);
   } else {
     os << "runtime memory: not measured (the runner reads /proc/self/status, "
           "which this system lacks)\n";

@@ -8,8 +8,8 @@
 // memory a session takes in its first run is the part of those regions the
 // run touched, not the peak of live tensors Chorus plans: tensors in the
 // NCHWc layout are padded to whole channel blocks, reorders add copies,
-// unblocked convolutions take im2col buffers, and a region is allocated
-// whole when a request does not fit the free chunks of the others.
+// and a region is allocated whole when a request does not fit the free
+// chunks of the others.
 // simulateOrtArena replays a first run's allocations and frees over the
 // kernels ONNX Runtime runs (computeOrtKernels) and reports what the
 // arena holds afterwards.

@@ -51,6 +51,8 @@ struct RuntimeMemoryFeatures {
   /// (simulateOrtArena's touched bytes), where the runtime's settings are
   /// known; 0 otherwise.
   double ortArenaBytes = 0;
+  /// Bytes of the model's outputs.
+  double outputBytes = 0;
   /// The arena figure the first run's memory follows: ONNX Runtime's where
   /// simulated, else the planned peak.
   double firstRunArenaBytes() const {
@@ -83,9 +85,10 @@ double predictWeightBytes(const RuntimeMemoryModel &m,
 /// Bytes a session holds after loading weights of these kinds.
 double predictAfterLoad(const RuntimeMemoryModel &m,
                         const double weightBytes[4]);
-/// What its first run adds, for an arena of `arenaBytes`
-/// (RuntimeMemoryFeatures::firstRunArenaBytes).
-double predictFirstRun(const RuntimeMemoryModel &m, double arenaBytes);
+/// What its first run adds: the runtime's arena
+/// (RuntimeMemoryFeatures::firstRunArenaBytes) and the copies of its outputs.
+double predictFirstRun(const RuntimeMemoryModel &m,
+                       const RuntimeMemoryFeatures &features);
 
 /// One measured session: its features and the resident-memory growth
 /// after loading and after the first run.

@@ -135,8 +135,12 @@ struct RuntimeMemoryModel {
   /// in tensors under 32 MiB; per byte of larger tensors.
   double perConvWeightByte = 1, perMatMulWeightByte = 1, perOtherWeightByte = 1,
          perLargeWeightByte = 1;
-  /// Per byte of the arena Chorus plans for the model alone.
+  /// Per byte of the runtime's arena after a first run (or, without a
+  /// runtime to replay, the arena Chorus plans for the model alone).
   double perArenaByte = 1;
+  /// Per byte of the model's outputs: onnxruntime-node copies each run's
+  /// outputs into buffers of its own.
+  double perOutputByte = 0;
   /// The measurements it was fitted to.
   unsigned samples = 0;
 };
