@@ -1140,9 +1140,11 @@ private:
     if (!x.type() || x.type().getRank() != 4 || !isFloat(n.in[0]) ||
         x.dims[1].kind != Dim::Static)
       return;
+    // ONNX Runtime blocks a pool only over whole channel blocks (its
+    // TransformPool), whatever the layout of its input.
     int64_t channels = x.dims[1].value;
-    bool reorder = channels >= static_cast<int64_t>(settings.nchwcBlock);
-    if (reorder && channels % kChannelAlignment)
+    int64_t block = settings.nchwcBlock;
+    if (block <= 0 || channels % block)
       return;
     NchwcArg *arg = nchwcOf(n.in[0]);
     if (global && !arg)
@@ -1152,7 +1154,7 @@ private:
     if (arg) {
       --arg->remainingUses;
       convPoolOrigin(n, arg->origin, origin, -1, -1);
-    } else if (reorder) {
+    } else {
       reorderInput(n.in[0], n.position);
     }
     createNchwcArg(i, n.out[0], channels, origin);
