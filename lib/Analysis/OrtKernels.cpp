@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
@@ -1413,4 +1414,38 @@ private:
 OrtKernels chorus::computeOrtKernels(func::FuncOp func,
                                      const OrtCpuSettings &settings) {
   return Mirror(func, settings).run();
+}
+
+std::vector<Value> chorus::getKernelOperands(const OrtKernel &kernel) {
+  llvm::DenseSet<Operation *> members;
+  for (NodeOp node : kernel.nodes)
+    members.insert(node);
+  std::vector<Value> operands;
+  llvm::DenseSet<Value> seen;
+  for (NodeOp node : kernel.nodes)
+    for (Value v : node.getInputs()) {
+      if (isa<NoneType>(v.getType()) || !seen.insert(v).second)
+        continue;
+      if (Operation *def = v.getDefiningOp(); def && members.count(def))
+        continue;
+      operands.push_back(v);
+    }
+  return operands;
+}
+
+std::vector<Value> chorus::getKernelResults(const OrtKernel &kernel) {
+  llvm::DenseSet<Operation *> members;
+  for (NodeOp node : kernel.nodes)
+    members.insert(node);
+  std::vector<Value> results;
+  for (NodeOp node : kernel.nodes)
+    for (Value v : node->getResults()) {
+      bool external = llvm::any_of(
+          v.getUsers(), [&](Operation *user) { return !members.count(user); });
+      if (isa<NoneType>(v.getType()) ||
+          (!external && node != kernel.nodes.back()))
+        continue;
+      results.push_back(v);
+    }
+  return results;
 }

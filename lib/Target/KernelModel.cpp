@@ -198,13 +198,20 @@ static std::optional<KernelTensor> tensorOf(Value v) {
   return t;
 }
 
+std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
+  if (!target.runtime)
+    return std::nullopt;
+  OrtCpuSettings s;
+  s.level =
+      parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
+  s.nchwcBlock = target.runtime->nchwcBlock;
+  return s;
+}
+
 FailureOr<std::vector<RuntimeKernelCost>>
 chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
-  OrtCpuSettings settings;
-  settings.level =
-      parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
-  settings.nchwcBlock = target.runtime->nchwcBlock;
-  OrtKernels kernels = computeOrtKernels(func, settings);
+  OrtKernels kernels = computeOrtKernels(
+      func, getOrtCpuSettings(target).value_or(OrtCpuSettings()));
   std::vector<RuntimeKernelCost> result;
   for (OrtKernel &kernel : kernels.kernels) {
     std::vector<KernelTensor> inputs, outputs;
@@ -221,36 +228,15 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
         where = def;
     } else {
       where = kernel.nodes.front();
-      llvm::DenseSet<Operation *> members;
-      for (NodeOp node : kernel.nodes)
-        members.insert(node);
-      llvm::DenseSet<Value> seen;
-      for (NodeOp node : kernel.nodes) {
-        for (Value v : node.getInputs()) {
-          if (isa<NoneType>(v.getType()) || !seen.insert(v).second)
-            continue;
-          if (Operation *def = v.getDefiningOp(); def && members.count(def))
-            continue;
+      for (auto [values, tensors] :
+           {std::pair{getKernelOperands(kernel), &inputs},
+            std::pair{getKernelResults(kernel), &outputs}})
+        for (Value v : values) {
           std::optional<KernelTensor> t = tensorOf(v);
           ok &= t.has_value();
           if (t)
-            inputs.push_back(*t);
+            tensors->push_back(*t);
         }
-        for (Value v : node->getResults()) {
-          // A result leaves the kernel when something outside reads it;
-          // the last node's results always count.
-          bool external = llvm::any_of(v.getUsers(), [&](Operation *user) {
-            return !members.count(user);
-          });
-          bool last = node == kernel.nodes.back();
-          if (isa<NoneType>(v.getType()) || (!external && !last))
-            continue;
-          std::optional<KernelTensor> t = tensorOf(v);
-          ok &= t.has_value();
-          if (t)
-            outputs.push_back(*t);
-        }
-      }
     }
     if (!ok)
       return where->emitError()

@@ -49,8 +49,6 @@ public:
     // Pages are resident once written: up to the request's end (a chunk
     // used whole may be larger than the request).
     region.touched = std::max(region.touched, chunk.offset + n);
-    inUse += chunk.size;
-    peak = std::max(peak, inUse);
     return chunk.id;
   }
 
@@ -61,7 +59,6 @@ public:
           continue;
         region.chunks[c].used = false;
         region.chunks[c].id = 0;
-        inUse -= region.chunks[c].size;
         // Coalesce with free neighbours.
         if (c + 1 < region.chunks.size() && !region.chunks[c + 1].used) {
           region.chunks[c].size += region.chunks[c + 1].size;
@@ -75,15 +72,12 @@ public:
       }
   }
 
-  OrtArenaUse use() const {
-    OrtArenaUse u;
-    for (const Region &r : regions) {
-      u.regionBytes += r.size;
-      u.touchedBytes += r.touched;
-    }
-    u.peakBytes = peak;
-    u.regions = regions.size();
-    return u;
+  /// Bytes written, over all regions.
+  uint64_t touched() const {
+    uint64_t bytes = 0;
+    for (const Region &r : regions)
+      bytes += r.touched;
+    return bytes;
   }
 
 private:
@@ -93,7 +87,7 @@ private:
     size_t id;
   };
   struct Region {
-    uint64_t size = 0, touched = 0;
+    uint64_t touched = 0;
     std::vector<Chunk> chunks;
   };
 
@@ -105,7 +99,6 @@ private:
       increased = true;
     }
     Region region;
-    region.size = next;
     region.chunks.push_back(Chunk{0, next, false, 0});
     regions.push_back(std::move(region));
     if (!increased)
@@ -114,7 +107,6 @@ private:
 
   std::vector<Region> regions;
   uint64_t next = 1ull << 20;
-  uint64_t inUse = 0, peak = 0;
   size_t lastId = 0;
 };
 
@@ -144,14 +136,12 @@ std::optional<uint64_t> arenaBytes(Value v, bool blocked, unsigned block) {
 
 } // namespace
 
-FailureOr<OrtArenaUse>
-chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
+FailureOr<uint64_t> chorus::simulateOrtArena(func::FuncOp func,
+                                             const OrtCpuSettings &settings) {
   OrtKernels ort = computeOrtKernels(func, settings);
   unsigned block = settings.level == OrtLevel::All ? settings.nchwcBlock : 0;
   // A tensor of the arena: a value in one layout.
   struct Buffer {
-    Value value;
-    bool blocked = false;
     uint64_t bytes = 0;
     size_t produced = 0, lastUse = 0;
     size_t handle = 0;
@@ -189,16 +179,11 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
       if (!bytes)
         return failure();
       byValue[kernel.value][toBlocked] = buffers.size();
-      buffers.push_back({kernel.value, toBlocked, *bytes, k, k, 0});
+      buffers.push_back({*bytes, k, k, 0});
       continue;
     }
-    llvm::DenseSet<Operation *> members;
-    for (NodeOp node : kernel.nodes)
-      members.insert(node);
-    for (NodeOp node : kernel.nodes)
-      for (Value v : node.getInputs())
-        if (Operation *def = v.getDefiningOp(); !def || !members.count(def))
-          use(v, blocked, k);
+    for (Value v : getKernelOperands(kernel))
+      use(v, blocked, k);
     // A single view node (Reshape, Flatten, Squeeze...) reads its input's
     // buffer in place.
     if (kernel.nodes.size() == 1 && isViewNode(kernel.nodes.front()) &&
@@ -210,20 +195,12 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
           byValue[r] = it->second;
       continue;
     }
-    for (NodeOp node : kernel.nodes) {
-      for (Value v : node->getResults()) {
-        bool external = llvm::any_of(v.getUsers(), [&](Operation *user) {
-          return !members.count(user);
-        });
-        if (isa<NoneType>(v.getType()) ||
-            (!external && node != kernel.nodes.back()))
-          continue;
-        std::optional<uint64_t> bytes = arenaBytes(v, blocked, block);
-        if (!bytes)
-          return failure();
-        byValue[v][blocked] = buffers.size();
-        buffers.push_back({v, blocked, *bytes, k, k, 0});
-      }
+    for (Value v : getKernelResults(kernel)) {
+      std::optional<uint64_t> bytes = arenaBytes(v, blocked, block);
+      if (!bytes)
+        return failure();
+      byValue[v][blocked] = buffers.size();
+      buffers.push_back({*bytes, k, k, 0});
     }
   }
   // The model's outputs stay with the caller.
@@ -253,5 +230,5 @@ chorus::simulateOrtArena(func::FuncOp func, const OrtCpuSettings &settings) {
     for (size_t i : freedAt[k])
       arena.free(buffers[i].handle);
   }
-  return arena.use();
+  return arena.touched();
 }

@@ -63,9 +63,9 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     if (t.kind == LiveTensor::Kind::Output)
       f.outputBytes += static_cast<double>(t.bytes);
   if (ort)
-    if (FailureOr<OrtArenaUse> arena = simulateOrtArena(func, *ort);
+    if (FailureOr<uint64_t> arena = simulateOrtArena(func, *ort);
         succeeded(arena))
-      f.ortArenaBytes = static_cast<double>(arena->touchedBytes);
+      f.ortArenaBytes = static_cast<double>(*arena);
   return f;
 }
 
@@ -77,16 +77,6 @@ chorus::computeRuntimeMemoryFeatures(func::FuncOp func,
     return failure();
   return computeRuntimeMemoryFeatures(func, getWeightUses(func), lifetimes,
                                       ort);
-}
-
-std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
-  if (!target.runtime)
-    return std::nullopt;
-  OrtCpuSettings s;
-  s.level =
-      parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
-  s.nchwcBlock = target.runtime->nchwcBlock;
-  return s;
 }
 
 double chorus::predictWeightBytes(const RuntimeMemoryModel &m,

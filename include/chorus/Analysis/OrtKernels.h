@@ -76,6 +76,13 @@ struct OrtKernels {
   std::map<std::string, unsigned> histogram() const;
 };
 
+/// The values a kernel with nodes reads from outside itself (each once, in
+/// order; none values left out).
+std::vector<mlir::Value> getKernelOperands(const OrtKernel &kernel);
+/// The values it produces for others: results read outside the kernel,
+/// and every result of its last node (none values left out).
+std::vector<mlir::Value> getKernelResults(const OrtKernel &kernel);
+
 /// The kernels of `func` under `settings`. Deterministic. Nodes with
 /// subgraphs are one kernel each (their bodies are not rewritten).
 OrtKernels computeOrtKernels(mlir::func::FuncOp func,

@@ -63,6 +63,9 @@ struct RuntimeKernelCost {
   std::string label() const;
 };
 
+/// ONNX Runtime's CPU settings of a target that names the runtime.
+std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);
+
 /// The kernels `target.runtime` runs for `func` and their times; fails
 /// (with an error on the op) where a shape is not static or no model
 /// applies.

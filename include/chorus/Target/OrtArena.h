@@ -27,21 +27,11 @@
 
 namespace chorus {
 
-struct OrtArenaUse {
-  /// Bytes of the regions the arena allocated.
-  uint64_t regionBytes = 0;
-  /// Bytes of those regions that some allocation reached (per region, up
-  /// to the highest end of a request ever served): the resident part.
-  uint64_t touchedBytes = 0;
-  /// The largest sum of chunks in use at once.
-  uint64_t peakBytes = 0;
-  unsigned regions = 0;
-};
-
-/// The arena after the first run of `func`'s kernels under `settings`, in
-/// the kernels' order. Fails where a tensor has no static size.
-mlir::FailureOr<OrtArenaUse> simulateOrtArena(mlir::func::FuncOp func,
-                                              const OrtCpuSettings &settings);
+/// The bytes of the arena's regions that the first run of `func`'s kernels
+/// under `settings` wrote (per region, up to the highest end of a request
+/// served): what stays resident. Fails where a tensor has no static size.
+mlir::FailureOr<uint64_t> simulateOrtArena(mlir::func::FuncOp func,
+                                           const OrtCpuSettings &settings);
 
 } // namespace chorus
 

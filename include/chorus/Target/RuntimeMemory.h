@@ -3,9 +3,11 @@
 // The figures a session's resident memory is predicted from: the model's
 // weight bytes by the kind of kernel that reads them (ONNX Runtime keeps
 // convolution weights in a reordered copy and packs matmul weights, so the
-// kinds cost differently) and the activation arena Chorus plans for the
-// model alone (its peak of live bytes). RuntimeMemoryModel (Target.h) turns
-// them into bytes; chorus-calibrate --measure fits it.
+// kinds cost differently), the activation arena (ONNX Runtime's, replayed
+// by simulateOrtArena where the runtime's settings are known, else the one
+// Chorus plans for the model alone) and the model's outputs.
+// RuntimeMemoryModel (Target.h) turns them into bytes; chorus-calibrate
+// --measure fits it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,8 +78,6 @@ RuntimeMemoryFeatures computeRuntimeMemoryFeatures(
 mlir::FailureOr<RuntimeMemoryFeatures>
 computeRuntimeMemoryFeatures(mlir::func::FuncOp func,
                              const OrtCpuSettings *ort = nullptr);
-/// ONNX Runtime's CPU settings of a target that names the runtime.
-std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);
 
 /// Bytes the runtime holds for weights of these kinds (per session).
 double predictWeightBytes(const RuntimeMemoryModel &m,
