@@ -461,7 +461,8 @@ FailureOr<Target> chorus::calibrateToLatencies(
 /// the normal equations stay well conditioned.
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
-                  llvm::ArrayRef<std::pair<KernelFeatures, double>> rows) {
+                  llvm::ArrayRef<std::pair<KernelFeatures, double>> rows,
+                  double coldAbove, double *residualOut = nullptr) {
   // Kernels that run groups one by one get a term per group.
   bool grouped =
       llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
@@ -479,6 +480,21 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   std::nth_element(intensity.begin(), intensity.begin() + intensity.size() / 2,
                    intensity.end());
   bool byteBound = intensity[intensity.size() / 2] < 1;
+  // The weights of models above `coldAbove` bytes come from memory on
+  // every run: a term per such byte, where kernels of models on both sides
+  // of the size read weights (else it could not be told from the others).
+  auto cold = [&](const KernelFeatures &f) {
+    return f.modelWeightBytes > coldAbove ? f.weightBytes : 0.0;
+  };
+  bool withCold = false;
+  if (coldAbove > 0) {
+    size_t above = llvm::count_if(
+        rows, [&](const auto &row) { return cold(row.first) > 0; });
+    size_t below = llvm::count_if(rows, [&](const auto &row) {
+      return row.first.weightBytes > 0 && cold(row.first) == 0;
+    });
+    withCold = above >= 3 && below >= 3;
+  }
   constexpr double kMiB = 1024.0 * 1024.0;
   KernelModel best;
   double bestResidual = INFINITY;
@@ -501,6 +517,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
         row.push_back(f.groups * w);
       if (cache > 0)
         row.push_back(std::max(0.0, f.bytes - cache) * 1e-9 * w);
+      if (withCold)
+        row.push_back(cold(f) * 1e-9 * w);
       row.push_back(us * w);
       a.push_back(std::move(row));
     }
@@ -515,18 +533,26 @@ fitOneKernelModel(llvm::StringRef kernelClass,
             static_cast<unsigned>(rows.size())};
     if (grouped)
       best.perGroupSeconds = c[3] * 1e-6;
-    if (cache > 0 && c[n - 1] > 0) {
-      best.perStreamedByteSeconds = c[n - 1] * 1e-15;
+    unsigned streamed = n - 1 - (withCold ? 1 : 0);
+    if (cache > 0 && c[streamed] > 0) {
+      best.perStreamedByteSeconds = c[streamed] * 1e-15;
       best.cacheBytes = cache;
     }
+    if (withCold && c[n - 1] > 0) {
+      best.perColdWeightByteSeconds = c[n - 1] * 1e-15;
+      best.coldWeightsAbove = coldAbove;
+    }
   }
+  if (residualOut)
+    *residualOut = bestResidual;
   KernelModelFit fit;
   fit.kernelClass = kernelClass.str();
   fit.samples = rows.size();
   fit.model = best;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
-    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups);
+    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups,
+                                           f.weightBytes, f.modelWeightBytes);
   }
   return fit;
 }
@@ -539,20 +565,44 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   std::vector<std::pair<KernelFeatures, double>> all;
   for (const ProfiledNode &k : kernels) {
     KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    f.modelWeightBytes = k.modelWeightBytes;
     byClass[f.kernelClass].push_back({f, k.seconds});
     all.push_back({f, k.seconds});
   }
-  std::map<std::string, KernelModel> models;
-  for (const auto &[cls, rows] : byClass) {
-    if (rows.size() < std::max(minSamples, 1u))
+  // The size above which a model's weights no longer stay in the caches
+  // between runs is the machine's (its last-level cache, as much of it as
+  // the other tenants leave): one size for every class, the one of a few
+  // whose fits leave the least residual, if a tenth less than none.
+  constexpr double kMiB = 1024.0 * 1024.0;
+  auto fitAll = [&](double coldAbove, std::vector<KernelModelFit> &out,
+                    double &residual) {
+    residual = 0;
+    for (const auto &[cls, rows] : byClass) {
+      if (rows.size() < std::max(minSamples, 1u))
+        continue;
+      double r = 0;
+      out.push_back(fitOneKernelModel(cls, rows, coldAbove, &r));
+      residual += r;
+    }
+    if (!all.empty())
+      out.push_back(fitOneKernelModel("default", all, coldAbove));
+  };
+  std::vector<KernelModelFit> best;
+  double bestResidual = INFINITY;
+  for (double coldAbove :
+       {0.0, 32 * kMiB, 64 * kMiB, 96 * kMiB, 128 * kMiB, 192 * kMiB,
+        256 * kMiB}) {
+    std::vector<KernelModelFit> candidate;
+    double residual = 0;
+    fitAll(coldAbove, candidate, residual);
+    if (!(residual < (coldAbove > 0 ? 0.9 : 1.0) * bestResidual))
       continue;
-    KernelModelFit fit = fitOneKernelModel(cls, rows);
-    models[cls] = fit.model;
-    fits.push_back(std::move(fit));
+    bestResidual = residual;
+    best = std::move(candidate);
   }
-  if (!all.empty()) {
-    KernelModelFit fit = fitOneKernelModel("default", all);
-    models["default"] = fit.model;
+  std::map<std::string, KernelModel> models;
+  for (KernelModelFit &fit : best) {
+    models[fit.kernelClass] = fit.model;
     fits.push_back(std::move(fit));
   }
   return models;
@@ -570,7 +620,8 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
     if (it == models.end())
       continue;
     terms[0] += it->second.perFlopSeconds * f.flops;
-    terms[1] += it->second.byteSeconds(f.bytes);
+    terms[1] += it->second.byteSeconds(f.bytes) +
+                it->second.coldWeightSeconds(f.weightBytes, k.modelWeightBytes);
     terms[2] +=
         it->second.perKernelSeconds + it->second.perGroupSeconds * f.groups;
   }

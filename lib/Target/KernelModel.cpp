@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 
@@ -70,6 +71,10 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
         w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
     f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
                     (depthwise ? "_depthwise" : "");
+    // Its filter and bias are weights.
+    f.weightBytes = inputs[1].elements() * inputs[1].elementBytes;
+    if (inputs.size() >= 3 && inputs[2].dims.size() == 1)
+      f.weightBytes += inputs[2].elements() * inputs[2].elementBytes;
     // MLAS's unblocked convolution expands its input into im2col's
     // buffer (written, then read by the GEMM), except for a pointwise
     // convolution that keeps the spatial size: those bytes are moved too.
@@ -106,9 +111,12 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     double k;
     if (packed) {
       k = static_cast<double>(inputs[0].dims.back());
-      f.bytes += k * static_cast<double>(outputs[0].dims.back()) *
-                 inputs[0].elementBytes;
+      f.weightBytes = k * static_cast<double>(outputs[0].dims.back()) *
+                      inputs[0].elementBytes;
+      f.bytes += f.weightBytes;
     } else {
+      if (inputs[1].constant)
+        f.weightBytes = inputs[1].elements() * inputs[1].elementBytes;
       double mn = last2(outputs[0]);
       k = mn > 0 ? std::sqrt(last2(inputs[0]) * last2(inputs[1]) / mn) : 0;
       if (inputs[0].dims.size() == 1)
@@ -195,7 +203,24 @@ static std::optional<KernelTensor> tensorOf(Value v) {
   t.dims.assign(type.getShape().begin(), type.getShape().end());
   t.elementBytes =
       bytes ? static_cast<unsigned>(std::max<int64_t>(*bytes, 1)) : 4;
+  t.constant = v.getDefiningOp<WeightRefOp>() != nullptr;
   return t;
+}
+
+double chorus::getModelWeightBytes(func::FuncOp func) {
+  llvm::StringSet<> seen;
+  double bytes = 0;
+  func.walk([&](WeightRefOp ref) {
+    if (!seen.insert(ref.getWeightAttr().getValue()).second)
+      return;
+    auto type = dyn_cast<RankedTensorType>(ref.getType());
+    std::optional<int64_t> element =
+        type ? getElementStorageBytes(type.getElementType()) : std::nullopt;
+    if (type && type.hasStaticShape() && element)
+      bytes += static_cast<double>(type.getNumElements()) *
+               static_cast<double>(*element);
+  });
+  return bytes;
 }
 
 std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
@@ -213,6 +238,7 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   OrtKernels kernels = computeOrtKernels(
       func, getOrtCpuSettings(target).value_or(OrtCpuSettings()));
   std::vector<RuntimeKernelCost> result;
+  double modelWeightBytes = getModelWeightBytes(func);
   for (OrtKernel &kernel : kernels.kernels) {
     std::vector<KernelTensor> inputs, outputs;
     Operation *where = func;
@@ -251,7 +277,10 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << "target '" << target.name << "' has no kernel model for "
              << cost.features.kernelClass << " and no default";
     cost.computeSeconds = model->perFlopSeconds * cost.features.flops;
-    cost.memorySeconds = model->byteSeconds(cost.features.bytes);
+    cost.features.modelWeightBytes = modelWeightBytes;
+    cost.memorySeconds =
+        model->byteSeconds(cost.features.bytes) +
+        model->coldWeightSeconds(cost.features.weightBytes, modelWeightBytes);
     cost.overheadSeconds =
         model->perKernelSeconds + model->perGroupSeconds * cost.features.groups;
     cost.kernel = std::move(kernel);

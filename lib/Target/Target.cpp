@@ -530,12 +530,17 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
             {"per_byte_s", &m.perByteSeconds, true},
             {"per_kernel_s", &m.perKernelSeconds, true},
             {"per_group_s", &m.perGroupSeconds, false},
-            {"per_streamed_byte_s", &m.perStreamedByteSeconds, false}})
+            {"per_streamed_byte_s", &m.perStreamedByteSeconds, false},
+            {"per_cold_weight_byte_s", &m.perColdWeightByteSeconds, false}})
         if (llvm::Error e =
                 mr.bounded(name, *out, 1, "a number in [0, 1]", required))
           return e;
       if (llvm::Error e = mr.positive("cache_bytes", m.cacheBytes,
                                       m.perStreamedByteSeconds > 0))
+        return e;
+      if (llvm::Error e =
+              mr.positive("cold_weights_above", m.coldWeightsAbove,
+                          m.perColdWeightByteSeconds > 0))
         return e;
       if (llvm::Error e = mr.count("samples", m.samples))
         return e;
@@ -699,6 +704,10 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           if (m.perStreamedByteSeconds > 0) {
             o["per_streamed_byte_s"] = m.perStreamedByteSeconds;
             o["cache_bytes"] = m.cacheBytes;
+          }
+          if (m.perColdWeightByteSeconds > 0) {
+            o["per_cold_weight_byte_s"] = m.perColdWeightByteSeconds;
+            o["cold_weights_above"] = m.coldWeightsAbove;
           }
           models[cls] = std::move(o);
         }

@@ -192,3 +192,92 @@ TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
   EXPECT_EQ(findKernelModel(target, "transpose")->perKernelSeconds, 2e-6);
   EXPECT_EQ(findKernelModel(target, "pool")->perKernelSeconds, 3e-6);
 }
+
+namespace {
+
+/// A fully connected layer at batch 1 (ONNX Runtime's Gemm with its
+/// weights pre-packed: the profile lists the input and the bias) of a
+/// model whose weights take `modelBytes`, timed by `truth`.
+ProfiledNode matvec(int64_t in, int64_t out, double modelBytes,
+                    const KernelModel &truth) {
+  ProfiledNode k;
+  k.op = "Gemm";
+  k.inputs = {{{1, in}}, {{out}}};
+  k.outputs = {{{1, out}}};
+  k.modelWeightBytes = modelBytes;
+  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+  k.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.weightBytes,
+                            k.modelWeightBytes);
+  return k;
+}
+
+constexpr double kMB = 1e6;
+
+} // namespace
+
+TEST(KernelModels, WeightsAreTheFilterAndThePackedMatrix) {
+  KernelFeatures conv = getKernelFeatures(
+      "Conv", {{{1, 64, 56, 56}}, {{128, 64, 3, 3}}, {{128}}},
+      {{{1, 128, 56, 56}}});
+  EXPECT_EQ(conv.weightBytes, (128 * 64 * 9 + 128) * 4);
+  // A profiled Gemm lists no pre-packed B: K x N of it.
+  EXPECT_EQ(getKernelFeatures("Gemm", {{{1, 1024}}, {{4096}}}, {{{1, 4096}}})
+                .weightBytes,
+            1024 * 4096 * 4);
+  // Where Chorus predicts, a B that is a weight says so; one computed by
+  // the model (attention's) is no weight.
+  KernelTensor b{{64, 50}};
+  EXPECT_EQ(
+      getKernelFeatures("MatMul", {{{50, 64}}, b}, {{{50, 50}}}).weightBytes,
+      0);
+  b.constant = true;
+  EXPECT_EQ(
+      getKernelFeatures("MatMul", {{{50, 64}}, b}, {{{50, 50}}}).weightBytes,
+      64 * 50 * 4);
+}
+
+TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
+  KernelModel truth;
+  truth.perByteSeconds = 40e-12;
+  truth.perKernelSeconds = 2e-6;
+  truth.perColdWeightByteSeconds = 35e-12;
+  truth.coldWeightsAbove = 128 * 1024 * 1024;
+  std::vector<ProfiledNode> kernels;
+  for (double model : {17 * kMB, 50 * kMB, 67 * kMB, 75 * kMB, 110 * kMB,
+                       201 * kMB, 226 * kMB, 300 * kMB})
+    for (auto [in, out] : {std::pair<int64_t, int64_t>{4096, 4096},
+                           {1024, 4096},
+                           {2048, 1000}})
+      kernels.push_back(matvec(in, out, model, truth));
+  std::vector<KernelModelFit> fits;
+  KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");
+  EXPECT_GT(m.perColdWeightByteSeconds, 0);
+  EXPECT_GE(m.coldWeightsAbove, 110 * kMB);
+  EXPECT_LT(m.coldWeightsAbove, 201 * kMB);
+  // A layer of a model that fits and of one that does not, at sizes the
+  // fit never saw.
+  for (double model : {30 * kMB, 500 * kMB}) {
+    ProfiledNode k = matvec(9216, 4096, model, truth);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    EXPECT_NEAR(
+        m.seconds(f.flops, f.bytes, f.groups, f.weightBytes, model),
+        k.seconds, 1e-6 * k.seconds)
+        << model;
+  }
+}
+
+TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
+  KernelModel truth;
+  truth.perByteSeconds = 40e-12;
+  truth.perKernelSeconds = 2e-6;
+  std::vector<ProfiledNode> kernels;
+  for (double model : {17 * kMB, 67 * kMB, 110 * kMB, 201 * kMB, 300 * kMB})
+    for (auto [in, out] : {std::pair<int64_t, int64_t>{4096, 4096},
+                           {1024, 4096},
+                           {2048, 1000}})
+      kernels.push_back(matvec(in, out, model, truth));
+  std::vector<KernelModelFit> fits;
+  KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");
+  EXPECT_EQ(m.perColdWeightByteSeconds, 0);
+  EXPECT_EQ(m.coldWeightSeconds(1e9, 1e12), 0);
+}

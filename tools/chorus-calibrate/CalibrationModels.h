@@ -15,6 +15,8 @@ struct CalibrationModel {
   std::vector<int64_t> inputShape;
   /// The serialized ONNX model.
   std::string bytes;
+  /// The bytes of its weights (initializers).
+  double weightBytes = 0;
 };
 
 /// The generated calibration models, the same on every call.

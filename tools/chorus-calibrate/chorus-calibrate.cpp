@@ -442,6 +442,10 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
       os << llvm::format("  +%.1f us/GB over %g MiB",
                          f.model.perStreamedByteSeconds * 1e15,
                          f.model.cacheBytes / (1024.0 * 1024.0));
+    if (f.model.perColdWeightByteSeconds > 0)
+      os << llvm::format("  +%.1f us/GB of weights in models over %g MiB",
+                         f.model.perColdWeightByteSeconds * 1e15,
+                         f.model.coldWeightsAbove / (1024.0 * 1024.0));
     os << "\n";
   }
   return models;
@@ -1030,8 +1034,12 @@ static int runMeasure(const char *argv0) {
         if (tms.empty())
           return fail("the runner measured no runs of '" + model.name +
                       "' with " + std::to_string(t) + " threads");
+        for (ProfiledNode &k : *tp)
+          k.modelWeightBytes = model.weightBytes;
         perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
       }
+      for (ProfiledNode &k : *profile)
+        k.modelWeightBytes = model.weightBytes;
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
                          measureRounds.getValue(), index + 1, models.size())
          << llvm::left_justify(model.name, 24)

@@ -37,6 +37,8 @@ struct ProfiledNode {
   /// output_type_shape).
   std::string op;
   std::vector<KernelTensor> inputs, outputs;
+  /// The bytes of the profiled model's weights (0: not known).
+  double modelWeightBytes = 0;
 };
 
 /// Reads an ONNX Runtime profile. Errors name the file and what is wrong.

@@ -30,6 +30,10 @@ llvm::ArrayRef<std::string> getKernelClasses();
 struct KernelTensor {
   std::vector<int64_t> dims;
   unsigned elementBytes = 4;
+  /// A weight of the model (known where Chorus predicts; a profile's
+  /// weights are known by their role: a convolution's filter, a pre-packed
+  /// matrix).
+  bool constant = false;
   double elements() const;
 };
 
@@ -39,6 +43,10 @@ struct KernelFeatures {
   /// Groups an unblocked grouped (or depthwise) convolution runs one by
   /// one (batch x groups); 0 for other kernels.
   double groups = 0;
+  /// The bytes of the model's weights the kernel reads, and what the whole
+  /// model's weights take: where they outgrow the caches, each run reads
+  /// its weights from memory again (KernelModel::coldWeightSeconds).
+  double weightBytes = 0, modelWeightBytes = 0;
 };
 
 /// The class, FLOPs and bytes of a kernel of ONNX Runtime's op `op`
@@ -62,6 +70,9 @@ struct RuntimeKernelCost {
   /// The kernel's name for reports: its op and first node.
   std::string label() const;
 };
+
+/// The bytes of the weights `func` reads, each weight once.
+double getModelWeightBytes(mlir::func::FuncOp func);
 
 /// ONNX Runtime's CPU settings of a target that names the runtime.
 std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);

@@ -117,10 +117,21 @@ struct KernelModel {
     return perByteSeconds * bytes +
            perStreamedByteSeconds * streamedBytes(bytes);
   }
+  /// Per byte of weights a kernel reads, in models whose weights take
+  /// more than `coldWeightsAbove` bytes: their weights no longer stay in
+  /// the caches from one run to the next.
+  double perColdWeightByteSeconds = 0, coldWeightsAbove = 0;
+  double coldWeightSeconds(double weightBytes, double modelWeightBytes) const {
+    return perColdWeightByteSeconds > 0 && modelWeightBytes > coldWeightsAbove
+               ? perColdWeightByteSeconds * weightBytes
+               : 0;
+  }
   /// The model's time for a kernel of these features.
-  double seconds(double flops, double bytes, double groups) const {
+  double seconds(double flops, double bytes, double groups,
+                 double weightBytes = 0, double modelWeightBytes = 0) const {
     return perFlopSeconds * flops + byteSeconds(bytes) + perKernelSeconds +
-           perGroupSeconds * groups;
+           perGroupSeconds * groups +
+           coldWeightSeconds(weightBytes, modelWeightBytes);
   }
 };
 
