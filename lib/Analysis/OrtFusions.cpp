@@ -74,8 +74,19 @@ private:
     return user;
   }
 
+  /// A weight, or an Identity of one (exporters share a weight through
+  /// Identity nodes; ONNX Runtime removes them before it fuses).
   static bool isWeight(Value value) {
-    return value.getDefiningOp<WeightRefOp>() != nullptr;
+    for (int depth = 0; depth < 8; ++depth) {
+      if (value.getDefiningOp<WeightRefOp>())
+        return true;
+      auto node = value.getDefiningOp<NodeOp>();
+      if (!node || node.getOpType() != "Identity" ||
+          !node.getDomain().empty() || node.getInputs().size() != 1)
+        return false;
+      value = node.getInputs()[0];
+    }
+    return false;
   }
 
   /// Whether no path leaves `set` and comes back: a group of it keeps the

@@ -136,11 +136,14 @@ public:
       }
     }
     if (settings.level >= OrtLevel::Extended) {
+      // ONNX Runtime fuses MatMul + Add before it fuses a bias into Gelu
+      // (BiasGeluFusion): the bias goes to the Gemm.
+      fuseMatMulAdd();
       fuseNamedPatterns();
       fuseQuickGelu();
       fuseConvActivation();
-      fuseMatMulAdd();
       fuseGemmActivation();
+      fuseSlicesToSplit();
       fuseMatMulTransposeAndScale();
     }
     if (settings.level >= OrtLevel::All && settings.nchwcBlock > 1)
@@ -889,16 +892,26 @@ private:
     }
   }
 
-  /// MatMulAddFusion: a MatMul of 2-D operands and the Add of a bias that
-  /// alone reads it run as Gemm.
+  /// MatMulAddFusion: a MatMul whose B is 2-D and the Add of a bias that
+  /// alone reads it run as Gemm. Where A has another rank (a transformer's
+  /// tokens), ONNX Runtime reshapes it to 2-D before the Gemm and the
+  /// result back after it (two Reshape kernels), when it knows A's whole
+  /// shape and the bias is 1-D, except on an attention's output projection.
   void fuseMatMulAdd() {
     for (auto [i, mm] : llvm::enumerate(nodes)) {
       if (mm.dead || !mm.is("MatMul") || mm.sources.size() != 1 ||
-          mm.in.size() != 2)
+          mm.in.size() != 2 || mm.in[0] < 0 || mm.in[1] < 0)
         continue;
-      auto a = mm.in[0] >= 0 ? values[mm.in[0]].type() : RankedTensorType();
-      auto b = mm.in[1] >= 0 ? values[mm.in[1]].type() : RankedTensorType();
-      if (!a || !b || a.getRank() != 2 || b.getRank() != 2)
+      const RValue &a = values[mm.in[0]];
+      const RValue &b = values[mm.in[1]];
+      if (!a.type() || !b.type() || b.dims.size() != 2)
+        continue;
+      Type element = a.type().getElementType();
+      if (!element.isF32() && !element.isF16() && !element.isBF16())
+        continue;
+      bool reshape = a.dims.size() != 2;
+      if (reshape && (!a.allStatic() || !b.allStatic() ||
+                      isAttentionProjectionInput(static_cast<int>(i))))
         continue;
       int add = soleUser(mm.out[0], "Add");
       if (add < 0)
@@ -906,12 +919,42 @@ private:
       RNode &ad = nodes[add];
       int bias = ad.in[0] == mm.out[0] ? ad.in[1] : ad.in[0];
       auto c = bias >= 0 ? values[bias].type() : RankedTensorType();
-      if (!c || c.getRank() > 2 ||
-          (c.getRank() >= 1 && c.getShape().back() != b.getDimSize(1)))
+      if (!c || c.getElementType() != a.type().getElementType())
         continue;
+      int64_t n = b.type().getDimSize(1);
+      bool valid = (c.getRank() == 1 && c.getDimSize(0) == n) ||
+                   (!reshape && c.getRank() == 2 && c.getDimSize(0) == 1 &&
+                    c.getDimSize(1) == n) ||
+                   (!reshape && c.getRank() == 2 &&
+                    c.getDimSize(0) == a.type().getDimSize(0) &&
+                    (c.getDimSize(1) == 1 || c.getDimSize(1) == n));
+      if (!valid)
+        continue;
+      int x = mm.in[0];
+      double position = mm.position;
       nodes[i].op = "Gemm";
       absorb(i, add);
+      if (reshape) {
+        addNode("Reshape", x, position - 0.25);
+        addNode("Reshape", nodes[i].out[0], position + 0.25);
+        insertedReshapes.insert(nodes[i].out[0]);
+      }
     }
+  }
+
+  /// ONNX Runtime leaves a MatMul + Add of N-D tokens alone where A is an
+  /// attention's weighted sum brought back to tokens: Softmax, MatMul,
+  /// Transpose, Reshape.
+  bool isAttentionProjectionInput(int mm) const {
+    auto producer = [&](int node, StringRef op) {
+      int v = node >= 0 && !nodes[node].in.empty() ? nodes[node].in[0] : -1;
+      int p = v >= 0 ? values[v].producer : -1;
+      return p >= 0 && !nodes[p].dead && nodes[p].is(op) ? p : -1;
+    };
+    int softmax = producer(
+        producer(producer(producer(mm, "Reshape"), "Transpose"), "MatMul"),
+        "Softmax");
+    return softmax >= 0;
   }
 
   /// GemmActivationFusion: Gemm and the activation that alone reads it run
@@ -931,54 +974,148 @@ private:
     }
   }
 
-  /// MatMulTransposeFusion and MatMulScaleFusion: a Transpose of the last
-  /// two axes feeding a MatMul, or a scalar Mul or Div by a constant on
-  /// its result, run inside com.microsoft:FusedMatMul.
+  /// MatMulTransposeFusion and MatMulScaleFusion: a Transpose feeding a
+  /// MatMul that swaps the last two axes (ranks 2 and 3) or moves the
+  /// batch axis of a rank-3 operand (perms 1,0,2 and 1,2,0: FusedMatMul's
+  /// transBatch), a Mul or Div by a scalar constant on an operand or on
+  /// the result, run inside com.microsoft:FusedMatMul; ONNX Runtime
+  /// repeats both until nothing changes (a scale between a Transpose and
+  /// the MatMul goes first, then the Transpose).
   void fuseMatMulTransposeAndScale() {
-    for (auto [i, mm] : llvm::enumerate(nodes)) {
-      if (mm.dead || !mm.is("MatMul") || !isFloat(mm.out[0]))
-        continue;
-      bool fused = false;
-      for (int k = 0; k < 2 && k < static_cast<int>(mm.in.size()); ++k) {
-        int v = nodes[i].in[k];
-        int t = v >= 0 ? values[v].producer : -1;
-        if (t < 0 || nodes[t].dead || !nodes[t].is("Transpose") ||
-            soleUserIgnoringRepeats(v) != static_cast<int>(i))
+    std::vector<std::array<bool, 2>> transposed(nodes.size(), {false, false});
+    auto scalarConstant = [&](int v) {
+      return v >= 0 && values[v].constant && values[v].type() &&
+             values[v].type().getNumElements() == 1;
+    };
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].dead ||
+            !(nodes[i].is("MatMul") ||
+              nodes[i].is("com.microsoft:FusedMatMul")) ||
+            !isFloat(nodes[i].out[0]) || nodes[i].in.size() < 2)
           continue;
-        std::vector<int64_t> perm = intsAttr(nodes[t], "perm");
-        size_t r = perm.size();
-        // ONNX Runtime 1.30 leaves a rank-4 Transpose of the last two
-        // axes before MatMul as it is (measured on PP-OCRv4 rec's
-        // attention); only ranks 2 and 3 are fused here.
-        bool swapsLast = r >= 2 && r <= 3 &&
-                         perm[r - 1] == static_cast<int64_t>(r - 2) &&
-                         perm[r - 2] == static_cast<int64_t>(r - 1);
-        for (size_t d = 0; swapsLast && d + 2 < r; ++d)
-          swapsLast = perm[d] == static_cast<int64_t>(d);
-        if (!swapsLast)
-          continue;
-        RNode &tr = nodes[t];
-        nodes[i].sources.insert(nodes[i].sources.end(), tr.sources.begin(),
-                                tr.sources.end());
-        nodes[i].in[k] = tr.in[0];
-        tr.dead = true;
-        fused = true;
-      }
-      int user = soleUser(nodes[i].out[0]);
-      if (user >= 0 && (nodes[user].is("Mul") || nodes[user].is("Div"))) {
-        RNode &u = nodes[user];
-        int other = u.in[0] == nodes[i].out[0] ? u.in[1] : u.in[0];
-        bool scalar = other >= 0 && values[other].constant &&
-                      values[other].type() &&
-                      values[other].type().getNumElements() == 1 &&
-                      (u.is("Mul") || u.in[1] == other);
-        if (scalar) {
-          absorb(i, user);
-          fused = true;
+        bool fused = false;
+        for (int k = 0; k < 2; ++k) {
+          int v = nodes[i].in[k];
+          int t = v >= 0 ? values[v].producer : -1;
+          if (t < 0 || nodes[t].dead ||
+              soleUserIgnoringRepeats(v) != static_cast<int>(i))
+            continue;
+          RNode &p = nodes[t];
+          if (p.is("Transpose") && !transposed[i][k]) {
+            std::vector<int64_t> perm = intsAttr(p, "perm");
+            size_t r = perm.size();
+            // ONNX Runtime 1.30 leaves a rank-4 Transpose of the last two
+            // axes before MatMul as it is (measured on PP-OCRv4 rec's
+            // attention); only ranks 2 and 3 are fused here.
+            bool swapsLast = r >= 2 && r <= 3 &&
+                             perm[r - 1] == static_cast<int64_t>(r - 2) &&
+                             perm[r - 2] == static_cast<int64_t>(r - 1);
+            for (size_t d = 0; swapsLast && d + 2 < r; ++d)
+              swapsLast = perm[d] == static_cast<int64_t>(d);
+            bool batch = perm == std::vector<int64_t>{1, 0, 2} ||
+                         perm == std::vector<int64_t>{1, 2, 0};
+            if (!swapsLast && !batch)
+              continue;
+            nodes[i].sources.insert(nodes[i].sources.end(), p.sources.begin(),
+                                    p.sources.end());
+            nodes[i].in[k] = p.in[0];
+            p.dead = true;
+            transposed[i][k] = true;
+            fused = true;
+          } else if ((p.is("Mul") || p.is("Div")) && p.in.size() == 2) {
+            int x = p.is("Div") || !scalarConstant(p.in[0]) ? p.in[0] : p.in[1];
+            int scale = x == p.in[0] ? p.in[1] : p.in[0];
+            // ONNX Runtime fuses a scale only where its shape inference
+            // knows the scaled operand's shape (not on PP-OCRv4 rec's
+            // attention, whose operands it does not).
+            bool shapeKnown = llvm::any_of(values[x].dims, [](const Dim &d) {
+              return d.kind != Dim::Unknown;
+            });
+            if (!scalarConstant(scale) || scalarConstant(x) || !isFloat(x) ||
+                !shapeKnown ||
+                values[scale].type().getRank() > values[x].type().getRank())
+              continue;
+            nodes[i].sources.insert(nodes[i].sources.end(), p.sources.begin(),
+                                    p.sources.end());
+            nodes[i].in[k] = x;
+            p.dead = true;
+            fused = true;
+          }
+        }
+        int user = soleUser(nodes[i].out[0]);
+        if (user >= 0 && (nodes[user].is("Mul") || nodes[user].is("Div"))) {
+          RNode &u = nodes[user];
+          int other = u.in[0] == nodes[i].out[0] ? u.in[1] : u.in[0];
+          if (scalarConstant(other) && (u.is("Mul") || u.in[1] == other)) {
+            absorb(i, user);
+            fused = true;
+          }
+        }
+        if (fused) {
+          nodes[i].op = "com.microsoft:FusedMatMul";
+          changed = true;
         }
       }
-      if (fused)
-        nodes[i].op = "com.microsoft:FusedMatMul";
+    }
+  }
+
+  /// GatherSliceToSplitFusion (as ONNX Runtime 1.30 applies it): the
+  /// Slices that alone read a Reshape's result along one axis, together
+  /// covering it, run as one Split.
+  void fuseSlicesToSplit() {
+    for (size_t v = 0; v < values.size(); ++v) {
+      int p = values[v].producer;
+      bool fromReshape = (p >= 0 && !nodes[p].dead && nodes[p].is("Reshape")) ||
+                         insertedReshapes.count(static_cast<int>(v));
+      auto type = values[v].type();
+      if (!fromReshape || values[v].output || !type || !type.hasStaticShape())
+        continue;
+      std::vector<int> slices = users(static_cast<int>(v));
+      if (slices.size() < 2)
+        continue;
+      int axis = -1;
+      int64_t covered = 0;
+      bool ok = true;
+      for (int u : slices) {
+        RNode &s = nodes[u];
+        auto result =
+            s.out.empty() ? RankedTensorType() : values[s.out[0]].type();
+        ok = s.is("Slice") && s.sources.size() == 1 &&
+             s.in[0] == static_cast<int>(v) && llvm::count(slices, u) == 1 &&
+             result && result.hasStaticShape() &&
+             result.getRank() == type.getRank() &&
+             llvm::all_of(llvm::drop_begin(s.in),
+                          [&](int x) { return isConstant(x); });
+        if (!ok)
+          break;
+        int differs = -1;
+        for (int64_t d = 0; d < type.getRank(); ++d)
+          if (result.getDimSize(d) != type.getDimSize(d))
+            differs = differs < 0 ? d : -2;
+        ok = differs >= 0 && (axis < 0 || axis == differs);
+        if (!ok)
+          break;
+        axis = differs;
+        covered += result.getDimSize(axis);
+      }
+      if (!ok || axis < 0 || covered != type.getDimSize(axis))
+        continue;
+      llvm::sort(slices, [&](int a, int b) {
+        return nodes[a].position < nodes[b].position;
+      });
+      // At the first Slice's place: every result is there before a reader.
+      RNode &split = nodes[slices.front()];
+      for (int u : llvm::drop_begin(slices)) {
+        split.sources.insert(split.sources.end(), nodes[u].sources.begin(),
+                             nodes[u].sources.end());
+        split.out.push_back(nodes[u].out[0]);
+        values[nodes[u].out[0]].producer = slices.front();
+        nodes[u].dead = true;
+      }
+      split.op = "Split";
+      split.in = {static_cast<int>(v)};
     }
   }
 
@@ -1013,6 +1150,8 @@ private:
   static constexpr int64_t kChannelAlignment = 4;
 
   std::map<int, std::unique_ptr<NchwcArg>> nchwcArgs;
+  /// Values MatMulAddFusion brought back from 2-D by a Reshape it inserted.
+  std::set<int> insertedReshapes;
   std::map<int, int> reorderedInputs;
 
   size_t countUses(int v) const {

@@ -590,8 +590,8 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   std::vector<KernelModelFit> best;
   double bestResidual = INFINITY;
   for (double coldAbove :
-       {0.0, 32 * kMiB, 64 * kMiB, 96 * kMiB, 128 * kMiB, 192 * kMiB,
-        256 * kMiB}) {
+       {0.0, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB, 16 * kMiB, 32 * kMiB,
+        64 * kMiB, 96 * kMiB, 128 * kMiB, 192 * kMiB, 256 * kMiB}) {
     std::vector<KernelModelFit> candidate;
     double residual = 0;
     fitAll(coldAbove, candidate, residual);

@@ -538,9 +538,8 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       if (llvm::Error e = mr.positive("cache_bytes", m.cacheBytes,
                                       m.perStreamedByteSeconds > 0))
         return e;
-      if (llvm::Error e =
-              mr.positive("cold_weights_above", m.coldWeightsAbove,
-                          m.perColdWeightByteSeconds > 0))
+      if (llvm::Error e = mr.positive("cold_weights_above", m.coldWeightsAbove,
+                                      m.perColdWeightByteSeconds > 0))
         return e;
       if (llvm::Error e = mr.count("samples", m.samples))
         return e;

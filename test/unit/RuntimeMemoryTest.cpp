@@ -216,9 +216,9 @@ constexpr double kMB = 1e6;
 } // namespace
 
 TEST(KernelModels, WeightsAreTheFilterAndThePackedMatrix) {
-  KernelFeatures conv = getKernelFeatures(
-      "Conv", {{{1, 64, 56, 56}}, {{128, 64, 3, 3}}, {{128}}},
-      {{{1, 128, 56, 56}}});
+  KernelFeatures conv =
+      getKernelFeatures("Conv", {{{1, 64, 56, 56}}, {{128, 64, 3, 3}}, {{128}}},
+                        {{{1, 128, 56, 56}}});
   EXPECT_EQ(conv.weightBytes, (128 * 64 * 9 + 128) * 4);
   // A profiled Gemm lists no pre-packed B: K x N of it.
   EXPECT_EQ(getKernelFeatures("Gemm", {{{1, 1024}}, {{4096}}}, {{{1, 4096}}})
@@ -245,9 +245,8 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
   std::vector<ProfiledNode> kernels;
   for (double model : {17 * kMB, 50 * kMB, 67 * kMB, 75 * kMB, 110 * kMB,
                        201 * kMB, 226 * kMB, 300 * kMB})
-    for (auto [in, out] : {std::pair<int64_t, int64_t>{4096, 4096},
-                           {1024, 4096},
-                           {2048, 1000}})
+    for (auto [in, out] :
+         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
       kernels.push_back(matvec(in, out, model, truth));
   std::vector<KernelModelFit> fits;
   KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");
@@ -259,9 +258,8 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
   for (double model : {30 * kMB, 500 * kMB}) {
     ProfiledNode k = matvec(9216, 4096, model, truth);
     KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-    EXPECT_NEAR(
-        m.seconds(f.flops, f.bytes, f.groups, f.weightBytes, model),
-        k.seconds, 1e-6 * k.seconds)
+    EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups, f.weightBytes, model),
+                k.seconds, 1e-6 * k.seconds)
         << model;
   }
 }
@@ -272,9 +270,8 @@ TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
   truth.perKernelSeconds = 2e-6;
   std::vector<ProfiledNode> kernels;
   for (double model : {17 * kMB, 67 * kMB, 110 * kMB, 201 * kMB, 300 * kMB})
-    for (auto [in, out] : {std::pair<int64_t, int64_t>{4096, 4096},
-                           {1024, 4096},
-                           {2048, 1000}})
+    for (auto [in, out] :
+         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
       kernels.push_back(matvec(in, out, model, truth));
   std::vector<KernelModelFit> fits;
   KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");

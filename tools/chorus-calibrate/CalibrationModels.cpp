@@ -245,6 +245,36 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     }
     models.push_back(b.finish(x));
   }
+  // A whole network of inverted residual blocks at 160x160, its own
+  // widths, depths and kernel sizes (no held-out model's): the op chains
+  // above run their few weights and tensors from warm caches, a network
+  // reads each layer's after all the others'.
+  {
+    Builder b("network_inverted", {1, 3, 160, 160});
+    std::string x = b.unary("Relu", b.conv("x", 3, 16, 3, 2));
+    int64_t in = 16;
+    for (auto [c, stride, blocks, k, t] :
+         std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>>{
+             {24, 2, 2, 3, 4},
+             {40, 2, 2, 5, 4},
+             {80, 2, 3, 3, 4},
+             {112, 1, 2, 5, 6},
+             {192, 2, 2, 3, 6}})
+      for (int64_t i = 0; i < blocks; ++i) {
+        int64_t s = i == 0 ? stride : 1;
+        std::string y = b.unary("Relu", b.conv(x, in, t * in, 1));
+        y = b.unary("Relu", b.conv(y, t * in, t * in, k, s, t * in));
+        y = b.conv(y, t * in, c, 1);
+        x = s == 1 && in == c ? b.binary("Add", y, x) : y;
+        in = c;
+      }
+    x = b.unary("GlobalAveragePool", b.unary("Relu", b.conv(x, in, 960, 1)));
+    onnx::NodeProto *flat = b.node("Flatten", {x});
+    x = b.binary("Add",
+                 b.binary("MatMul", Builder::out(flat), b.weight({960, 500})),
+                 b.weight({500}));
+    models.push_back(b.finish(x));
+  }
   // Squeeze-and-excitation.
   {
     Builder b("squeeze_excite", {1, 240, 14, 14});
