@@ -24,7 +24,10 @@ and disabled):
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
    target's error against the measurement, and how far the two targets'
-   predictions are apart.
+   predictions are apart, as they are and with the second brought to the
+   first one's pace (its predictions x the first calibration's median
+   speed-reference time / the second's): the machine's speed moves
+   between calibrations, the fit should not.
 4. memory: each held-out model in --rounds fresh processes
    (bench/ort-memory.js): resident-set growth from before the session's
    creation to after it, and to after the first run (the largest over the
@@ -371,12 +374,13 @@ def main():
                        for stem, r in rounds.items()}
             seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
                                  args.reuse)
+            _, pace2 = calibration_pace(keep(2))
             print(f"level {level}: chorus-calibrate --measure took "
                   f"{seconds:.0f} s, then {seconds2:.0f} s")
             print(f"  {'held-out model':30s} {'kernels':>7s} "
                   f"{'predicted ms':>12s} {'measured ms':>11s} {'error':>7s} "
                   f"{'at pace ms':>10s} {'error':>7s} {'2nd run':>8s}")
-            errors, paced, drifts = [], [], []
+            errors, paced, drifts, same_pace = [], [], [], []
             for stem, path, dims, shape in models:
                 predicted, report = predict(args.build, path, dims, first,
                                             work)
@@ -389,6 +393,10 @@ def main():
                 errors.append(abs(error))
                 paced.append(abs(perror))
                 drifts.append(abs(drift))
+                # The second target brought to the first one's pace: how
+                # far the fits differ, apart from the machine's speed.
+                same_pace.append(abs(again * pace / pace2 - predicted)
+                                 / predicted)
                 print(f"  {stem:30s} {kernels:7d} {predicted:12.2f} {ms:11.2f}"
                       f" {100 * error:+6.1f}% {pms:10.2f} {100 * perror:+6.1f}%"
                       f" {100 * drift:+7.1f}%")
@@ -400,7 +408,14 @@ def main():
             print(f"  level {level}: the two calibrations' predictions differ "
                   f"by at most {100 * max(drifts):.1f}% (median "
                   f"{100 * statistics.median(drifts):.1f}%); speed reference "
-                  f"{pace:.3f} ms at the first calibration's median pace")
+                  f"{pace:.3f} ms at the first calibration's median pace, "
+                  f"{pace2:.3f} ms at the second's")
+            print(f"  level {level}: brought to one pace, the two "
+                  f"calibrations' predictions differ by at most "
+                  f"{100 * max(same_pace):.1f}% (median "
+                  f"{100 * statistics.median(same_pace):.1f}%), "
+                  f"{sum(x <= 0.05 for x in same_pace)} of {len(same_pace)} "
+                  f"within 5%")
             if not args.no_memory:
                 print_memory(args, level, models, first, work)
             if not args.no_pairs:
