@@ -125,6 +125,20 @@ ProfiledNode add(int64_t n, const KernelModel &truth) {
   return k;
 }
 
+/// The model fitted to `kernels` for `kernelClass`.
+KernelModel fitClass(const std::vector<ProfiledNode> &kernels,
+                     llvm::StringRef kernelClass) {
+  std::vector<KernelModelFit> fits;
+  return fitKernelModels(kernels, 4, fits).at(kernelClass.str());
+}
+
+/// What model `m` says profiled kernel `k` takes.
+double modelled(const KernelModel &m, const ProfiledNode &k) {
+  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+  return m.seconds(f.flops, f.bytes, f.groups, f.weightBytes,
+                   k.modelWeightBytes);
+}
+
 } // namespace
 
 TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
@@ -137,9 +151,7 @@ TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
   for (int64_t n :
        {1024, 16384, 65536, 200000, 262144, 400000, 1000000, 2000000, 4000000})
     kernels.push_back(add(n, truth));
-  std::vector<KernelModelFit> fits;
-  std::map<std::string, KernelModel> models = fitKernelModels(kernels, 4, fits);
-  const KernelModel &m = models.at("elementwise");
+  KernelModel m = fitClass(kernels, "elementwise");
   EXPECT_EQ(m.cacheBytes, truth.cacheBytes);
   EXPECT_GT(m.perStreamedByteSeconds, 0);
   // An Add's FLOPs are proportional to its bytes, so the fit may put the
@@ -147,10 +159,7 @@ TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
   // a kernel eight times larger than any it saw.
   for (int64_t n : {4096, 300000, 3000000, 32000000}) {
     ProfiledNode k = add(n, truth);
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-    EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups), k.seconds,
-                1e-6 * k.seconds)
-        << n;
+    EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds) << n;
   }
 }
 
@@ -162,14 +171,11 @@ TEST(KernelModels, NoCacheTermWhereEveryByteCostsTheSame) {
   for (int64_t n :
        {1024, 16384, 65536, 262144, 1000000, 2000000, 4000000, 8000000})
     kernels.push_back(add(n, truth));
-  std::vector<KernelModelFit> fits;
-  KernelModel m = fitKernelModels(kernels, 4, fits).at("elementwise");
+  KernelModel m = fitClass(kernels, "elementwise");
   EXPECT_EQ(m.perStreamedByteSeconds, 0);
   EXPECT_EQ(m.streamedBytes(1e9), 0);
   ProfiledNode k = add(32000000, truth);
-  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-  EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups), k.seconds,
-              1e-6 * k.seconds);
+  EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
 }
 
 TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
@@ -248,8 +254,7 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
     for (auto [in, out] :
          {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
       kernels.push_back(matvec(in, out, model, truth));
-  std::vector<KernelModelFit> fits;
-  KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");
+  KernelModel m = fitClass(kernels, "matvec");
   EXPECT_GT(m.perColdWeightByteSeconds, 0);
   EXPECT_GE(m.coldWeightsAbove, 110 * kMB);
   EXPECT_LT(m.coldWeightsAbove, 201 * kMB);
@@ -257,10 +262,7 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
   // fit never saw.
   for (double model : {30 * kMB, 500 * kMB}) {
     ProfiledNode k = matvec(9216, 4096, model, truth);
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-    EXPECT_NEAR(m.seconds(f.flops, f.bytes, f.groups, f.weightBytes, model),
-                k.seconds, 1e-6 * k.seconds)
-        << model;
+    EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds) << model;
   }
 }
 
@@ -273,8 +275,7 @@ TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
     for (auto [in, out] :
          {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
       kernels.push_back(matvec(in, out, model, truth));
-  std::vector<KernelModelFit> fits;
-  KernelModel m = fitKernelModels(kernels, 4, fits).at("matvec");
+  KernelModel m = fitClass(kernels, "matvec");
   EXPECT_EQ(m.perColdWeightByteSeconds, 0);
   EXPECT_EQ(m.coldWeightSeconds(1e9, 1e12), 0);
 }
