@@ -559,8 +559,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
 
 std::map<std::string, KernelModel>
 chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
-                        unsigned minSamples,
-                        std::vector<KernelModelFit> &fits) {
+                        unsigned minSamples, std::vector<KernelModelFit> &fits,
+                        std::optional<double> coldWeightsAbove) {
   std::map<std::string, std::vector<std::pair<KernelFeatures, double>>> byClass;
   std::vector<std::pair<KernelFeatures, double>> all;
   for (const ProfiledNode &k : kernels) {
@@ -589,9 +589,14 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   };
   std::vector<KernelModelFit> best;
   double bestResidual = INFINITY;
-  for (double coldAbove :
-       {0.0, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB, 16 * kMiB, 32 * kMiB,
-        64 * kMiB, 96 * kMiB, 128 * kMiB, 192 * kMiB, 256 * kMiB}) {
+  std::vector<double> sizes = {0.0,       1 * kMiB,   2 * kMiB,   4 * kMiB,
+                               8 * kMiB,  16 * kMiB,  32 * kMiB,  64 * kMiB,
+                               96 * kMiB, 128 * kMiB, 192 * kMiB, 256 * kMiB};
+  // A size another fit of the same machine chose (the fit at one thread,
+  // for those at other thread counts): the caches are the same.
+  if (coldWeightsAbove)
+    sizes = {*coldWeightsAbove};
+  for (double coldAbove : sizes) {
     std::vector<KernelModelFit> candidate;
     double residual = 0;
     fitAll(coldAbove, candidate, residual);

@@ -266,6 +266,28 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
   }
 }
 
+TEST(KernelModels, AGivenCacheSizeIsTheOneTheFitUses) {
+  KernelModel truth;
+  truth.perByteSeconds = 40e-12;
+  truth.perKernelSeconds = 2e-6;
+  truth.perColdWeightByteSeconds = 35e-12;
+  truth.coldWeightsAbove = 128 * 1024 * 1024;
+  std::vector<ProfiledNode> kernels;
+  for (double model : {17 * kMB, 50 * kMB, 75 * kMB, 110 * kMB, 201 * kMB,
+                       226 * kMB, 300 * kMB})
+    for (auto [in, out] :
+         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
+      kernels.push_back(matvec(in, out, model, truth));
+  // As the fits at other thread counts take the one-thread fit's size.
+  std::vector<KernelModelFit> fits;
+  KernelModel m =
+      fitKernelModels(kernels, 4, fits, 64 * 1024 * 1024).at("matvec");
+  EXPECT_EQ(m.coldWeightsAbove, 64 * 1024 * 1024);
+  fits.clear();
+  m = fitKernelModels(kernels, 4, fits, 0.0).at("matvec");
+  EXPECT_EQ(m.perColdWeightByteSeconds, 0);
+}
+
 TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
   KernelModel truth;
   truth.perByteSeconds = 40e-12;

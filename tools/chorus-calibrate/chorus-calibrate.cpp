@@ -376,7 +376,8 @@ static int runLatencyOnly() {
 /// profiler's correction included.
 static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     const std::vector<std::vector<ProfiledNode>> &profiles,
-    llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount) {
+    llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount,
+    std::optional<double> coldWeightsAbove = std::nullopt) {
   llvm::raw_ostream &os = llvm::outs();
   // The profiler's own time per kernel: what the profiled runs add over
   // the timed ones. It is taken off every profiled kernel before the fit,
@@ -424,7 +425,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   d = std::max(d, 0.0);
   std::vector<KernelModelFit> fits;
   std::map<std::string, KernelModel> models =
-      fitKernelModels(all, minSamples, fits);
+      fitKernelModels(all, minSamples, fits, coldWeightsAbove);
   if (!timed.empty())
     os << "profiler time taken off every profiled kernel: "
        << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
@@ -1229,14 +1230,20 @@ static int runMeasure(const char *argv0) {
                      "per-kernel time (fitted to %u models)\n",
                      coRun->perFlop, coRun->perByte, coRun->perKernel,
                      coRun->samples);
+  // The size above which a model's weights come from memory is the
+  // machine's: the fits at other thread counts take the one-thread fit's.
+  double coldWeightsAbove = 0;
+  for (const auto &[cls, m] : kernelModels)
+    if (m.perColdWeightByteSeconds > 0)
+      coldWeightsAbove = m.coldWeightsAbove;
   for (auto &[t, perModel] : threaded) {
     std::vector<std::vector<ProfiledNode>> tProfiles;
     std::vector<std::pair<size_t, double>> tTimed;
     middleRounds(perModel, tProfiles, tTimed);
     os << t << " intra-op threads:\n";
     size_t count = 0;
-    extras.threadModels[t] =
-        fitKernelModelsWithCorrection(tProfiles, tTimed, count);
+    extras.threadModels[t] = fitKernelModelsWithCorrection(
+        tProfiles, tTimed, count, coldWeightsAbove);
   }
   return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
                                 provenance, std::move(extras));

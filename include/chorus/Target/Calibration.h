@@ -162,7 +162,8 @@ struct KernelModelFit {
 /// from the profile's shapes, so nothing is matched to the model's nodes.
 std::map<std::string, KernelModel>
 fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels, unsigned minSamples,
-                std::vector<KernelModelFit> &fits);
+                std::vector<KernelModelFit> &fits,
+                std::optional<double> coldWeightsAbove = std::nullopt);
 
 /// The fitted time of one run of a profiled model: its kernels' times.
 double predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,
