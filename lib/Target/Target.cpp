@@ -502,6 +502,9 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                        : "must be a whole number in [1, 1024]");
       *out = static_cast<unsigned>(*i);
     }
+    if (llvm::Error e =
+            rr.positive("speed_reference_s", rt.speedReferenceSeconds, false))
+      return std::move(e);
     if (llvm::Error e = rr.unknownFields())
       return std::move(e);
     t.runtime = rt;
@@ -688,6 +691,8 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
         {"nchwc_block", static_cast<int64_t>(t.runtime->nchwcBlock)}};
     if (!t.runtime->version.empty())
       ro["version"] = t.runtime->version;
+    if (t.runtime->speedReferenceSeconds > 0)
+      ro["speed_reference_s"] = t.runtime->speedReferenceSeconds;
     o["runtime"] = std::move(ro);
   }
   auto kernelModelsToJSON =

@@ -152,17 +152,33 @@ static llvm::cl::opt<bool> measure(
                    "kernel models and write the target"),
     llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> repace(
+    "repace",
+    llvm::cl::desc("Bring a target of --measure to this machine's pace of "
+                   "the moment: time the calibration's speed reference in a "
+                   "few fresh processes (seconds) and scale the target's "
+                   "kernel models by how much slower or faster it runs than "
+                   "when they were fitted; writes -o"),
+    llvm::cl::value_desc("target.json"), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> repaceProcesses(
+    "repace-processes",
+    llvm::cl::desc("With --repace: fresh processes to time the speed "
+                   "reference in (the median counts)"),
+    llvm::cl::init(9), llvm::cl::cat(category));
+
 static llvm::cl::opt<std::string> ortModules(
     "ort-modules",
-    llvm::cl::desc("With --measure: the node_modules folder holding "
-                   "onnxruntime-node (default: npm/node_modules of the build "
-                   "this tool belongs to, where bootstrap installs it)"),
+    llvm::cl::desc(
+        "With --measure or --repace: the node_modules folder "
+        "holding onnxruntime-node (default: npm/node_modules of the build "
+        "this tool belongs to, where bootstrap installs it)"),
     llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> nodeProgram(
     "node",
-    llvm::cl::desc("With --measure: the node executable (default: node on "
-                   "PATH)"),
+    llvm::cl::desc("With --measure or --repace: the node executable "
+                   "(default: node on PATH)"),
     llvm::cl::cat(category));
 
 static llvm::cl::opt<unsigned> measureRuns(
@@ -458,6 +474,8 @@ struct MeasuredExtras {
   std::map<unsigned, std::map<std::string, KernelModel>> threadModels;
   std::optional<CoRunModel> coRun;
   int64_t parallelUnits = 0;
+  /// The speed reference's median time, the pace of every measurement.
+  double speedReferenceSeconds = 0;
 };
 
 /// Writes the target of kernel models `models` (fitted to `kernelCount`
@@ -474,6 +492,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
   runtime.optimizationLevel = ortLevel;
   runtime.intraOpThreads = intraOpThreads;
   runtime.nchwcBlock = nchwcBlock;
+  runtime.speedReferenceSeconds = extras.speedReferenceSeconds;
   t.runtime = runtime;
   t.kernelModels = std::move(models);
   t.runtimeMemory = extras.memory;
@@ -550,6 +569,44 @@ static int runKernelModels() {
   std::map<std::string, KernelModel> models =
       fitKernelModelsWithCorrection(profiles, timed, kernelCount);
   return writeKernelModelTarget(*base, std::move(models), kernelCount, note);
+}
+
+/// The node executable and the node_modules folder holding
+/// onnxruntime-node, from --node and --ort-modules or their defaults;
+/// non-zero (with the error printed) where either is missing.
+static int findRuntime(const char *argv0, std::string &node,
+                       std::string &modules) {
+  if (node.empty()) {
+    llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("node");
+    if (!found)
+      return fail("node is not on PATH: install Node.js (Debian: apt install "
+                  "nodejs) or pass --node");
+    node = *found;
+  } else if (!llvm::sys::fs::can_execute(node)) {
+    return fail("--node '" + node + "' is not an executable");
+  }
+  if (modules.empty()) {
+    std::string exe = llvm::sys::fs::getMainExecutable(
+        argv0, reinterpret_cast<void *>(&findRuntime));
+    llvm::SmallString<256> dir(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+    llvm::sys::path::append(dir, "npm", "node_modules");
+    modules = std::string(dir);
+  } else {
+    // The scripts live in a scratch folder: a relative path would be
+    // resolved from there.
+    llvm::SmallString<256> absolute(modules);
+    if (!llvm::sys::fs::make_absolute(absolute))
+      modules = std::string(absolute);
+  }
+  llvm::SmallString<256> package(modules);
+  llvm::sys::path::append(package, "onnxruntime-node", "package.json");
+  if (!llvm::sys::fs::exists(package))
+    return fail("onnxruntime-node is not under '" + modules +
+                "': install it there with npm install --ignore-scripts "
+                "onnxruntime-node (utils/bootstrap.sh does), or pass "
+                "--ort-modules");
+  return 0;
 }
 
 /// The script --measure runs once per model: times `runs` runs of one
@@ -765,39 +822,9 @@ static int runMeasure(const char *argv0) {
     return fail(llvm::toString(base.takeError()));
   std::string node = nodeProgram;
   std::string modules = ortModules;
-  if (reuse) {
-    // Nothing runs.
-  } else if (node.empty()) {
-    llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("node");
-    if (!found)
-      return fail("node is not on PATH: install Node.js (Debian: apt install "
-                  "nodejs) or pass --node");
-    node = *found;
-  } else if (!llvm::sys::fs::can_execute(node)) {
-    return fail("--node '" + node + "' is not an executable");
-  }
-  if (reuse) {
-  } else if (modules.empty()) {
-    std::string exe = llvm::sys::fs::getMainExecutable(
-        argv0, reinterpret_cast<void *>(&runMeasure));
-    llvm::SmallString<256> dir(
-        llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-    llvm::sys::path::append(dir, "npm", "node_modules");
-    modules = std::string(dir);
-  } else {
-    // The runner lives in a scratch folder: a relative path would be
-    // resolved from there.
-    llvm::SmallString<256> absolute(modules);
-    if (!llvm::sys::fs::make_absolute(absolute))
-      modules = std::string(absolute);
-  }
-  llvm::SmallString<256> package(modules);
-  llvm::sys::path::append(package, "onnxruntime-node", "package.json");
-  if (!reuse && !llvm::sys::fs::exists(package))
-    return fail("onnxruntime-node is not under '" + modules +
-                "': install it there with npm install --ignore-scripts "
-                "onnxruntime-node (utils/bootstrap.sh does), or pass "
-                "--ort-modules");
+  if (!reuse)
+    if (int rc = findRuntime(argv0, node, modules))
+      return rc;
   llvm::SmallString<128> work;
   if (reuse) {
     work = fromMeasurements;
@@ -1066,6 +1093,7 @@ static int runMeasure(const char *argv0) {
   // median pace, so that the fit sees the models' costs and not the pace
   // of the process each happened to run in.
   std::string paceNote;
+  double speedReferenceMs = 0;
   if (llvm::all_of(reference, [&](const std::vector<double> &r) {
         return r.size() == measureRounds;
       })) {
@@ -1086,6 +1114,7 @@ static int runMeasure(const char *argv0) {
                              "from the 10th to the 90th percentile)",
                              middle, 100 * pace)
                    .str();
+    speedReferenceMs = middle;
     for (auto [index, rounds] : llvm::enumerate(reference))
       for (auto [round, ms] : llvm::enumerate(rounds)) {
         double factor = middle / ms;
@@ -1205,6 +1234,7 @@ static int runMeasure(const char *argv0) {
   }
   MeasuredExtras extras;
   extras.memory = memoryModel;
+  extras.speedReferenceSeconds = speedReferenceMs * 1e-3;
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =
@@ -1249,6 +1279,174 @@ static int runMeasure(const char *argv0) {
                                 provenance, std::move(extras));
 }
 
+/// The script --repace runs in each fresh process: the speed reference,
+/// warmed up, timed twice 7 times; prints the mean of the two medians, as
+/// --measure's runner times it beside each model.
+static const char kPaceRunner[] = R"js(
+const path = require('path');
+async function main() {
+  const [modules, model, shapeText, level, threads] = process.argv.slice(2);
+  const ort = require(path.join(modules, 'onnxruntime-node'));
+  const dims = shapeText.split(',').map(Number);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: Number(threads), interOpNumThreads: 1,
+    executionMode: 'sequential', graphOptimizationLevel: level});
+  const feeds = {[session.inputNames[0]]: new ort.Tensor(
+      'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5),
+      dims)};
+  for (let i = 0; i < 2; ++i) await session.run(feeds);
+  const median = async () => {
+    const ms = [];
+    for (let i = 0; i < 7; ++i) {
+      const start = process.hrtime.bigint();
+      await session.run(feeds);
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    return ms[3];
+  };
+  const first = await median();
+  const second = await median();
+  console.log(JSON.stringify({reference_ms: (first + second) / 2}));
+}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+)js";
+
+static int runRepace(const char *argv0) {
+  if (!inputs.empty())
+    return fail("--repace takes no models; got " + llvm::Twine(inputs.size()) +
+                " paths");
+  if (measure || latencyOnly || kernelModels)
+    return fail("--repace brings a calibrated target to the pace of the "
+                "moment; it does not go with --measure, --latency-only or "
+                "--kernel-models");
+  if (repaceProcesses < 1 || repaceProcesses > 100)
+    return fail("--repace-processes must be in [1, 100]");
+  llvm::Expected<Target> loaded = loadTarget("", repace);
+  if (!loaded)
+    return fail(llvm::toString(loaded.takeError()));
+  Target t = std::move(*loaded);
+  if (t.kernelModels.empty() || !t.runtime ||
+      !(t.runtime->speedReferenceSeconds > 0))
+    return fail("'" + repace +
+                "' records no speed reference (runtime.speed_reference_s): "
+                "--repace brings a target of chorus-calibrate --measure to "
+                "the pace of the moment; calibrate with --measure");
+  std::string node = nodeProgram;
+  std::string modules = ortModules;
+  if (int rc = findRuntime(argv0, node, modules))
+    return rc;
+  llvm::SmallString<128> work;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("chorus-calibrate", work))
+    return fail("cannot create a scratch folder: " + ec.message());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { llvm::sys::fs::remove_directories(dir); }
+  } cleanup{std::string(work)};
+  auto inWork = [&](const llvm::Twine &file) {
+    llvm::SmallString<256> p(work);
+    llvm::sys::path::append(p, file);
+    return std::string(p);
+  };
+  CalibrationModel reference = generateSpeedReference();
+  std::string shape;
+  for (auto [i, d] : llvm::enumerate(reference.inputShape))
+    shape += (i ? "," : "") + std::to_string(d);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream script(inWork("pace.js"), ec);
+    if (ec)
+      return fail("cannot write the pace script: " + ec.message());
+    script << kPaceRunner;
+    llvm::raw_fd_ostream model(inWork("speed_reference.onnx"), ec);
+    if (ec)
+      return fail("cannot write the speed reference: " + ec.message());
+    model << reference.bytes;
+  }
+  llvm::raw_ostream &os = llvm::outs();
+  os << "timing the speed reference in " << repaceProcesses.getValue()
+     << " fresh processes (onnxruntime-node under " << modules << ", level "
+     << t.runtime->optimizationLevel << ", " << t.runtime->intraOpThreads
+     << " intra-op thread" << (t.runtime->intraOpThreads > 1 ? "s" : "")
+     << ")\n";
+  std::vector<double> times;
+  for (unsigned i = 0; i < repaceProcesses; ++i) {
+    // One file per process: a redirect does not truncate the file.
+    std::string out = inWork("pace_" + llvm::Twine(i) + ".out"),
+                err = inWork("pace_" + llvm::Twine(i) + ".err");
+    std::vector<std::string> argStrings = {
+        node,
+        inWork("pace.js"),
+        modules,
+        inWork("speed_reference.onnx"),
+        shape,
+        t.runtime->optimizationLevel,
+        std::to_string(t.runtime->intraOpThreads)};
+    llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
+                                            argStrings.end());
+    std::optional<llvm::StringRef> redirects[] = {
+        std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
+    std::string message;
+    int rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
+                                       /*SecondsToWait=*/120, 0, &message);
+    auto readFile = [](const std::string &p) {
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
+          llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
+      return b ? (*b)->getBuffer().trim().str() : std::string();
+    };
+    if (rc != 0)
+      return fail("ONNX Runtime failed on the speed reference (" +
+                  (message.empty() ? "exit " + std::to_string(rc) : message) +
+                  "): " + readFile(err));
+    llvm::Expected<llvm::json::Value> result = llvm::json::parse(readFile(out));
+    const llvm::json::Object *o = result ? result->getAsObject() : nullptr;
+    std::optional<double> ms = o ? o->getNumber("reference_ms") : std::nullopt;
+    if (!ms || !(*ms > 0)) {
+      if (!result)
+        llvm::consumeError(result.takeError());
+      return fail("the pace script's output is not what it should be: " +
+                  readFile(out));
+    }
+    times.push_back(*ms);
+    os << llvm::format("[%u/%u] speed reference %.3f ms\n", i + 1,
+                       repaceProcesses.getValue(), *ms);
+    os.flush();
+  }
+  std::vector<double> sorted = times;
+  llvm::sort(sorted);
+  double now = sorted[sorted.size() / 2] * 1e-3;
+  double before = t.runtime->speedReferenceSeconds;
+  double factor = now / before;
+  auto scale = [&](std::map<std::string, KernelModel> &models) {
+    for (auto &[cls, m] : models)
+      for (double *v : {&m.perFlopSeconds, &m.perByteSeconds,
+                        &m.perKernelSeconds, &m.perGroupSeconds,
+                        &m.perStreamedByteSeconds, &m.perColdWeightByteSeconds})
+        *v *= factor;
+  };
+  scale(t.kernelModels);
+  for (auto &[threads, models] : t.threadKernelModels)
+    scale(models);
+  t.runtime->speedReferenceSeconds = now;
+  t.calibration += llvm::formatv("; brought to the pace of a speed reference "
+                                 "of {0:f3} ms (fitted at {1:f3} ms) by "
+                                 "chorus-calibrate --repace",
+                                 now * 1e3, before * 1e3)
+                       .str();
+  if (name.getNumOccurrences())
+    t.name = name;
+  os << llvm::format("speed reference: %.3f ms now (median of %zu processes, "
+                     "%.3f to %.3f ms), %.3f ms when the kernel models were "
+                     "fitted: their times scaled by %.3f\n",
+                     now * 1e3, sorted.size(), sorted.front(), sorted.back(),
+                     before * 1e3, factor);
+  return writeTarget(std::move(t));
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   parseToolOptions(
@@ -1262,7 +1460,11 @@ int main(int argc, char **argv) {
       "overhead gives the class's efficiencies. Writes the base target with\n"
       "them as a new target. With --latency-only, takes models and their\n"
       "--latency and fits per op class a factor on the base's work and one\n"
-      "overhead per kernel instead. See docs/CostModel.md.\n");
+      "overhead per kernel instead. With --measure, calibrates this machine\n"
+      "in one command; with --repace TARGET, brings a target of --measure\n"
+      "to the machine's pace of the moment. See docs/CostModel.md.\n");
+  if (!repace.empty())
+    return runRepace(argv[0]);
   if (latencyOnly)
     return runLatencyOnly();
   if (kernelModels)

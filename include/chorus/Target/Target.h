@@ -95,6 +95,10 @@ struct RuntimeProfile {
   unsigned intraOpThreads = 1;
   /// MLAS's NCHWc block (8 with AVX2, 16 with AVX-512, 0: none).
   unsigned nchwcBlock = 8;
+  /// The time of chorus-calibrate's speed reference at the pace the
+  /// kernel models are at (0: not known): `chorus-calibrate --repace`
+  /// brings them to the machine's pace of the moment.
+  double speedReferenceSeconds = 0;
 };
 
 /// The time of one kernel class of the runtime, fitted from its profiles:
