@@ -898,7 +898,9 @@ private:
   /// result back after it (two Reshape kernels), when it knows A's whole
   /// shape and the bias is 1-D, except on an attention's output projection.
   void fuseMatMulAdd() {
-    for (auto [i, mm] : llvm::enumerate(nodes)) {
+    // By index: the Reshapes it inserts grow `nodes` (and move it).
+    for (size_t i = 0, count = nodes.size(); i < count; ++i) {
+      const RNode &mm = nodes[i];
       if (mm.dead || !mm.is("MatMul") || mm.sources.size() != 1 ||
           mm.in.size() != 2 || mm.in[0] < 0 || mm.in[1] < 0)
         continue;

@@ -190,9 +190,12 @@ FailureOr<uint64_t> chorus::simulateOrtArena(func::FuncOp func,
         !kernel.nodes.front().getInputs().empty()) {
       Value in = kernel.nodes.front().getInputs().front();
       auto it = byValue.find(in);
-      if (it != byValue.end())
+      if (it != byValue.end()) {
+        // A copy: inserting the results may grow the map and move `it`.
+        std::array<std::optional<size_t>, 2> buffersOfInput = it->second;
         for (Value r : kernel.nodes.front()->getResults())
-          byValue[r] = it->second;
+          byValue[r] = buffersOfInput;
+      }
       continue;
     }
     for (Value v : getKernelResults(kernel)) {
