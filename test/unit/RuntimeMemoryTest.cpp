@@ -219,6 +219,28 @@ ProfiledNode matvec(int64_t in, int64_t out, double modelBytes,
 
 constexpr double kMB = 1e6;
 
+/// Fully connected layers that read their weights 35 ps per byte slower
+/// in models of more than 128 MiB of weights.
+KernelModel coldAbove128MiB() {
+  KernelModel truth;
+  truth.perByteSeconds = 40e-12;
+  truth.perKernelSeconds = 2e-6;
+  truth.perColdWeightByteSeconds = 35e-12;
+  truth.coldWeightsAbove = 128 * 1024 * 1024;
+  return truth;
+}
+
+/// Three fully connected layers of each model size, timed by `truth`.
+std::vector<ProfiledNode> layersOfModels(std::initializer_list<double> sizes,
+                                         const KernelModel &truth) {
+  std::vector<ProfiledNode> kernels;
+  for (double model : sizes)
+    for (auto [in, out] :
+         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
+      kernels.push_back(matvec(in, out, model, truth));
+  return kernels;
+}
+
 } // namespace
 
 TEST(KernelModels, WeightsAreTheFilterAndThePackedMatrix) {
@@ -243,18 +265,12 @@ TEST(KernelModels, WeightsAreTheFilterAndThePackedMatrix) {
 }
 
 TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
-  KernelModel truth;
-  truth.perByteSeconds = 40e-12;
-  truth.perKernelSeconds = 2e-6;
-  truth.perColdWeightByteSeconds = 35e-12;
-  truth.coldWeightsAbove = 128 * 1024 * 1024;
-  std::vector<ProfiledNode> kernels;
-  for (double model : {17 * kMB, 50 * kMB, 67 * kMB, 75 * kMB, 110 * kMB,
-                       201 * kMB, 226 * kMB, 300 * kMB})
-    for (auto [in, out] :
-         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
-      kernels.push_back(matvec(in, out, model, truth));
-  KernelModel m = fitClass(kernels, "matvec");
+  KernelModel truth = coldAbove128MiB();
+  KernelModel m =
+      fitClass(layersOfModels({17 * kMB, 50 * kMB, 67 * kMB, 75 * kMB,
+                               110 * kMB, 201 * kMB, 226 * kMB, 300 * kMB},
+                              truth),
+               "matvec");
   EXPECT_GT(m.perColdWeightByteSeconds, 0);
   EXPECT_GE(m.coldWeightsAbove, 110 * kMB);
   EXPECT_LT(m.coldWeightsAbove, 201 * kMB);
@@ -267,17 +283,10 @@ TEST(KernelModels, FitFindsWeightsThatOutgrowTheCachesBetweenRuns) {
 }
 
 TEST(KernelModels, AGivenCacheSizeIsTheOneTheFitUses) {
-  KernelModel truth;
-  truth.perByteSeconds = 40e-12;
-  truth.perKernelSeconds = 2e-6;
-  truth.perColdWeightByteSeconds = 35e-12;
-  truth.coldWeightsAbove = 128 * 1024 * 1024;
-  std::vector<ProfiledNode> kernels;
-  for (double model : {17 * kMB, 50 * kMB, 75 * kMB, 110 * kMB, 201 * kMB,
-                       226 * kMB, 300 * kMB})
-    for (auto [in, out] :
-         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
-      kernels.push_back(matvec(in, out, model, truth));
+  std::vector<ProfiledNode> kernels =
+      layersOfModels({17 * kMB, 50 * kMB, 75 * kMB, 110 * kMB, 201 * kMB,
+                      226 * kMB, 300 * kMB},
+                     coldAbove128MiB());
   // As the fits at other thread counts take the one-thread fit's size.
   std::vector<KernelModelFit> fits;
   KernelModel m =
@@ -289,15 +298,12 @@ TEST(KernelModels, AGivenCacheSizeIsTheOneTheFitUses) {
 }
 
 TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
-  KernelModel truth;
-  truth.perByteSeconds = 40e-12;
-  truth.perKernelSeconds = 2e-6;
-  std::vector<ProfiledNode> kernels;
-  for (double model : {17 * kMB, 67 * kMB, 110 * kMB, 201 * kMB, 300 * kMB})
-    for (auto [in, out] :
-         {std::pair<int64_t, int64_t>{4096, 4096}, {1024, 4096}, {2048, 1000}})
-      kernels.push_back(matvec(in, out, model, truth));
-  KernelModel m = fitClass(kernels, "matvec");
+  KernelModel truth = coldAbove128MiB();
+  truth.perColdWeightByteSeconds = 0;
+  KernelModel m = fitClass(
+      layersOfModels({17 * kMB, 67 * kMB, 110 * kMB, 201 * kMB, 300 * kMB},
+                     truth),
+      "matvec");
   EXPECT_EQ(m.perColdWeightByteSeconds, 0);
   EXPECT_EQ(m.coldWeightSeconds(1e9, 1e12), 0);
 }
