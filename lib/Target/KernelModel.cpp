@@ -2,11 +2,11 @@
 
 #include "chorus/Target/KernelModel.h"
 
+#include "chorus/Analysis/ModelSummary.h"
 #include "chorus/Analysis/OpTable.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 
@@ -207,22 +207,6 @@ static std::optional<KernelTensor> tensorOf(Value v) {
   return t;
 }
 
-double chorus::getModelWeightBytes(func::FuncOp func) {
-  llvm::StringSet<> seen;
-  double bytes = 0;
-  func.walk([&](WeightRefOp ref) {
-    if (!seen.insert(ref.getWeightAttr().getValue()).second)
-      return;
-    auto type = dyn_cast<RankedTensorType>(ref.getType());
-    std::optional<int64_t> element =
-        type ? getElementStorageBytes(type.getElementType()) : std::nullopt;
-    if (type && type.hasStaticShape() && element)
-      bytes += static_cast<double>(type.getNumElements()) *
-               static_cast<double>(*element);
-  });
-  return bytes;
-}
-
 std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
   if (!target.runtime)
     return std::nullopt;
@@ -238,7 +222,8 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   OrtKernels kernels = computeOrtKernels(
       func, getOrtCpuSettings(target).value_or(OrtCpuSettings()));
   std::vector<RuntimeKernelCost> result;
-  double modelWeightBytes = getModelWeightBytes(func);
+  double modelWeightBytes =
+      static_cast<double>(ModelSummary(func).getWeightBytes());
   for (OrtKernel &kernel : kernels.kernels) {
     std::vector<KernelTensor> inputs, outputs;
     Operation *where = func;

@@ -71,9 +71,6 @@ struct RuntimeKernelCost {
   std::string label() const;
 };
 
-/// The bytes of the weights `func` reads, each weight once.
-double getModelWeightBytes(mlir::func::FuncOp func);
-
 /// ONNX Runtime's CPU settings of a target that names the runtime.
 std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);
 
