@@ -78,6 +78,25 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
       for (const RuntimeKernelCost &k : *timed)
         out.push_back(
             {k.label(), k.computeSeconds, k.memorySeconds, k.overheadSeconds});
+      // No kernel runs more than `threads` times faster on `threads`
+      // cores than on one: each thread count's models are fitted on their
+      // own, and where a term of one is small against the other's (the
+      // cold weights at two threads) a kernel could otherwise come out
+      // faster than its cores allow.
+      if (out.size() == m.kernels.size())
+        for (auto [k, one] : llvm::zip(out, m.kernels)) {
+          double floor = one.seconds() / threads;
+          double s = k.seconds();
+          if (s >= floor)
+            continue;
+          if (s <= 0) {
+            k.overheadSeconds = floor;
+            continue;
+          }
+          k.computeSeconds *= floor / s;
+          k.memorySeconds *= floor / s;
+          k.overheadSeconds *= floor / s;
+        }
     }
   }
   for (Operation &op : func.getBody().front()) {

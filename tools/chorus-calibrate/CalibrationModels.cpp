@@ -287,6 +287,22 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     }
     models.push_back(b.finish(x));
   }
+  // Squeeze-and-excitation whose channels are no multiple of the NCHWc
+  // block: ONNX Runtime leaves its 1x1 convolutions on 1x1 maps in NCHW,
+  // kernels of a few microseconds that the unblocked and grouped chains
+  // above (tens to hundreds) cannot time.
+  {
+    Builder b("squeeze_excite_unblocked", {1, 100, 14, 14});
+    std::string x = "x";
+    for (auto [c, r] :
+         std::vector<std::pair<int64_t, int64_t>>{{100, 26}, {100, 42}}) {
+      std::string s = b.unary("GlobalAveragePool", x);
+      s = b.unary("Relu", b.conv(s, c, r, 1));
+      s = b.unary("HardSigmoid", b.conv(s, r, c, 1));
+      x = b.binary("Mul", x, s);
+    }
+    models.push_back(b.finish(x));
+  }
   // Matmul chains with bias and activation, 3-D (tokens x features).
   for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
            {64, 128}, {197, 384}, {50, 768}, {16, 1024}, {196, 96}}) {
