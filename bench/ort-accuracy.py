@@ -42,7 +42,9 @@ and disabled):
    other and both at once (medians of --runs, in --rounds rounds),
    against chorus-plan's sequential and parallel makespans; and thread
    counts: each model with one intra-op thread and with each other count
-   the target measured, against chorus-plan --strategy threads.
+   the target measured, against chorus-plan --strategy threads. Each of
+   these processes times the speed reference too, so that their errors
+   are also printed at the calibration's pace.
 --work DIR keeps the calibrations' measurements (--keep-measurements) and
 the held-out measurements in a new folder; --work DIR --reuse measures
 nothing and fits the calibrations again to what DIR holds
@@ -107,12 +109,19 @@ def makespans(plan_json):
             for s in plan_json["strategies"] if s["available"]}
 
 
-def print_pairs_and_threads(args, level, models, target_file, work):
+def print_pairs_and_threads(args, level, models, target_file, work,
+                            reference=None, pace=None):
+    """Pairs and thread counts against chorus-plan. With `reference` (the
+    calibration's speed reference) and `pace` (its median time there, ms),
+    every process times the reference too, and the errors are printed both
+    as measured and brought to the calibration's pace."""
     by_stem = {m[0]: m for m in models}
     spec = lambda m: f"{m[1]}:{','.join(map(str, m[3]))}"
     with open(target_file) as f:
         counts = sorted(int(t) for t in
                         json.load(f).get("thread_kernel_models", {}))
+
+    timing = ["--reference", *reference] if reference else []
 
     def measure_all():
         # Keyed by text, to be kept as JSON.
@@ -123,7 +132,7 @@ def print_pairs_and_threads(args, level, models, target_file, work):
                 out = subprocess.run(
                     ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
                      level, str(args.runs), spec(by_stem[p[0]]),
-                     spec(by_stem[p[1]])],
+                     spec(by_stem[p[1]]), *timing],
                     check=True, capture_output=True, text=True).stdout
                 rounds[" + ".join(p)].append(json.loads(out))
             for key in threads:
@@ -131,7 +140,8 @@ def print_pairs_and_threads(args, level, models, target_file, work):
                 out = subprocess.run(
                     ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
                      level, str(args.runs), spec(by_stem[stem]), "--threads",
-                     t], check=True, capture_output=True, text=True).stdout
+                     t, *timing], check=True, capture_output=True,
+                    text=True).stdout
                 threads[key].append(json.loads(out))
         return {"pairs": rounds, "threads": threads}
     kept_runs = kept(args, f"pairs-{level}.json", measure_all)
@@ -142,14 +152,27 @@ def print_pairs_and_threads(args, level, models, target_file, work):
           f"{'parallel ms':>22s} {'faster':>17s}")
     print(f"  {'':52s} {'predicted measured':>22s} {'predicted measured':>22s}"
           f" {'predicted measured':>17s}")
-    errors, right, decided = [], 0, 0
+    # Brought to the calibration's pace: each process's time x pace / its
+    # reference's time (None where the kept runs carry no reference).
+    def at_pace(rs, key):
+        if not pace or any("reference_ms" not in r for r in rs):
+            return None
+        return statistics.median(r[key] * pace /
+                                 statistics.mean(r["reference_ms"])
+                                 for r in rs)
+    errors, paced, right, decided = [], [], 0, 0
     for p in PAIRS:
         seq = statistics.median(r["sequential_ms"] for r in rounds[p])
         par = statistics.median(r["parallel_ms"] for r in rounds[p])
+        pseq_ms = at_pace(rounds[p], "sequential_ms")
+        ppar_ms = at_pace(rounds[p], "parallel_ms")
         spans = makespans(plan(args.build, [by_stem[p[0]], by_stem[p[1]]],
                                target_file, work))
         pseq, ppar = spans["sequential"], spans["parallel"]
         errors += [abs(pseq - seq) / seq, abs(ppar - par) / par]
+        if pseq_ms is not None:
+            paced += [abs(pseq - pseq_ms) / pseq_ms,
+                      abs(ppar - ppar_ms) / ppar_ms]
         faster = "parallel" if par < seq else "sequential"
         pfaster = "parallel" if ppar < pseq else "sequential"
         if abs(seq - par) / min(seq, par) > 0.10:
@@ -161,26 +184,36 @@ def print_pairs_and_threads(args, level, models, target_file, work):
           f"{100 * statistics.mean(errors):.1f}% (sequential and parallel); "
           f"the faster predicted right for {right} of the {decided} pairs "
           f"whose measured gap exceeds 10%")
+    if paced:
+        print(f"  level {level}: pair makespans MAPE at the calibration's "
+              f"pace {100 * statistics.mean(paced):.1f}%")
     if not counts:
         return
     print(f"  {'held-out model':30s} {'threads':>7s} {'predicted ms':>12s} "
           f"{'measured ms':>11s} {'error':>7s} {'speedup':>15s}")
-    terrors = []
+    terrors, tpaced = [], []
     for (stem, t), rs in threads.items():
         one = statistics.median(r["one_ms"] for r in rs)
         many = statistics.median(r["threads_ms"] for r in rs)
+        many_at_pace = at_pace(rs, "threads_ms")
         spans = makespans(plan(args.build, [by_stem[stem]], target_file, work,
                                "threads"))
         predicted = spans[f"sequential-{t}-threads"]
         single = makespans(plan(args.build, [by_stem[stem]], target_file,
                                 work, "sequential"))["sequential"]
         terrors.append(abs(predicted - many) / many)
+        if many_at_pace is not None:
+            tpaced.append(abs(predicted - many_at_pace) / many_at_pace)
         print(f"  {stem:30s} {t:7d} {predicted:12.2f} {many:11.2f} "
               f"{100 * (predicted - many) / many:+6.1f}% "
               f"{single / predicted:6.2f} {one / many:8.2f}")
     print(f"  level {level}: thread counts MAPE "
           f"{100 * statistics.mean(terrors):.1f}%, "
           f"{sum(e <= 0.15 for e in terrors)} of {len(terrors)} within 15%")
+    if tpaced:
+        print(f"  level {level}: thread counts MAPE at the calibration's pace "
+              f"{100 * statistics.mean(tpaced):.1f}%, "
+              f"{sum(e <= 0.15 for e in tpaced)} of {len(tpaced)} within 15%")
 
 
 def measure(ort, path, shape, runs, level, reference):
@@ -437,7 +470,8 @@ def main():
             if not args.no_memory:
                 print_memory(args, level, models, first, work)
             if not args.no_pairs:
-                print_pairs_and_threads(args, level, models, first, work)
+                print_pairs_and_threads(args, level, models, first, work,
+                                        reference, pace)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@
 //     One session with one intra-op thread and one with T (spinning off),
 //     RUNS times in turn. Prints JSON medians {one_ms, threads_ms}.
 // Every session runs 3 warm-up runs first; inputs are filled with 0.5.
+// With --reference MODEL DIMS last, chorus-calibrate's speed reference is
+// timed (one thread, medians of 7) before and after the runs, on the main
+// thread: reference_ms, how fast this process ran.
 const path = require('path');
 const {Worker, isMainThread, parentPort, workerData} =
     require('worker_threads');
@@ -20,8 +23,11 @@ function median(v) {
 }
 
 async function main() {
-  const [modulesDir, level, runsText, ...rest] =
-      isMainThread ? process.argv.slice(2) : workerData;
+  const args = isMainThread ? process.argv.slice(2) : workerData;
+  let reference = null;
+  const at = args.indexOf('--reference');
+  if (at >= 0) reference = args.splice(at, 3).slice(1);
+  const [modulesDir, level, runsText, ...rest] = args;
   const ort = require(path.join(modulesDir, 'onnxruntime-node'));
   const runs = Number(runsText);
   // Sessions with a pool of threads spin off, as chorus-calibrate
@@ -51,15 +57,28 @@ async function main() {
     await f();
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
+  const ref = reference ?
+      await open(`${reference[0]}:${reference[1]}`, 1) : null;
+  const referenceMs = [];
+  const timeReference = async () => {
+    if (!ref) return;
+    const ms = [];
+    for (let i = 0; i < 7; ++i) ms.push(await time(ref));
+    referenceMs.push(median(ms));
+  };
+  const report = (result) => console.log(JSON.stringify(
+      ref ? {...result, reference_ms: referenceMs} : result));
   if (rest[1] === '--threads') {
     const one = await open(rest[0], 1);
     const many = await open(rest[0], Number(rest[2]));
+    await timeReference();
     const a = [], b = [];
     for (let i = 0; i < runs; ++i) {
       a.push(await time(one));
       b.push(await time(many));
     }
-    console.log(JSON.stringify({one_ms: median(a), threads_ms: median(b)}));
+    await timeReference();
+    report({one_ms: median(a), threads_ms: median(b)});
     return;
   }
   if (!isMainThread) {
@@ -85,14 +104,15 @@ async function main() {
     worker.once('message', resolve);
     worker.postMessage('run');
   });
+  await timeReference();
   const seq = [], par = [];
   for (let i = 0; i < runs; ++i) {
     seq.push(await time(async () => { await runA(); await runB(); }));
     par.push(await time(() => Promise.all([runOther(), runA()])));
   }
   await worker.terminate();
-  console.log(JSON.stringify(
-      {sequential_ms: median(seq), parallel_ms: median(par)}));
+  await timeReference();
+  report({sequential_ms: median(seq), parallel_ms: median(par)});
 }
 
 main().catch((e) => {
