@@ -32,6 +32,35 @@ double KernelTensor::elements() const {
   return n;
 }
 
+/// The share of a convolution's filter taps that fall inside its input,
+/// over all output positions. Profiles carry shapes but no attributes: a
+/// spatial dim's stride is taken as the input over the output size
+/// (rounded), its padding as what makes the sizes agree, split evenly
+/// (dilation 1).
+static double validTapShare(const std::vector<int64_t> &x,
+                            const std::vector<int64_t> &w,
+                            const std::vector<int64_t> &y) {
+  if (x.size() != w.size() || y.size() != w.size() || w.size() < 3)
+    return 1;
+  double share = 1;
+  for (size_t d = 2; d < w.size(); ++d) {
+    int64_t in = x[d], k = w[d], out = y[d];
+    if (in <= 0 || k <= 0 || out <= 0)
+      return 1;
+    int64_t stride = std::max<int64_t>(1, (in + out / 2) / out);
+    int64_t pad = std::max<int64_t>(0, (out - 1) * stride + k - in);
+    int64_t begin = pad / 2;
+    int64_t valid = 0;
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t first = o * stride - begin;
+      valid += std::max<int64_t>(0, std::min(first + k, in) -
+                                        std::max<int64_t>(first, 0));
+    }
+    share *= static_cast<double>(valid) / static_cast<double>(out * k);
+  }
+  return share;
+}
+
 KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
                                          llvm::ArrayRef<KernelTensor> inputs,
                                          llvm::ArrayRef<KernelTensor> outputs) {
@@ -66,7 +95,11 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     double perOutput = 1;
     for (size_t i = 1; i < w.size(); ++i)
       perOutput *= static_cast<double>(w[i]);
-    f.flops = 2 * outputs[0].elements() * perOutput;
+    // Multiply-adds over the taps that fall inside the input: a map only
+    // a few rows high under a 5x5 filter has most of its taps in the
+    // padding, which the kernels skip.
+    f.flops = 2 * outputs[0].elements() * perOutput *
+              validTapShare(inputs[0].dims, w, outputs[0].dims);
     bool depthwise =
         w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
     f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
@@ -142,7 +175,10 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     f.kernelClass = "pool";
   } else if (base == "ReorderInput" || base == "ReorderOutput") {
     f.kernelClass = "reorder";
-  } else if (isElementwise) {
+  } else if (isElementwise ||
+             (base == "BatchNormalization" && outputs.size() == 1)) {
+    // Batch normalization at inference is a scale and a shift per channel:
+    // an elementwise kernel, not a normalization's reductions.
     // Elementwise kernels that evaluate a transcendental function per
     // element run at a fraction of plain arithmetic's rate (the op table
     // says which standard ops do; ONNX Runtime's contrib activations

@@ -178,6 +178,38 @@ TEST(KernelModels, NoCacheTermWhereEveryByteCostsTheSame) {
   EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
 }
 
+TEST(KernelModels, ConvolutionFlopsCountTheTapsInsideTheInput) {
+  // A 5x5 depthwise filter over a map 2 rows high (padding 2): in each
+  // output row 2 of the 5 filter rows fall inside the input; along the 96
+  // columns all but the edges' 6 of 480 taps do.
+  KernelFeatures short_ =
+      getKernelFeatures("Conv", {{{1, 200, 2, 96}}, {{200, 1, 5, 5}}, {{200}}},
+                        {{{1, 200, 2, 96}}});
+  EXPECT_DOUBLE_EQ(short_.flops,
+                   2.0 * 200 * 2 * 96 * 25 * (4.0 / 10) * (474.0 / 480));
+  // Stride 2 (56 to 28), one row and one column of padding: the output
+  // row and column at that edge lose one tap of 3.
+  KernelFeatures strided = getKernelFeatures(
+      "Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}}, {{{1, 64, 28, 28}}});
+  EXPECT_DOUBLE_EQ(strided.flops,
+                   2.0 * 64 * 28 * 28 * 64 * 9 * (83.0 / 84) * (83.0 / 84));
+  // A pointwise convolution has no padding.
+  EXPECT_DOUBLE_EQ(getKernelFeatures("Conv",
+                                     {{{1, 64, 7, 7}}, {{32, 64, 1, 1}}},
+                                     {{{1, 32, 7, 7}}})
+                       .flops,
+                   2.0 * 32 * 49 * 64);
+}
+
+TEST(KernelModels, BatchNormalizationIsElementwise) {
+  std::vector<KernelTensor> c = {{{64}}};
+  KernelFeatures f = getKernelFeatures(
+      "BatchNormalization", {{{1, 64, 56, 56}}, c[0], c[0], c[0], c[0]},
+      {{{1, 64, 56, 56}}});
+  EXPECT_EQ(f.kernelClass, "elementwise");
+  EXPECT_EQ(f.flops, 64 * 56 * 56);
+}
+
 TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
   std::vector<KernelTensor> t = {{{1, 64, 56, 56}}};
   EXPECT_EQ(getKernelFeatures("Sigmoid", t, t).kernelClass, "elementwise_math");
