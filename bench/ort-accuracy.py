@@ -19,14 +19,16 @@ and disabled):
    calibration's speed reference, so that the table shows each model both
    as measured and brought to the calibration's pace (its time x the
    calibration's median reference time / the reference's time in its
-   process, as chorus-calibrate treats its own measurements);
+   process, that ratio to the power the target's speed_elasticity gives
+   the model's mix of FLOP, byte and per-kernel time, as chorus-calibrate
+   treats its own measurements);
 3. the calibration runs a second time; each model is predicted with both
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
    target's error against the measurement, and how far the two targets'
    predictions are apart, as they are and with the second brought to the
    first one's pace (its predictions x the first calibration's median
-   speed-reference time / the second's): the machine's speed moves
+   speed-reference time / the second's, to the model's power): the machine's speed moves
    between calibrations, the fit should not. Right before the held-out
    measurements, `chorus-calibrate --repace` brings the first target to
    the pace of that moment (kept in --work as repaced-L.json); its error
@@ -104,6 +106,25 @@ def plan(build, entries, target_file, work, strategy="auto"):
         return json.load(f)
 
 
+def pace_power(build, entries, target_file, work):
+    """The power of a process's pace ratio (the calibration's reference
+    time over the reference's time in that process) by which the
+    predicted time of `entries` moves: their predicted terms' shares
+    (chorus-plan's models[].predicted_terms_ns) weighted by the target's
+    runtime.speed_elasticity (1 for each term when absent)."""
+    with open(target_file) as f:
+        e = json.load(f)["runtime"].get("speed_elasticity", {})
+    weights = {"compute": e.get("flop", 1), "memory": e.get("byte", 1),
+               "overhead": e.get("kernel", 1)}
+    total = weighted = 0
+    for model in plan(build, entries, target_file, work,
+                      "sequential")["models"]:
+        for term, ns in model["predicted_terms_ns"].items():
+            total += ns
+            weighted += weights[term] * ns
+    return weighted / total if total else 1
+
+
 def makespans(plan_json):
     return {s["name"]: s["makespan_ns"] * 1e-6
             for s in plan_json["strategies"] if s["available"]}
@@ -152,20 +173,25 @@ def print_pairs_and_threads(args, level, models, target_file, work,
           f"{'parallel ms':>22s} {'faster':>17s}")
     print(f"  {'':52s} {'predicted measured':>22s} {'predicted measured':>22s}"
           f" {'predicted measured':>17s}")
-    # Brought to the calibration's pace: each process's time x pace / its
-    # reference's time (None where the kept runs carry no reference).
-    def at_pace(rs, key):
+    # Brought to the calibration's pace: each process's time x (pace / its
+    # reference's time) to the power of the entries' mix of terms, or to
+    # the power 1 for other thread counts, as chorus-calibrate brings them
+    # (None where the kept runs carry no reference).
+    def at_pace(rs, key, entries=None):
         if not pace or any("reference_ms" not in r for r in rs):
             return None
-        return statistics.median(r[key] * pace /
-                                 statistics.mean(r["reference_ms"])
+        power = (pace_power(args.build, entries, target_file, work)
+                 if entries else 1)
+        return statistics.median(r[key] * (pace /
+                                 statistics.mean(r["reference_ms"])) ** power
                                  for r in rs)
     errors, paced, right, decided = [], [], 0, 0
     for p in PAIRS:
         seq = statistics.median(r["sequential_ms"] for r in rounds[p])
         par = statistics.median(r["parallel_ms"] for r in rounds[p])
-        pseq_ms = at_pace(rounds[p], "sequential_ms")
-        ppar_ms = at_pace(rounds[p], "parallel_ms")
+        entries = [by_stem[p[0]], by_stem[p[1]]]
+        pseq_ms = at_pace(rounds[p], "sequential_ms", entries)
+        ppar_ms = at_pace(rounds[p], "parallel_ms", entries)
         spans = makespans(plan(args.build, [by_stem[p[0]], by_stem[p[1]]],
                                target_file, work))
         pseq, ppar = spans["sequential"], spans["parallel"]
@@ -413,7 +439,10 @@ def main():
             # reference's time).
             measured = {stem: statistics.median(ms for ms, _ in r)
                         for stem, r in rounds.items()}
-            at_pace = {stem: statistics.median(ms * pace / ref
+            powers = {m[0]: pace_power(args.build, [m], first, work)
+                      for m in models}
+            at_pace = {stem: statistics.median(ms * (pace / ref) **
+                                               powers[stem]
                                                for ms, ref in r)
                        for stem, r in rounds.items()}
             seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
@@ -442,8 +471,8 @@ def main():
                 drifts.append(abs(drift))
                 # The second target brought to the first one's pace: how
                 # far the fits differ, apart from the machine's speed.
-                same_pace.append(abs(again * pace / pace2 - predicted)
-                                 / predicted)
+                same_pace.append(abs(again * (pace / pace2) ** powers[stem]
+                                     - predicted) / predicted)
                 print(f"  {stem:30s} {kernels:7d} {predicted:12.2f} {ms:11.2f}"
                       f" {100 * error:+6.1f}% {pms:10.2f} {100 * perror:+6.1f}%"
                       f" {100 * drift:+7.1f}%")

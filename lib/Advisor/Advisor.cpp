@@ -504,6 +504,19 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
 /// every machine.
 static int64_t ns(double seconds) { return std::llround(seconds * 1e9); }
 
+/// A model's predicted time by term, summed over its kernels.
+static llvm::json::Object termsToJSON(llvm::ArrayRef<KernelInfo> kernels) {
+  double compute = 0, memory = 0, overhead = 0;
+  for (const KernelInfo &k : kernels) {
+    compute += k.computeSeconds;
+    memory += k.memorySeconds;
+    overhead += k.overheadSeconds;
+  }
+  return llvm::json::Object{{"compute", ns(compute)},
+                            {"memory", ns(memory)},
+                            {"overhead", ns(overhead)}};
+}
+
 llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
                                      const AdvisorOptions &options,
                                      llvm::ArrayRef<StrategyResult> strategies,
@@ -517,6 +530,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
         {"name", m.name},
         {"kernels", static_cast<int64_t>(m.kernels.size())},
         {"predicted_ns", ns(m.seconds())},
+        {"predicted_terms_ns", termsToJSON(m.kernels)},
         {"weight_bytes", static_cast<int64_t>(weights)},
         {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
         {"assumptions", llvm::json::Array(m.assumptions)},

@@ -505,6 +505,25 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     if (llvm::Error e =
             rr.positive("speed_reference_s", rt.speedReferenceSeconds, false))
       return std::move(e);
+    if (const llvm::json::Value *ev = rr.get("speed_elasticity")) {
+      const llvm::json::Object *eo = ev->getAsObject();
+      if (!eo)
+        return rr.error("speed_elasticity", "must be an object");
+      if (rt.speedReferenceSeconds <= 0)
+        return rr.error("speed_elasticity",
+                        "needs the field 'runtime.speed_reference_s' (the "
+                        "reference it is measured against)");
+      FieldReader er(*eo, where, "runtime.speed_elasticity.");
+      for (auto [name, out] :
+           {std::pair<const char *, double *>{"flop", &rt.flopElasticity},
+            {"byte", &rt.byteElasticity},
+            {"kernel", &rt.kernelElasticity}})
+        if (llvm::Error e =
+                er.bounded(name, *out, 4, "a number in [0, 4]", true))
+          return std::move(e);
+      if (llvm::Error e = er.unknownFields())
+        return std::move(e);
+    }
     if (llvm::Error e = rr.unknownFields())
       return std::move(e);
     t.runtime = rt;
@@ -693,6 +712,14 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       ro["version"] = t.runtime->version;
     if (t.runtime->speedReferenceSeconds > 0)
       ro["speed_reference_s"] = t.runtime->speedReferenceSeconds;
+    const RuntimeProfile &rp = *t.runtime;
+    if (rp.speedReferenceSeconds > 0 &&
+        (rp.flopElasticity != 1 || rp.byteElasticity != 1 ||
+         rp.kernelElasticity != 1))
+      ro["speed_elasticity"] =
+          llvm::json::Object{{"flop", rp.flopElasticity},
+                             {"byte", rp.byteElasticity},
+                             {"kernel", rp.kernelElasticity}};
     o["runtime"] = std::move(ro);
   }
   auto kernelModelsToJSON =

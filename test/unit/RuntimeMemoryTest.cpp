@@ -6,6 +6,9 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
+#include <iterator>
+
 using namespace chorus;
 
 namespace {
@@ -338,4 +341,51 @@ TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
       "matvec");
   EXPECT_EQ(m.perColdWeightByteSeconds, 0);
   EXPECT_EQ(m.coldWeightSeconds(1e9, 1e12), 0);
+}
+
+namespace {
+
+/// Processes of models with the given shares of FLOP, byte and per-kernel
+/// time, at reference times spread over two modes, each model timed as
+/// its time at the median pace x the reference's ratio to `powers` . shares.
+std::vector<PaceSample> paceSamples(const std::array<double, 3> &powers,
+                                    unsigned rounds) {
+  const std::array<double, 3> models[] = {
+      {0.9, 0.1, 0.0}, {0.3, 0.7, 0.0}, {0.5, 0.2, 0.3}, {0.1, 0.3, 0.6},
+      {0.7, 0.3, 0.0}, {0.2, 0.8, 0.0}, {0.6, 0.1, 0.3}, {0.0, 0.5, 0.5}};
+  std::vector<PaceSample> samples;
+  uint32_t seed = 7;
+  for (size_t m = 0; m < std::size(models); ++m)
+    for (unsigned r = 0; r < rounds; ++r) {
+      seed = seed * 1664525u + 1013904223u;
+      // The speed reference near 0.85 or near 1.3 ms.
+      double reference =
+          (seed >> 31 ? 1.3e-3 : 0.85e-3) * (1 + ((seed >> 8) % 100) * 1e-3);
+      double power = 0;
+      for (int i = 0; i < 3; ++i)
+        power += models[m][i] * powers[i];
+      samples.push_back({m, (m + 1) * 1e-3 * std::pow(reference / 1e-3, power),
+                         reference, models[m]});
+    }
+  return samples;
+}
+
+} // namespace
+
+TEST(PaceElasticity, FitRecoversHowEachTermMovesWithTheReference) {
+  size_t rows = 0;
+  std::array<double, 3> p =
+      fitPaceElasticity(paceSamples({1.0, 0.6, 1.5}, 5), rows);
+  EXPECT_EQ(rows, 40u);
+  EXPECT_NEAR(p[0], 1.0, 1e-6);
+  EXPECT_NEAR(p[1], 0.6, 1e-6);
+  EXPECT_NEAR(p[2], 1.5, 1e-6);
+}
+
+TEST(PaceElasticity, OneProcessPerModelTellsNothing) {
+  size_t rows = 0;
+  std::array<double, 3> p =
+      fitPaceElasticity(paceSamples({1.0, 0.6, 1.5}, 1), rows);
+  EXPECT_EQ(rows, 0u);
+  EXPECT_EQ(p, (std::array<double, 3>{1, 1, 1}));
 }

@@ -34,6 +34,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <thread>
 
@@ -393,8 +394,8 @@ static int runLatencyOnly() {
 static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     const std::vector<std::vector<ProfiledNode>> &profiles,
     llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount,
-    std::optional<double> coldWeightsAbove = std::nullopt) {
-  llvm::raw_ostream &os = llvm::outs();
+    std::optional<double> coldWeightsAbove = std::nullopt, bool print = true) {
+  llvm::raw_ostream &os = print ? llvm::outs() : llvm::nulls();
   // The profiler's own time per kernel: what the profiled runs add over
   // the timed ones. It is taken off every profiled kernel before the fit,
   // so that each class's terms are fitted to kernels as they run
@@ -476,6 +477,8 @@ struct MeasuredExtras {
   int64_t parallelUnits = 0;
   /// The speed reference's median time, the pace of every measurement.
   double speedReferenceSeconds = 0;
+  /// How a kernel's FLOP, byte and per-kernel time move with it.
+  std::array<double, 3> elasticity = {1, 1, 1};
 };
 
 /// Writes the target of kernel models `models` (fitted to `kernelCount`
@@ -493,6 +496,9 @@ static int writeKernelModelTarget(const Target &baseTarget,
   runtime.intraOpThreads = intraOpThreads;
   runtime.nchwcBlock = nchwcBlock;
   runtime.speedReferenceSeconds = extras.speedReferenceSeconds;
+  runtime.flopElasticity = extras.elasticity[0];
+  runtime.byteElasticity = extras.elasticity[1];
+  runtime.kernelElasticity = extras.elasticity[2];
   t.runtime = runtime;
   t.kernelModels = std::move(models);
   t.runtimeMemory = extras.memory;
@@ -1087,13 +1093,35 @@ static int runMeasure(const char *argv0) {
           memory[index].push_back({*process, *load, *run});
       }
     }
+  // Each model's median round: its latency and profile.
+  auto middleRounds =
+      [](std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
+             &perModel,
+         std::vector<std::vector<ProfiledNode>> &profiles,
+         std::vector<std::pair<size_t, double>> &timed) {
+        for (auto &rounds : perModel) {
+          llvm::sort(rounds, [](const auto &a, const auto &b) {
+            return a.first < b.first;
+          });
+          auto &middle = rounds[rounds.size() / 2];
+          timed.push_back({profiles.size(), middle.first});
+          profiles.push_back(std::move(middle.second));
+        }
+      };
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
   // than the next. Every measurement is brought to the calibration's
   // median pace, so that the fit sees the models' costs and not the pace
-  // of the process each happened to run in.
+  // of the process each happened to run in. Kernels do not all move with
+  // the reference alike (time bound by memory moves less, per-kernel
+  // overhead more): a first fit, with every time scaled by the
+  // reference's ratio, splits each model's time into FLOP, byte and
+  // per-kernel terms; how each term moves with the reference over the
+  // processes (the powers of the ratio) is fitted to the models' rounds;
+  // then every kernel is brought to the median pace by its own terms.
   std::string paceNote;
   double speedReferenceMs = 0;
+  std::array<double, 3> elasticity = {1, 1, 1};
   if (llvm::all_of(reference, [&](const std::vector<double> &r) {
         return r.size() == measureRounds;
       })) {
@@ -1115,36 +1143,82 @@ static int runMeasure(const char *argv0) {
                              middle, 100 * pace)
                    .str();
     speedReferenceMs = middle;
-    for (auto [index, rounds] : llvm::enumerate(reference))
-      for (auto [round, ms] : llvm::enumerate(rounds)) {
-        double factor = middle / ms;
-        auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
-          m.first *= factor;
-          for (ProfiledNode &k : m.second)
-            k.seconds *= factor;
-        };
-        scale(measured[index][round]);
-        if (round < corun[index].size())
-          corun[index][round] *= factor;
-        for (auto &[t, perModel] : threaded)
-          scale(perModel[index][round]);
-      }
-  }
-  // Each model's median round: its latency and profile.
-  auto middleRounds =
-      [](std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
-             &perModel,
-         std::vector<std::vector<ProfiledNode>> &profiles,
-         std::vector<std::pair<size_t, double>> &timed) {
-        for (auto &rounds : perModel) {
-          llvm::sort(rounds, [](const auto &a, const auto &b) {
-            return a.first < b.first;
-          });
-          auto &middle = rounds[rounds.size() / 2];
-          timed.push_back({profiles.size(), middle.first});
-          profiles.push_back(std::move(middle.second));
+    auto rawMeasured = measured;
+    auto rawCorun = corun;
+    auto rawThreaded = threaded;
+    // Scales every measurement of each process: its kernels by
+    // `kernelPower`, its whole-model times by `modelPower` (model index),
+    // each the power of the process's pace ratio.
+    auto bringToPace = [&](auto kernelPower, auto modelPower) {
+      measured = rawMeasured;
+      corun = rawCorun;
+      threaded = rawThreaded;
+      for (auto [index, rounds] : llvm::enumerate(reference))
+        for (auto [round, ms] : llvm::enumerate(rounds)) {
+          double ratio = middle / ms;
+          double model = std::pow(ratio, modelPower(index));
+          auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
+            m.first *= model;
+            for (ProfiledNode &k : m.second)
+              k.seconds *= std::pow(ratio, kernelPower(k));
+          };
+          scale(measured[index][round]);
+          if (round < corun[index].size())
+            corun[index][round] *= model;
+          // Sessions of other thread counts by the reference's ratio
+          // alone: the powers are fitted to one-thread sessions, and on
+          // threads that wait for each other the terms move otherwise.
+          for (auto &[t, perModel] : threaded) {
+            perModel[index][round].first *= ratio;
+            for (ProfiledNode &k : perModel[index][round].second)
+              k.seconds *= ratio;
+          }
         }
-      };
+    };
+    bringToPace([](const ProfiledNode &) { return 1.0; },
+                [](size_t) { return 1.0; });
+    std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
+        first = measured;
+    std::vector<std::vector<ProfiledNode>> firstProfiles;
+    std::vector<std::pair<size_t, double>> firstTimed;
+    middleRounds(first, firstProfiles, firstTimed);
+    size_t firstCount = 0;
+    std::map<std::string, KernelModel> firstModels =
+        fitKernelModelsWithCorrection(firstProfiles, firstTimed, firstCount,
+                                      std::nullopt, /*print=*/false);
+    auto shares = [&](llvm::ArrayRef<ProfiledNode> kernels) {
+      std::array<double, 3> terms = predictProfiledTerms(kernels, firstModels);
+      double sum = terms[0] + terms[1] + terms[2];
+      for (double &t : terms)
+        t = sum > 0 ? t / sum : 1.0 / 3;
+      return terms;
+    };
+    // Per model and round: its time against the reference's beside it.
+    std::vector<PaceSample> paceSamples;
+    std::vector<std::array<double, 3>> modelShares;
+    for (auto [index, rounds] : llvm::enumerate(rawMeasured)) {
+      modelShares.push_back(shares(firstProfiles[index]));
+      for (auto [round, m] : llvm::enumerate(rounds))
+        paceSamples.push_back(
+            {index, m.first, reference[index][round], modelShares.back()});
+    }
+    size_t rows = 0;
+    elasticity = fitPaceElasticity(paceSamples, rows);
+    os << llvm::format("pace per term: a kernel's FLOP time moves with the "
+                       "reference's time to the power %.2f, its byte time "
+                       "%.2f, its per-kernel time %.2f (fitted to %zu "
+                       "processes); each term brought to the median pace by "
+                       "its own\n",
+                       elasticity[0], elasticity[1], elasticity[2], rows);
+    auto power = [&](const std::array<double, 3> &f) {
+      return f[0] * elasticity[0] + f[1] * elasticity[1] + f[2] * elasticity[2];
+    };
+    bringToPace(
+        [&](const ProfiledNode &k) {
+          return power(shares(llvm::ArrayRef<ProfiledNode>(k)));
+        },
+        [&](size_t index) { return power(modelShares[index]); });
+  }
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
   middleRounds(measured, profiles, timed);
@@ -1235,6 +1309,7 @@ static int runMeasure(const char *argv0) {
   MeasuredExtras extras;
   extras.memory = memoryModel;
   extras.speedReferenceSeconds = speedReferenceMs * 1e-3;
+  extras.elasticity = elasticity;
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =
@@ -1421,16 +1496,27 @@ static int runRepace(const char *argv0) {
   double now = sorted[sorted.size() / 2] * 1e-3;
   double before = t.runtime->speedReferenceSeconds;
   double factor = now / before;
-  auto scale = [&](std::map<std::string, KernelModel> &models) {
-    for (auto &[cls, m] : models)
-      for (double *v : {&m.perFlopSeconds, &m.perByteSeconds,
-                        &m.perKernelSeconds, &m.perGroupSeconds,
-                        &m.perStreamedByteSeconds, &m.perColdWeightByteSeconds})
-        *v *= factor;
+  // Each term by the reference's ratio to its own power (1 for a target
+  // that did not measure them).
+  double flop = std::pow(factor, t.runtime->flopElasticity),
+         byte = std::pow(factor, t.runtime->byteElasticity),
+         kernel = std::pow(factor, t.runtime->kernelElasticity);
+  auto scale = [&](std::map<std::string, KernelModel> &models, double flop,
+                   double byte, double kernel) {
+    for (auto &[cls, m] : models) {
+      m.perFlopSeconds *= flop;
+      for (double *v : {&m.perByteSeconds, &m.perStreamedByteSeconds,
+                        &m.perColdWeightByteSeconds})
+        *v *= byte;
+      for (double *v : {&m.perKernelSeconds, &m.perGroupSeconds})
+        *v *= kernel;
+    }
   };
-  scale(t.kernelModels);
+  scale(t.kernelModels, flop, byte, kernel);
+  // Other thread counts by the ratio alone, as --measure brought them to
+  // its pace.
   for (auto &[threads, models] : t.threadKernelModels)
-    scale(models);
+    scale(models, factor, factor, factor);
   t.runtime->speedReferenceSeconds = now;
   t.calibration += llvm::formatv("; brought to the pace of a speed reference "
                                  "of {0:f3} ms (fitted at {1:f3} ms) by "
@@ -1441,9 +1527,10 @@ static int runRepace(const char *argv0) {
     t.name = name;
   os << llvm::format("speed reference: %.3f ms now (median of %zu processes, "
                      "%.3f to %.3f ms), %.3f ms when the kernel models were "
-                     "fitted: their times scaled by %.3f\n",
+                     "fitted: their FLOP times scaled by %.3f, byte times by "
+                     "%.3f, per-kernel times by %.3f\n",
                      now * 1e3, sorted.size(), sorted.front(), sorted.back(),
-                     before * 1e3, factor);
+                     before * 1e3, flop, byte, kernel);
   return writeTarget(std::move(t));
 }
 

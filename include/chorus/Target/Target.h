@@ -99,6 +99,11 @@ struct RuntimeProfile {
   /// kernel models are at (0: not known): `chorus-calibrate --repace`
   /// brings them to the machine's pace of the moment.
   double speedReferenceSeconds = 0;
+  /// How each term of a kernel's time moves with the speed reference's
+  /// time: a kernel's FLOP, byte and per-kernel time scale as the
+  /// reference's ratio to these powers (measured by --measure; 1 when not
+  /// known).
+  double flopElasticity = 1, byteElasticity = 1, kernelElasticity = 1;
 };
 
 /// The time of one kernel class of the runtime, fitted from its profiles:
