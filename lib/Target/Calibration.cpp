@@ -644,46 +644,33 @@ chorus::fitPaceElasticity(llvm::ArrayRef<PaceSample> samples, size_t &rows) {
     means[s.model].second += std::log(s.referenceSeconds);
     ++counts[s.model];
   }
-  double a[3][4] = {};
-  rows = 0;
+  // Rows (shares x x, y) of time ~ reference ^ (shares . powers).
+  std::vector<std::vector<double>> system;
+  double diagonal[3] = {0, 0, 0};
   for (const PaceSample &s : samples) {
     if (!(s.seconds > 0) || !(s.referenceSeconds > 0) || counts[s.model] < 2)
       continue;
     double y = std::log(s.seconds) - means[s.model].first / counts[s.model];
     double x =
         std::log(s.referenceSeconds) - means[s.model].second / counts[s.model];
+    std::vector<double> row;
     for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j)
-        a[i][j] += s.shares[i] * x * s.shares[j] * x;
-      a[i][3] += s.shares[i] * x * y;
+      row.push_back(s.shares[i] * x);
+      diagonal[i] += row.back() * row.back();
     }
-    ++rows;
+    row.push_back(y);
+    system.push_back(std::move(row));
   }
+  rows = system.size();
   std::array<double, 3> powers = {1, 1, 1};
-  if (rows < 20)
+  // A term no process shows (or no spread of paces) cannot be told apart.
+  double scale = std::max({diagonal[0], diagonal[1], diagonal[2]});
+  if (rows < 20 || !(scale > 0) ||
+      std::min({diagonal[0], diagonal[1], diagonal[2]}) < 1e-6 * scale)
     return powers;
-  // Gauss-Jordan on the 3 x 3 normal equations, pivots relative to the
-  // system's scale.
-  double scale = std::max({a[0][0], a[1][1], a[2][2]});
-  if (!(scale > 0))
-    return powers;
-  for (int c = 0; c < 3; ++c) {
-    int pivot = c;
-    for (int r = c + 1; r < 3; ++r)
-      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
-        pivot = r;
-    if (std::fabs(a[pivot][c]) < 1e-6 * scale)
-      return powers;
-    std::swap(a[c], a[pivot]);
-    for (int r = 0; r < 3; ++r)
-      if (r != c) {
-        double q = a[r][c] / a[c][c];
-        for (int j = c; j < 4; ++j)
-          a[r][j] -= q * a[c][j];
-      }
-  }
+  std::vector<double> c = nnlsBySubsets(system, 3);
   for (int i = 0; i < 3; ++i)
-    powers[i] = std::clamp(a[i][3] / a[i][i], 0.0, 4.0);
+    powers[i] = std::min(c[i], 4.0);
   return powers;
 }
 
