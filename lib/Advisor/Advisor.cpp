@@ -297,31 +297,38 @@ private:
     s.arenaBytes = s.memory.arenaBytes;
     s.lowerBoundBytes = s.memory.lowerBound;
     if (target.runtimeMemory) {
-      // One session per distinct model, weights as Chorus shares them.
+      // One session per distinct model, created in the models' order,
+      // each loading its own weights; then what the weights Chorus finds
+      // shared save where the sessions share them (AddInitializer).
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
-      llvm::StringMap<WeightUse> use;
       std::set<unsigned> sessions(s.jobModel.begin(), s.jobModel.end());
-      for (unsigned model : sessions)
-        for (auto [name, u] :
-             llvm::zip(w.models[model].weights, w.models[model].weightUses))
-          use.try_emplace(name, u);
-      double bytes[4] = {0, 0, 0, 0};
-      for (const auto &entry : use)
-        addWeightBytes(bytes, w.weightBytes.lookup(entry.getKey()),
-                       entry.getValue());
-      double load = rm.processBytes + sessions.size() * rm.sessionBytes +
-                    predictWeightBytes(rm, bytes);
-      // Every ONNX Runtime session has an arena of its own: where the
-      // target simulates it, each session's; else the joint plan's.
-      double arenas = 0, outputs = 0;
+      std::vector<SessionMemory> perSession;
+      llvm::StringMap<std::pair<unsigned, WeightUse>> copies;
       for (unsigned model : sessions) {
-        arenas += w.models[model].memoryFeatures.ortArenaBytes;
-        outputs += w.models[model].memoryFeatures.outputBytes;
+        const RuntimeMemoryFeatures &f = w.models[model].memoryFeatures;
+        perSession.push_back({predictAfterLoad(rm, f.weightBytes),
+                              predictRetained(rm, f.weightBytes),
+                              predictFirstRun(rm, f)});
+        for (auto [name, u] :
+             llvm::zip(w.models[model].weights, w.models[model].weightUses)) {
+          auto &c = copies[name];
+          c = {c.first + 1, std::min(c.first ? c.second : u, u)};
+        }
       }
-      if (arenas <= 0)
-        arenas = static_cast<double>(s.arenaBytes);
-      double run = load + sessions.size() * rm.runBytes +
-                   rm.perArenaByte * arenas + rm.perOutputByte * outputs;
+      double duplicated[4] = {0, 0, 0, 0}, none[4] = {0, 0, 0, 0};
+      for (const auto &entry : copies)
+        for (unsigned i = 1; i < entry.getValue().first; ++i)
+          addWeightBytes(duplicated, w.weightBytes.lookup(entry.getKey()),
+                         entry.getValue().second);
+      SetMemory set = predictSetMemory(rm, perSession);
+      s.runtimeUnsharedLoadBytes =
+          static_cast<uint64_t>(std::llround(set.afterLoad));
+      s.runtimeUnsharedBytes =
+          static_cast<uint64_t>(std::llround(set.afterFirstRuns));
+      double saved =
+          predictRetained(rm, duplicated) - predictRetained(rm, none);
+      s.sharingSavesBytes = static_cast<uint64_t>(std::llround(saved));
+      double load = set.afterLoad - saved, run = set.afterFirstRuns - saved;
       s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
       s.runtimeBytes = static_cast<uint64_t>(std::llround(run));
     }
@@ -450,6 +457,13 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
     return {};
   }
 
+  recommend(results, options, recommendation);
+  return results;
+}
+
+void chorus::recommend(llvm::ArrayRef<StrategyResult> results,
+                       const AdvisorOptions &options,
+                       Recommendation &recommendation) {
   // The best for the goal among the feasible; if none fits, the one that
   // needs the least memory.
   const StrategyResult *best = nullptr, *second = nullptr;
@@ -474,7 +488,7 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
         best = &s;
     if (!best) {
       recommendation = {"", "no strategy is available"};
-      return results;
+      return;
     }
     os << "no strategy fits the memory limit; " << best->name
        << " needs the least (" << formatWithSeparators(best->overLimitBytes)
@@ -493,7 +507,6 @@ chorus::evaluateStrategies(const Workload &w, const Target &target,
   }
   recommendation.strategy = best->name;
   recommendation.reason = reason;
-  return results;
 }
 
 //===----------------------------------------------------------------------===//
@@ -515,6 +528,145 @@ static llvm::json::Object termsToJSON(llvm::ArrayRef<KernelInfo> kernels) {
   return llvm::json::Object{{"compute", ns(compute)},
                             {"memory", ns(memory)},
                             {"overhead", ns(overhead)}};
+}
+
+FitReport chorus::makeFitReport(const Workload &w, const Target &target,
+                                const AdvisorOptions &options,
+                                llvm::ArrayRef<StrategyResult> strategies,
+                                const Recommendation &recommendation) {
+  FitReport r;
+  r.limitBytes = options.memoryLimit
+                     ? options.memoryLimit
+                     : static_cast<uint64_t>(target.memoryCapacity);
+  const StrategyResult *chosen = nullptr;
+  for (const StrategyResult &s : strategies)
+    if (s.available && s.name == recommendation.strategy)
+      chosen = &s;
+  if (!chosen)
+    return r;
+  r.strategy = chosen->name;
+  r.runtime = target.runtimeMemory.has_value();
+  std::set<unsigned> sessions(chosen->jobModel.begin(), chosen->jobModel.end());
+  for (unsigned model : sessions) {
+    const ModelInfo &m = w.models[model];
+    FitReport::Model fm;
+    fm.name = m.name;
+    for (const std::string &name : m.weights)
+      fm.fileWeightBytes += w.weightBytes.lookup(name);
+    if (r.runtime) {
+      const RuntimeMemoryModel &rm = *target.runtimeMemory;
+      const RuntimeMemoryFeatures &f = m.memoryFeatures;
+      fm.fixedBytes = rm.sessionBytes + rm.runBytes;
+      fm.weightBytes = predictWeightBytes(rm, f.weightBytes);
+      fm.arenaBytes = rm.perArenaByte * f.firstRunArenaBytes();
+      fm.outputBytes = rm.perOutputByte * f.outputBytes;
+      SetMemory alone = predictSessionAlone(rm, f);
+      fm.afterLoadBytes = alone.afterLoad;
+      fm.peakBytes = alone.afterFirstRuns;
+    } else {
+      fm.weightBytes = fm.fileWeightBytes;
+      fm.arenaBytes = m.memoryFeatures.arenaBytes;
+      fm.afterLoadBytes = fm.weightBytes;
+      fm.peakBytes = fm.weightBytes + fm.arenaBytes;
+    }
+    r.models.push_back(fm);
+  }
+  r.processBytes = r.runtime ? target.runtimeMemory->processBytes : 0;
+  r.afterLoadBytes = r.runtime ? chosen->runtimeLoadBytes : chosen->weightBytes;
+  r.peakBytes = chosen->footprint();
+  r.unsharedAfterLoadBytes =
+      r.runtime ? chosen->runtimeUnsharedLoadBytes : r.afterLoadBytes;
+  r.unsharedPeakBytes = r.runtime ? chosen->runtimeUnsharedBytes : r.peakBytes;
+  r.sharingSavesBytes = r.unsharedPeakBytes - r.peakBytes;
+  return r;
+}
+
+llvm::json::Value
+chorus::fitReportToJSON(const Workload &w, const Target &target,
+                        const AdvisorOptions &options,
+                        llvm::ArrayRef<StrategyResult> strategies,
+                        const Recommendation &recommendation) {
+  FitReport r = makeFitReport(w, target, options, strategies, recommendation);
+  if (r.strategy.empty())
+    return nullptr;
+  llvm::json::Array models;
+  for (const FitReport::Model &m : r.models)
+    models.push_back(llvm::json::Object{
+        {"name", m.name},
+        {"file_weight_bytes", static_cast<int64_t>(m.fileWeightBytes)},
+        {"weight_bytes", std::llround(m.weightBytes)},
+        {"fixed_bytes", std::llround(m.fixedBytes)},
+        {"arena_bytes", std::llround(m.arenaBytes)},
+        {"output_bytes", std::llround(m.outputBytes)},
+        {"after_load_bytes", std::llround(m.afterLoadBytes)},
+        {"peak_bytes", std::llround(m.peakBytes)}});
+  int64_t margin =
+      static_cast<int64_t>(r.limitBytes) - static_cast<int64_t>(r.peakBytes);
+  int64_t unsharedMargin = static_cast<int64_t>(r.limitBytes) -
+                           static_cast<int64_t>(r.unsharedPeakBytes);
+  return llvm::json::Object{
+      {"strategy", r.strategy},
+      {"applies_to", r.runtime ? "runtime" : "weights_and_arena"},
+      {"models", std::move(models)},
+      {"process_bytes", std::llround(r.processBytes)},
+      {"after_load_bytes", static_cast<int64_t>(r.afterLoadBytes)},
+      {"peak_bytes", static_cast<int64_t>(r.peakBytes)},
+      {"sharing_saves_bytes", static_cast<int64_t>(r.sharingSavesBytes)},
+      {"unshared_after_load_bytes",
+       static_cast<int64_t>(r.unsharedAfterLoadBytes)},
+      {"unshared_peak_bytes", static_cast<int64_t>(r.unsharedPeakBytes)},
+      {"memory_limit_bytes", static_cast<int64_t>(r.limitBytes)},
+      {"fits", margin >= 0},
+      {"margin_bytes", margin},
+      {"fits_unshared", unsharedMargin >= 0},
+      {"unshared_margin_bytes", unsharedMargin}};
+}
+
+void chorus::printFitReport(llvm::raw_ostream &os, const Workload &w,
+                            const Target &target, const AdvisorOptions &options,
+                            llvm::ArrayRef<StrategyResult> strategies,
+                            const Recommendation &recommendation) {
+  FitReport r = makeFitReport(w, target, options, strategies, recommendation);
+  if (r.strategy.empty())
+    return;
+  os << "\nfit (" << r.strategy << "; MB"
+     << (r.runtime ? ", as the runtime holds it"
+                   : ", weights and arena as planned")
+     << "):\n";
+  os << llvm::formatv("{0,-32} {1,9} {2,9} {3,9} {4,9} {5,11} {6,9}\n", "model",
+                      "weights", "as kept", "fixed", "arena", "after load",
+                      "peak");
+  for (const FitReport::Model &m : r.models)
+    os << llvm::formatv(
+        "{0,-32} {1,9:F1} {2,9:F1} {3,9:F1} {4,9:F1} {5,11:F1} {6,9:F1}\n",
+        m.name, m.fileWeightBytes * 1e-6, m.weightBytes * 1e-6,
+        m.fixedBytes * 1e-6, (m.arenaBytes + m.outputBytes) * 1e-6,
+        m.afterLoadBytes * 1e-6, m.peakBytes * 1e-6);
+  if (r.runtime)
+    os << llvm::formatv("{0,-32} {1,61:F1}\n", "the runtime's process",
+                        r.processBytes * 1e-6);
+  os << llvm::formatv("{0,-32} {1,51:F1} {2,9:F1}\n",
+                      "total (sessions load one after another)",
+                      r.afterLoadBytes * 1e-6, r.peakBytes * 1e-6);
+  auto verdict = [&](uint64_t bytes) {
+    bool fits = bytes <= r.limitBytes;
+    return (llvm::Twine(fits ? "fits (margin " : "does not fit (over by ") +
+            formatWithSeparators(fits ? r.limitBytes - bytes
+                                      : bytes - r.limitBytes) +
+            " bytes)")
+        .str();
+  };
+  os << "verdict: " << formatWithSeparators(r.peakBytes)
+     << " bytes against the memory limit of "
+     << formatWithSeparators(r.limitBytes) << ": " << verdict(r.peakBytes)
+     << "\n";
+  if (r.runtime && r.sharingSavesBytes > 0)
+    os << "sharing the models' common weights saves "
+       << formatWithSeparators(r.sharingSavesBytes)
+       << " bytes (sessions given them with AddInitializer); loading a copy "
+          "each (onnxruntime-node) takes "
+       << formatWithSeparators(r.unsharedPeakBytes)
+       << " bytes: " << verdict(r.unsharedPeakBytes) << "\n";
 }
 
 llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
@@ -539,8 +691,8 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
       // One session of this model alone (the process's runtime not
       // counted).
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
-      double load = predictAfterLoad(rm, m.memoryFeatures.weightBytes);
-      double run = load + predictFirstRun(rm, m.memoryFeatures);
+      SetMemory alone = predictSessionAlone(rm, m.memoryFeatures);
+      double load = alone.afterLoad, run = alone.afterFirstRuns;
       models.back().getAsObject()->insert(
           {"runtime_memory",
            llvm::json::Object{
@@ -609,6 +761,11 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
     if (s.runtimeBytes) {
       o["runtime_after_load_bytes"] = static_cast<int64_t>(s.runtimeLoadBytes);
       o["runtime_bytes"] = static_cast<int64_t>(s.runtimeBytes);
+      o["runtime_unshared_after_load_bytes"] =
+          static_cast<int64_t>(s.runtimeUnsharedLoadBytes);
+      o["runtime_unshared_bytes"] =
+          static_cast<int64_t>(s.runtimeUnsharedBytes);
+      o["sharing_saves_bytes"] = static_cast<int64_t>(s.sharingSavesBytes);
     }
     o["feasible"] = s.feasible;
     if (!s.feasible)
@@ -646,6 +803,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
        llvm::json::Object{{"shared_weights", static_cast<int64_t>(sharedCount)},
                           {"bytes_saved", static_cast<int64_t>(sharedBytes)}}},
       {"strategies", std::move(results)},
+      {"fit", fitReportToJSON(w, target, options, strategies, recommendation)},
       {"recommendation",
        llvm::json::Object{{"strategy", recommendation.strategy},
                           {"reason", recommendation.reason}}},

@@ -743,6 +743,17 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   }
   std::vector<double> a = nnlsBySubsets(load, 5);
   std::vector<double> b = nnlsBySubsets(run, 2);
+  // What a session keeps: the same terms, fitted to the second sessions.
+  std::vector<std::vector<double>> retained;
+  for (const MemorySample &s : samples) {
+    if (s.retainedBytes < 0)
+      continue;
+    double y = std::max(s.retainedBytes * kMB, 1.0);
+    double w = 1 / y;
+    const double *wb = s.features.weightBytes;
+    retained.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
+                        wb[3] * kMB * w, s.retainedBytes * kMB * w});
+  }
   llvm::sort(process);
   RuntimeMemoryModel m;
   m.processBytes = process[process.size() / 2];
@@ -755,5 +766,16 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   m.perArenaByte = b[1];
   m.perOutputByte = kOutputCopies;
   m.samples = samples.size();
+  if (retained.size() >= 6) {
+    std::vector<double> c = nnlsBySubsets(retained, 5);
+    RuntimeMemoryModel::Retained r;
+    r.sessionBytes = c[0] / kMB;
+    r.perConvWeightByte = c[1];
+    r.perMatMulWeightByte = c[2];
+    r.perOtherWeightByte = c[3];
+    r.perLargeWeightByte = c[4];
+    r.samples = retained.size();
+    m.retained = r;
+  }
   return m;
 }

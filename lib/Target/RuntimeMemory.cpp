@@ -97,3 +97,56 @@ double chorus::predictFirstRun(const RuntimeMemoryModel &m,
   return m.runBytes + m.perArenaByte * features.firstRunArenaBytes() +
          m.perOutputByte * features.outputBytes;
 }
+
+double chorus::predictRetained(const RuntimeMemoryModel &m,
+                               const double weightBytes[4]) {
+  double load = predictAfterLoad(m, weightBytes);
+  if (!m.retained)
+    return load;
+  const RuntimeMemoryModel::Retained &r = *m.retained;
+  double kept = r.sessionBytes + r.perConvWeightByte * weightBytes[0] +
+                r.perMatMulWeightByte * weightBytes[1] +
+                r.perOtherWeightByte * weightBytes[2] +
+                r.perLargeWeightByte * weightBytes[3];
+  return std::min(kept, load);
+}
+
+double chorus::processSessionBytes(const RuntimeMemoryModel &m) {
+  return m.retained ? std::max(0.0, m.sessionBytes - m.retained->sessionBytes)
+                    : 0;
+}
+
+SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
+                                   llvm::ArrayRef<SessionMemory> sessions) {
+  // What the first session's creation sets up once for the process is
+  // the session bytes the second one does not take again.
+  double once = sessions.empty() ? 0 : processSessionBytes(m);
+  // `kept`: the bytes the sessions hold so far; `high`: the heap's
+  // high-water mark, which stays resident. A load's transient copies go
+  // on top of what the sessions before it keep (reusing what an earlier
+  // load freed); a first run's arena and outputs go on top of all kept.
+  double kept = 0, high = 0;
+  for (const SessionMemory &s : sessions) {
+    high = std::max(high, kept + s.load - once);
+    kept += std::min(s.retained, s.load - once);
+  }
+  SetMemory set;
+  set.afterLoad = m.processBytes + once + high;
+  for (const SessionMemory &s : sessions) {
+    kept += s.firstRun;
+    high = std::max(high, kept);
+  }
+  set.afterFirstRuns = m.processBytes + once + high;
+  return set;
+}
+
+SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
+                                      const RuntimeMemoryFeatures &features) {
+  SessionMemory session{predictAfterLoad(m, features.weightBytes),
+                        predictRetained(m, features.weightBytes),
+                        predictFirstRun(m, features)};
+  SetMemory set = predictSetMemory(m, session);
+  set.afterLoad -= m.processBytes;
+  set.afterFirstRuns -= m.processBytes;
+  return set;
+}

@@ -652,6 +652,31 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       return std::move(e);
     if (llvm::Error e = mr.count("samples", m.samples))
       return std::move(e);
+    if (const llvm::json::Value *rv = mr.get("retained")) {
+      const llvm::json::Object *ro = rv->getAsObject();
+      if (!ro)
+        return mr.error("retained", "must be an object");
+      FieldReader rr(*ro, where, "runtime_memory.retained.");
+      RuntimeMemoryModel::Retained k;
+      for (auto [field, out, limit] :
+           {std::tuple<const char *, double *, double>{"session_bytes",
+                                                       &k.sessionBytes, 1e13},
+            {"per_conv_weight_byte", &k.perConvWeightByte, 100},
+            {"per_matmul_weight_byte", &k.perMatMulWeightByte, 100},
+            {"per_other_weight_byte", &k.perOtherWeightByte, 100},
+            {"per_large_weight_byte", &k.perLargeWeightByte, 100}})
+        if (llvm::Error e =
+                rr.bounded(field, *out, limit,
+                           limit > 100 ? "a number of bytes in [0, 1e13]"
+                                       : "a factor in [0, 100]",
+                           true))
+          return std::move(e);
+      if (llvm::Error e = rr.count("samples", k.samples))
+        return std::move(e);
+      if (llvm::Error e = rr.unknownFields())
+        return std::move(e);
+      m.retained = k;
+    }
     if (llvm::Error e = mr.unknownFields())
       return std::move(e);
     t.runtimeMemory = m;
@@ -771,6 +796,14 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                            {"per_arena_byte", m.perArenaByte},
                            {"per_output_byte", m.perOutputByte},
                            {"samples", static_cast<int64_t>(m.samples)}};
+    if (m.retained)
+      (*o["runtime_memory"].getAsObject())["retained"] = llvm::json::Object{
+          {"session_bytes", m.retained->sessionBytes},
+          {"per_conv_weight_byte", m.retained->perConvWeightByte},
+          {"per_matmul_weight_byte", m.retained->perMatMulWeightByte},
+          {"per_other_weight_byte", m.retained->perOtherWeightByte},
+          {"per_large_weight_byte", m.retained->perLargeWeightByte},
+          {"samples", static_cast<int64_t>(m.retained->samples)}};
   }
   if (t.browser) {
     const BrowserInfo &b = *t.browser;

@@ -662,6 +662,11 @@ async function main() {
   const before = rss();
   const session = await ort.InferenceSession.create(model, options);
   const created = rss();
+  // A second session of the model, created before any run and kept: what
+  // it adds is what a session keeps, without the transient copies the
+  // first one's load left free in the heap (which the twin's load reuses).
+  const twin = await ort.InferenceSession.create(model, options);
+  const twinned = rss();
   const feeds = {[session.inputNames[0]]: input};
   await session.run(feeds);
   const ran = rss();
@@ -732,8 +737,12 @@ async function main() {
   }
   const version = require(path.join(modules, 'onnxruntime-node',
                                     'package.json')).version;
+  // The run's growth is taken after the twin's: the twin leaves the
+  // heap's free space as it was, so the run adds what it adds alone.
   const memory = start === null ? null : {
-    process: loaded - start, load: created - before, run: ran - before};
+    process: loaded - start, load: created - before,
+    run: ran - twinned + created - before, retained: twinned - created};
+  if (twin.release) await twin.release();
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
        threads: threaded, profile, version,
@@ -919,7 +928,7 @@ static int runMeasure(const char *argv0) {
       measured(models.size());
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
-  std::vector<std::vector<std::array<double, 3>>> memory(models.size());
+  std::vector<std::vector<std::array<double, 4>>> memory(models.size());
   // Per model, per round: the median of two sessions run at once.
   std::vector<std::vector<double>> corun(models.size());
   // Per model, per round: the speed reference's time (ms) beside it.
@@ -1089,8 +1098,13 @@ static int runMeasure(const char *argv0) {
         std::optional<double> process = mem->getNumber("process"),
                               load = mem->getNumber("load"),
                               run = mem->getNumber("run");
+        // Measurements kept before the runner measured a second session
+        // have no "retained": the fit then takes what a session keeps to
+        // be all it takes.
+        std::optional<double> retained = mem->getNumber("retained");
         if (process && load && run)
-          memory[index].push_back({*process, *load, *run});
+          memory[index].push_back(
+              {*process, *load, *run, retained ? *retained : -1});
       }
     }
   // Each model's median round: its latency and profile.
@@ -1277,6 +1291,9 @@ static int runMeasure(const char *argv0) {
       sample.processBytes = roundsOf(0)[measureRounds / 2];
       sample.afterLoadBytes = roundsOf(1).back();
       sample.afterRunBytes = roundsOf(2).back();
+      std::vector<double> retained = roundsOf(3);
+      sample.retainedBytes =
+          retained.front() < 0 ? -1 : retained[retained.size() / 2];
       samples.push_back(sample);
     }
     llvm::Expected<RuntimeMemoryModel> fitted = fitRuntimeMemory(samples);
@@ -1302,6 +1319,14 @@ static int runMeasure(const char *argv0) {
         m.perMatMulWeightByte, m.perOtherWeightByte, m.perLargeWeightByte,
         m.runBytes * 1e-6, m.perArenaByte, m.perOutputByte, samples.size(),
         100 * worstLoad, 100 * worstRun);
+    if (m.retained)
+      os << llvm::format(
+          "a session keeps %.1f MB, x%.2f conv, x%.2f matmul, x%.2f other, "
+          "x%.2f large weight bytes of it once loaded (a second session of "
+          "each model; fitted to %u)\n",
+          m.retained->sessionBytes * 1e-6, m.retained->perConvWeightByte,
+          m.retained->perMatMulWeightByte, m.retained->perOtherWeightByte,
+          m.retained->perLargeWeightByte, m.retained->samples);
   } else {
     os << "runtime memory: not measured (the runner reads /proc/self/status, "
           "which this system lacks)\n";

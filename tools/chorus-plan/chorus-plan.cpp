@@ -193,6 +193,77 @@ static int fail(const llvm::Twine &message) {
   return printToolError("chorus-plan", message);
 }
 
+/// The plan at one point of the --dim ranges.
+struct PlannedPoint {
+  std::vector<int64_t> values;
+  LoadedWorkload loaded;
+  std::vector<StrategyResult> results;
+  Recommendation recommendation;
+};
+
+/// "N=1, S=128": the ranges' dims at `values`.
+static std::string describePoint(llvm::ArrayRef<ImportFlags::DimRange> ranges,
+                                 llvm::ArrayRef<int64_t> values) {
+  std::string text;
+  for (auto [r, v] : llvm::zip(ranges, values)) {
+    if (!text.empty())
+      text += ", ";
+    text += llvm::StringRef(r.spec).rsplit('=').first.str() + "=" +
+            std::to_string(v);
+  }
+  return text;
+}
+
+static void printShapePoints(llvm::raw_ostream &os,
+                             llvm::ArrayRef<ImportFlags::DimRange> ranges,
+                             llvm::ArrayRef<PlannedPoint> planned,
+                             unsigned worst) {
+  os << "\nshape ranges: the plan above is at the worst point ("
+     << describePoint(ranges, planned[worst].values)
+     << "); a strategy fits only where it fits at every point\n";
+  os << llvm::formatv("{0,-24} {1,-22} {2,12} {3,16} {4,12}  {5}\n", "point",
+                      "strategy", "makespan ms", "mean latency ms", "memory MB",
+                      "fits");
+  for (auto [i, p] : llvm::enumerate(planned))
+    for (const StrategyResult &s : p.results) {
+      if (!s.available)
+        continue;
+      std::string point = describePoint(ranges, p.values);
+      if (i == worst)
+        point += " (worst)";
+      os << llvm::formatv(
+          "{0,-24} {1,-22} {2,12:F3} {3,16:F3} {4,12:F1}  {5}\n", point, s.name,
+          s.makespan * 1e3, s.meanLatency * 1e3, s.footprint() * 1e-6,
+          s.feasible ? "yes" : "no");
+    }
+}
+
+static llvm::json::Value
+shapePointsToJSON(llvm::ArrayRef<ImportFlags::DimRange> ranges,
+                  llvm::ArrayRef<PlannedPoint> planned, unsigned worst) {
+  llvm::json::Array points;
+  for (auto [i, p] : llvm::enumerate(planned)) {
+    llvm::json::Object dims;
+    for (auto [r, v] : llvm::zip(ranges, p.values))
+      dims[llvm::StringRef(r.spec).rsplit('=').first] = v;
+    llvm::json::Array strategies;
+    for (const StrategyResult &s : p.results) {
+      if (!s.available)
+        continue;
+      strategies.push_back(llvm::json::Object{
+          {"name", s.name},
+          {"makespan_s", s.makespan},
+          {"mean_latency_s", s.meanLatency},
+          {"footprint_bytes", static_cast<int64_t>(s.footprint())},
+          {"feasible", s.feasible}});
+    }
+    points.push_back(llvm::json::Object{{"dims", std::move(dims)},
+                                        {"worst", i == worst},
+                                        {"strategies", std::move(strategies)}});
+  }
+  return points;
+}
+
 static int run(MLIRContext &context) {
   if (alignment == 0)
     return fail("--alignment must be at least 1");
@@ -202,13 +273,42 @@ static int run(MLIRContext &context) {
   if (!target)
     return fail(llvm::toString(target.takeError()));
 
-  ImportOptions importOptions;
-  if (llvm::Error err = importFlags.fill(importOptions))
-    return fail(llvm::toString(std::move(err)));
-  WorkloadSpec spec;
-  spec.paths.assign(inputFiles.begin(), inputFiles.end());
-  spec.batches.assign(batches.begin(), batches.end());
-  spec.importOptions = std::move(importOptions);
+  llvm::Expected<std::vector<ImportFlags::DimRange>> ranges =
+      importFlags.ranges();
+  if (!ranges)
+    return fail(llvm::toString(ranges.takeError()));
+  // Ranges of the same bounds move together (one axis: e.g. the batch
+  // dims of several models); the points planned are every corner of the
+  // axes (each at its low or its high end), all low first; one point
+  // without ranges.
+  std::vector<std::pair<int64_t, int64_t>> axes;
+  for (const ImportFlags::DimRange &r : *ranges)
+    if (!llvm::is_contained(axes, std::make_pair(r.low, r.high)))
+      axes.push_back({r.low, r.high});
+  if (axes.size() > 4)
+    return fail("at most 4 distinct --dim ranges (every corner of them is "
+                "planned); got " +
+                llvm::Twine(axes.size()));
+  std::vector<std::vector<int64_t>> points;
+  for (unsigned corner = 0; corner < (1u << axes.size()); ++corner) {
+    std::vector<int64_t> values;
+    for (const ImportFlags::DimRange &r : *ranges) {
+      unsigned axis =
+          llvm::find(axes, std::make_pair(r.low, r.high)) - axes.begin();
+      values.push_back(corner >> axis & 1 ? r.high : r.low);
+    }
+    points.push_back(values);
+  }
+
+  AdvisorOptions options;
+  options.goal = goal;
+  options.memoryLimit = memoryLimit;
+  options.alignment = alignment;
+  if (strategy != StrategyChoice::Auto)
+    options.strategies = {strategy == StrategyChoice::Sequential ? "sequential"
+                          : strategy == StrategyChoice::Parallel ? "parallel"
+                          : strategy == StrategyChoice::Threads  ? "threads"
+                                                                 : "batched"};
   auto runPipeline = [&](ModuleOp module) {
     PassManager pm(&context);
     PlanningPipelineOptions pipeline;
@@ -222,29 +322,61 @@ static int run(MLIRContext &context) {
     buildPlanningPipeline(pm, pipeline);
     return pm.run(module);
   };
-  FailureOr<LoadedWorkload> loaded =
-      loadWorkload(context, spec, *target, runPipeline);
-  if (failed(loaded))
-    return 1;
-  Workload &workload = loaded->workload;
-
-  AdvisorOptions options;
-  options.goal = goal;
-  options.memoryLimit = memoryLimit;
-  options.alignment = alignment;
-  if (strategy != StrategyChoice::Auto)
-    options.strategies = {strategy == StrategyChoice::Sequential ? "sequential"
-                          : strategy == StrategyChoice::Parallel ? "parallel"
-                          : strategy == StrategyChoice::Threads  ? "threads"
-                                                                 : "batched"};
-  Recommendation recommendation;
-  std::vector<StrategyResult> results =
-      evaluateStrategies(workload, *target, options, recommendation);
-  if (results.empty())
-    return fail(recommendation.reason);
+  std::vector<PlannedPoint> planned;
+  for (const std::vector<int64_t> &values : points) {
+    ImportOptions importOptions;
+    if (llvm::Error err = importFlags.fill(importOptions, values))
+      return fail(llvm::toString(std::move(err)));
+    WorkloadSpec spec;
+    spec.paths.assign(inputFiles.begin(), inputFiles.end());
+    spec.batches.assign(batches.begin(), batches.end());
+    spec.importOptions = std::move(importOptions);
+    if (points.size() > 1)
+      llvm::errs() << "chorus-plan: planning at "
+                   << describePoint(*ranges, values) << "\n";
+    FailureOr<LoadedWorkload> loaded =
+        loadWorkload(context, spec, *target, runPipeline);
+    if (failed(loaded))
+      return 1;
+    PlannedPoint p{values, std::move(*loaded), {}, {}};
+    p.results = evaluateStrategies(p.loaded.workload, *target, options,
+                                   p.recommendation);
+    if (p.results.empty())
+      return fail(p.recommendation.reason);
+    planned.push_back(std::move(p));
+  }
+  // The plan is made at the worst point, the one where a strategy needs
+  // the most memory; a strategy fits only where it fits at every point.
+  unsigned worst = 0;
+  uint64_t most = 0;
+  for (auto [i, p] : llvm::enumerate(planned))
+    for (const StrategyResult &s : p.results)
+      if (s.available && s.footprint() > most) {
+        most = s.footprint();
+        worst = i;
+      }
+  PlannedPoint &main = planned[worst];
+  if (planned.size() > 1) {
+    for (StrategyResult &s : main.results)
+      for (const PlannedPoint &p : planned)
+        for (const StrategyResult &o : p.results)
+          if (o.name == s.name && o.available && !o.feasible) {
+            s.feasible = false;
+            s.overLimitBytes = std::max(s.overLimitBytes, o.overLimitBytes);
+          }
+    recommend(main.results, options, main.recommendation);
+  }
+  LoadedWorkload *loaded = &main.loaded;
+  Workload &workload = main.loaded.workload;
+  std::vector<StrategyResult> &results = main.results;
+  Recommendation &recommendation = main.recommendation;
 
   printPlanTable(llvm::outs(), workload, *target, options, results,
                  recommendation);
+  printFitReport(llvm::outs(), workload, *target, options, results,
+                 recommendation);
+  if (planned.size() > 1)
+    printShapePoints(llvm::outs(), *ranges, planned, worst);
 
   if (!placeOn.empty()) {
     std::vector<Target> pool;
@@ -277,9 +409,12 @@ static int run(MLIRContext &context) {
     return true;
   };
   if (!planFile.empty() && !write(planFile, [&](llvm::raw_ostream &os) {
-        os << llvm::formatv("{0:2}", planToJSON(workload, *target, options,
-                                                results, recommendation))
-           << "\n";
+        llvm::json::Value plan =
+            planToJSON(workload, *target, options, results, recommendation);
+        if (planned.size() > 1)
+          (*plan.getAsObject())["shape_points"] =
+              shapePointsToJSON(*ranges, planned, worst);
+        os << llvm::formatv("{0:2}", plan) << "\n";
       }))
     return 1;
   if (!traceFile.empty() && !write(traceFile, [&](llvm::raw_ostream &os) {

@@ -92,6 +92,11 @@ struct StrategyResult {
   /// (the process's runtime, each session's fixed bytes, the weights as
   /// the runtime keeps them, the planned arena under its policy).
   uint64_t runtimeLoadBytes = 0, runtimeBytes = 0;
+  /// The same where every session loads its own copy of the weights the
+  /// models share (onnxruntime-node, which has no AddInitializer), and
+  /// what sharing them saves.
+  uint64_t runtimeUnsharedLoadBytes = 0, runtimeUnsharedBytes = 0;
+  uint64_t sharingSavesBytes = 0;
   /// What the memory limit applies to: the runtime's footprint where the
   /// target predicts it, else weights plus arena.
   uint64_t footprint() const {
@@ -151,6 +156,51 @@ std::vector<StrategyResult> evaluateStrategies(const Workload &workload,
                                                const Target &target,
                                                const AdvisorOptions &options,
                                                Recommendation &recommendation);
+
+/// The recommendation over evaluated strategies: the best for the goal
+/// among the feasible, else the one that needs the least memory.
+void recommend(llvm::ArrayRef<StrategyResult> results,
+               const AdvisorOptions &options, Recommendation &recommendation);
+
+/// Will the models fit: the recommended strategy's footprint, per model
+/// and in total, against the memory limit (docs/PlanFormat.md, "fit").
+struct FitReport {
+  struct Model {
+    std::string name;
+    /// The weights in the file; as the runtime keeps them (copies and
+    /// pre-packed forms included); the session's fixed bytes; its arena
+    /// after the first run; the copies of its outputs; the session alone
+    /// after load and after its first run.
+    double fileWeightBytes = 0, weightBytes = 0, fixedBytes = 0, arenaBytes = 0,
+           outputBytes = 0, afterLoadBytes = 0, peakBytes = 0;
+  };
+  /// Empty when no strategy was recommended.
+  std::string strategy;
+  /// Whether the figures are the runtime's (the target models its memory)
+  /// or weights and arena as Chorus plans them.
+  bool runtime = false;
+  std::vector<Model> models;
+  double processBytes = 0;
+  /// The whole set, weights shared where the models share them, and where
+  /// each session loads its own copy.
+  uint64_t afterLoadBytes = 0, peakBytes = 0;
+  uint64_t unsharedAfterLoadBytes = 0, unsharedPeakBytes = 0;
+  uint64_t sharingSavesBytes = 0;
+  uint64_t limitBytes = 0;
+};
+FitReport makeFitReport(const Workload &workload, const Target &target,
+                        const AdvisorOptions &options,
+                        llvm::ArrayRef<StrategyResult> strategies,
+                        const Recommendation &recommendation);
+llvm::json::Value fitReportToJSON(const Workload &workload,
+                                  const Target &target,
+                                  const AdvisorOptions &options,
+                                  llvm::ArrayRef<StrategyResult> strategies,
+                                  const Recommendation &recommendation);
+void printFitReport(llvm::raw_ostream &os, const Workload &workload,
+                    const Target &target, const AdvisorOptions &options,
+                    llvm::ArrayRef<StrategyResult> strategies,
+                    const Recommendation &recommendation);
 
 /// plan.json (schema "chorus-plan-1", docs/PlanFormat.md).
 llvm::json::Value planToJSON(const Workload &workload, const Target &target,

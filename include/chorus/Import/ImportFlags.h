@@ -54,9 +54,52 @@ public:
               llvm::cl::value_desc("[MODEL:]NODE=N"), llvm::cl::cat(category)) {
   }
 
-  /// Parses every flag into `options`.
-  llvm::Error fill(ImportOptions &options) const {
-    llvm::Expected<std::vector<DimBinding>> d = parseDimBindings(dims);
+  /// A `--dim` whose value is a range LO..HI (taken where the tool
+  /// evaluates ranges: chorus-plan).
+  struct DimRange {
+    /// The flag's text, its position among the --dim flags, the range.
+    std::string spec;
+    unsigned index = 0;
+    int64_t low = 0, high = 0;
+  };
+  /// The ranges among the `--dim` flags; an error for a malformed one.
+  llvm::Expected<std::vector<DimRange>> ranges() const {
+    std::vector<DimRange> result;
+    for (auto [index, spec] : llvm::enumerate(dims)) {
+      llvm::StringRef value = llvm::StringRef(spec).rsplit('=').second;
+      if (!value.contains(".."))
+        continue;
+      auto [lowText, highText] = value.split("..");
+      DimRange r{spec, static_cast<unsigned>(index), 0, 0};
+      if (lowText.getAsInteger(10, r.low) ||
+          highText.getAsInteger(10, r.high) || r.low < 1 || r.high <= r.low)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "invalid --dim '" + spec +
+                "': a range is LO..HI with whole numbers 1 <= LO < HI");
+      result.push_back(r);
+    }
+    return result;
+  }
+
+  /// Parses every flag into `options`; the `--dim` ranges (ranges()) take
+  /// the values `rangeValues`, one each in order. Without values a range
+  /// is an error (the tool does not evaluate ranges).
+  llvm::Error fill(ImportOptions &options,
+                   llvm::ArrayRef<int64_t> rangeValues = {}) const {
+    llvm::Expected<std::vector<DimRange>> r = ranges();
+    if (!r)
+      return r.takeError();
+    if (!r->empty() && rangeValues.size() != r->size())
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "invalid --dim '" + r->front().spec +
+              "': this tool takes one value per dim, not a range");
+    std::vector<std::string> specs(dims.begin(), dims.end());
+    for (auto [range, value] : llvm::zip(*r, rangeValues))
+      specs[range.index] = llvm::StringRef(range.spec).rsplit('=').first.str() +
+                           "=" + std::to_string(value);
+    llvm::Expected<std::vector<DimBinding>> d = parseDimBindings(specs);
     if (!d)
       return d.takeError();
     llvm::Expected<std::vector<InputShape>> s = parseInputShapes(shapes);

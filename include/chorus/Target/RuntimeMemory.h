@@ -85,6 +85,36 @@ double predictWeightBytes(const RuntimeMemoryModel &m,
 /// Bytes a session holds after loading weights of these kinds.
 double predictAfterLoad(const RuntimeMemoryModel &m,
                         const double weightBytes[4]);
+/// Of what a session takes after loading weights of these kinds, what it
+/// keeps once the load's transient copies are freed (RuntimeMemoryModel::
+/// retained; all of it where that is not measured).
+double predictRetained(const RuntimeMemoryModel &m,
+                       const double weightBytes[4]);
+/// One session of a set, in the order the sessions are created.
+struct SessionMemory {
+  /// predictAfterLoad, predictRetained and predictFirstRun of its model.
+  double load = 0, retained = 0, firstRun = 0;
+};
+/// The resident bytes of a process holding these sessions (created in
+/// this order, then each run once): the process's bytes, what its first
+/// session sets up once (processSessionBytes), and the heap's high-water
+/// mark: each load's transient copies on top of what the sessions before
+/// it keep (reusing the space an earlier load freed), then the first
+/// runs' arenas and outputs on top of all the sessions keep. Without a
+/// measured `retained`, the sum of each session's load and first run.
+/// Of the session bytes, what only the process's first session takes
+/// (ONNX Runtime's environment and pools): the session bytes a second
+/// session does not take again; 0 without a measured `retained`.
+double processSessionBytes(const RuntimeMemoryModel &m);
+struct SetMemory {
+  double afterLoad = 0, afterFirstRuns = 0;
+};
+SetMemory predictSetMemory(const RuntimeMemoryModel &m,
+                           llvm::ArrayRef<SessionMemory> sessions);
+/// One session of a model in a process of its own, the process's own
+/// bytes (processBytes) left out.
+SetMemory predictSessionAlone(const RuntimeMemoryModel &m,
+                              const RuntimeMemoryFeatures &features);
 /// What its first run adds: the runtime's arena
 /// (RuntimeMemoryFeatures::firstRunArenaBytes) and the copies of its outputs.
 double predictFirstRun(const RuntimeMemoryModel &m,
@@ -95,6 +125,9 @@ double predictFirstRun(const RuntimeMemoryModel &m,
 struct MemorySample {
   RuntimeMemoryFeatures features;
   double afterLoadBytes = 0, afterRunBytes = 0, processBytes = 0;
+  /// What a second session of the model added (what a session keeps);
+  /// negative where not measured.
+  double retainedBytes = -1;
 };
 
 /// Fits the model to the samples by least squares on relative errors,

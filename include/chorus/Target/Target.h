@@ -163,6 +163,18 @@ struct RuntimeMemoryModel {
   double perOutputByte = 0;
   /// The measurements it was fitted to.
   unsigned samples = 0;
+  /// What a session keeps once its load is done, where measured (a second
+  /// session of a model created beside the first): the same terms as
+  /// after load, less the transient copies the load frees. The process's
+  /// heap keeps those freed bytes resident, and the next session's load
+  /// reuses them; so several sessions take less than the sum of each one
+  /// alone (predictSetMemory). Unset: a session keeps all it takes.
+  struct Retained {
+    double sessionBytes = 0, perConvWeightByte = 1, perMatMulWeightByte = 1,
+           perOtherWeightByte = 1, perLargeWeightByte = 1;
+    unsigned samples = 0;
+  };
+  std::optional<Retained> retained;
 };
 
 /// How much longer a kernel of the runtime takes while another session's
