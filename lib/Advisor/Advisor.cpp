@@ -135,6 +135,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   std::optional<OrtCpuSettings> ort = getOrtCpuSettings(target);
   m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
                                                   ort ? &*ort : nullptr);
+  func.walk([&](NodeOp) { ++m.nodes; });
   return m;
 }
 

@@ -779,3 +779,20 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   }
   return m;
 }
+
+SessionLoadModel chorus::fitSessionLoad(llvm::ArrayRef<LoadSample> samples) {
+  // In milliseconds and megabytes, each row weighted by 1 / measured.
+  std::vector<std::vector<double>> rows;
+  for (const LoadSample &l : samples) {
+    double y = std::max(l.seconds * 1e3, 1e-3);
+    double w = 1 / y;
+    rows.push_back({w, l.weightBytes * 1e-6 * w, l.nodes * w, y * w});
+  }
+  std::vector<double> c = nnlsBySubsets(rows, 3);
+  SessionLoadModel m;
+  m.perSessionSeconds = c[0] * 1e-3;
+  m.perWeightByteSeconds = c[1] * 1e-9;
+  m.perNodeSeconds = c[2] * 1e-3;
+  m.samples = samples.size();
+  return m;
+}

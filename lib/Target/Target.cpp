@@ -681,6 +681,28 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       return std::move(e);
     t.runtimeMemory = m;
   }
+  if (const llvm::json::Value *v = r.get("session_load")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("session_load", "must be an object");
+    if (!t.runtime)
+      return r.error("session_load", "needs the field 'runtime' (the "
+                                     "runtime whose sessions it times)");
+    FieldReader lr(*o, where, "session_load.");
+    SessionLoadModel m;
+    for (auto [field, out] : {std::pair<const char *, double *>{
+                                  "per_session_s", &m.perSessionSeconds},
+                              {"per_weight_byte_s", &m.perWeightByteSeconds},
+                              {"per_node_s", &m.perNodeSeconds}})
+      if (llvm::Error e = lr.bounded(field, *out, 100,
+                                     "a number of seconds in [0, 100]", true))
+        return std::move(e);
+    if (llvm::Error e = lr.count("samples", m.samples))
+      return std::move(e);
+    if (llvm::Error e = lr.unknownFields())
+      return std::move(e);
+    t.sessionLoad = m;
+  }
   if (llvm::Error e = r.unknownFields())
     return std::move(e);
   return t;
@@ -805,6 +827,12 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           {"per_large_weight_byte", m.retained->perLargeWeightByte},
           {"samples", static_cast<int64_t>(m.retained->samples)}};
   }
+  if (t.sessionLoad)
+    o["session_load"] = llvm::json::Object{
+        {"per_session_s", t.sessionLoad->perSessionSeconds},
+        {"per_weight_byte_s", t.sessionLoad->perWeightByteSeconds},
+        {"per_node_s", t.sessionLoad->perNodeSeconds},
+        {"samples", static_cast<int64_t>(t.sessionLoad->samples)}};
   if (t.browser) {
     const BrowserInfo &b = *t.browser;
     llvm::json::Object bo{{"name", b.name},

@@ -472,6 +472,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
 /// What --measure fits beside the kernel models.
 struct MeasuredExtras {
   std::optional<RuntimeMemoryModel> memory;
+  std::optional<SessionLoadModel> sessionLoad;
   std::map<unsigned, std::map<std::string, KernelModel>> threadModels;
   std::optional<CoRunModel> coRun;
   int64_t parallelUnits = 0;
@@ -502,6 +503,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
   t.runtime = runtime;
   t.kernelModels = std::move(models);
   t.runtimeMemory = extras.memory;
+  t.sessionLoad = extras.sessionLoad;
   t.threadKernelModels = std::move(extras.threadModels);
   t.coRun = extras.coRun;
   if (extras.parallelUnits > 0)
@@ -665,7 +667,9 @@ async function main() {
   // A second session of the model, created before any run and kept: what
   // it adds is what a session keeps, without the transient copies the
   // first one's load left free in the heap (which the twin's load reuses).
+  const twinStart = process.hrtime.bigint();
   const twin = await ort.InferenceSession.create(model, options);
+  const createSeconds = Number(process.hrtime.bigint() - twinStart) * 1e-9;
   const twinned = rss();
   const feeds = {[session.inputNames[0]]: input};
   await session.run(feeds);
@@ -746,7 +750,7 @@ async function main() {
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
        threads: threaded, profile, version,
-       memory}));
+       memory, create_s: createSeconds}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
 )js";
@@ -929,6 +933,8 @@ static int runMeasure(const char *argv0) {
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
   std::vector<std::vector<std::array<double, 4>>> memory(models.size());
+  // Per model and round: how long its second session took to create.
+  std::vector<std::vector<double>> createSeconds(models.size());
   // Per model, per round: the median of two sessions run at once.
   std::vector<std::vector<double>> corun(models.size());
   // Per model, per round: the speed reference's time (ms) beside it.
@@ -1094,6 +1100,8 @@ static int runMeasure(const char *argv0) {
       os << "\n";
       os.flush();
       measured[index].push_back({median * 1e-3, std::move(*profile)});
+      if (std::optional<double> create = o->getNumber("create_s"))
+        createSeconds[index].push_back(*create);
       if (const llvm::json::Object *mem = o->getObject("memory")) {
         std::optional<double> process = mem->getNumber("process"),
                               load = mem->getNumber("load"),
@@ -1261,12 +1269,14 @@ static int runMeasure(const char *argv0) {
   // half, as glibc's heaps happen to return freed load-time copies or
   // not): the largest round counts, what a plan must leave room for.
   std::optional<RuntimeMemoryModel> memoryModel;
+  std::optional<SessionLoadModel> sessionLoad;
   if (llvm::all_of(memory,
                    [&](const auto &m) { return m.size() == measureRounds; })) {
     std::unique_ptr<ToolContext> context = makeContext();
     OwningOpRef<ModuleOp> module =
         ModuleOp::create(UnknownLoc::get(&context->get()));
     std::vector<MemorySample> samples;
+    std::vector<LoadSample> loadSamples;
     for (auto [index, model] : llvm::enumerate(models)) {
       FailureOr<ImportedModel> imported =
           importOnnxFile(*module, inWork(model.name + ".onnx"), {});
@@ -1295,6 +1305,31 @@ static int runMeasure(const char *argv0) {
       sample.retainedBytes =
           retained.front() < 0 ? -1 : retained[retained.size() / 2];
       samples.push_back(sample);
+      if (createSeconds[index].size() == measureRounds) {
+        std::vector<double> v = createSeconds[index];
+        llvm::sort(v);
+        LoadSample load;
+        load.seconds = v[v.size() / 2];
+        for (double b : sample.features.weightBytes)
+          load.weightBytes += b;
+        imported->func.walk([&](NodeOp) { ++load.nodes; });
+        loadSamples.push_back(load);
+      }
+    }
+    if (loadSamples.size() >= 6) {
+      sessionLoad = fitSessionLoad(loadSamples);
+      double worst = 0;
+      for (const LoadSample &l : loadSamples)
+        worst = std::max(
+            worst,
+            std::fabs(sessionLoad->seconds(l.weightBytes, l.nodes) / l.seconds -
+                      1));
+      os << llvm::format(
+          "session creation: %.2f ms + %.2f ms per MB of weights + %.3f ms "
+          "per node (fitted to %zu second sessions; worst fit %.0f%%)\n",
+          sessionLoad->perSessionSeconds * 1e3,
+          sessionLoad->perWeightByteSeconds * 1e9,
+          sessionLoad->perNodeSeconds * 1e3, loadSamples.size(), 100 * worst);
     }
     llvm::Expected<RuntimeMemoryModel> fitted = fitRuntimeMemory(samples);
     if (!fitted)
@@ -1333,6 +1368,7 @@ static int runMeasure(const char *argv0) {
   }
   MeasuredExtras extras;
   extras.memory = memoryModel;
+  extras.sessionLoad = sessionLoad;
   extras.speedReferenceSeconds = speedReferenceMs * 1e-3;
   extras.elasticity = elasticity;
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());

@@ -12,6 +12,7 @@
 
 #include "chorus/Advisor/Advisor.h"
 #include "chorus/Advisor/LoadWorkload.h"
+#include "chorus/Advisor/OnDemand.h"
 #include "chorus/Advisor/Placement.h"
 #include "chorus/Deploy/Deployment.h"
 #include "chorus/Dialect/ChorusDialect.h"
@@ -189,6 +190,22 @@ static llvm::cl::opt<bool>
                          "that already exist in their folders"),
           llvm::cl::cat(category));
 
+static llvm::cl::list<std::string> rates(
+    "rate",
+    llvm::cl::desc(
+        "MODEL=R: MODEL (its file stem) receives R requests per second. With "
+        "a rate for every model, the plan adds the on-demand strategy: which "
+        "models to keep loaded and which to load when requested, to minimize "
+        "mean latency under the memory limit (needs a target from "
+        "chorus-calibrate --measure); repeatable"),
+    llvm::cl::value_desc("MODEL=R"), llvm::cl::cat(category));
+
+static llvm::cl::opt<unsigned> onDemandRequests(
+    "on-demand-requests",
+    llvm::cl::desc("Requests the on-demand strategy simulates (Poisson "
+                   "arrivals at the --rate rates, from a fixed seed)"),
+    llvm::cl::init(2000), llvm::cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-plan", message);
 }
@@ -272,6 +289,27 @@ static int run(MLIRContext &context) {
   llvm::Expected<Target> target = loadTarget(targetName, targetFile);
   if (!target)
     return fail(llvm::toString(target.takeError()));
+  OnDemandOptions o;
+  if (!rates.empty()) {
+    if (!target->runtimeMemory || !target->sessionLoad)
+      return fail("--rate needs a target that measured the runtime's memory "
+                  "and its session creation (runtime_memory and "
+                  "session_load: chorus-calibrate --measure)");
+    if (onDemandRequests == 0)
+      return fail("--on-demand-requests must be at least 1");
+    o.requestCount = onDemandRequests;
+    for (const std::string &spec : rates) {
+      auto [model, value] = llvm::StringRef(spec).rsplit('=');
+      double rate = 0;
+      if (model.empty() || value.getAsDouble(rate) || !(rate > 0) ||
+          !std::isfinite(rate))
+        return fail("invalid --rate '" + spec +
+                    "': expected MODEL=R with R requests per second, a "
+                    "positive number");
+      if (!o.rates.emplace(sanitizeSymbol(model), rate).second)
+        return fail("--rate gives model '" + model + "' twice");
+    }
+  }
 
   llvm::Expected<std::vector<ImportFlags::DimRange>> ranges =
       importFlags.ranges();
@@ -375,6 +413,15 @@ static int run(MLIRContext &context) {
                  recommendation);
   printFitReport(llvm::outs(), workload, *target, options, results,
                  recommendation);
+  std::optional<OnDemandPlan> onDemand;
+  if (!rates.empty()) {
+    llvm::Expected<OnDemandPlan> plan =
+        planOnDemand(workload, *target, options, o);
+    if (!plan)
+      return fail(llvm::toString(plan.takeError()));
+    onDemand = std::move(*plan);
+    printOnDemand(llvm::outs(), workload, *onDemand);
+  }
   if (planned.size() > 1)
     printShapePoints(llvm::outs(), *ranges, planned, worst);
 
@@ -414,11 +461,23 @@ static int run(MLIRContext &context) {
         if (planned.size() > 1)
           (*plan.getAsObject())["shape_points"] =
               shapePointsToJSON(*ranges, planned, worst);
+        if (onDemand)
+          (*plan.getAsObject())["on_demand"] =
+              onDemandToJSON(workload, *onDemand);
         os << llvm::formatv("{0:2}", plan) << "\n";
       }))
     return 1;
   if (!traceFile.empty() && !write(traceFile, [&](llvm::raw_ostream &os) {
-        os << llvm::formatv("{0:2}", traceToJSON(workload, results)) << "\n";
+        llvm::json::Value trace = traceToJSON(workload, results);
+        if (onDemand) {
+          llvm::json::Array &events =
+              *trace.getAsObject()->getArray("traceEvents");
+          int64_t pid = 0;
+          for (const StrategyResult &s : results)
+            pid += s.available;
+          appendOnDemandTrace(events, pid + 1, workload, *onDemand);
+        }
+        os << llvm::formatv("{0:2}", trace) << "\n";
       }))
     return 1;
   if (!emitOrt.empty() || !emitTriton.empty()) {

@@ -53,6 +53,8 @@ struct ModelInfo {
   /// What the runtime's memory is predicted from (weights by use, the
   /// model's peak of live activation bytes).
   RuntimeMemoryFeatures memoryFeatures;
+  /// The model's nodes (before the runtime's fusions).
+  unsigned nodes = 0;
   /// What the import and the cost took for granted (ModelCost).
   std::vector<std::string> assumptions;
   double seconds() const;

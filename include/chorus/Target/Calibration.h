@@ -188,8 +188,8 @@ struct PaceSample {
 /// against the log reference time about theirs, time ~ reference ^
 /// (shares . powers); non-negative least squares over all processes.
 /// Returns the {flop, byte, kernel} powers, each in [0, 4], and sets
-/// `rows` to the processes used; {1, 1, 1} where the samples cannot tell the terms
-/// apart (fewer than 20 processes, one kind of term, no spread of paces).
+/// `rows` to the processes used; {1, 1, 1} where the samples cannot tell the
+/// terms apart (fewer than 20 processes, one kind of term, no spread of paces).
 std::array<double, 3> fitPaceElasticity(llvm::ArrayRef<PaceSample> samples,
                                         size_t &rows);
 

@@ -135,6 +135,14 @@ struct MemorySample {
 llvm::Expected<RuntimeMemoryModel>
 fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples);
 
+/// One measured session creation: the model's weight bytes and nodes.
+struct LoadSample {
+  double weightBytes = 0, nodes = 0, seconds = 0;
+};
+/// Fits SessionLoadModel by least squares on relative errors, coefficients
+/// kept non-negative.
+SessionLoadModel fitSessionLoad(llvm::ArrayRef<LoadSample> samples);
+
 } // namespace chorus
 
 #endif // CHORUS_TARGET_RUNTIMEMEMORY_H

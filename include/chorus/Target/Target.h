@@ -177,6 +177,22 @@ struct RuntimeMemoryModel {
   std::optional<Retained> retained;
 };
 
+/// How long the runtime takes to create a session of a model (reading its
+/// file, which the page cache holds, parsing it, optimizing the graph,
+/// pre-packing the weights), in a process that already holds a session:
+/// seconds = perSession + perWeightByte x the file's weight bytes
+///           + perNode x the graph's nodes.
+/// Measured by chorus-calibrate --measure (a second session of each
+/// calibration model).
+struct SessionLoadModel {
+  double perSessionSeconds = 0, perWeightByteSeconds = 0, perNodeSeconds = 0;
+  unsigned samples = 0;
+  double seconds(double weightBytes, double nodes) const {
+    return perSessionSeconds + perWeightByteSeconds * weightBytes +
+           perNodeSeconds * nodes;
+  }
+};
+
 /// How much longer a kernel of the runtime takes while another session's
 /// kernel runs at the same time, per term of its kernel model, as a
 /// fraction of that term alone: cores shared (FLOPs), memory bandwidth
@@ -232,6 +248,8 @@ struct Target {
   std::map<std::string, KernelModel> kernelModels;
   /// The runtime's memory (needs `runtime`).
   std::optional<RuntimeMemoryModel> runtimeMemory;
+  /// With a runtime: how long creating a session takes.
+  std::optional<SessionLoadModel> sessionLoad;
   /// Kernel models of sessions with other intra-op thread counts than the
   /// runtime's, by count (needs `kernel_models`).
   std::map<unsigned, std::map<std::string, KernelModel>> threadKernelModels;

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Will the models fit, and what to do when they do not: chorus-plan's
+predictions against ONNX Runtime (onnxruntime-node, CPU, one intra-op
+thread) on this machine.
+
+  bench/fit-vs-ort.py --target T.json [--build DIR] [--ort DIR]
+                      [--level all] [--rounds 3] [--no-sets] [--no-on-demand]
+
+T.json: a target from `chorus-calibrate --measure` at the same level (it
+has runtime_memory with `retained`, and session_load).
+
+1. Sets of 2 to 6 models in one process (bench/ort-footprint.js set), at
+   the small and the large end of a batch range (N=1 and N=8): the
+   process's resident memory growth from before onnxruntime-node is loaded,
+   after every session is created and after each ran once (median of
+   --rounds processes), against chorus-plan's footprint with each session
+   loading its own weights (runtime_unshared_*: onnxruntime-node cannot
+   share them). One set holds the same model twice under two names, so
+   that the plan finds every weight shared.
+2. The on-demand strategy (chorus-plan --rate, --memory-limit) on two
+   request mixes: every resident set the plan finds within the limit is run
+   (bench/ort-on-demand.js) on the plan's first requests; prints the
+   predicted and measured mean latency of each, whether its measured peak
+   stayed under the limit, and whether the plan's choice is the best
+   measured.
+
+Models: torchvision exports with a symbolic batch (bench/export-torchvision.py
+--batch-dim N, into build/tv-batch) and the PaddleOCR models.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+from benchlib import add_build_and_ort, models_dir, require_ort, tool
+
+BATCH_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1",
+                "shufflenet_v2_x1_0"]
+# PaddleOCR: file stem, fixed dims, batch dim, input shape after the batch.
+OCR = {
+    "det": ("ch_PP-OCRv4_det_infer",
+            ["p2o.DynamicDimension.1=640", "p2o.DynamicDimension.2=640"],
+            "p2o.DynamicDimension.0", [3, 640, 640]),
+    "rec": ("ch_PP-OCRv4_rec_infer", ["p2o.DynamicDimension.1=320"],
+            "p2o.DynamicDimension.0", [3, 48, 320]),
+    "cls": ("ch_ppocr_mobile_v2.0_cls_infer",
+            ["p2o.DynamicDimension.1=48", "p2o.DynamicDimension.2=192"],
+            "p2o.DynamicDimension.0", [3, 48, 192]),
+}
+SETS = [
+    ["resnet18", "mobilenet_v2"],
+    ["rec", "resnet18"],
+    ["resnet18", "resnet18_copy"],
+    ["resnet18", "mobilenet_v2", "rec"],
+    ["squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v2"],
+    ["det", "rec", "cls"],
+    ["resnet50", "rec", "cls", "det"],
+    ["resnet18", "mobilenet_v2", "squeezenet1_1", "shufflenet_v2_x1_0", "rec",
+     "cls"],
+]
+# Request mixes: rates (requests per second) and the memory limit (bytes)
+# that keeps some models out of memory.
+MIXES = [
+    ("ocr and a classifier", {"rec": 6, "cls": 6, "det": 0.5, "resnet50": 1},
+     330_000_000),
+    ("three classifiers", {"mobilenet_v2": 8, "resnet18": 1.5,
+                           "squeezenet1_1": 4}, 150_000_000),
+]
+BATCHES = [1, 8]
+
+
+class Models:
+    def __init__(self, build, work):
+        self.tv = os.path.join(build, "tv-batch")
+        self.ocr = models_dir(build)
+        self.work = work
+        missing = [m for m in BATCH_MODELS
+                   if not os.path.exists(os.path.join(self.tv, m + ".onnx"))]
+        if missing:
+            subprocess.run(["/usr/bin/python3",
+                            os.path.join(HERE, "export-torchvision.py"),
+                            "--batch-dim", "N", self.tv, *missing], check=True)
+        # The same model under a second name: two sessions, every weight
+        # shared in the plan.
+        shutil.copy(os.path.join(self.tv, "resnet18.onnx"),
+                    os.path.join(work, "resnet18_copy.onnx"))
+
+    def file(self, name):
+        if name in OCR:
+            return os.path.join(self.ocr, OCR[name][0] + ".onnx")
+        if name == "resnet18_copy":
+            return os.path.join(self.work, name + ".onnx")
+        return os.path.join(self.tv, name + ".onnx")
+
+    def dims(self, name, batch):
+        """chorus-plan's --dim flags for the model at this batch."""
+        stem = os.path.splitext(os.path.basename(self.file(name)))[0]
+        if name in OCR:
+            _, fixed, batch_dim, _ = OCR[name]
+            flags = [f"{stem}:{batch_dim}={batch}"] + [f"{stem}:{d}"
+                                                      for d in fixed]
+        else:
+            flags = [f"{stem}:N={batch}"]
+        return sum((["--dim", f] for f in flags), [])
+
+    def shape(self, name, batch):
+        return [batch] + (OCR[name][3] if name in OCR else [3, 224, 224])
+
+
+def plan(args, models, names, batch, extra=()):
+    with tempfile.TemporaryDirectory() as t:
+        out = os.path.join(t, "plan.json")
+        cmd = [tool(args.build, "chorus-plan"), "--target-file", args.target,
+               *[models.file(n) for n in names],
+               *sum((models.dims(n, batch) for n in names), []),
+               "--strategy", "sequential", "-o", out, *extra]
+        subprocess.run(cmd, check=True, capture_output=True)
+        with open(out) as f:
+            return json.load(f)
+
+
+def measure_set(args, models, names, batch):
+    runs = []
+    for _ in range(args.rounds):
+        out = subprocess.run(
+            ["node", os.path.join(HERE, "ort-footprint.js"), "set", args.ort,
+             args.level] +
+            [f"{models.file(n)}@{','.join(map(str, models.shape(n, batch)))}"
+             for n in names], check=True, capture_output=True,
+            text=True).stdout
+        d = json.loads(out)
+        runs.append((d["rss_loaded"] - d["rss_start"],
+                     d["rss_after_runs"] - d["rss_start"]))
+    return (statistics.median(r[0] for r in runs),
+            statistics.median(r[1] for r in runs))
+
+
+def bench_sets(args, models):
+    print(f"sets in one process, level {args.level} (MB; measured: median of "
+          f"{args.rounds} processes, growth from before onnxruntime-node "
+          "loads)")
+    print(f"{'batch':>5} {'models':60} {'load':>7} {'meas':>7} {'err':>7}"
+          f" {'run':>7} {'meas':>7} {'err':>7}")
+    errors = []
+    for batch in BATCHES:
+        for names in SETS:
+            s = plan(args, models, names, batch)["strategies"][0]
+            p_load = s["runtime_unshared_after_load_bytes"]
+            p_run = s["runtime_unshared_bytes"]
+            m_load, m_run = measure_set(args, models, names, batch)
+            e_load, e_run = p_load / m_load - 1, p_run / m_run - 1
+            errors += [abs(e_load), abs(e_run)]
+            print(f"{batch:5} {'+'.join(names):60} {p_load / 1e6:7.1f} "
+                  f"{m_load / 1e6:7.1f} {100 * e_load:+6.1f}% "
+                  f"{p_run / 1e6:7.1f} {m_run / 1e6:7.1f} {100 * e_run:+6.1f}%",
+                  flush=True)
+    within = sum(e <= 0.15 for e in errors)
+    print(f"sets: MAPE {100 * statistics.mean(errors):.1f}%, {within} of "
+          f"{len(errors)} figures within 15%, worst "
+          f"{100 * max(errors):.1f}%")
+
+
+def bench_on_demand(args, models):
+    print(f"\non demand, level {args.level}: the plan's first "
+          f"{args.requests} requests, each resident set within the limit "
+          "run once")
+    for title, rates, limit in MIXES:
+        names = list(rates)
+        extra = ["--memory-limit", str(limit),
+                 "--on-demand-requests", str(args.requests)]
+        for n in names:
+            stem = os.path.splitext(os.path.basename(models.file(n)))[0]
+            extra += ["--rate", f"{stem}={rates[n]}"]
+        od = plan(args, models, names, 1, extra)["on_demand"]
+        model_names = [m["name"] for m in od["models"]]
+        spec_models = [{"name": m, "file": models.file(n),
+                        "shape": models.shape(n, 1)}
+                       for m, n in zip(model_names, names)]
+        requests = [[r[0], r[1]] for r in od["requests"]]
+        print(f"mix '{title}': " + ", ".join(
+            f"{n} {rates[n]}/s" for n in names) +
+            f"; memory limit {limit / 1e6:.0f} MB")
+        print(f"  {'resident':48} {'predicted ms':>12} {'measured ms':>12}"
+              f" {'err':>7} {'peak MB':>8}  under the limit")
+        measured = {}
+        for i, c in enumerate(od["candidates"]):
+            if not c["feasible"]:
+                continue
+            with tempfile.NamedTemporaryFile("w", suffix=".json",
+                                             delete=False) as f:
+                json.dump({"models": spec_models, "resident": c["resident"],
+                           "requests": requests}, f)
+                spec = f.name
+            try:
+                out = subprocess.run(
+                    ["node", os.path.join(HERE, "ort-on-demand.js"), args.ort,
+                     args.level, spec], check=True, capture_output=True,
+                    text=True).stdout
+            finally:
+                os.unlink(spec)
+            d = json.loads(out)
+            mean = statistics.mean(r["latency_s"] for r in d["requests"])
+            under = d["peak_growth"] <= limit
+            measured[i] = (mean, under)
+            err = c["mean_latency_s"] / mean - 1
+            mark = "  (chosen)" if i == od["chosen"] else ""
+            print(f"  {', '.join(c['resident']) or 'none':48} "
+                  f"{1e3 * c['mean_latency_s']:12.2f} {1e3 * mean:12.2f} "
+                  f"{100 * err:+6.1f}% {d['peak_growth'] / 1e6:8.1f}  "
+                  f"{'yes' if under else 'NO'}{mark}", flush=True)
+        best = min((m for m in measured.items() if m[1][1]),
+                   key=lambda m: m[1][0], default=None)
+        chosen = od["chosen"]
+        if chosen < 0 or chosen not in measured:
+            print("  the plan chose no resident set")
+            continue
+        c = od["candidates"][chosen]
+        err = c["mean_latency_s"] / measured[chosen][0] - 1
+        print(f"  chosen: {', '.join(c['resident']) or 'none'}: predicted "
+              f"{1e3 * c['mean_latency_s']:.2f} ms, measured "
+              f"{1e3 * measured[chosen][0]:.2f} ms ({100 * err:+.1f}%); "
+              f"the best measured: "
+              f"{', '.join(od['candidates'][best[0]]['resident']) or 'none'}"
+              f" ({'the same' if best[0] == chosen else 'another'})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_build_and_ort(ap)
+    ap.add_argument("--target", required=True,
+                    help="a target from chorus-calibrate --measure")
+    ap.add_argument("--level", default="all")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=150,
+                    help="requests of each on-demand run")
+    ap.add_argument("--no-sets", action="store_true")
+    ap.add_argument("--no-on-demand", action="store_true")
+    args = ap.parse_args()
+    require_ort(args.ort)
+    with tempfile.TemporaryDirectory() as work:
+        models = Models(args.build, work)
+        if not args.no_sets:
+            bench_sets(args, models)
+        if not args.no_on_demand:
+            bench_on_demand(args, models)
+
+
+if __name__ == "__main__":
+    main()
