@@ -223,12 +223,17 @@ def bench_on_demand(args, models):
             continue
         c = od["candidates"][chosen]
         err = c["mean_latency_s"] / measured[chosen][0] - 1
+        if best is None:
+            verdict = "no resident set stayed under the limit"
+        else:
+            verdict = ("the best measured under the limit: " +
+                       (", ".join(od["candidates"][best[0]]["resident"]) or
+                        "none") +
+                       (" (the same)" if best[0] == chosen else " (another)"))
         print(f"  chosen: {', '.join(c['resident']) or 'none'}: predicted "
               f"{1e3 * c['mean_latency_s']:.2f} ms, measured "
               f"{1e3 * measured[chosen][0]:.2f} ms ({100 * err:+.1f}%); "
-              f"the best measured: "
-              f"{', '.join(od['candidates'][best[0]]['resident']) or 'none'}"
-              f" ({'the same' if best[0] == chosen else 'another'})")
+              f"{verdict}")
 
 
 def main():
