@@ -4,7 +4,8 @@ predictions against ONNX Runtime (onnxruntime-node, CPU, one intra-op
 thread) on this machine.
 
   bench/fit-vs-ort.py --target T.json [--build DIR] [--ort DIR]
-                      [--level all] [--rounds 3] [--no-sets] [--no-on-demand]
+                      [--level all] [--rounds 3] [--no-sets] [--no-sequences]
+                      [--no-on-demand]
 
 T.json: a target from `chorus-calibrate --measure` at the same level (it
 has runtime_memory with `retained`, and session_load).
@@ -17,7 +18,11 @@ has runtime_memory with `retained`, and session_load).
    loading its own weights (runtime_unshared_*: onnxruntime-node cannot
    share them). One set holds the same model twice under two names, so
    that the plan finds every weight shared.
-2. The on-demand strategy (chorus-plan --rate, --memory-limit) on two
+2. Shape sequences: one session run at batches in a given order
+   (bench/ort-footprint.js sequence): what the runs added to the process
+   after each, against chorus-plan --dim-sequence (ONNX Runtime's arena
+   replayed over the runs, each session alone).
+3. The on-demand strategy (chorus-plan --rate, --memory-limit) on two
    request mixes: every resident set the plan finds within the limit is run
    (bench/ort-on-demand.js) on the plan's first requests; prints the
    predicted and measured mean latency of each, whether its measured peak
@@ -167,6 +172,75 @@ def bench_sets(args, models):
           f"{100 * max(errors):.1f}%")
 
 
+# Shape sequences: model, batch values in the order run.
+SEQUENCES = [
+    ("rec", [1, 8, 1, 16]),
+    ("rec", [16, 1, 8]),
+    ("rec", [8, 8, 8]),
+    ("resnet18", [1, 8, 1, 16]),
+    ("resnet18", [16, 1, 8]),
+    ("mobilenet_v2", [2, 8, 2, 8]),
+    ("det", [1, 2, 1, 4]),
+    ("cls", [1, 32, 8, 32]),
+]
+
+
+def bench_sequences(args, models):
+    print(f"\nshape sequences, level {args.level}: one session run at these "
+          "batches in turn; what the runs added to the process's resident "
+          "memory after each (MB; measured: median of "
+          f"{args.rounds} processes)")
+    print(f"  {'model':14} {'batches':14} {'predicted':>30} | "
+          f"{'measured':>30} | worst")
+    errors = []
+    for name, batches in SEQUENCES:
+        with tempfile.TemporaryDirectory() as t:
+            out = os.path.join(t, "plan.json")
+            stem = os.path.splitext(os.path.basename(models.file(name)))[0]
+            dims = [d for d in models.dims(name, 1)
+                    if not d.endswith("=1") or d == "--dim"]
+            batch_dim = OCR[name][2] if name in OCR else "N"
+            fixed = [f for f in dims if f != "--dim"
+                     and not f.startswith(f"{stem}:{batch_dim}=")]
+            cmd = [tool(args.build, "chorus-plan"), "--target-file",
+                   args.target, models.file(name),
+                   *sum((["--dim", f] for f in fixed), []),
+                   "--dim-sequence",
+                   f"{batch_dim}={','.join(map(str, batches))}",
+                   "--strategy", "sequential", "-o", out]
+            subprocess.run(cmd, check=True, capture_output=True)
+            with open(out) as f:
+                p = json.load(f)
+        load = p["models"][0]["runtime_memory"]["after_load_bytes"]
+        steps = p["shape_sequence"]["models"][0]["steps"]
+        predicted = [s["session_bytes"] - load for s in steps]
+        shapes = ":".join(",".join(map(str, models.shape(name, b)))
+                          for b in batches)
+        runs = []
+        for _ in range(args.rounds):
+            d = json.loads(subprocess.run(
+                ["node", os.path.join(HERE, "ort-footprint.js"), "sequence",
+                 args.ort, args.level, models.file(name), shapes],
+                check=True, capture_output=True, text=True).stdout)
+            runs.append([r - d["rss_created"] for r in d["rss_after_runs"]])
+        measured = [statistics.median(r[i] for r in runs)
+                    for i in range(len(batches))]
+        # Steps that added less than 5 MB are left out of the errors: a
+        # few pages of the heap weigh more there than the arena.
+        errs = [p_ / m - 1 for p_, m in zip(predicted, measured) if m >= 5e6]
+        errors += [abs(e) for e in errs]
+        worst = max(errs, key=abs) if errs else 0
+        print(f"  {name:14} {','.join(map(str, batches)):14} " +
+              " ".join(f"{v / 1e6:6.1f}" for v in predicted).rjust(30) +
+              " | " +
+              " ".join(f"{v / 1e6:6.1f}" for v in measured).rjust(30) +
+              f" | {100 * worst:+.1f}%", flush=True)
+    within = sum(e <= 0.15 for e in errors)
+    print(f"sequences: MAPE {100 * statistics.mean(errors):.1f}% over "
+          f"{len(errors)} steps that added 5 MB or more, {within} within "
+          f"15%, worst {100 * max(errors):.1f}%")
+
+
 def bench_on_demand(args, models):
     print(f"\non demand, level {args.level}: the plan's first "
           f"{args.requests} requests, each resident set within the limit "
@@ -246,6 +320,7 @@ def main():
     ap.add_argument("--requests", type=int, default=150,
                     help="requests of each on-demand run")
     ap.add_argument("--no-sets", action="store_true")
+    ap.add_argument("--no-sequences", action="store_true")
     ap.add_argument("--no-on-demand", action="store_true")
     args = ap.parse_args()
     require_ort(args.ort)
@@ -253,6 +328,8 @@ def main():
         models = Models(args.build, work)
         if not args.no_sets:
             bench_sets(args, models)
+        if not args.no_sequences:
+            bench_sequences(args, models)
         if not args.no_on_demand:
             bench_on_demand(args, models)
 

@@ -136,6 +136,10 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
                                                   ort ? &*ort : nullptr);
   func.walk([&](NodeOp) { ++m.nodes; });
+  if (ort)
+    if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
+        succeeded(run))
+      m.ortRun = std::move(*run);
   return m;
 }
 
@@ -307,9 +311,7 @@ private:
       llvm::StringMap<std::pair<unsigned, WeightUse>> copies;
       for (unsigned model : sessions) {
         const RuntimeMemoryFeatures &f = w.models[model].memoryFeatures;
-        perSession.push_back({predictAfterLoad(rm, f.weightBytes),
-                              predictRetained(rm, f.weightBytes),
-                              predictFirstRun(rm, f)});
+        perSession.push_back(predictSession(rm, f));
         for (auto [name, u] :
              llvm::zip(w.models[model].weights, w.models[model].weightUses)) {
           auto &c = copies[name];

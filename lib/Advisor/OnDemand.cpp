@@ -112,9 +112,7 @@ chorus::planOnDemand(const Workload &w, const Target &target,
       weights += w.weightBytes.lookup(name);
     plan.loadSeconds.push_back(target.sessionLoad->seconds(weights, m.nodes));
     const RuntimeMemoryFeatures &f = m.memoryFeatures;
-    memory.push_back({predictAfterLoad(rm, f.weightBytes),
-                      predictRetained(rm, f.weightBytes),
-                      predictFirstRun(rm, f)});
+    memory.push_back(predictSession(rm, f));
   }
   unsigned n = plan.models.size();
   std::vector<std::pair<double, unsigned>> stream =

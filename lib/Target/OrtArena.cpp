@@ -17,99 +17,6 @@ using namespace chorus;
 
 namespace {
 
-/// BFCArena with ONNX Runtime's defaults: 256-byte granules, a first
-/// region of 1 MiB, next-power-of-two growth up to 1 GiB per region,
-/// chunks split when at least twice the request (or 128 MiB over it).
-class BfcArena {
-public:
-  /// Allocates `bytes`; returns a handle for free().
-  size_t allocate(uint64_t bytes) {
-    uint64_t n = std::max<uint64_t>(256, (bytes + 255) / 256 * 256);
-    std::optional<std::pair<size_t, size_t>> best;
-    for (auto [r, region] : llvm::enumerate(regions))
-      for (auto [c, chunk] : llvm::enumerate(region.chunks))
-        if (!chunk.used && chunk.size >= n &&
-            (!best ||
-             chunk.size < regions[best->first].chunks[best->second].size))
-          best = {r, c};
-    if (!best) {
-      extend(n);
-      best = {regions.size() - 1, 0};
-    }
-    Region &region = regions[best->first];
-    Chunk chunk = region.chunks[best->second];
-    if (chunk.size >= 2 * n || chunk.size - n >= (128ull << 20)) {
-      region.chunks.insert(region.chunks.begin() + best->second + 1,
-                           Chunk{chunk.offset + n, chunk.size - n, false, 0});
-      chunk.size = n;
-    }
-    chunk.used = true;
-    chunk.id = ++lastId;
-    region.chunks[best->second] = chunk;
-    // Pages are resident once written: up to the request's end (a chunk
-    // used whole may be larger than the request).
-    region.touched = std::max(region.touched, chunk.offset + n);
-    return chunk.id;
-  }
-
-  void free(size_t id) {
-    for (Region &region : regions)
-      for (size_t c = 0; c < region.chunks.size(); ++c) {
-        if (region.chunks[c].id != id || !region.chunks[c].used)
-          continue;
-        region.chunks[c].used = false;
-        region.chunks[c].id = 0;
-        // Coalesce with free neighbours.
-        if (c + 1 < region.chunks.size() && !region.chunks[c + 1].used) {
-          region.chunks[c].size += region.chunks[c + 1].size;
-          region.chunks.erase(region.chunks.begin() + c + 1);
-        }
-        if (c > 0 && !region.chunks[c - 1].used) {
-          region.chunks[c - 1].size += region.chunks[c].size;
-          region.chunks.erase(region.chunks.begin() + c);
-        }
-        return;
-      }
-  }
-
-  /// Bytes written, over all regions.
-  uint64_t touched() const {
-    uint64_t bytes = 0;
-    for (const Region &r : regions)
-      bytes += r.touched;
-    return bytes;
-  }
-
-private:
-  struct Chunk {
-    uint64_t offset, size;
-    bool used;
-    size_t id;
-  };
-  struct Region {
-    uint64_t touched = 0;
-    std::vector<Chunk> chunks;
-  };
-
-  void extend(uint64_t n) {
-    constexpr uint64_t kMaxExtend = 1ull << 30;
-    bool increased = false;
-    while (n > next) {
-      next *= 2;
-      increased = true;
-    }
-    Region region;
-    region.chunks.push_back(Chunk{0, next, false, 0});
-    regions.push_back(std::move(region));
-    if (!increased)
-      next = next * 2 < kMaxExtend ? next * 2 : kMaxExtend;
-  }
-
-  std::vector<Region> regions;
-  uint64_t next = 1ull << 20;
-  size_t lastId = 0;
-};
-
 bool isBlockedKernel(llvm::StringRef op) {
   return op.starts_with("com.microsoft.nchwc:") &&
          op != "com.microsoft.nchwc:ReorderOutput";
@@ -136,8 +43,9 @@ std::optional<uint64_t> arenaBytes(Value v, bool blocked, unsigned block) {
 
 } // namespace
 
-FailureOr<uint64_t> chorus::simulateOrtArena(func::FuncOp func,
-                                             const OrtCpuSettings &settings) {
+FailureOr<OrtRunAllocations>
+chorus::computeOrtRunAllocations(func::FuncOp func,
+                                 const OrtCpuSettings &settings) {
   OrtKernels ort = computeOrtKernels(func, settings);
   unsigned block = settings.level == OrtLevel::All ? settings.nchwcBlock : 0;
   // A tensor of the arena: a value in one layout.
@@ -214,24 +122,88 @@ FailureOr<uint64_t> chorus::simulateOrtArena(func::FuncOp func,
         if (b)
           buffers[*b].lastUse = kForever;
   }
-  // Replay: a kernel's outputs are allocated, then every buffer whose last
-  // reader it was is freed. (MLAS's convolutions expand im2col in tiles of
-  // 64 KiB per thread: no buffer the size of the image.)
-  std::vector<std::vector<size_t>> producedAt(ort.kernels.size()),
-      freedAt(ort.kernels.size());
+  // A kernel's outputs are allocated, then every buffer whose last reader
+  // it was is freed. (MLAS's convolutions expand im2col in tiles of 64 KiB
+  // per thread: no buffer the size of the image.)
+  OrtRunAllocations run;
+  run.producedAt.resize(ort.kernels.size());
+  run.freedAt.resize(ort.kernels.size());
   for (auto [i, b] : llvm::enumerate(buffers)) {
+    run.bytes.push_back(b.bytes);
     if (!b.bytes)
       continue;
-    producedAt[b.produced].push_back(i);
+    run.producedAt[b.produced].push_back(i);
     if (b.lastUse != kForever)
-      freedAt[b.lastUse].push_back(i);
+      run.freedAt[b.lastUse].push_back(i);
+    else
+      run.kept.push_back(i);
   }
-  BfcArena arena;
+  // ONNX Runtime's memory pattern: every tensor of the run but the
+  // outputs at an offset of one block, each placed in the smallest gap
+  // between the blocks live when it is allocated (else at the end).
+  std::vector<std::pair<uint64_t, uint64_t>> live; // offset, end; sorted
+  std::vector<std::optional<std::pair<uint64_t, uint64_t>>> placed(
+      buffers.size());
   for (size_t k = 0; k < ort.kernels.size(); ++k) {
-    for (size_t i : producedAt[k])
-      buffers[i].handle = arena.allocate(buffers[i].bytes);
-    for (size_t i : freedAt[k])
-      arena.free(buffers[i].handle);
+    for (size_t i : run.producedAt[k]) {
+      if (buffers[i].lastUse == kForever)
+        continue;
+      uint64_t size = (buffers[i].bytes + 63) / 64 * 64;
+      uint64_t bestOffset = 0, bestGap = std::numeric_limits<uint64_t>::max();
+      bool found = false;
+      uint64_t previousEnd = 0;
+      for (auto [offset, end] : live) {
+        if (offset >= previousEnd + size && offset - previousEnd < bestGap) {
+          bestGap = offset - previousEnd;
+          bestOffset = previousEnd;
+          found = true;
+        }
+        previousEnd = std::max(previousEnd, end);
+      }
+      if (!found)
+        bestOffset = previousEnd;
+      placed[i] = {bestOffset, bestOffset + size};
+      live.insert(llvm::upper_bound(live, *placed[i]), *placed[i]);
+      run.patternBytes = std::max(run.patternBytes, bestOffset + size);
+    }
+    for (size_t i : run.freedAt[k])
+      if (placed[i])
+        live.erase(llvm::find(live, *placed[i]));
   }
-  return arena.touched();
+  return run;
+}
+
+void OrtArenaSimulator::firstRun(const OrtRunAllocations &run) {
+  std::vector<size_t> handles(run.bytes.size(), 0);
+  for (size_t k = 0; k < run.producedAt.size(); ++k) {
+    for (size_t i : run.producedAt[k])
+      handles[i] = arena.allocate(run.bytes[i]);
+    for (size_t i : run.freedAt[k])
+      arena.free(handles[i]);
+  }
+  // The outputs go to the caller (onnxruntime-node copies them) after the
+  // run.
+  for (size_t i : run.kept)
+    arena.free(handles[i]);
+}
+
+void OrtArenaSimulator::patternRun(const OrtRunAllocations &run) {
+  size_t block = run.patternBytes ? arena.allocate(run.patternBytes) : 0;
+  std::vector<size_t> outputs;
+  for (size_t i : run.kept)
+    outputs.push_back(arena.allocate(run.bytes[i]));
+  if (run.patternBytes)
+    arena.free(block);
+  for (size_t h : outputs)
+    arena.free(h);
+}
+
+FailureOr<uint64_t> chorus::simulateOrtArena(func::FuncOp func,
+                                             const OrtCpuSettings &settings) {
+  FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, settings);
+  if (failed(run))
+    return failure();
+  OrtArenaSimulator simulator;
+  simulator.firstRun(*run);
+  return simulator.touched();
 }

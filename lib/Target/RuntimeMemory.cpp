@@ -10,6 +10,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <algorithm>
+#include <vector>
 
 using namespace mlir;
 using namespace chorus;
@@ -53,8 +54,12 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
   RuntimeMemoryFeatures f;
   for (const auto &[name, use] : uses)
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
-            func, StringAttr::get(func.getContext(), name)))
+            func, StringAttr::get(func.getContext(), name))) {
       addWeightBytes(f.weightBytes, weight.getByteSize(), use);
+      if (weight.getByteSize() < kLargeWeightBytes)
+        f.largestWeightTensor =
+            std::max(f.largestWeightTensor, weight.getByteSize());
+    }
   std::vector<uint64_t> live = lifetimes.liveBytesPerStep(64);
   if (!live.empty())
     f.arenaBytes =
@@ -63,9 +68,13 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     if (t.kind == LiveTensor::Kind::Output)
       f.outputBytes += static_cast<double>(t.bytes);
   if (ort)
-    if (FailureOr<uint64_t> arena = simulateOrtArena(func, *ort);
-        succeeded(arena))
-      f.ortArenaBytes = static_cast<double>(*arena);
+    if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
+        succeeded(run)) {
+      OrtArenaSimulator arena;
+      arena.firstRun(*run);
+      f.ortArenaBytes = static_cast<double>(arena.touched());
+      f.ortArenaRegions = arena.regionUse();
+    }
   return f;
 }
 
@@ -132,19 +141,53 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   }
   SetMemory set;
   set.afterLoad = m.processBytes + once + high;
+  // The first runs: the arena regions under glibc's mmap threshold come
+  // from the heap, on top of what the sessions keep (in the space the
+  // loads freed, as far as it goes); those above it are mapped apart.
+  // Without a measured `retained` every byte adds.
+  uint64_t largest = 0;
+  for (const SessionMemory &s : sessions)
+    largest = std::max(largest, s.largestWeightTensor);
+  uint64_t threshold = mmapThreshold(largest);
+  double mapped = 0;
   for (const SessionMemory &s : sessions) {
-    kept += s.firstRun;
+    double apart = m.retained ? mappedRunBytes(m, s, threshold) : s.firstRun;
+    kept += s.firstRun - apart;
+    mapped += apart;
     high = std::max(high, kept);
   }
-  set.afterFirstRuns = m.processBytes + once + high;
+  set.afterFirstRuns = m.processBytes + once + high + mapped;
   return set;
+}
+
+SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
+                                     const RuntimeMemoryFeatures &features) {
+  SessionMemory s{predictAfterLoad(m, features.weightBytes),
+                  predictRetained(m, features.weightBytes),
+                  predictFirstRun(m, features)};
+  if (features.ortArenaBytes > 0)
+    s.arenaRegions = features.ortArenaRegions;
+  s.largestWeightTensor = features.largestWeightTensor;
+  return s;
+}
+
+uint64_t chorus::mmapThreshold(uint64_t largestWeightTensor) {
+  return std::clamp<uint64_t>(largestWeightTensor, 128u << 10,
+                              kLargeWeightBytes);
+}
+
+double chorus::mappedRunBytes(const RuntimeMemoryModel &m,
+                              const SessionMemory &s, uint64_t threshold) {
+  double bytes = 0;
+  for (auto [size, touched] : s.arenaRegions)
+    if (size >= threshold)
+      bytes += m.perArenaByte * static_cast<double>(touched);
+  return std::min(bytes, s.firstRun);
 }
 
 SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
                                       const RuntimeMemoryFeatures &features) {
-  SessionMemory session{predictAfterLoad(m, features.weightBytes),
-                        predictRetained(m, features.weightBytes),
-                        predictFirstRun(m, features)};
+  SessionMemory session = predictSession(m, features);
   SetMemory set = predictSetMemory(m, session);
   set.afterLoad -= m.processBytes;
   set.afterFirstRuns -= m.processBytes;

@@ -24,6 +24,7 @@
 #include "chorus/Support/Nesting.h"
 #include "chorus/Support/ToolContext.h"
 #include "chorus/Support/ToolOptions.h"
+#include "chorus/Target/OrtArena.h"
 #include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -200,6 +201,17 @@ static llvm::cl::list<std::string> rates(
         "chorus-calibrate --measure); repeatable"),
     llvm::cl::value_desc("MODEL=R"), llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> dimSequence(
+    "dim-sequence",
+    llvm::cl::desc(
+        "NAME=V1,V2,...: runs of every model at these values of symbolic dim "
+        "NAME, in this order: the plan replays ONNX Runtime's arena over "
+        "them (its regions stay; a run at a shape seen before takes its "
+        "memory pattern in one block) and says what each session holds "
+        "after each run, and after the values in growing order, each run "
+        "twice (needs a target naming ONNX Runtime)"),
+    llvm::cl::value_desc("NAME=V1,V2,..."), llvm::cl::cat(category));
+
 static llvm::cl::opt<unsigned> onDemandRequests(
     "on-demand-requests",
     llvm::cl::desc("Requests the on-demand strategy simulates (Poisson "
@@ -217,6 +229,106 @@ struct PlannedPoint {
   std::vector<StrategyResult> results;
   Recommendation recommendation;
 };
+
+/// One session's arena replayed over runs at these values: the arena and
+/// the session's resident bytes (alone, the process's own left out) after
+/// each run.
+struct ReplayStep {
+  int64_t value;
+  bool pattern;
+  double arenaBytes, sessionBytes;
+};
+static std::vector<ReplayStep>
+replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
+           const std::map<int64_t, LoadedWorkload> &atValue) {
+  OrtArenaSimulator arena;
+  std::set<int64_t> seen;
+  double outputs = 0;
+  std::vector<ReplayStep> steps;
+  for (int64_t v : values) {
+    const ModelInfo &m = atValue.at(v).workload.models[model];
+    bool pattern = !seen.insert(v).second;
+    if (pattern)
+      arena.patternRun(*m.ortRun);
+    else
+      arena.firstRun(*m.ortRun);
+    // onnxruntime-node copies every run's outputs into buffers the
+    // caller's JavaScript holds until it collects them.
+    outputs += m.memoryFeatures.outputBytes;
+    double session = 0;
+    if (target.runtimeMemory) {
+      const RuntimeMemoryModel &rm = *target.runtimeMemory;
+      SessionMemory s{predictAfterLoad(rm, m.memoryFeatures.weightBytes),
+                      predictRetained(rm, m.memoryFeatures.weightBytes),
+                      rm.runBytes + rm.perArenaByte * arena.touched() +
+                          rm.perOutputByte * outputs,
+                      arena.regionUse(), m.memoryFeatures.largestWeightTensor};
+      session = predictSetMemory(rm, s).afterFirstRuns - rm.processBytes;
+    }
+    steps.push_back(
+        {v, pattern, static_cast<double>(arena.touched()), session});
+  }
+  return steps;
+}
+
+static llvm::Expected<llvm::json::Value>
+replaySequence(llvm::raw_ostream &os, const Target &target, llvm::StringRef dim,
+               llvm::ArrayRef<int64_t> sequence,
+               const std::map<int64_t, LoadedWorkload> &atValue) {
+  const Workload &first = atValue.begin()->second.workload;
+  std::vector<int64_t> growing;
+  for (const auto &entry : atValue) {
+    growing.push_back(entry.first);
+    growing.push_back(entry.first);
+  }
+  os << "\nshape sequence " << dim << "=";
+  for (auto [i, v] : llvm::enumerate(sequence))
+    os << (i ? "," : "") << v;
+  os << " (ONNX Runtime's arena keeps its regions; a run at a shape seen "
+        "before takes its memory pattern in one block):\n";
+  os << llvm::formatv("{0,-32} {1,5} {2,8} {3,8} {4,11} {5,12}\n", "model",
+                      "run", dim, "pattern", "arena MB", "session MB");
+  llvm::json::Array models;
+  for (unsigned i = 0; i < first.models.size(); ++i) {
+    for (const auto &entry : atValue)
+      if (!entry.second.workload.models[i].ortRun)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "--dim-sequence: model '" + first.models[i].name + "' at " + dim +
+                "=" + std::to_string(entry.first) +
+                " has a tensor of no static size; bind every dim");
+    std::vector<ReplayStep> steps = replayRuns(target, i, sequence, atValue);
+    std::vector<ReplayStep> worst = replayRuns(target, i, growing, atValue);
+    llvm::json::Array stepsJSON;
+    for (auto [k, s] : llvm::enumerate(steps)) {
+      os << llvm::formatv("{0,-32} {1,5} {2,8} {3,8} {4,11:F1} {5,12:F1}\n",
+                          first.models[i].name, k + 1, s.value,
+                          s.pattern ? "yes" : "no", s.arenaBytes * 1e-6,
+                          s.sessionBytes * 1e-6);
+      stepsJSON.push_back(
+          llvm::json::Object{{"value", s.value},
+                             {"pattern", s.pattern},
+                             {"arena_bytes", std::llround(s.arenaBytes)},
+                             {"session_bytes", std::llround(s.sessionBytes)}});
+    }
+    os << llvm::formatv("{0,-32} the values in growing order, each run "
+                        "twice: arena {1:F1} MB, session {2:F1} MB\n",
+                        first.models[i].name, worst.back().arenaBytes * 1e-6,
+                        worst.back().sessionBytes * 1e-6);
+    models.push_back(llvm::json::Object{
+        {"name", first.models[i].name},
+        {"steps", std::move(stepsJSON)},
+        {"growing_order_arena_bytes", std::llround(worst.back().arenaBytes)},
+        {"growing_order_session_bytes",
+         std::llround(worst.back().sessionBytes)}});
+  }
+  llvm::json::Array values;
+  for (int64_t v : sequence)
+    values.push_back(v);
+  return llvm::json::Value(llvm::json::Object{{"dim", dim},
+                                              {"values", std::move(values)},
+                                              {"models", std::move(models)}});
+}
 
 /// "N=1, S=128": the ranges' dims at `values`.
 static std::string describePoint(llvm::ArrayRef<ImportFlags::DimRange> ranges,
@@ -338,6 +450,31 @@ static int run(MLIRContext &context) {
     points.push_back(values);
   }
 
+  // --dim-sequence: the dim and its values.
+  std::string sequenceDim;
+  std::vector<int64_t> sequence;
+  if (!dimSequence.empty()) {
+    auto [name, values] = llvm::StringRef(dimSequence).split('=');
+    llvm::SmallVector<llvm::StringRef> parts;
+    values.split(parts, ',');
+    for (llvm::StringRef part : parts) {
+      int64_t v = 0;
+      if (part.trim().getAsInteger(10, v) || v < 1)
+        return fail("invalid --dim-sequence '" + dimSequence +
+                    "': expected NAME=V1,V2,... with whole numbers >= 1");
+      sequence.push_back(v);
+    }
+    if (name.empty() || values.empty())
+      return fail("invalid --dim-sequence '" + dimSequence +
+                  "': expected NAME=V1,V2,... with whole numbers >= 1");
+    if (!ranges->empty())
+      return fail("give --dim ranges or --dim-sequence, not both");
+    if (!target->runtime)
+      return fail("--dim-sequence replays ONNX Runtime's arena: it needs a "
+                  "target that names its runtime (chorus-calibrate --measure)");
+    sequenceDim = name.str();
+  }
+
   AdvisorOptions options;
   options.goal = goal;
   options.memoryLimit = memoryLimit;
@@ -365,6 +502,10 @@ static int run(MLIRContext &context) {
     ImportOptions importOptions;
     if (llvm::Error err = importFlags.fill(importOptions, values))
       return fail(llvm::toString(std::move(err)));
+    // With --dim-sequence the plan is made at its largest value.
+    if (!sequence.empty())
+      importOptions.dims.push_back(
+          {"", sequenceDim, *llvm::max_element(sequence)});
     WorkloadSpec spec;
     spec.paths.assign(inputFiles.begin(), inputFiles.end());
     spec.batches.assign(batches.begin(), batches.end());
@@ -404,6 +545,27 @@ static int run(MLIRContext &context) {
           }
     recommend(main.results, options, main.recommendation);
   }
+  // The workload at each distinct value of the sequence, in growing order.
+  std::map<int64_t, LoadedWorkload> atValue;
+  for (int64_t v : sequence) {
+    if (atValue.count(v))
+      continue;
+    ImportOptions importOptions;
+    if (llvm::Error err = importFlags.fill(importOptions))
+      return fail(llvm::toString(std::move(err)));
+    importOptions.dims.push_back({"", sequenceDim, v});
+    WorkloadSpec spec;
+    spec.paths.assign(inputFiles.begin(), inputFiles.end());
+    spec.batches.assign(batches.begin(), batches.end());
+    spec.importOptions = std::move(importOptions);
+    llvm::errs() << "chorus-plan: importing at " << sequenceDim << "=" << v
+                 << "\n";
+    FailureOr<LoadedWorkload> at =
+        loadWorkload(context, spec, *target, runPipeline);
+    if (failed(at))
+      return 1;
+    atValue.emplace(v, std::move(*at));
+  }
   LoadedWorkload *loaded = &main.loaded;
   Workload &workload = main.loaded.workload;
   std::vector<StrategyResult> &results = main.results;
@@ -413,6 +575,14 @@ static int run(MLIRContext &context) {
                  recommendation);
   printFitReport(llvm::outs(), workload, *target, options, results,
                  recommendation);
+  std::optional<llvm::json::Value> sequenceJSON;
+  if (!sequence.empty()) {
+    llvm::Expected<llvm::json::Value> replayed =
+        replaySequence(llvm::outs(), *target, sequenceDim, sequence, atValue);
+    if (!replayed)
+      return fail(llvm::toString(replayed.takeError()));
+    sequenceJSON = std::move(*replayed);
+  }
   std::optional<OnDemandPlan> onDemand;
   if (!rates.empty()) {
     llvm::Expected<OnDemandPlan> plan =
@@ -461,6 +631,8 @@ static int run(MLIRContext &context) {
         if (planned.size() > 1)
           (*plan.getAsObject())["shape_points"] =
               shapePointsToJSON(*ranges, planned, worst);
+        if (sequenceJSON)
+          (*plan.getAsObject())["shape_sequence"] = *sequenceJSON;
         if (onDemand)
           (*plan.getAsObject())["on_demand"] =
               onDemandToJSON(workload, *onDemand);

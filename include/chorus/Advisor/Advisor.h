@@ -15,6 +15,7 @@
 #include "chorus/Plan/IntervalProblem.h"
 #include "chorus/Plan/MemoryPlanner.h"
 #include "chorus/Plan/Simulator.h"
+#include "chorus/Target/OrtArena.h"
 #include "chorus/Target/RuntimeMemory.h"
 #include "chorus/Target/Target.h"
 
@@ -55,6 +56,9 @@ struct ModelInfo {
   RuntimeMemoryFeatures memoryFeatures;
   /// The model's nodes (before the runtime's fusions).
   unsigned nodes = 0;
+  /// Where the target names ONNX Runtime: the allocations of one run, to
+  /// replay its arena over a sequence of shapes.
+  std::optional<OrtRunAllocations> ortRun;
   /// What the import and the cost took for granted (ModelCost).
   std::vector<std::string> assumptions;
   double seconds() const;

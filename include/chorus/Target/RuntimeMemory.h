@@ -53,6 +53,10 @@ struct RuntimeMemoryFeatures {
   /// (simulateOrtArena's touched bytes), where the runtime's settings are
   /// known; 0 otherwise.
   double ortArenaBytes = 0;
+  /// The arena's regions after the first run: size and bytes written.
+  std::vector<std::pair<uint64_t, uint64_t>> ortArenaRegions;
+  /// The largest weight tensor under kLargeWeightBytes.
+  uint64_t largestWeightTensor = 0;
   /// Bytes of the model's outputs.
   double outputBytes = 0;
   /// The arena figure the first run's memory follows: ONNX Runtime's where
@@ -94,7 +98,25 @@ double predictRetained(const RuntimeMemoryModel &m,
 struct SessionMemory {
   /// predictAfterLoad, predictRetained and predictFirstRun of its model.
   double load = 0, retained = 0, firstRun = 0;
+  /// The runtime's arena regions of the first run (size, bytes written)
+  /// and the model's largest weight tensor under kLargeWeightBytes
+  /// (mmapThreshold).
+  std::vector<std::pair<uint64_t, uint64_t>> arenaRegions;
+  uint64_t largestWeightTensor = 0;
 };
+/// glibc's threshold above which an allocation gets a mapping of its own
+/// (returned to the system when freed, never reusing the heap's free
+/// space): it starts at 128 KiB and rises to the size of each mapped block
+/// freed, up to 32 MiB. Loading a session frees a copy of every weight
+/// tensor, so after loads whose largest tensor (under 32 MiB) is
+/// `largestWeightTensor` it stands there.
+uint64_t mmapThreshold(uint64_t largestWeightTensor);
+/// Of firstRun, the part in arena regions at or above the threshold.
+double mappedRunBytes(const RuntimeMemoryModel &m, const SessionMemory &s,
+                      uint64_t threshold);
+/// The SessionMemory of a model alone.
+SessionMemory predictSession(const RuntimeMemoryModel &m,
+                             const RuntimeMemoryFeatures &features);
 /// The resident bytes of a process holding these sessions (created in
 /// this order, then each run once): the process's bytes, what its first
 /// session sets up once (processSessionBytes), and the heap's high-water
