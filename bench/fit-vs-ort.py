@@ -73,10 +73,10 @@ SETS = [
 # Request mixes: rates (requests per second) and the memory limit (bytes)
 # that keeps some models out of memory.
 MIXES = [
-    ("ocr and a classifier", {"rec": 6, "cls": 6, "det": 0.5, "resnet50": 1},
+    ("ocr and a classifier", {"rec": 3, "cls": 3, "det": 0.3, "resnet50": 0.5},
      330_000_000),
-    ("three classifiers", {"mobilenet_v2": 8, "resnet18": 1.5,
-                           "squeezenet1_1": 4}, 150_000_000),
+    ("three classifiers", {"mobilenet_v2": 4, "resnet18": 1,
+                           "squeezenet1_1": 2}, 150_000_000),
 ]
 BATCHES = [1, 8]
 
