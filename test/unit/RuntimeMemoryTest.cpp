@@ -63,6 +63,111 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   EXPECT_EQ(fit->samples, samples.size());
 }
 
+TEST(RuntimeMemory, FitRecoversWhatASessionKeeps) {
+  RuntimeMemoryModel truth;
+  truth.processBytes = 12e6;
+  truth.sessionBytes = 27e6;
+  truth.perConvWeightByte = 2.8;
+  truth.perMatMulWeightByte = 1.5;
+  truth.runBytes = 0.5e6;
+  truth.perArenaByte = 1.3;
+  RuntimeMemoryModel::Retained kept;
+  kept.sessionBytes = 0.2e6;
+  kept.perConvWeightByte = 1.9;
+  kept.perMatMulWeightByte = 1.4;
+  kept.perOtherWeightByte = 1.0;
+  kept.perLargeWeightByte = 1.0;
+  truth.retained = kept;
+  std::vector<MemorySample> samples = {
+      sample(10e6, 0, 0, 0, 1e6, truth),
+      sample(40e6, 1e6, 0, 0, 5e6, truth),
+      sample(0, 20e6, 1e5, 0, 2e6, truth),
+      sample(0, 60e6, 0, 0, 1e5, truth),
+      sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
+      sample(0, 0, 0, 64e6, 1e5, truth),
+      sample(0, 0, 0, 192e6, 8e6, truth, 2e6)};
+  for (MemorySample &s : samples)
+    s.retainedBytes = predictRetained(truth, s.features.weightBytes);
+  llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  ASSERT_TRUE(fit->retained.has_value());
+  EXPECT_NEAR(fit->retained->sessionBytes, kept.sessionBytes, 1e3);
+  EXPECT_NEAR(fit->retained->perConvWeightByte, kept.perConvWeightByte, 1e-6);
+  EXPECT_NEAR(fit->retained->perMatMulWeightByte, kept.perMatMulWeightByte,
+              1e-6);
+  EXPECT_NEAR(fit->retained->perOtherWeightByte, kept.perOtherWeightByte, 1e-6);
+  EXPECT_EQ(fit->retained->samples, samples.size());
+  // Without second sessions there is nothing to fit.
+  for (MemorySample &s : samples)
+    s.retainedBytes = -1;
+  fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  EXPECT_FALSE(fit->retained.has_value());
+}
+
+TEST(RuntimeMemory, SetsReuseWhatEarlierLoadsFreed) {
+  RuntimeMemoryModel m;
+  m.processBytes = 10;
+  m.sessionBytes = 30; // 25 of it once per process
+  RuntimeMemoryModel::Retained kept;
+  kept.sessionBytes = 5;
+  m.retained = kept;
+  // A large load that frees 60 (loads 105 beyond the process's 25, keeps
+  // 45), then two small ones that fit in what it freed.
+  SessionMemory large{130, 45, 0}, small{45, 15, 0};
+  SetMemory set = predictSetMemory(m, {large, small, small});
+  EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 25 + 105);
+  // The other way round the large one loads on top of what they keep.
+  set = predictSetMemory(m, {small, small, large});
+  EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 25 + 15 + 15 + 105);
+  // Without `retained`, a session keeps all it loads (predictRetained):
+  // the sum of each alone.
+  RuntimeMemoryModel sum = m;
+  sum.retained.reset();
+  double weights[4] = {0, 0, 0, 0};
+  EXPECT_DOUBLE_EQ(predictRetained(sum, weights),
+                   predictAfterLoad(sum, weights));
+  SessionMemory largeAll{130, 130, 0}, smallAll{45, 45, 0};
+  set = predictSetMemory(sum, {largeAll, smallAll, smallAll});
+  EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 130 + 45 + 45);
+}
+
+TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
+  RuntimeMemoryModel m;
+  m.sessionBytes = 0;
+  m.perArenaByte = 1;
+  m.retained = RuntimeMemoryModel::Retained{};
+  m.retained->sessionBytes = 0;
+  // The load frees 100 bytes; the first run writes 20 in a region under
+  // the threshold (taken from the freed space) and 50 in one above it.
+  SessionMemory s{200, 100, 70};
+  s.arenaRegions = {{1 << 20, 20}, {64ull << 20, 50}};
+  s.largestWeightTensor = 2 << 20;
+  EXPECT_EQ(mmapThreshold(s.largestWeightTensor), 2u << 20);
+  EXPECT_EQ(mmapThreshold(10), 128u << 10);
+  EXPECT_EQ(mmapThreshold(1ull << 40), kLargeWeightBytes);
+  EXPECT_DOUBLE_EQ(mappedRunBytes(m, s, 2 << 20), 50);
+  SetMemory set = predictSetMemory(m, {s});
+  EXPECT_DOUBLE_EQ(set.afterLoad, 200);
+  EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
+}
+
+TEST(SessionLoad, FitRecoversTheCostOfASession) {
+  SessionLoadModel truth;
+  truth.perSessionSeconds = 2e-3;
+  truth.perWeightByteSeconds = 2.5e-9;
+  truth.perNodeSeconds = 1e-4;
+  std::vector<LoadSample> samples;
+  for (auto [bytes, nodes] : std::vector<std::pair<double, double>>{
+           {1e5, 5}, {2e7, 10}, {1e6, 300}, {6e7, 60}, {5e5, 100}, {3e6, 20}})
+    samples.push_back({bytes, nodes, truth.seconds(bytes, nodes)});
+  SessionLoadModel fit = fitSessionLoad(samples);
+  EXPECT_NEAR(fit.perSessionSeconds, truth.perSessionSeconds, 1e-9);
+  EXPECT_NEAR(fit.perWeightByteSeconds, truth.perWeightByteSeconds, 1e-15);
+  EXPECT_NEAR(fit.perNodeSeconds, truth.perNodeSeconds, 1e-10);
+  EXPECT_EQ(fit.samples, samples.size());
+}
+
 TEST(RuntimeMemory, FitNeedsSixSessions) {
   RuntimeMemoryModel truth;
   std::vector<MemorySample> samples(5, sample(1e6, 0, 0, 0, 1e6, truth));
