@@ -29,6 +29,19 @@ MemorySample sample(double conv, double matmul, double other, double large,
   return s;
 }
 
+/// Sessions of every kind of weight, arena and output, measured as `truth`
+/// predicts them.
+std::vector<MemorySample> samplesOf(const RuntimeMemoryModel &truth) {
+  return {sample(10e6, 0, 0, 0, 1e6, truth),
+          sample(40e6, 1e6, 0, 0, 5e6, truth),
+          sample(0, 20e6, 1e5, 0, 2e6, truth),
+          sample(0, 60e6, 0, 0, 1e5, truth),
+          sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
+          sample(0, 0, 0, 64e6, 1e5, truth),
+          sample(0, 0, 0, 192e6, 8e6, truth, 2e6),
+          sample(1e4, 0, 0, 0, 60e6, truth, 8e6)};
+}
+
 TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   RuntimeMemoryModel truth;
   truth.processBytes = 12e6;
@@ -40,15 +53,7 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   truth.runBytes = 0.5e6;
   truth.perArenaByte = 1.3;
   truth.perOutputByte = 1; // onnxruntime-node's copy of each output
-  std::vector<MemorySample> samples = {
-      sample(10e6, 0, 0, 0, 1e6, truth),
-      sample(40e6, 1e6, 0, 0, 5e6, truth),
-      sample(0, 20e6, 1e5, 0, 2e6, truth),
-      sample(0, 60e6, 0, 0, 1e5, truth),
-      sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
-      sample(0, 0, 0, 64e6, 1e5, truth),
-      sample(0, 0, 0, 192e6, 8e6, truth, 2e6),
-      sample(1e4, 0, 0, 0, 60e6, truth, 8e6)};
+  std::vector<MemorySample> samples = samplesOf(truth);
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
   EXPECT_NEAR(fit->sessionBytes, truth.sessionBytes, 1e3);
@@ -78,14 +83,7 @@ TEST(RuntimeMemory, FitRecoversWhatASessionKeeps) {
   kept.perOtherWeightByte = 1.0;
   kept.perLargeWeightByte = 1.0;
   truth.retained = kept;
-  std::vector<MemorySample> samples = {
-      sample(10e6, 0, 0, 0, 1e6, truth),
-      sample(40e6, 1e6, 0, 0, 5e6, truth),
-      sample(0, 20e6, 1e5, 0, 2e6, truth),
-      sample(0, 60e6, 0, 0, 1e5, truth),
-      sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
-      sample(0, 0, 0, 64e6, 1e5, truth),
-      sample(0, 0, 0, 192e6, 8e6, truth, 2e6)};
+  std::vector<MemorySample> samples = samplesOf(truth);
   for (MemorySample &s : samples)
     s.retainedBytes = predictRetained(truth, s.features.weightBytes);
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);

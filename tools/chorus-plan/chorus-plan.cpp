@@ -311,8 +311,8 @@ replaySequence(llvm::raw_ostream &os, const Target &target, llvm::StringRef dim,
                              {"arena_bytes", std::llround(s.arenaBytes)},
                              {"session_bytes", std::llround(s.sessionBytes)}});
     }
-    os << llvm::formatv("{0,-32} the values in growing order, each run "
-                        "twice: arena {1:F1} MB, session {2:F1} MB\n",
+    os << llvm::formatv("{0,-32} largest: two runs at each value, smallest "
+                        "first: arena {1:F1} MB, session {2:F1} MB\n",
                         first.models[i].name, worst.back().arenaBytes * 1e-6,
                         worst.back().sessionBytes * 1e-6);
     models.push_back(llvm::json::Object{

@@ -93,12 +93,11 @@ public:
       use.push_back({r.size, r.touched});
     return use;
   }
-  /// Bytes written, over the regions of at least `minRegionBytes`.
-  uint64_t touched(uint64_t minRegionBytes = 0) const {
+  /// Bytes written, over all regions.
+  uint64_t touched() const {
     uint64_t bytes = 0;
     for (const Region &r : regions)
-      if (r.size >= minRegionBytes)
-        bytes += r.touched;
+      bytes += r.touched;
     return bytes;
   }
 
@@ -162,11 +161,8 @@ public:
   std::vector<std::pair<uint64_t, uint64_t>> regionUse() const {
     return arena.regionUse();
   }
-  /// The bytes of the regions written so far (of the regions of at least
-  /// `minRegionBytes`).
-  uint64_t touched(uint64_t minRegionBytes = 0) const {
-    return arena.touched(minRegionBytes);
-  }
+  /// The bytes of the regions written so far.
+  uint64_t touched() const { return arena.touched(); }
 
 private:
   BfcArena arena;
