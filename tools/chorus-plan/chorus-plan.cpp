@@ -311,10 +311,11 @@ replaySequence(llvm::raw_ostream &os, const Target &target, llvm::StringRef dim,
                              {"arena_bytes", std::llround(s.arenaBytes)},
                              {"session_bytes", std::llround(s.sessionBytes)}});
     }
-    os << llvm::formatv("{0,-32} largest: two runs at each value, smallest "
-                        "first: arena {1:F1} MB, session {2:F1} MB\n",
-                        first.models[i].name, worst.back().arenaBytes * 1e-6,
-                        worst.back().sessionBytes * 1e-6);
+    os << llvm::formatv(
+        "{0,-32} largest (values ascending, each "
+        "repeated): arena {1:F1} MB, {2:F1} MB for the session\n",
+        first.models[i].name, worst.back().arenaBytes * 1e-6,
+        worst.back().sessionBytes * 1e-6);
     models.push_back(llvm::json::Object{
         {"name", first.models[i].name},
         {"steps", std::move(stepsJSON)},
