@@ -117,13 +117,6 @@ double mappedRunBytes(const RuntimeMemoryModel &m, const SessionMemory &s,
 /// The SessionMemory of a model alone.
 SessionMemory predictSession(const RuntimeMemoryModel &m,
                              const RuntimeMemoryFeatures &features);
-/// The resident bytes of a process holding these sessions (created in
-/// this order, then each run once): the process's bytes, what its first
-/// session sets up once (processSessionBytes), and the heap's high-water
-/// mark: each load's transient copies on top of what the sessions before
-/// it keep (reusing the space an earlier load freed), then the first
-/// runs' arenas and outputs on top of all the sessions keep. Without a
-/// measured `retained`, the sum of each session's load and first run.
 /// Of the session bytes, what only the process's first session takes
 /// (ONNX Runtime's environment and pools): the session bytes a second
 /// session does not take again; 0 without a measured `retained`.
@@ -131,6 +124,14 @@ double processSessionBytes(const RuntimeMemoryModel &m);
 struct SetMemory {
   double afterLoad = 0, afterFirstRuns = 0;
 };
+/// The resident bytes of a process holding these sessions (created in
+/// this order, then each run once): the process's bytes, what its first
+/// session sets up once (processSessionBytes), and the heap's high-water
+/// mark: each load's transient copies on top of what the sessions before
+/// it keep (reusing the space an earlier load freed), then the first runs
+/// on top of all the sessions keep, except their arena regions at or above
+/// glibc's mmap threshold (mmapThreshold), which are added apart. Without
+/// a measured `retained`, the sum of each session's load and first run.
 SetMemory predictSetMemory(const RuntimeMemoryModel &m,
                            llvm::ArrayRef<SessionMemory> sessions);
 /// One session of a model in a process of its own, the process's own
