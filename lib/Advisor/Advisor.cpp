@@ -135,7 +135,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   std::optional<OrtCpuSettings> ort = getOrtCpuSettings(target);
   m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
                                                   ort ? &*ort : nullptr);
-  func.walk([&](NodeOp) { ++m.nodes; });
+  m.loadFeatures = sessionLoadFeatures(func);
   if (ort)
     if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
         succeeded(run))

@@ -107,10 +107,7 @@ chorus::planOnDemand(const Workload &w, const Target &target,
                    "MODEL=R");
     plan.rates.push_back(it->second);
     plan.runSeconds.push_back(m.seconds());
-    double weights = 0;
-    for (const std::string &name : m.weights)
-      weights += w.weightBytes.lookup(name);
-    plan.loadSeconds.push_back(target.sessionLoad->seconds(weights, m.nodes));
+    plan.loadSeconds.push_back(target.sessionLoad->seconds(m.loadFeatures));
     const RuntimeMemoryFeatures &f = m.memoryFeatures;
     memory.push_back(predictSession(rm, f));
   }
@@ -126,15 +123,25 @@ chorus::planOnDemand(const Workload &w, const Target &target,
       if (c.resident.back())
         kept.push_back(memory[i]);
     }
-    // The resident sessions, then each other model in the slot (the one
-    // before it released: its bytes stay in the heap for the next).
-    double peak = predictSetMemory(rm, kept).afterFirstRuns;
+    // The resident sessions, then every other model as it passes through
+    // the slot: a released session's bytes stay in the process's heap,
+    // which loads of other sizes fragment, so that over a stream of loads
+    // the process comes to hold what each of them keeps (measured with
+    // onnxruntime-node: three models loaded in turn 150 times grew the
+    // process beyond all three kept at once). The largest load comes last,
+    // on top of all the others, at its load's peak.
+    std::vector<SessionMemory> passing = kept;
+    std::vector<unsigned> slot;
     for (unsigned i = 0; i < n; ++i)
-      if (!c.resident[i]) {
-        std::vector<SessionMemory> with = kept;
-        with.push_back(memory[i]);
-        peak = std::max(peak, predictSetMemory(rm, with).afterFirstRuns);
-      }
+      if (!c.resident[i])
+        slot.push_back(i);
+    llvm::stable_sort(slot, [&](unsigned a, unsigned b) {
+      return memory[a].load < memory[b].load;
+    });
+    for (unsigned i : slot)
+      passing.push_back(memory[i]);
+    double peak = std::max(predictSetMemory(rm, kept).peak,
+                           predictSetMemory(rm, passing).peak);
     c.peakBytes = static_cast<uint64_t>(std::llround(peak));
     c.feasible = c.peakBytes <= plan.limitBytes;
     std::vector<OnDemandRequest> served =
@@ -163,6 +170,19 @@ chorus::planOnDemand(const Workload &w, const Target &target,
     if (c.meanLatency < best.meanLatency ||
         (c.meanLatency == best.meanLatency && c.peakBytes < best.peakBytes))
       plan.chosen = i;
+  }
+  if (onDemand.keepLoaded) {
+    unsigned mask = 0;
+    for (const std::string &name : *onDemand.keepLoaded) {
+      auto it = llvm::find_if(
+          plan.models, [&](unsigned m) { return w.models[m].name == name; });
+      if (it == plan.models.end())
+        return error("--keep-loaded names model '" + name +
+                     "', which is not among the inputs");
+      mask |= 1u << (it - plan.models.begin());
+    }
+    plan.chosen = mask;
+    plan.given = true;
   }
   plan.requests =
       serveRequests(stream, plan.candidates[std::max(plan.chosen, 0)].resident,
@@ -196,7 +216,18 @@ void chorus::printOnDemand(llvm::raw_ostream &os, const Workload &w,
                         residentNames(w, plan, c, true), c.peakBytes * 1e-6,
                         c.meanLatency * 1e3, c.loadsPerSecond,
                         c.feasible ? "yes" : "no",
-                        static_cast<int>(i) == plan.chosen ? "  (chosen)" : "");
+                        static_cast<int>(i) != plan.chosen ? ""
+                        : plan.given                       ? "  (given)"
+                                                           : "  (chosen)");
+  // Whether any resident set takes less memory than keeping every model.
+  const OnDemandCandidate &all = plan.candidates.back();
+  if (llvm::all_of(plan.candidates, [&](const OnDemandCandidate &c) {
+        return c.peakBytes >= all.peakBytes;
+      }))
+    os << "loading on demand saves no memory here: in one process a released "
+          "session's bytes stay in the heap, which the loads after it "
+          "fragment, so that the process comes to hold what every model "
+          "keeps\n";
   if (plan.chosen < 0) {
     os << "no resident set fits the memory limit of "
        << formatWithSeparators(plan.limitBytes)
@@ -204,11 +235,13 @@ void chorus::printOnDemand(llvm::raw_ostream &os, const Workload &w,
     return;
   }
   const OnDemandCandidate &c = plan.candidates[plan.chosen];
-  os << "chosen: keep " << residentNames(w, plan, c, true) << " loaded; load "
+  os << (plan.given ? "given: keep " : "chosen: keep ")
+     << residentNames(w, plan, c, true) << " loaded; load "
      << residentNames(w, plan, c, false) << " on demand: mean latency "
      << llvm::formatv("{0:F3}", c.meanLatency * 1e3) << " ms, "
      << llvm::formatv("{0:F2}", c.loadsPerSecond) << " loads/s, "
-     << formatWithSeparators(c.peakBytes) << " bytes at most\n";
+     << formatWithSeparators(c.peakBytes) << " bytes at most"
+     << (c.feasible ? "" : ", over the memory limit") << "\n";
   for (unsigned i = 0; i < plan.models.size(); ++i)
     os << llvm::formatv("  {0,-30} mean latency {1:F3} ms\n",
                         w.models[plan.models[i]].name, c.modelLatency[i] * 1e3);
@@ -247,6 +280,7 @@ llvm::json::Value chorus::onDemandToJSON(const Workload &w,
       {"memory_limit_bytes", static_cast<int64_t>(plan.limitBytes)},
       {"candidates", std::move(candidates)},
       {"chosen", plan.chosen},
+      {"given", plan.given},
       {"requests", std::move(requests)}};
 }
 

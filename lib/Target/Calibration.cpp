@@ -777,6 +777,22 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     r.samples = retained.size();
     m.retained = r;
   }
+  // The load's peak above what it leaves, against the largest weight
+  // tensor: least squares through the origin, unweighted, so that the
+  // models whose large tensors make the peak decide it.
+  double xy = 0, xx = 0;
+  unsigned peaks = 0;
+  for (const MemorySample &s : samples) {
+    if (s.loadPeakBytes < 0)
+      continue;
+    double x = static_cast<double>(s.features.largestTensorBytes) * kMB;
+    double y = std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB;
+    xy += x * y;
+    xx += x * x;
+    ++peaks;
+  }
+  if (peaks >= 6 && xx > 0)
+    m.loadPeak = RuntimeMemoryModel::LoadPeak{xy / xx, peaks};
   return m;
 }
 
@@ -786,13 +802,19 @@ SessionLoadModel chorus::fitSessionLoad(llvm::ArrayRef<LoadSample> samples) {
   for (const LoadSample &l : samples) {
     double y = std::max(l.seconds * 1e3, 1e-3);
     double w = 1 / y;
-    rows.push_back({w, l.weightBytes * 1e-6 * w, l.nodes * w, y * w});
+    const SessionLoadFeatures &f = l.features;
+    rows.push_back({w, f.weightBytes * 1e-6 * w, f.largeWeightBytes * 1e-6 * w,
+                    f.nodes * w, f.symbolicNodes * w, f.weightTensors * w,
+                    y * w});
   }
-  std::vector<double> c = nnlsBySubsets(rows, 3);
+  std::vector<double> c = nnlsBySubsets(rows, 6);
   SessionLoadModel m;
   m.perSessionSeconds = c[0] * 1e-3;
   m.perWeightByteSeconds = c[1] * 1e-9;
-  m.perNodeSeconds = c[2] * 1e-3;
+  m.perLargeWeightByteSeconds = c[2] * 1e-9;
+  m.perNodeSeconds = c[3] * 1e-3;
+  m.perSymbolicNodeSeconds = c[4] * 1e-3;
+  m.perWeightTensorSeconds = c[5] * 1e-3;
   m.samples = samples.size();
   return m;
 }

@@ -56,6 +56,8 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
             func, StringAttr::get(func.getContext(), name))) {
       addWeightBytes(f.weightBytes, weight.getByteSize(), use);
+      f.largestTensorBytes =
+          std::max(f.largestTensorBytes, weight.getByteSize());
       if (weight.getByteSize() < kLargeWeightBytes)
         f.largestWeightTensor =
             std::max(f.largestWeightTensor, weight.getByteSize());
@@ -134,9 +136,10 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   // high-water mark, which stays resident. A load's transient copies go
   // on top of what the sessions before it keep (reusing what an earlier
   // load freed); a first run's arena and outputs go on top of all kept.
-  double kept = 0, high = 0;
+  double kept = 0, high = 0, transient = 0;
   for (const SessionMemory &s : sessions) {
     high = std::max(high, kept + s.load - once);
+    transient = std::max(transient, kept + s.load - once + s.loadTransient);
     kept += std::min(s.retained, s.load - once);
   }
   SetMemory set;
@@ -157,6 +160,7 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
     high = std::max(high, kept);
   }
   set.afterFirstRuns = m.processBytes + once + high + mapped;
+  set.peak = std::max(set.afterFirstRuns, m.processBytes + once + transient);
   return set;
 }
 
@@ -168,6 +172,9 @@ SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
   if (features.ortArenaBytes > 0)
     s.arenaRegions = features.ortArenaRegions;
   s.largestWeightTensor = features.largestWeightTensor;
+  if (m.loadPeak)
+    s.loadTransient = m.loadPeak->perLargestTensorByte *
+                      static_cast<double>(features.largestTensorBytes);
   return s;
 }
 
@@ -191,5 +198,28 @@ SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
   SetMemory set = predictSetMemory(m, session);
   set.afterLoad -= m.processBytes;
   set.afterFirstRuns -= m.processBytes;
+  set.peak -= m.processBytes;
   return set;
+}
+
+SessionLoadFeatures chorus::sessionLoadFeatures(func::FuncOp func) {
+  SessionLoadFeatures f;
+  for (const auto &[name, use] : getWeightUses(func))
+    if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
+            func, StringAttr::get(func.getContext(), name))) {
+      double bytes = static_cast<double>(weight.getByteSize());
+      (weight.getByteSize() >= kLargeWeightBytes ? f.largeWeightBytes
+                                                 : f.weightBytes) += bytes;
+      ++f.weightTensors;
+    }
+  func.walk([&](NodeOp) { ++f.nodes; });
+  // A dim the file leaves symbolic (bound or not by the import) other than
+  // a leading batch runs through the graph from its input: the runtime's
+  // shape inference then derives symbolic sizes node after node.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto open = func.getArgAttrOfType<DenseI64ArrayAttr>(
+            i, "chorus.declared_dynamic"))
+      if (llvm::any_of(open.asArrayRef(), [](int64_t d) { return d != 0; }))
+        f.symbolicNodes = f.nodes;
+  return f;
 }

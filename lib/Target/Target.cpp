@@ -677,6 +677,22 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         return std::move(e);
       m.retained = k;
     }
+    if (const llvm::json::Value *pv = mr.get("load_peak")) {
+      const llvm::json::Object *po = pv->getAsObject();
+      if (!po)
+        return mr.error("load_peak", "must be an object");
+      FieldReader pr(*po, where, "runtime_memory.load_peak.");
+      RuntimeMemoryModel::LoadPeak k;
+      if (llvm::Error e =
+              pr.bounded("per_largest_tensor_byte", k.perLargestTensorByte, 100,
+                         "a factor in [0, 100]", true))
+        return std::move(e);
+      if (llvm::Error e = pr.count("samples", k.samples))
+        return std::move(e);
+      if (llvm::Error e = pr.unknownFields())
+        return std::move(e);
+      m.loadPeak = k;
+    }
     if (llvm::Error e = mr.unknownFields())
       return std::move(e);
     t.runtimeMemory = m;
@@ -696,6 +712,17 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                               {"per_node_s", &m.perNodeSeconds}})
       if (llvm::Error e = lr.bounded(field, *out, 100,
                                      "a number of seconds in [0, 100]", true))
+        return std::move(e);
+    // Targets measured before the two terms: large tensors cost as others,
+    // weight tensors nothing of their own.
+    m.perLargeWeightByteSeconds = m.perWeightByteSeconds;
+    for (auto [field, out] :
+         {std::pair<const char *, double *>{"per_large_weight_byte_s",
+                                            &m.perLargeWeightByteSeconds},
+          {"per_symbolic_node_s", &m.perSymbolicNodeSeconds},
+          {"per_weight_tensor_s", &m.perWeightTensorSeconds}})
+      if (llvm::Error e = lr.bounded(field, *out, 100,
+                                     "a number of seconds in [0, 100]", false))
         return std::move(e);
     if (llvm::Error e = lr.count("samples", m.samples))
       return std::move(e);
@@ -826,12 +853,19 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           {"per_other_weight_byte", m.retained->perOtherWeightByte},
           {"per_large_weight_byte", m.retained->perLargeWeightByte},
           {"samples", static_cast<int64_t>(m.retained->samples)}};
+    if (m.loadPeak)
+      (*o["runtime_memory"].getAsObject())["load_peak"] = llvm::json::Object{
+          {"per_largest_tensor_byte", m.loadPeak->perLargestTensorByte},
+          {"samples", static_cast<int64_t>(m.loadPeak->samples)}};
   }
   if (t.sessionLoad)
     o["session_load"] = llvm::json::Object{
         {"per_session_s", t.sessionLoad->perSessionSeconds},
         {"per_weight_byte_s", t.sessionLoad->perWeightByteSeconds},
         {"per_node_s", t.sessionLoad->perNodeSeconds},
+        {"per_large_weight_byte_s", t.sessionLoad->perLargeWeightByteSeconds},
+        {"per_symbolic_node_s", t.sessionLoad->perSymbolicNodeSeconds},
+        {"per_weight_tensor_s", t.sessionLoad->perWeightTensorSeconds},
         {"samples", static_cast<int64_t>(t.sessionLoad->samples)}};
   if (t.browser) {
     const BrowserInfo &b = *t.browser;

@@ -150,19 +150,79 @@ TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
   EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
 }
 
+TEST(RuntimeMemory, ALoadPeaksAboveWhatItLeaves) {
+  RuntimeMemoryModel m;
+  m.processBytes = 10;
+  m.sessionBytes = 30; // 25 of it once per process
+  m.retained = RuntimeMemoryModel::Retained{};
+  m.retained->sessionBytes = 5;
+  // A load whose transient copies hold 40 more for a moment: the peak is
+  // on top of what the sessions before it keep, not of the heap's
+  // high-water mark.
+  SessionMemory large{130, 45, 0}, small{45, 15, 0};
+  small.loadTransient = 40;
+  SetMemory set = predictSetMemory(m, {large, small});
+  EXPECT_DOUBLE_EQ(set.afterFirstRuns, 10 + 25 + 105);
+  EXPECT_DOUBLE_EQ(set.peak, set.afterFirstRuns);
+  set = predictSetMemory(m, {large, small, small, small});
+  // The fourth loads on 45 + 15 + 15 kept, its 20 beyond the process on
+  // top: 10 + 25 + 95, and 40 more for a moment.
+  EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 25 + 105);
+  EXPECT_DOUBLE_EQ(set.peak, 10 + 25 + 45 + 15 + 15 + 20 + 40);
+  // The fit: the peak above what the load leaves, per byte of the largest
+  // weight tensor.
+  RuntimeMemoryModel truth;
+  std::vector<MemorySample> samples = samplesOf(truth);
+  for (auto [i, s] : llvm::enumerate(samples)) {
+    s.features.largestTensorBytes = (i + 1) * 1000000;
+    s.loadPeakBytes = s.afterLoadBytes + 0.9 * s.features.largestTensorBytes;
+  }
+  llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit));
+  ASSERT_TRUE(fit->loadPeak.has_value());
+  EXPECT_NEAR(fit->loadPeak->perLargestTensorByte, 0.9, 1e-9);
+  EXPECT_EQ(fit->loadPeak->samples, samples.size());
+  // Without the measurement, no term.
+  for (MemorySample &s : samples)
+    s.loadPeakBytes = -1;
+  fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit));
+  EXPECT_FALSE(fit->loadPeak.has_value());
+}
+
 TEST(SessionLoad, FitRecoversTheCostOfASession) {
   SessionLoadModel truth;
   truth.perSessionSeconds = 2e-3;
   truth.perWeightByteSeconds = 2.5e-9;
+  truth.perLargeWeightByteSeconds = 4e-9;
   truth.perNodeSeconds = 1e-4;
+  truth.perSymbolicNodeSeconds = 2e-4;
+  truth.perWeightTensorSeconds = 3e-5;
   std::vector<LoadSample> samples;
-  for (auto [bytes, nodes] : std::vector<std::pair<double, double>>{
-           {1e5, 5}, {2e7, 10}, {1e6, 300}, {6e7, 60}, {5e5, 100}, {3e6, 20}})
-    samples.push_back({bytes, nodes, truth.seconds(bytes, nodes)});
+  // Bytes, bytes in large tensors, nodes, of them in a symbolic graph,
+  // weight tensors.
+  for (auto [bytes, large, nodes, symbolic, tensors] :
+       std::vector<std::tuple<double, double, double, double, double>>{
+           {1e5, 0, 5, 0, 2},
+           {2e7, 0, 10, 0, 8},
+           {1e6, 0, 300, 0, 600},
+           {6e7, 0, 60, 60, 40},
+           {5e5, 0, 100, 0, 0},
+           {3e6, 6.7e7, 20, 0, 12},
+           {0, 2e8, 6, 0, 3},
+           {2e6, 0, 400, 400, 380},
+           {1e5, 0, 180, 180, 300}}) {
+    SessionLoadFeatures f{bytes, large, nodes, symbolic, tensors};
+    samples.push_back({f, truth.seconds(f)});
+  }
   SessionLoadModel fit = fitSessionLoad(samples);
   EXPECT_NEAR(fit.perSessionSeconds, truth.perSessionSeconds, 1e-9);
   EXPECT_NEAR(fit.perWeightByteSeconds, truth.perWeightByteSeconds, 1e-15);
+  EXPECT_NEAR(fit.perLargeWeightByteSeconds, truth.perLargeWeightByteSeconds,
+              1e-15);
   EXPECT_NEAR(fit.perNodeSeconds, truth.perNodeSeconds, 1e-10);
+  EXPECT_NEAR(fit.perSymbolicNodeSeconds, truth.perSymbolicNodeSeconds, 1e-10);
+  EXPECT_NEAR(fit.perWeightTensorSeconds, truth.perWeightTensorSeconds, 1e-10);
   EXPECT_EQ(fit.samples, samples.size());
 }
 

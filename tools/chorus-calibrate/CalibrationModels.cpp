@@ -5,7 +5,8 @@
 // residual, the 3-channel stem), squeeze-and-excitation, matmul chains in
 // 2-D and 3-D, attention, normalization, elementwise chains, pools, layout
 // and shape ops, memory probes (large weights of each kind, large
-// activations) and an overhead probe of many tiny kernels. Weights are
+// activations), graph probes (many small layers, as mobile networks have)
+// and an overhead probe of many tiny kernels. Weights are
 // deterministic pseudo-random values, so every run writes the same files.
 //
 //===----------------------------------------------------------------------===//
@@ -21,7 +22,12 @@ namespace {
 
 class Builder {
 public:
-  Builder(const std::string &name, std::vector<int64_t> shape) : shape(shape) {
+  /// With `symbolic`, the input's dims after the channels (and its batch)
+  /// are named (N, H, W...), as exported models leave them; the runs feed
+  /// `shape`.
+  Builder(const std::string &name, std::vector<int64_t> shape,
+          bool symbolic = false)
+      : shape(shape) {
     model.set_ir_version(8);
     model.set_producer_name("chorus-calibrate");
     onnx::OperatorSetIdProto *opset = model.add_opset_import();
@@ -33,8 +39,23 @@ public:
     in->set_name("x");
     auto *tensor = in->mutable_type()->mutable_tensor_type();
     tensor->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : shape)
-      tensor->mutable_shape()->add_dim()->set_dim_value(d);
+    for (size_t i = 0; i < shape.size(); ++i) {
+      auto *dim = tensor->mutable_shape()->add_dim();
+      if (symbolic && i != 1)
+        dim->set_dim_param(i == 0 ? "N" : "D" + std::to_string(i));
+      else
+        dim->set_dim_value(shape[i]);
+    }
+  }
+
+  /// A float scalar initializer.
+  std::string scalar(float value) {
+    std::string name = "s" + std::to_string(counter++);
+    onnx::TensorProto *t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_float_data(value);
+    return name;
   }
 
   /// A float initializer of `dims` holding small pseudo-random values.
@@ -56,6 +77,28 @@ public:
     }
     t->set_raw_data(raw);
     return name;
+  }
+
+  /// A float initializer of `channels` values in [0.5, 1.5) (variances).
+  std::string positive(int64_t channels) {
+    std::string name = weight({channels});
+    onnx::TensorProto *t =
+        graph->mutable_initializer(graph->initializer_size() - 1);
+    std::string &raw = *t->mutable_raw_data();
+    for (int64_t i = 0; i < channels; ++i) {
+      float v;
+      std::memcpy(&v, &raw[i * sizeof(float)], sizeof(float));
+      v = 1.0f + 10 * v;
+      std::memcpy(&raw[i * sizeof(float)], &v, sizeof(float));
+    }
+    return name;
+  }
+
+  /// BatchNormalization of `channels` channels.
+  std::string batchNorm(const std::string &x, int64_t channels) {
+    return out(
+        node("BatchNormalization", {x, positive(channels), weight({channels}),
+                                    weight({channels}), positive(channels)}));
   }
 
   /// An int64 initializer.
@@ -455,6 +498,33 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     x = b.unary("Relu", b.conv(first, c, c, 3));
     x = b.unary("Relu", b.conv(x, c, c, 3));
     models.push_back(b.finish(b.binary("Add", x, first)));
+  }
+  // Graph probes: a mobile network's many small layers (depthwise and
+  // pointwise convolutions, each with its batch normalization and
+  // activation, the weights in small tensors), so that session creation
+  // is seen at the nodes and weight tensors real networks have.
+  for (int64_t n : {40, 120}) {
+    Builder b(name("graph", {n}), {1, 16, 16, 16});
+    std::string x = "x";
+    for (int64_t i = 0; i < n; ++i) {
+      x = i % 2 ? b.conv(x, 16, 16, 1) : b.conv(x, 16, 16, 3, 1, 16);
+      x = b.unary("HardSwish", b.batchNorm(x, 16));
+    }
+    models.push_back(b.finish(x));
+  }
+  // The same as an exporter leaves it: dims named, the activation spelled
+  // out (x * clip(x + 3, 0, 6) / 6) with scalar constants.
+  for (int64_t n : {30, 90}) {
+    Builder b(name("graph_exported", {n}), {1, 16, 16, 16}, true);
+    std::string x = "x";
+    for (int64_t i = 0; i < n; ++i) {
+      x = i % 2 ? b.conv(x, 16, 16, 1) : b.conv(x, 16, 16, 3, 1, 16);
+      x = b.batchNorm(x, 16);
+      std::string c = b.out(b.node(
+          "Clip", {b.binary("Add", x, b.scalar(3)), b.scalar(0), b.scalar(6)}));
+      x = b.binary("Div", b.binary("Mul", x, c), b.scalar(6));
+    }
+    models.push_back(b.finish(x));
   }
   // The overhead probe: many kernels that do almost nothing.
   {

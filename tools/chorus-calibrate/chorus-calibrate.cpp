@@ -624,15 +624,18 @@ const fs = require('fs');
 const path = require('path');
 const {Worker, isMainThread, parentPort, workerData} =
     require('worker_threads');
-// Resident bytes of this process (Linux; null elsewhere).
-function rss() {
+// Resident bytes of this process, now (VmRSS) or at most so far (VmHWM)
+// (Linux; null elsewhere).
+function status(field) {
   try {
     const text = fs.readFileSync('/proc/self/status', 'utf8');
-    return 1024 * Number(/^VmRSS:\s+(\d+) kB/m.exec(text)[1]);
+    return 1024 * Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm')
+                             .exec(text)[1]);
   } catch (e) {
     return null;
   }
 }
+const rss = () => status('VmRSS');
 // The second session of a co-run: warmed up, then one run per message.
 async function worker() {
   const {modules, model, options, dims} = workerData;
@@ -664,6 +667,9 @@ async function main() {
   const before = rss();
   const session = await ort.InferenceSession.create(model, options);
   const created = rss();
+  // The most the process held while loading: copies the load freed back
+  // to the system (glibc maps large blocks apart) are gone from `created`.
+  const loadPeak = status('VmHWM');
   // A second session of the model, created before any run and kept: what
   // it adds is what a session keeps, without the transient copies the
   // first one's load left free in the heap (which the twin's load reuses).
@@ -745,7 +751,8 @@ async function main() {
   // heap's free space as it was, so the run adds what it adds alone.
   const memory = start === null ? null : {
     process: loaded - start, load: created - before,
-    run: ran - twinned + created - before, retained: twinned - created};
+    run: ran - twinned + created - before, retained: twinned - created,
+    load_peak: loadPeak === null ? null : Math.max(loadPeak, created) - before};
   if (twin.release) await twin.release();
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
@@ -754,6 +761,21 @@ async function main() {
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
 )js";
+
+/// Import options binding a calibration model's input to the shape its
+/// runs feed (graph probes leave their dims symbolic in the file).
+static ImportOptions shapeOf(const CalibrationModel &model) {
+  ImportOptions options;
+  std::string spec = "x=";
+  for (auto [i, d] : llvm::enumerate(model.inputShape))
+    spec += (i ? "x" : "") + std::to_string(d);
+  llvm::Expected<InputShape> shape = parseInputShape(spec);
+  if (shape)
+    options.inputShapes.push_back(std::move(*shape));
+  else
+    llvm::consumeError(shape.takeError());
+  return options;
+}
 
 /// --measure: generates the calibration models, runs each with ONNX
 /// Runtime in its own node process, and fits.
@@ -932,7 +954,7 @@ static int runMeasure(const char *argv0) {
       measured(models.size());
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
-  std::vector<std::vector<std::array<double, 4>>> memory(models.size());
+  std::vector<std::vector<std::array<double, 5>>> memory(models.size());
   // Per model and round: how long its second session took to create.
   std::vector<std::vector<double>> createSeconds(models.size());
   // Per model, per round: the median of two sessions run at once.
@@ -1109,10 +1131,12 @@ static int runMeasure(const char *argv0) {
         // Measurements kept before the runner measured a second session
         // have no "retained": the fit then takes what a session keeps to
         // be all it takes.
-        std::optional<double> retained = mem->getNumber("retained");
+        std::optional<double> retained = mem->getNumber("retained"),
+                              loadPeak = mem->getNumber("load_peak");
         if (process && load && run)
-          memory[index].push_back(
-              {*process, *load, *run, retained ? *retained : -1});
+          memory[index].push_back({*process, *load, *run,
+                                   retained ? *retained : -1,
+                                   loadPeak ? *loadPeak : -1});
       }
     }
   // Each model's median round: its latency and profile.
@@ -1279,7 +1303,7 @@ static int runMeasure(const char *argv0) {
     std::vector<LoadSample> loadSamples;
     for (auto [index, model] : llvm::enumerate(models)) {
       FailureOr<ImportedModel> imported =
-          importOnnxFile(*module, inWork(model.name + ".onnx"), {});
+          importOnnxFile(*module, inWork(model.name + ".onnx"), shapeOf(model));
       if (failed(imported))
         return 1;
       OrtCpuSettings ort;
@@ -1304,15 +1328,15 @@ static int runMeasure(const char *argv0) {
       std::vector<double> retained = roundsOf(3);
       sample.retainedBytes =
           retained.front() < 0 ? -1 : retained[retained.size() / 2];
+      std::vector<double> loadPeak = roundsOf(4);
+      sample.loadPeakBytes = loadPeak.front() < 0 ? -1 : loadPeak.back();
       samples.push_back(sample);
       if (createSeconds[index].size() == measureRounds) {
         std::vector<double> v = createSeconds[index];
         llvm::sort(v);
         LoadSample load;
         load.seconds = v[v.size() / 2];
-        for (double b : sample.features.weightBytes)
-          load.weightBytes += b;
-        imported->func.walk([&](NodeOp) { ++load.nodes; });
+        load.features = sessionLoadFeatures(imported->func);
         loadSamples.push_back(load);
       }
     }
@@ -1321,15 +1345,19 @@ static int runMeasure(const char *argv0) {
       double worst = 0;
       for (const LoadSample &l : loadSamples)
         worst = std::max(
-            worst,
-            std::fabs(sessionLoad->seconds(l.weightBytes, l.nodes) / l.seconds -
-                      1));
+            worst, std::fabs(sessionLoad->seconds(l.features) / l.seconds - 1));
       os << llvm::format(
-          "session creation: %.2f ms + %.2f ms per MB of weights + %.3f ms "
-          "per node (fitted to %zu second sessions; worst fit %.0f%%)\n",
+          "session creation: %.2f ms + %.2f ms per MB of weights (%.2f in "
+          "tensors of 32 MiB or more) + %.3f ms per node (%.3f more where "
+          "the file leaves dims symbolic) + %.3f ms per weight tensor (fitted "
+          "to %zu second sessions; worst fit %.0f%%)\n",
           sessionLoad->perSessionSeconds * 1e3,
           sessionLoad->perWeightByteSeconds * 1e9,
-          sessionLoad->perNodeSeconds * 1e3, loadSamples.size(), 100 * worst);
+          sessionLoad->perLargeWeightByteSeconds * 1e9,
+          sessionLoad->perNodeSeconds * 1e3,
+          sessionLoad->perSymbolicNodeSeconds * 1e3,
+          sessionLoad->perWeightTensorSeconds * 1e3, loadSamples.size(),
+          100 * worst);
     }
     llvm::Expected<RuntimeMemoryModel> fitted = fitRuntimeMemory(samples);
     if (!fitted)
@@ -1362,6 +1390,10 @@ static int runMeasure(const char *argv0) {
           m.retained->sessionBytes * 1e-6, m.retained->perConvWeightByte,
           m.retained->perMatMulWeightByte, m.retained->perOtherWeightByte,
           m.retained->perLargeWeightByte, m.retained->samples);
+    if (m.loadPeak)
+      os << llvm::format("a load holds x%.2f its largest weight tensor for a "
+                         "moment above what it leaves (fitted to %u)\n",
+                         m.loadPeak->perLargestTensorByte, m.loadPeak->samples);
   } else {
     os << "runtime memory: not measured (the runner reads /proc/self/status, "
           "which this system lacks)\n";

@@ -218,6 +218,14 @@ static llvm::cl::opt<unsigned> onDemandRequests(
                    "arrivals at the --rate rates, from a fixed seed)"),
     llvm::cl::init(2000), llvm::cl::cat(category));
 
+static llvm::cl::opt<std::string> keepLoaded(
+    "keep-loaded",
+    llvm::cl::desc("With --rate: plan this resident set (models by name, "
+                   "comma-separated; 'none' for every model on demand) "
+                   "instead of choosing one: it is simulated and reported "
+                   "as given, whether or not it fits the memory limit"),
+    llvm::cl::value_desc("MODEL,..."), llvm::cl::cat(category));
+
 static int fail(const llvm::Twine &message) {
   return printToolError("chorus-plan", message);
 }
@@ -261,8 +269,9 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
       SessionMemory s{predictAfterLoad(rm, m.memoryFeatures.weightBytes),
                       predictRetained(rm, m.memoryFeatures.weightBytes),
                       rm.runBytes + rm.perArenaByte * arena.touched() +
-                          rm.perOutputByte * outputs,
-                      arena.regionUse(), m.memoryFeatures.largestWeightTensor};
+                          rm.perOutputByte * outputs};
+      s.arenaRegions = arena.regionUse();
+      s.largestWeightTensor = m.memoryFeatures.largestWeightTensor;
       session = predictSetMemory(rm, s).afterFirstRuns - rm.processBytes;
     }
     steps.push_back(
@@ -403,6 +412,8 @@ static int run(MLIRContext &context) {
   if (!target)
     return fail(llvm::toString(target.takeError()));
   OnDemandOptions o;
+  if (rates.empty() && keepLoaded.getNumOccurrences())
+    return fail("--keep-loaded needs --rate (the on-demand strategy)");
   if (!rates.empty()) {
     if (!target->runtimeMemory || !target->sessionLoad)
       return fail("--rate needs a target that measured the runtime's memory "
@@ -411,6 +422,21 @@ static int run(MLIRContext &context) {
     if (onDemandRequests == 0)
       return fail("--on-demand-requests must be at least 1");
     o.requestCount = onDemandRequests;
+    if (keepLoaded.getNumOccurrences()) {
+      std::vector<std::string> names;
+      if (keepLoaded != "none") {
+        llvm::SmallVector<llvm::StringRef> parts;
+        llvm::StringRef(keepLoaded).split(parts, ',');
+        for (llvm::StringRef p : parts) {
+          if (p.empty())
+            return fail("invalid --keep-loaded '" + keepLoaded +
+                        "': expected model names separated by commas, or "
+                        "'none'");
+          names.push_back(p.str());
+        }
+      }
+      o.keepLoaded = std::move(names);
+    }
     for (const std::string &spec : rates) {
       auto [model, value] = llvm::StringRef(spec).rsplit('=');
       double rate = 0;

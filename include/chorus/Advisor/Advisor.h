@@ -54,8 +54,8 @@ struct ModelInfo {
   /// What the runtime's memory is predicted from (weights by use, the
   /// model's peak of live activation bytes).
   RuntimeMemoryFeatures memoryFeatures;
-  /// The model's nodes (before the runtime's fusions).
-  unsigned nodes = 0;
+  /// What its session's creation time is predicted from.
+  SessionLoadFeatures loadFeatures;
   /// Where the target names ONNX Runtime: the allocations of one run, to
   /// replay its arena over a sequence of shapes.
   std::optional<OrtRunAllocations> ortRun;

@@ -17,6 +17,7 @@
 #include "chorus/Advisor/Advisor.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct OnDemandPlan {
   std::vector<OnDemandCandidate> candidates;
   /// The chosen candidate; -1 when none fits.
   int chosen = -1;
+  /// Whether the chosen set was given (--keep-loaded) rather than chosen.
+  bool given = false;
   /// The simulated stream under the chosen candidate (or, with none, under
   /// the empty resident set).
   std::vector<OnDemandRequest> requests;
@@ -63,6 +66,10 @@ struct OnDemandOptions {
   std::map<std::string, double> rates;
   /// Simulated requests.
   unsigned requestCount = 2000;
+  /// A resident set the user gives (--keep-loaded): planned, reported and
+  /// simulated as chosen, whether or not it fits; unset, the planner
+  /// chooses.
+  std::optional<std::vector<std::string>> keepLoaded;
   uint64_t seed = 1;
 };
 

@@ -57,6 +57,8 @@ struct RuntimeMemoryFeatures {
   std::vector<std::pair<uint64_t, uint64_t>> ortArenaRegions;
   /// The largest weight tensor under kLargeWeightBytes.
   uint64_t largestWeightTensor = 0;
+  /// The largest weight tensor of any size.
+  uint64_t largestTensorBytes = 0;
   /// Bytes of the model's outputs.
   double outputBytes = 0;
   /// The arena figure the first run's memory follows: ONNX Runtime's where
@@ -98,6 +100,9 @@ double predictRetained(const RuntimeMemoryModel &m,
 struct SessionMemory {
   /// predictAfterLoad, predictRetained and predictFirstRun of its model.
   double load = 0, retained = 0, firstRun = 0;
+  /// What its load holds for a moment above `load`: the copies it frees
+  /// back to the system before it ends (RuntimeMemoryModel::loadPeak).
+  double loadTransient = 0;
   /// The runtime's arena regions of the first run (size, bytes written)
   /// and the model's largest weight tensor under kLargeWeightBytes
   /// (mmapThreshold).
@@ -123,6 +128,10 @@ SessionMemory predictSession(const RuntimeMemoryModel &m,
 double processSessionBytes(const RuntimeMemoryModel &m);
 struct SetMemory {
   double afterLoad = 0, afterFirstRuns = 0;
+  /// The most the process holds at any moment (VmHWM): afterFirstRuns or,
+  /// where higher, a load's transient copies on top of the heap at that
+  /// load.
+  double peak = 0;
 };
 /// The resident bytes of a process holding these sessions (created in
 /// this order, then each run once): the process's bytes, what its first
@@ -151,6 +160,9 @@ struct MemorySample {
   /// What a second session of the model added (what a session keeps);
   /// negative where not measured.
   double retainedBytes = -1;
+  /// The most the process held while the session loaded (VmHWM growth);
+  /// negative where not measured.
+  double loadPeakBytes = -1;
 };
 
 /// Fits the model to the samples by least squares on relative errors,
@@ -158,10 +170,14 @@ struct MemorySample {
 llvm::Expected<RuntimeMemoryModel>
 fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples);
 
-/// One measured session creation: the model's weight bytes and nodes.
+/// One measured session creation: the model's features and the seconds.
 struct LoadSample {
-  double weightBytes = 0, nodes = 0, seconds = 0;
+  SessionLoadFeatures features;
+  double seconds = 0;
 };
+/// The features of a model's session creation: its weight symbols' bytes
+/// (under and from kLargeWeightBytes) and count, and its nodes.
+SessionLoadFeatures sessionLoadFeatures(mlir::func::FuncOp func);
 /// Fits SessionLoadModel by least squares on relative errors, coefficients
 /// kept non-negative.
 SessionLoadModel fitSessionLoad(llvm::ArrayRef<LoadSample> samples);

@@ -175,21 +175,47 @@ struct RuntimeMemoryModel {
     unsigned samples = 0;
   };
   std::optional<Retained> retained;
+  /// What a load holds for a moment above what it leaves, where measured
+  /// (the process's VmHWM while a session loads): per byte of the model's
+  /// largest weight tensor, whose copies glibc maps apart and the load
+  /// frees back to the system before it ends.
+  struct LoadPeak {
+    double perLargestTensorByte = 0;
+    unsigned samples = 0;
+  };
+  std::optional<LoadPeak> loadPeak;
 };
 
+/// What a session's creation time is predicted from: the bytes of the
+/// model's weight tensors under 32 MiB and of larger ones (copied into
+/// fresh mappings, page by page), its graph's nodes, those of them in a
+/// graph whose file leaves input dims other than the batch symbolic (the
+/// runtime's shape inference and graph rewrites then cost several times as
+/// much per node) and its weight tensors.
+struct SessionLoadFeatures {
+  double weightBytes = 0, largeWeightBytes = 0, nodes = 0, symbolicNodes = 0,
+         weightTensors = 0;
+};
 /// How long the runtime takes to create a session of a model (reading its
 /// file, which the page cache holds, parsing it, optimizing the graph,
 /// pre-packing the weights), in a process that already holds a session:
-/// seconds = perSession + perWeightByte x the file's weight bytes
-///           + perNode x the graph's nodes.
+/// seconds = perSession + perWeightByte x weight bytes in tensors under
+///           32 MiB + perLargeWeightByte x those in larger ones
+///           + perNode x the graph's nodes + perSymbolicNode x those in
+///           a graph of symbolic dims + perWeightTensor x its weight
+///           tensors.
 /// Measured by chorus-calibrate --measure (a second session of each
 /// calibration model).
 struct SessionLoadModel {
-  double perSessionSeconds = 0, perWeightByteSeconds = 0, perNodeSeconds = 0;
+  double perSessionSeconds = 0, perWeightByteSeconds = 0,
+         perLargeWeightByteSeconds = 0, perNodeSeconds = 0,
+         perSymbolicNodeSeconds = 0, perWeightTensorSeconds = 0;
   unsigned samples = 0;
-  double seconds(double weightBytes, double nodes) const {
-    return perSessionSeconds + perWeightByteSeconds * weightBytes +
-           perNodeSeconds * nodes;
+  double seconds(const SessionLoadFeatures &f) const {
+    return perSessionSeconds + perWeightByteSeconds * f.weightBytes +
+           perLargeWeightByteSeconds * f.largeWeightBytes +
+           perNodeSeconds * f.nodes + perSymbolicNodeSeconds * f.symbolicNodes +
+           perWeightTensorSeconds * f.weightTensors;
   }
 };
 
