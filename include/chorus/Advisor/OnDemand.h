@@ -7,7 +7,8 @@
 // running at a time, first come first served) for every resident set that
 // fits the memory limit, with each model's predicted run time and the
 // target's predicted session creation time (session_load), and chooses
-// the set with the least mean latency. docs/PlanFormat.md, "on_demand".
+// the set with the least mean latency (or plans the one the user gives).
+// docs/PlanFormat.md, "on_demand".
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,8 +27,10 @@ namespace chorus {
 struct OnDemandCandidate {
   /// Per model of the plan: whether it stays loaded.
   std::vector<bool> resident;
-  /// The most the process holds: the resident sessions and the largest
-  /// model loaded on demand beside them (each session its own weights).
+  /// The most the process holds (each session its own weights): the
+  /// resident sessions, then every other model as it passes through the
+  /// slot (a released session's bytes stay in the heap), the largest last
+  /// at its load's peak.
   uint64_t peakBytes = 0;
   bool feasible = false;
   double meanLatency = 0, loadsPerSecond = 0;
