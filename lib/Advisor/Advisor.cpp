@@ -135,7 +135,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   std::optional<OrtCpuSettings> ort = getOrtCpuSettings(target);
   m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
                                                   ort ? &*ort : nullptr);
-  m.loadFeatures = sessionLoadFeatures(func);
+  m.loadFeatures = sessionLoadFeatures(func, uses);
   if (ort)
     if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
         succeeded(run))

@@ -203,8 +203,14 @@ SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
 }
 
 SessionLoadFeatures chorus::sessionLoadFeatures(func::FuncOp func) {
+  return sessionLoadFeatures(func, getWeightUses(func));
+}
+
+SessionLoadFeatures
+chorus::sessionLoadFeatures(func::FuncOp func,
+                            const std::map<std::string, WeightUse> &uses) {
   SessionLoadFeatures f;
-  for (const auto &[name, use] : getWeightUses(func))
+  for (const auto &[name, use] : uses)
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
             func, StringAttr::get(func.getContext(), name))) {
       double bytes = static_cast<double>(weight.getByteSize());

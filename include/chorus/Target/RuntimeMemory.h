@@ -178,6 +178,10 @@ struct LoadSample {
 /// The features of a model's session creation: its weight symbols' bytes
 /// (under and from kLargeWeightBytes) and count, and its nodes.
 SessionLoadFeatures sessionLoadFeatures(mlir::func::FuncOp func);
+/// The same from the weight uses getWeightUses found.
+SessionLoadFeatures
+sessionLoadFeatures(mlir::func::FuncOp func,
+                    const std::map<std::string, WeightUse> &uses);
 /// Fits SessionLoadModel by least squares on relative errors, coefficients
 /// kept non-negative.
 SessionLoadModel fitSessionLoad(llvm::ArrayRef<LoadSample> samples);
