@@ -117,12 +117,6 @@ chorus::planOnDemand(const Workload &w, const Target &target,
   double horizon = stream.empty() ? 0 : stream.back().first;
   for (unsigned mask = 0; mask < (1u << n); ++mask) {
     OnDemandCandidate c;
-    std::vector<SessionMemory> kept;
-    for (unsigned i = 0; i < n; ++i) {
-      c.resident.push_back(mask >> i & 1);
-      if (c.resident.back())
-        kept.push_back(memory[i]);
-    }
     // The resident sessions, then every other model as it passes through
     // the slot: a released session's bytes stay in the process's heap,
     // which loads of other sizes fragment, so that over a stream of loads
@@ -130,18 +124,21 @@ chorus::planOnDemand(const Workload &w, const Target &target,
     // onnxruntime-node: three models loaded in turn 150 times grew the
     // process beyond all three kept at once). The largest load comes last,
     // on top of all the others, at its load's peak.
-    std::vector<SessionMemory> passing = kept;
+    std::vector<SessionMemory> passing;
     std::vector<unsigned> slot;
-    for (unsigned i = 0; i < n; ++i)
-      if (!c.resident[i])
+    for (unsigned i = 0; i < n; ++i) {
+      c.resident.push_back(mask >> i & 1);
+      if (c.resident.back())
+        passing.push_back(memory[i]);
+      else
         slot.push_back(i);
+    }
     llvm::stable_sort(slot, [&](unsigned a, unsigned b) {
       return memory[a].load < memory[b].load;
     });
     for (unsigned i : slot)
       passing.push_back(memory[i]);
-    double peak = std::max(predictSetMemory(rm, kept).peak,
-                           predictSetMemory(rm, passing).peak);
+    double peak = predictSetMemory(rm, passing).peak;
     c.peakBytes = static_cast<uint64_t>(std::llround(peak));
     c.feasible = c.peakBytes <= plan.limitBytes;
     std::vector<OnDemandRequest> served =
