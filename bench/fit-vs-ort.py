@@ -8,7 +8,9 @@ thread) on this machine.
                       [--no-on-demand]
 
 T.json: a target from `chorus-calibrate --measure` at the same level (it
-has runtime_memory with `retained`, and session_load).
+has runtime_memory with `retained`, and session_load). Where its runtime
+profile fixes glibc's mmap threshold (--malloc-mmap-threshold), every
+onnxruntime-node process runs with MALLOC_MMAP_THRESHOLD_ set to it.
 
 1. Sets of 2 to 6 models in one process (bench/ort-footprint.js set), at
    the small and the large end of a batch range (N=1 and N=8): the
@@ -326,6 +328,17 @@ def main():
     ap.add_argument("--no-on-demand", action="store_true")
     args = ap.parse_args()
     require_ort(args.ort)
+    # ONNX Runtime runs as the target was calibrated: glibc's mmap
+    # threshold fixed where its runtime profile fixes it.
+    with open(args.target) as f:
+        threshold = json.load(f).get("runtime", {}).get(
+            "malloc_mmap_threshold", 0)
+    if threshold:
+        os.environ["MALLOC_MMAP_THRESHOLD_"] = str(threshold)
+        print(f"onnxruntime-node runs with MALLOC_MMAP_THRESHOLD_={threshold}"
+              " (the target's runtime profile)")
+    else:
+        os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
     with tempfile.TemporaryDirectory() as work:
         models = Models(args.build, work)
         if not args.no_sets:

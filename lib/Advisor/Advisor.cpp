@@ -136,6 +136,7 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
   m.memoryFeatures = computeRuntimeMemoryFeatures(func, uses, lifetimes,
                                                   ort ? &*ort : nullptr);
   m.loadFeatures = sessionLoadFeatures(func, uses);
+  m.loadFeatures.arenaBytes = m.memoryFeatures.firstRunArenaBytes();
   if (ort)
     if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
         succeeded(run))

@@ -111,6 +111,7 @@ chorus::planOnDemand(const Workload &w, const Target &target,
     const RuntimeMemoryFeatures &f = m.memoryFeatures;
     memory.push_back(predictSession(rm, f));
   }
+  plan.fixedMmapThreshold = rm.fixedMmapThreshold > 0;
   unsigned n = plan.models.size();
   std::vector<std::pair<double, unsigned>> stream =
       arrivals(plan.rates, onDemand.requestCount, onDemand.seed);
@@ -225,6 +226,11 @@ void chorus::printOnDemand(llvm::raw_ostream &os, const Workload &w,
           "session's bytes stay in the heap, which the loads after it "
           "fragment, so that the process comes to hold what every model "
           "keeps\n";
+  if (plan.fixedMmapThreshold)
+    os << "caution: the target fixes glibc's mmap threshold; there, loads "
+          "into the slot were measured up to 1.9x slower and peaks up to "
+          "1.6x higher than planned (docs/CostModel.md, \"glibc's mmap "
+          "threshold\")\n";
   if (plan.chosen < 0) {
     os << "no resident set fits the memory limit of "
        << formatWithSeparators(plan.limitBytes)

@@ -728,7 +728,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     double w = 1 / y;
     const double *wb = s.features.weightBytes;
     load.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
-                    wb[3] * kMB * w, s.afterLoadBytes * kMB * w});
+                    wb[3] * kMB * w, s.features.nodes * kMB * w,
+                    s.afterLoadBytes * kMB * w});
     double added = (s.afterRunBytes - s.afterLoadBytes) * kMB;
     // What the first run adds is small next to the load for most models:
     // weighted by the whole session's size, so that a few hundred
@@ -741,7 +742,7 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     run.push_back({wr, s.features.firstRunArenaBytes() * kMB * wr, added * wr});
     process.push_back(s.processBytes);
   }
-  std::vector<double> a = nnlsBySubsets(load, 5);
+  std::vector<double> a = nnlsBySubsets(load, 6);
   std::vector<double> b = nnlsBySubsets(run, 2);
   // What a session keeps: the same terms, fitted to the second sessions.
   std::vector<std::vector<double>> retained;
@@ -752,7 +753,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     double w = 1 / y;
     const double *wb = s.features.weightBytes;
     retained.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
-                        wb[3] * kMB * w, s.retainedBytes * kMB * w});
+                        wb[3] * kMB * w, s.features.nodes * kMB * w,
+                        s.retainedBytes * kMB * w});
   }
   llvm::sort(process);
   RuntimeMemoryModel m;
@@ -762,37 +764,42 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   m.perMatMulWeightByte = a[2];
   m.perOtherWeightByte = a[3];
   m.perLargeWeightByte = a[4];
+  m.perNodeBytes = a[5];
   m.runBytes = b[0] / kMB;
   m.perArenaByte = b[1];
   m.perOutputByte = kOutputCopies;
   m.samples = samples.size();
   if (retained.size() >= 6) {
-    std::vector<double> c = nnlsBySubsets(retained, 5);
+    std::vector<double> c = nnlsBySubsets(retained, 6);
     RuntimeMemoryModel::Retained r;
     r.sessionBytes = c[0] / kMB;
     r.perConvWeightByte = c[1];
     r.perMatMulWeightByte = c[2];
     r.perOtherWeightByte = c[3];
     r.perLargeWeightByte = c[4];
+    r.perNodeBytes = c[5];
     r.samples = retained.size();
     m.retained = r;
   }
   // The load's peak above what it leaves, against the largest weight
-  // tensor: least squares through the origin, unweighted, so that the
+  // tensor and the convolution weights (the runtime's layout rewrites hold
+  // a reordered copy of each beside the original until the load ends):
+  // non-negative least squares through the origin, unweighted, so that the
   // models whose large tensors make the peak decide it.
-  double xy = 0, xx = 0;
-  unsigned peaks = 0;
+  std::vector<std::vector<double>> peakRows;
   for (const MemorySample &s : samples) {
     if (s.loadPeakBytes < 0)
       continue;
-    double x = static_cast<double>(s.features.largestTensorBytes) * kMB;
-    double y = std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB;
-    xy += x * y;
-    xx += x * x;
-    ++peaks;
+    peakRows.push_back(
+        {static_cast<double>(s.features.largestTensorBytes) * kMB,
+         s.features.weightBytes[0] * kMB,
+         std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB});
   }
-  if (peaks >= 6 && xx > 0)
-    m.loadPeak = RuntimeMemoryModel::LoadPeak{xy / xx, peaks};
+  if (peakRows.size() >= 6) {
+    std::vector<double> c = nnlsBySubsets(peakRows, 2);
+    m.loadPeak = RuntimeMemoryModel::LoadPeak{
+        c[0], static_cast<unsigned>(peakRows.size()), c[1]};
+  }
   return m;
 }
 
@@ -816,5 +823,20 @@ SessionLoadModel chorus::fitSessionLoad(llvm::ArrayRef<LoadSample> samples) {
   m.perSymbolicNodeSeconds = c[4] * 1e-3;
   m.perWeightTensorSeconds = c[5] * 1e-3;
   m.samples = samples.size();
+  // The first run's extra time against the arena's bytes: least squares
+  // through the origin, unweighted, so that the large arenas, whose pages
+  // take the time, decide it.
+  double xy = 0, xx = 0;
+  unsigned timed = 0;
+  for (const LoadSample &l : samples) {
+    if (l.firstRunExtraSeconds < 0)
+      continue;
+    double x = l.features.arenaBytes * 1e-6;
+    xy += x * std::max(l.firstRunExtraSeconds, 0.0) * 1e3;
+    xx += x * x;
+    ++timed;
+  }
+  if (timed >= 6 && xx > 0)
+    m.perArenaByteSeconds = std::max(0.0, xy / xx) * 1e-9;
   return m;
 }

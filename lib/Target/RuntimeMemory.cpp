@@ -62,6 +62,7 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
         f.largestWeightTensor =
             std::max(f.largestWeightTensor, weight.getByteSize());
     }
+  func.walk([&](NodeOp) { ++f.nodes; });
   std::vector<uint64_t> live = lifetimes.liveBytesPerStep(64);
   if (!live.empty())
     f.arenaBytes =
@@ -99,8 +100,9 @@ double chorus::predictWeightBytes(const RuntimeMemoryModel &m,
 }
 
 double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
-                                const double weightBytes[4]) {
-  return m.sessionBytes + predictWeightBytes(m, weightBytes);
+                                const double weightBytes[4], double nodes) {
+  return m.sessionBytes + m.perNodeBytes * nodes +
+         predictWeightBytes(m, weightBytes);
 }
 
 double chorus::predictFirstRun(const RuntimeMemoryModel &m,
@@ -110,12 +112,13 @@ double chorus::predictFirstRun(const RuntimeMemoryModel &m,
 }
 
 double chorus::predictRetained(const RuntimeMemoryModel &m,
-                               const double weightBytes[4]) {
-  double load = predictAfterLoad(m, weightBytes);
+                               const double weightBytes[4], double nodes) {
+  double load = predictAfterLoad(m, weightBytes, nodes);
   if (!m.retained)
     return load;
   const RuntimeMemoryModel::Retained &r = *m.retained;
-  double kept = r.sessionBytes + r.perConvWeightByte * weightBytes[0] +
+  double kept = r.sessionBytes + r.perNodeBytes * nodes +
+                r.perConvWeightByte * weightBytes[0] +
                 r.perMatMulWeightByte * weightBytes[1] +
                 r.perOtherWeightByte * weightBytes[2] +
                 r.perLargeWeightByte * weightBytes[3];
@@ -151,7 +154,7 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   uint64_t largest = 0;
   for (const SessionMemory &s : sessions)
     largest = std::max(largest, s.largestWeightTensor);
-  uint64_t threshold = mmapThreshold(largest);
+  uint64_t threshold = mmapThreshold(m, largest);
   double mapped = 0;
   for (const SessionMemory &s : sessions) {
     double apart = m.retained ? mappedRunBytes(m, s, threshold) : s.firstRun;
@@ -166,19 +169,23 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
 
 SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
                                      const RuntimeMemoryFeatures &features) {
-  SessionMemory s{predictAfterLoad(m, features.weightBytes),
-                  predictRetained(m, features.weightBytes),
+  SessionMemory s{predictAfterLoad(m, features.weightBytes, features.nodes),
+                  predictRetained(m, features.weightBytes, features.nodes),
                   predictFirstRun(m, features)};
   if (features.ortArenaBytes > 0)
     s.arenaRegions = features.ortArenaRegions;
   s.largestWeightTensor = features.largestWeightTensor;
   if (m.loadPeak)
     s.loadTransient = m.loadPeak->perLargestTensorByte *
-                      static_cast<double>(features.largestTensorBytes);
+                          static_cast<double>(features.largestTensorBytes) +
+                      m.loadPeak->perConvWeightByte * features.weightBytes[0];
   return s;
 }
 
-uint64_t chorus::mmapThreshold(uint64_t largestWeightTensor) {
+uint64_t chorus::mmapThreshold(const RuntimeMemoryModel &m,
+                               uint64_t largestWeightTensor) {
+  if (m.fixedMmapThreshold > 0)
+    return m.fixedMmapThreshold;
   return std::clamp<uint64_t>(largestWeightTensor, 128u << 10,
                               kLargeWeightBytes);
 }

@@ -524,6 +524,14 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       if (llvm::Error e = er.unknownFields())
         return std::move(e);
     }
+    if (const llvm::json::Value *n = rr.get("malloc_mmap_threshold")) {
+      // glibc takes at most HEAP_MAX_SIZE / 2 (32 MiB on 64-bit systems).
+      std::optional<int64_t> i = n->getAsInteger();
+      if (!i || *i < 1 || *i > (int64_t(32) << 20))
+        return rr.error("malloc_mmap_threshold",
+                        "must be a whole number of bytes in [1, 33554432]");
+      rt.mallocMmapThreshold = static_cast<uint64_t>(*i);
+    }
     if (llvm::Error e = rr.unknownFields())
       return std::move(e);
     t.runtime = rt;
@@ -650,6 +658,10 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     if (llvm::Error e = mr.bounded("per_output_byte", m.perOutputByte, 100,
                                    "a factor in [0, 100]", false))
       return std::move(e);
+    // Per node of the graph (targets fitted before the term have none).
+    if (llvm::Error e = mr.bounded("per_node_bytes", m.perNodeBytes, 1e9,
+                                   "a number of bytes in [0, 1e9]", false))
+      return std::move(e);
     if (llvm::Error e = mr.count("samples", m.samples))
       return std::move(e);
     if (const llvm::json::Value *rv = mr.get("retained")) {
@@ -671,6 +683,9 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                        : "a factor in [0, 100]",
                            true))
           return std::move(e);
+      if (llvm::Error e = rr.bounded("per_node_bytes", k.perNodeBytes, 1e9,
+                                     "a number of bytes in [0, 1e9]", false))
+        return std::move(e);
       if (llvm::Error e = rr.count("samples", k.samples))
         return std::move(e);
       if (llvm::Error e = rr.unknownFields())
@@ -687,6 +702,10 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
               pr.bounded("per_largest_tensor_byte", k.perLargestTensorByte, 100,
                          "a factor in [0, 100]", true))
         return std::move(e);
+      if (llvm::Error e =
+              pr.bounded("per_conv_weight_byte", k.perConvWeightByte, 100,
+                         "a factor in [0, 100]", false))
+        return std::move(e);
       if (llvm::Error e = pr.count("samples", k.samples))
         return std::move(e);
       if (llvm::Error e = pr.unknownFields())
@@ -695,6 +714,7 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     }
     if (llvm::Error e = mr.unknownFields())
       return std::move(e);
+    m.fixedMmapThreshold = t.runtime->mallocMmapThreshold;
     t.runtimeMemory = m;
   }
   if (const llvm::json::Value *v = r.get("session_load")) {
@@ -720,7 +740,8 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
          {std::pair<const char *, double *>{"per_large_weight_byte_s",
                                             &m.perLargeWeightByteSeconds},
           {"per_symbolic_node_s", &m.perSymbolicNodeSeconds},
-          {"per_weight_tensor_s", &m.perWeightTensorSeconds}})
+          {"per_weight_tensor_s", &m.perWeightTensorSeconds},
+          {"per_arena_byte_s", &m.perArenaByteSeconds}})
       if (llvm::Error e = lr.bounded(field, *out, 100,
                                      "a number of seconds in [0, 100]", false))
         return std::move(e);
@@ -786,6 +807,9 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       ro["version"] = t.runtime->version;
     if (t.runtime->speedReferenceSeconds > 0)
       ro["speed_reference_s"] = t.runtime->speedReferenceSeconds;
+    if (t.runtime->mallocMmapThreshold > 0)
+      ro["malloc_mmap_threshold"] =
+          static_cast<int64_t>(t.runtime->mallocMmapThreshold);
     const RuntimeProfile &rp = *t.runtime;
     if (rp.speedReferenceSeconds > 0 &&
         (rp.flopElasticity != 1 || rp.byteElasticity != 1 ||
@@ -844,6 +868,7 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                            {"per_large_weight_byte", m.perLargeWeightByte},
                            {"per_arena_byte", m.perArenaByte},
                            {"per_output_byte", m.perOutputByte},
+                           {"per_node_bytes", m.perNodeBytes},
                            {"samples", static_cast<int64_t>(m.samples)}};
     if (m.retained)
       (*o["runtime_memory"].getAsObject())["retained"] = llvm::json::Object{
@@ -852,10 +877,12 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           {"per_matmul_weight_byte", m.retained->perMatMulWeightByte},
           {"per_other_weight_byte", m.retained->perOtherWeightByte},
           {"per_large_weight_byte", m.retained->perLargeWeightByte},
+          {"per_node_bytes", m.retained->perNodeBytes},
           {"samples", static_cast<int64_t>(m.retained->samples)}};
     if (m.loadPeak)
       (*o["runtime_memory"].getAsObject())["load_peak"] = llvm::json::Object{
           {"per_largest_tensor_byte", m.loadPeak->perLargestTensorByte},
+          {"per_conv_weight_byte", m.loadPeak->perConvWeightByte},
           {"samples", static_cast<int64_t>(m.loadPeak->samples)}};
   }
   if (t.sessionLoad)
@@ -866,6 +893,7 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
         {"per_large_weight_byte_s", t.sessionLoad->perLargeWeightByteSeconds},
         {"per_symbolic_node_s", t.sessionLoad->perSymbolicNodeSeconds},
         {"per_weight_tensor_s", t.sessionLoad->perWeightTensorSeconds},
+        {"per_arena_byte_s", t.sessionLoad->perArenaByteSeconds},
         {"samples", static_cast<int64_t>(t.sessionLoad->samples)}};
   if (t.browser) {
     const BrowserInfo &b = *t.browser;

@@ -141,13 +141,20 @@ TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
   SessionMemory s{200, 100, 70};
   s.arenaRegions = {{1 << 20, 20}, {64ull << 20, 50}};
   s.largestWeightTensor = 2 << 20;
-  EXPECT_EQ(mmapThreshold(s.largestWeightTensor), 2u << 20);
-  EXPECT_EQ(mmapThreshold(10), 128u << 10);
-  EXPECT_EQ(mmapThreshold(1ull << 40), kLargeWeightBytes);
+  EXPECT_EQ(mmapThreshold(m, s.largestWeightTensor), 2u << 20);
+  EXPECT_EQ(mmapThreshold(m, 10), 128u << 10);
+  EXPECT_EQ(mmapThreshold(m, 1ull << 40), kLargeWeightBytes);
   EXPECT_DOUBLE_EQ(mappedRunBytes(m, s, 2 << 20), 50);
   SetMemory set = predictSetMemory(m, {s});
   EXPECT_DOUBLE_EQ(set.afterLoad, 200);
   EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
+  // glibc's threshold fixed under the region of 1 MiB: that region is
+  // mapped apart as well, instead of taking the space the load freed.
+  m.fixedMmapThreshold = 128 << 10;
+  EXPECT_EQ(mmapThreshold(m, s.largestWeightTensor), 128u << 10);
+  EXPECT_EQ(mmapThreshold(m, 1ull << 40), 128u << 10);
+  set = predictSetMemory(m, {s});
+  EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 20 + 50);
 }
 
 TEST(RuntimeMemory, ALoadPeaksAboveWhatItLeaves) {

@@ -29,6 +29,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
@@ -36,6 +37,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <thread>
 
 using namespace mlir;
@@ -138,6 +140,19 @@ static llvm::cl::opt<unsigned> intraOpThreads(
     llvm::cl::desc("With --kernel-models or --measure: the sessions' "
                    "intra-op threads"),
     llvm::cl::init(1), llvm::cl::cat(category));
+
+static llvm::cl::opt<uint64_t> mallocMmapThreshold(
+    "malloc-mmap-threshold",
+    llvm::cl::desc(
+        "With --measure: run ONNX Runtime with glibc's mmap threshold fixed "
+        "at these bytes (MALLOC_MMAP_THRESHOLD_, e.g. 131072; 0: glibc's "
+        "default, which rises with every large block freed) and record it "
+        "in the target's runtime profile. Fixed, a session keeps its "
+        "weights at their size and the arena's regions are mapped apart, at "
+        "some cost in session creation (docs/CostModel.md, \"glibc's mmap "
+        "threshold\"). "
+        "Default: MALLOC_MMAP_THRESHOLD_ from the environment, else 0"),
+    llvm::cl::value_desc("bytes"), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> ortVersion(
     "ort-version",
@@ -496,6 +511,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
   runtime.optimizationLevel = ortLevel;
   runtime.intraOpThreads = intraOpThreads;
   runtime.nchwcBlock = nchwcBlock;
+  runtime.mallocMmapThreshold = mallocMmapThreshold;
   runtime.speedReferenceSeconds = extras.speedReferenceSeconds;
   runtime.flopElasticity = extras.elasticity[0];
   runtime.byteElasticity = extras.elasticity[1];
@@ -503,6 +519,8 @@ static int writeKernelModelTarget(const Target &baseTarget,
   t.runtime = runtime;
   t.kernelModels = std::move(models);
   t.runtimeMemory = extras.memory;
+  if (t.runtimeMemory)
+    t.runtimeMemory->fixedMmapThreshold = mallocMmapThreshold;
   t.sessionLoad = extras.sessionLoad;
   t.threadKernelModels = std::move(extras.threadModels);
   t.coRun = extras.coRun;
@@ -681,6 +699,12 @@ async function main() {
   await session.run(feeds);
   const ran = rss();
   for (let i = 0; i < 2; ++i) await session.run(feeds);
+  // The twin's first run: what a session created on demand takes for its
+  // first result (its arena's pages written for the first time).
+  const firstStart = process.hrtime.bigint();
+  await twin.run(feeds);
+  const firstRunSeconds =
+      Number(process.hrtime.bigint() - firstStart) * 1e-9;
   // Milliseconds of each of `count` calls of f.
   const timed = async (f, count = runs) => {
     const ms = [];
@@ -757,7 +781,7 @@ async function main() {
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
        threads: threaded, profile, version,
-       memory, create_s: createSeconds}));
+       memory, create_s: createSeconds, first_run_s: firstRunSeconds}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
 )js";
@@ -789,10 +813,11 @@ static int runMeasure(const char *argv0) {
       return fail("--from-measurements and --keep-measurements: the first "
                   "reuses a folder the second wrote; give one");
     llvm::cl::Option *measuring[] = {
-        &ortLevel,      &intraOpThreads,
-        &nchwcBlock,    &measureRuns,
-        &measureRounds, &static_cast<llvm::cl::Option &>(threadCounts),
-        &ortModules,    &nodeProgram};
+        &ortLevel,           &intraOpThreads,
+        &nchwcBlock,         &measureRuns,
+        &measureRounds,      &static_cast<llvm::cl::Option &>(threadCounts),
+        &ortModules,         &nodeProgram,
+        &mallocMmapThreshold};
     for (llvm::cl::Option *o : measuring)
       if (o->getNumOccurrences())
         return fail("--" + o->ArgStr +
@@ -826,6 +851,10 @@ static int runMeasure(const char *argv0) {
                   "' is not the settings file --keep-measurements writes");
     }
     ortLevel = level->str();
+    // Older folders, measured before the setting was recorded, ran with
+    // glibc's default.
+    mallocMmapThreshold = static_cast<uint64_t>(
+        o->getInteger("malloc_mmap_threshold").value_or(0));
     intraOpThreads = *threads;
     nchwcBlock = *block;
     measureRuns = *runs;
@@ -837,6 +866,28 @@ static int runMeasure(const char *argv0) {
   }
   if (int rc = checkRuntimeFlags())
     return rc;
+  if (!reuse) {
+    // The runner's node processes inherit the environment: the threshold
+    // they run with is the one the target records.
+    std::optional<std::string> inherited =
+        llvm::sys::Process::GetEnv("MALLOC_MMAP_THRESHOLD_");
+    if (!mallocMmapThreshold.getNumOccurrences() && inherited) {
+      uint64_t bytes = 0;
+      if (llvm::StringRef(*inherited).getAsInteger(10, bytes))
+        return fail("MALLOC_MMAP_THRESHOLD_ in the environment is '" +
+                    *inherited + "', not a number of bytes");
+      mallocMmapThreshold = bytes;
+    }
+    if (mallocMmapThreshold > (uint64_t(32) << 20))
+      return fail("--malloc-mmap-threshold " +
+                  llvm::Twine(mallocMmapThreshold.getValue()) +
+                  " is above glibc's largest, 33554432 (32 MiB)");
+    if (mallocMmapThreshold > 0)
+      ::setenv("MALLOC_MMAP_THRESHOLD_",
+               std::to_string(mallocMmapThreshold.getValue()).c_str(), 1);
+    else
+      ::unsetenv("MALLOC_MMAP_THRESHOLD_");
+  }
   if (measureRuns < 3 || measureRounds < 1)
     return fail("--runs must be at least 3 and --rounds at least 1");
   if (!reuse && !threadCounts.getNumOccurrences()) {
@@ -926,6 +977,8 @@ static int runMeasure(const char *argv0) {
                         {"graph_optimization_level", ortLevel.getValue()},
                         {"intra_op_threads", intraOpThreads.getValue()},
                         {"nchwc_block", nchwcBlock.getValue()},
+                        {"malloc_mmap_threshold",
+                         static_cast<int64_t>(mallocMmapThreshold.getValue())},
                         {"runs", measureRuns.getValue()},
                         {"rounds", measureRounds.getValue()},
                         {"thread_counts", std::move(counts)},
@@ -944,6 +997,10 @@ static int runMeasure(const char *argv0) {
   os << " (CPU, level " << ortLevel << ", " << intraOpThreads.getValue()
      << " intra-op thread" << (intraOpThreads > 1 ? "s" : "")
      << ", NCHWc block " << nchwcBlock.getValue() << ", "
+     << (mallocMmapThreshold > 0
+             ? "glibc's mmap threshold fixed at " +
+                   std::to_string(mallocMmapThreshold.getValue()) + ", "
+             : std::string())
      << measureRuns.getValue() << " timed and " << measureRuns.getValue()
      << " profiled runs each, as many of two "
      << "sessions at once" << (threadCounts.empty() ? "" : ", and at ")
@@ -957,6 +1014,9 @@ static int runMeasure(const char *argv0) {
   std::vector<std::vector<std::array<double, 5>>> memory(models.size());
   // Per model and round: how long its second session took to create.
   std::vector<std::vector<double>> createSeconds(models.size());
+  // Per model and round: how much longer the second session's first run
+  // took than the round's median run.
+  std::vector<std::vector<double>> firstRunExtra(models.size());
   // Per model, per round: the median of two sessions run at once.
   std::vector<std::vector<double>> corun(models.size());
   // Per model, per round: the speed reference's time (ms) beside it.
@@ -1124,6 +1184,10 @@ static int runMeasure(const char *argv0) {
       measured[index].push_back({median * 1e-3, std::move(*profile)});
       if (std::optional<double> create = o->getNumber("create_s"))
         createSeconds[index].push_back(*create);
+      // What the twin's first run took beyond this round's steady median
+      // (measurements kept before it was timed have none).
+      if (std::optional<double> first = o->getNumber("first_run_s"))
+        firstRunExtra[index].push_back(*first - median * 1e-3);
       if (const llvm::json::Object *mem = o->getObject("memory")) {
         std::optional<double> process = mem->getNumber("process"),
                               load = mem->getNumber("load"),
@@ -1337,15 +1401,25 @@ static int runMeasure(const char *argv0) {
         LoadSample load;
         load.seconds = v[v.size() / 2];
         load.features = sessionLoadFeatures(imported->func);
+        load.features.arenaBytes = features->firstRunArenaBytes();
+        if (firstRunExtra[index].size() == measureRounds) {
+          std::vector<double> e = firstRunExtra[index];
+          llvm::sort(e);
+          load.firstRunExtraSeconds = e[e.size() / 2];
+        }
         loadSamples.push_back(load);
       }
     }
     if (loadSamples.size() >= 6) {
       sessionLoad = fitSessionLoad(loadSamples);
+      // The creation's own terms against the creation's time.
       double worst = 0;
-      for (const LoadSample &l : loadSamples)
+      for (const LoadSample &l : loadSamples) {
+        SessionLoadFeatures created = l.features;
+        created.arenaBytes = 0;
         worst = std::max(
-            worst, std::fabs(sessionLoad->seconds(l.features) / l.seconds - 1));
+            worst, std::fabs(sessionLoad->seconds(created) / l.seconds - 1));
+      }
       os << llvm::format(
           "session creation: %.2f ms + %.2f ms per MB of weights (%.2f in "
           "tensors of 32 MiB or more) + %.3f ms per node (%.3f more where "
@@ -1358,6 +1432,11 @@ static int runMeasure(const char *argv0) {
           sessionLoad->perSymbolicNodeSeconds * 1e3,
           sessionLoad->perWeightTensorSeconds * 1e3, loadSamples.size(),
           100 * worst);
+      if (sessionLoad->perArenaByteSeconds > 0)
+        os << llvm::format("a session's first run takes %.3f ms per MB of its "
+                           "arena more than later runs (fitted to the second "
+                           "sessions' first runs)\n",
+                           sessionLoad->perArenaByteSeconds * 1e9);
     }
     llvm::Expected<RuntimeMemoryModel> fitted = fitRuntimeMemory(samples);
     if (!fitted)
@@ -1365,7 +1444,8 @@ static int runMeasure(const char *argv0) {
     memoryModel = *fitted;
     double worstLoad = 0, worstRun = 0;
     for (const MemorySample &s : samples) {
-      double load = predictAfterLoad(*memoryModel, s.features.weightBytes);
+      double load = predictAfterLoad(*memoryModel, s.features.weightBytes,
+                                     s.features.nodes);
       double run = load + predictFirstRun(*memoryModel, s.features);
       worstLoad = std::max(worstLoad, std::fabs(load / s.afterLoadBytes - 1));
       worstRun = std::max(worstRun, std::fabs(run / s.afterRunBytes - 1));
@@ -1373,27 +1453,30 @@ static int runMeasure(const char *argv0) {
     const RuntimeMemoryModel &m = *memoryModel;
     os << llvm::format(
         "runtime memory: %.1f MB per process, %.1f MB per session, "
-        "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes; "
-        "first run "
+        "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes, "
+        "%.1f KB per node; first run "
         "%.1f MB + x%.2f the runtime's arena + x%.2f the outputs (fitted to "
         "%zu sessions; worst fit %.0f%% after load, %.0f%% after the first "
         "run)\n",
         m.processBytes * 1e-6, m.sessionBytes * 1e-6, m.perConvWeightByte,
         m.perMatMulWeightByte, m.perOtherWeightByte, m.perLargeWeightByte,
-        m.runBytes * 1e-6, m.perArenaByte, m.perOutputByte, samples.size(),
-        100 * worstLoad, 100 * worstRun);
+        m.perNodeBytes * 1e-3, m.runBytes * 1e-6, m.perArenaByte,
+        m.perOutputByte, samples.size(), 100 * worstLoad, 100 * worstRun);
     if (m.retained)
       os << llvm::format(
           "a session keeps %.1f MB, x%.2f conv, x%.2f matmul, x%.2f other, "
-          "x%.2f large weight bytes of it once loaded (a second session of "
-          "each model; fitted to %u)\n",
+          "x%.2f large weight bytes, %.1f KB per node of it once loaded (a "
+          "second session of each model; fitted to %u)\n",
           m.retained->sessionBytes * 1e-6, m.retained->perConvWeightByte,
           m.retained->perMatMulWeightByte, m.retained->perOtherWeightByte,
-          m.retained->perLargeWeightByte, m.retained->samples);
+          m.retained->perLargeWeightByte, m.retained->perNodeBytes * 1e-3,
+          m.retained->samples);
     if (m.loadPeak)
-      os << llvm::format("a load holds x%.2f its largest weight tensor for a "
-                         "moment above what it leaves (fitted to %u)\n",
-                         m.loadPeak->perLargestTensorByte, m.loadPeak->samples);
+      os << llvm::format("a load holds x%.2f its largest weight tensor and "
+                         "x%.2f its convolution weights for a moment above "
+                         "what it leaves (fitted to %u)\n",
+                         m.loadPeak->perLargestTensorByte,
+                         m.loadPeak->perConvWeightByte, m.loadPeak->samples);
   } else {
     os << "runtime memory: not measured (the runner reads /proc/self/status, "
           "which this system lacks)\n";
@@ -1503,6 +1586,12 @@ static int runRepace(const char *argv0) {
                 "' records no speed reference (runtime.speed_reference_s): "
                 "--repace brings a target of chorus-calibrate --measure to "
                 "the pace of the moment; calibrate with --measure");
+  // Timed as the target was measured.
+  if (t.runtime->mallocMmapThreshold > 0)
+    ::setenv("MALLOC_MMAP_THRESHOLD_",
+             std::to_string(t.runtime->mallocMmapThreshold).c_str(), 1);
+  else
+    ::unsetenv("MALLOC_MMAP_THRESHOLD_");
   std::string node = nodeProgram;
   std::string modules = ortModules;
   if (int rc = findRuntime(argv0, node, modules))

@@ -266,8 +266,10 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
     double session = 0;
     if (target.runtimeMemory) {
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
-      SessionMemory s{predictAfterLoad(rm, m.memoryFeatures.weightBytes),
-                      predictRetained(rm, m.memoryFeatures.weightBytes),
+      SessionMemory s{predictAfterLoad(rm, m.memoryFeatures.weightBytes,
+                                       m.memoryFeatures.nodes),
+                      predictRetained(rm, m.memoryFeatures.weightBytes,
+                                      m.memoryFeatures.nodes),
                       rm.runBytes + rm.perArenaByte * arena.touched() +
                           rm.perOutputByte * outputs};
       s.arenaRegions = arena.regionUse();

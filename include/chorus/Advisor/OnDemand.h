@@ -62,6 +62,10 @@ struct OnDemandPlan {
   /// the empty resident set).
   std::vector<OnDemandRequest> requests;
   uint64_t limitBytes = 0;
+  /// The target's runtime fixes glibc's mmap threshold
+  /// (RuntimeProfile::mallocMmapThreshold): loads there were measured
+  /// slower, and peaks higher, than the plan (docs/CostModel.md).
+  bool fixedMmapThreshold = false;
 };
 
 struct OnDemandOptions {

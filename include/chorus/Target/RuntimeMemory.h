@@ -55,6 +55,9 @@ struct RuntimeMemoryFeatures {
   double ortArenaBytes = 0;
   /// The arena's regions after the first run: size and bytes written.
   std::vector<std::pair<uint64_t, uint64_t>> ortArenaRegions;
+  /// The graph's nodes: each costs the session its kernel and its
+  /// bookkeeping (RuntimeMemoryModel::perNodeBytes).
+  double nodes = 0;
   /// The largest weight tensor under kLargeWeightBytes.
   uint64_t largestWeightTensor = 0;
   /// The largest weight tensor of any size.
@@ -90,12 +93,12 @@ double predictWeightBytes(const RuntimeMemoryModel &m,
                           const double weightBytes[4]);
 /// Bytes a session holds after loading weights of these kinds.
 double predictAfterLoad(const RuntimeMemoryModel &m,
-                        const double weightBytes[4]);
+                        const double weightBytes[4], double nodes = 0);
 /// Of what a session takes after loading weights of these kinds, what it
 /// keeps once the load's transient copies are freed (RuntimeMemoryModel::
 /// retained; all of it where that is not measured).
-double predictRetained(const RuntimeMemoryModel &m,
-                       const double weightBytes[4]);
+double predictRetained(const RuntimeMemoryModel &m, const double weightBytes[4],
+                       double nodes = 0);
 /// One session of a set, in the order the sessions are created.
 struct SessionMemory {
   /// predictAfterLoad, predictRetained and predictFirstRun of its model.
@@ -111,11 +114,14 @@ struct SessionMemory {
 };
 /// glibc's threshold above which an allocation gets a mapping of its own
 /// (returned to the system when freed, never reusing the heap's free
-/// space): it starts at 128 KiB and rises to the size of each mapped block
-/// freed, up to 32 MiB. Loading a session frees a copy of every weight
-/// tensor, so after loads whose largest tensor (under 32 MiB) is
-/// `largestWeightTensor` it stands there.
-uint64_t mmapThreshold(uint64_t largestWeightTensor);
+/// space): the profile's fixed one (RuntimeMemoryModel::
+/// fixedMmapThreshold) where set; else glibc's default, which starts at
+/// 128 KiB and rises to the size of each mapped block freed, up to 32 MiB.
+/// Loading a session frees a copy of every weight tensor, so after loads
+/// whose largest tensor (under 32 MiB) is `largestWeightTensor` it stands
+/// there.
+uint64_t mmapThreshold(const RuntimeMemoryModel &m,
+                       uint64_t largestWeightTensor);
 /// Of firstRun, the part in arena regions at or above the threshold.
 double mappedRunBytes(const RuntimeMemoryModel &m, const SessionMemory &s,
                       uint64_t threshold);
@@ -173,7 +179,9 @@ fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples);
 /// One measured session creation: the model's features and the seconds.
 struct LoadSample {
   SessionLoadFeatures features;
-  double seconds = 0;
+  /// The creation's seconds; what its first run took beyond a steady run
+  /// (-1: not measured).
+  double seconds = 0, firstRunExtraSeconds = -1;
 };
 /// The features of a model's session creation: its weight symbols' bytes
 /// (under and from kLargeWeightBytes) and count, and its nodes.

@@ -104,6 +104,13 @@ struct RuntimeProfile {
   /// reference's ratio to these powers (measured by --measure; 1 when not
   /// known).
   double flopElasticity = 1, byteElasticity = 1, kernelElasticity = 1;
+  /// glibc's mmap threshold fixed for the process (the environment
+  /// variable MALLOC_MMAP_THRESHOLD_, in bytes; 0: glibc's default, which
+  /// rises to the largest block freed). Fixed, every allocation at or
+  /// above it gets a mapping of its own and returns to the system when
+  /// freed: a released session gives its memory back, and a session keeps
+  /// its weights at their size.
+  uint64_t mallocMmapThreshold = 0;
 };
 
 /// The time of one kernel class of the runtime, fitted from its profiles:
@@ -155,6 +162,9 @@ struct RuntimeMemoryModel {
   /// in tensors under 32 MiB; per byte of larger tensors.
   double perConvWeightByte = 1, perMatMulWeightByte = 1, perOtherWeightByte = 1,
          perLargeWeightByte = 1;
+  /// Per node of the graph (each node's kernel and bookkeeping; 0 in
+  /// targets fitted before it was measured).
+  double perNodeBytes = 0;
   /// Per byte of the runtime's arena after a first run (or, without a
   /// runtime to replay, the arena Chorus plans for the model alone).
   double perArenaByte = 1;
@@ -173,17 +183,26 @@ struct RuntimeMemoryModel {
     double sessionBytes = 0, perConvWeightByte = 1, perMatMulWeightByte = 1,
            perOtherWeightByte = 1, perLargeWeightByte = 1;
     unsigned samples = 0;
+    double perNodeBytes = 0;
   };
   std::optional<Retained> retained;
   /// What a load holds for a moment above what it leaves, where measured
   /// (the process's VmHWM while a session loads): per byte of the model's
   /// largest weight tensor, whose copies glibc maps apart and the load
-  /// frees back to the system before it ends.
+  /// frees back to the system before it ends, and per byte of its
+  /// convolution weights (under 32 MiB), which the runtime's layout
+  /// rewrites copy while the originals are still held; where glibc's
+  /// default threshold keeps those copies in the heap they stay resident
+  /// after the load and this term fits near 0.
   struct LoadPeak {
     double perLargestTensorByte = 0;
     unsigned samples = 0;
+    double perConvWeightByte = 0;
   };
   std::optional<LoadPeak> loadPeak;
+  /// The runtime profile's mallocMmapThreshold (0: glibc's default);
+  /// set from it where the target is read, not a field of its own.
+  uint64_t fixedMmapThreshold = 0;
 };
 
 /// What a session's creation time is predicted from: the bytes of the
@@ -191,10 +210,11 @@ struct RuntimeMemoryModel {
 /// fresh mappings, page by page), its graph's nodes, those of them in a
 /// graph whose file leaves input dims other than the batch symbolic (the
 /// runtime's shape inference and graph rewrites then cost several times as
-/// much per node) and its weight tensors.
+/// much per node) and its weight tensors; and the runtime's arena after a
+/// first run, whose pages that run writes for the first time.
 struct SessionLoadFeatures {
   double weightBytes = 0, largeWeightBytes = 0, nodes = 0, symbolicNodes = 0,
-         weightTensors = 0;
+         weightTensors = 0, arenaBytes = 0;
 };
 /// How long the runtime takes to create a session of a model (reading its
 /// file, which the page cache holds, parsing it, optimizing the graph,
@@ -203,19 +223,26 @@ struct SessionLoadFeatures {
 ///           32 MiB + perLargeWeightByte x those in larger ones
 ///           + perNode x the graph's nodes + perSymbolicNode x those in
 ///           a graph of symbolic dims + perWeightTensor x its weight
-///           tensors.
+///           tensors
+///           + perArenaByte x its arena after a first run: what that first
+///           run takes beyond a later one (its arena's pages written for
+///           the first time), so that the model's first result comes one
+///           steady run after `seconds`.
 /// Measured by chorus-calibrate --measure (a second session of each
-/// calibration model).
+/// calibration model, created, then run once).
 struct SessionLoadModel {
   double perSessionSeconds = 0, perWeightByteSeconds = 0,
          perLargeWeightByteSeconds = 0, perNodeSeconds = 0,
          perSymbolicNodeSeconds = 0, perWeightTensorSeconds = 0;
   unsigned samples = 0;
+  /// 0 in targets fitted before the first run was timed.
+  double perArenaByteSeconds = 0;
   double seconds(const SessionLoadFeatures &f) const {
     return perSessionSeconds + perWeightByteSeconds * f.weightBytes +
            perLargeWeightByteSeconds * f.largeWeightBytes +
            perNodeSeconds * f.nodes + perSymbolicNodeSeconds * f.symbolicNodes +
-           perWeightTensorSeconds * f.weightTensors;
+           perWeightTensorSeconds * f.weightTensors +
+           perArenaByteSeconds * f.arenaBytes;
   }
 };
 
