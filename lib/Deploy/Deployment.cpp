@@ -626,6 +626,17 @@ llvm::Error chorus::writeOrtDeployment(const DeploymentSource &plan,
                                         static_cast<int64_t>(s.footprint())}}},
       {"not_applied", std::move(notes)},
   };
+  // glibc reads its mmap threshold from the environment when the process
+  // starts: run.js runs itself again with it where it is missing.
+  uint64_t threshold = target.runtime ? target.runtime->mallocMmapThreshold : 0;
+  if (threshold > 0) {
+    deployment["environment"] = llvm::json::Object{
+        {"MALLOC_MMAP_THRESHOLD_", std::to_string(threshold)}};
+    deployment["environment_why"] =
+        "the target's runtime was calibrated with glibc's mmap threshold "
+        "fixed (runtime.malloc_mmap_threshold): the memory the plan "
+        "predicts holds in a process started with it";
+  }
   if (llvm::Error err =
           writeFile(dir, "deployment.json", toText(std::move(deployment))))
     return err;
@@ -635,6 +646,9 @@ llvm::Error chorus::writeOrtDeployment(const DeploymentSource &plan,
       << ": " << d.models.size() << " session file"
       << (d.models.size() == 1 ? "" : "s") << ", deployment.json, run.js (node "
       << dir << "/run.js --ort <node_modules>)\n";
+  if (threshold > 0)
+    log << "  the process needs MALLOC_MMAP_THRESHOLD_=" << threshold
+        << " in its environment (run.js sets it, running itself again)\n";
   for (const std::string &n : notApplied)
     log << "  not applied in onnxruntime-node: " << n << "\n";
   return llvm::Error::success();
