@@ -1,6 +1,6 @@
 // Runs a request stream with onnxruntime-node as chorus-plan's on-demand
 // strategy plans it (docs/PlanFormat.md, "on_demand"): the resident
-// models' sessions are created first and kept; a request for another model
+// models' sessions are created first, then run once each, and kept; a request for another model
 // releases the session in the one slot (if it holds another model) and
 // creates its own there. One session runs at a time, first come first
 // served, each request waiting for its arrival time (relative to the
@@ -43,14 +43,15 @@ async function main() {
                           m.shape)}));
   const sessions = new Array(spec.models.length).fill(null);
   const resident = spec.models.map((m) => spec.resident.includes(m.name));
+  // Every resident session created, then each run once, as the plan's
+  // memory has them (predictSetMemory: the loads, then the first runs).
   for (let i = 0; i < spec.models.length; ++i)
-    if (resident[i]) {
+    if (resident[i])
       sessions[i] = await ort.InferenceSession.create(spec.models[i].file,
                                                       options);
-      // A first run, as the plan's memory assumes every resident session
-      // has run.
+  for (let i = 0; i < spec.models.length; ++i)
+    if (resident[i])
       await sessions[i].run({[sessions[i].inputNames[0]]: feeds[i].input});
-    }
   let slot = -1;
   const results = [];
   const start = process.hrtime.bigint();

@@ -227,10 +227,9 @@ void chorus::printOnDemand(llvm::raw_ostream &os, const Workload &w,
           "fragment, so that the process comes to hold what every model "
           "keeps\n";
   if (plan.fixedMmapThreshold)
-    os << "caution: the target fixes glibc's mmap threshold; there, loads "
-          "into the slot were measured up to 1.9x slower and peaks up to "
-          "1.6x higher than planned (docs/CostModel.md, \"glibc's mmap "
-          "threshold\")\n";
+    os << "caution: the target fixes glibc's mmap threshold; there, "
+          "on-demand streams were measured slower and their peaks higher "
+          "than planned (docs/Results.md, \"On demand\")\n";
   if (plan.chosen < 0) {
     os << "no resident set fits the memory limit of "
        << formatWithSeparators(plan.limitBytes)

@@ -63,8 +63,9 @@ struct OnDemandPlan {
   std::vector<OnDemandRequest> requests;
   uint64_t limitBytes = 0;
   /// The target's runtime fixes glibc's mmap threshold
-  /// (RuntimeProfile::mallocMmapThreshold): loads there were measured
-  /// slower, and peaks higher, than the plan (docs/CostModel.md).
+  /// (RuntimeProfile::mallocMmapThreshold): on-demand streams there were
+  /// measured slower, and their peaks higher, than the plan
+  /// (docs/Results.md, "On demand").
   bool fixedMmapThreshold = false;
 };
 
