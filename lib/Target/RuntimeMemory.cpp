@@ -117,7 +117,12 @@ double chorus::predictRetained(const RuntimeMemoryModel &m,
   if (!m.retained)
     return load;
   const RuntimeMemoryModel::Retained &r = *m.retained;
-  double kept = r.sessionBytes + r.perNodeBytes * nodes +
+  // A node's kernel and bookkeeping are not copies the load frees: a
+  // session of another model keeps them as its load took them. (The
+  // calibration's second session, of the same model, finds part of that
+  // state set up by the first: r.perNodeBytes is lower.)
+  double kept = r.sessionBytes +
+                std::max(r.perNodeBytes, m.perNodeBytes) * nodes +
                 r.perConvWeightByte * weightBytes[0] +
                 r.perMatMulWeightByte * weightBytes[1] +
                 r.perOtherWeightByte * weightBytes[2] +

@@ -15,15 +15,16 @@ namespace {
 
 MemorySample sample(double conv, double matmul, double other, double large,
                     double arena, const RuntimeMemoryModel &truth,
-                    double outputs = 4e3) {
+                    double outputs = 4e3, double nodes = 0) {
   MemorySample s;
+  s.features.nodes = nodes;
   s.features.weightBytes[0] = conv;
   s.features.weightBytes[1] = matmul;
   s.features.weightBytes[2] = other;
   s.features.weightBytes[3] = large;
   s.features.arenaBytes = arena;
   s.features.outputBytes = outputs;
-  s.afterLoadBytes = predictAfterLoad(truth, s.features.weightBytes);
+  s.afterLoadBytes = predictAfterLoad(truth, s.features.weightBytes, nodes);
   s.afterRunBytes = s.afterLoadBytes + predictFirstRun(truth, s.features);
   s.processBytes = truth.processBytes;
   return s;
@@ -39,7 +40,9 @@ std::vector<MemorySample> samplesOf(const RuntimeMemoryModel &truth) {
           sample(1e5, 0, 16e6, 0, 30e6, truth, 16e6),
           sample(0, 0, 0, 64e6, 1e5, truth),
           sample(0, 0, 0, 192e6, 8e6, truth, 2e6),
-          sample(1e4, 0, 0, 0, 60e6, truth, 8e6)};
+          sample(1e4, 0, 0, 0, 60e6, truth, 8e6),
+          sample(2e5, 0, 1e5, 0, 1e6, truth, 4e3, 360),
+          sample(5e6, 1e6, 2e5, 0, 3e6, truth, 4e3, 900)};
 }
 
 TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
@@ -53,6 +56,7 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   truth.runBytes = 0.5e6;
   truth.perArenaByte = 1.3;
   truth.perOutputByte = 1; // onnxruntime-node's copy of each output
+  truth.perNodeBytes = 9e3;
   std::vector<MemorySample> samples = samplesOf(truth);
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
@@ -64,6 +68,7 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   EXPECT_NEAR(fit->runBytes, truth.runBytes, 1e3);
   EXPECT_NEAR(fit->perArenaByte, truth.perArenaByte, 1e-6);
   EXPECT_NEAR(fit->perOutputByte, truth.perOutputByte, 1e-6);
+  EXPECT_NEAR(fit->perNodeBytes, truth.perNodeBytes, 1e-3);
   EXPECT_EQ(fit->processBytes, truth.processBytes);
   EXPECT_EQ(fit->samples, samples.size());
 }
@@ -82,10 +87,17 @@ TEST(RuntimeMemory, FitRecoversWhatASessionKeeps) {
   kept.perMatMulWeightByte = 1.4;
   kept.perOtherWeightByte = 1.0;
   kept.perLargeWeightByte = 1.0;
+  kept.perNodeBytes = 6e3;
   truth.retained = kept;
   std::vector<MemorySample> samples = samplesOf(truth);
+  // What the second session of the same model keeps, per node its own
+  // figure (the prediction for another model's session takes the load's).
   for (MemorySample &s : samples)
-    s.retainedBytes = predictRetained(truth, s.features.weightBytes);
+    s.retainedBytes = kept.sessionBytes + kept.perNodeBytes * s.features.nodes +
+                      kept.perConvWeightByte * s.features.weightBytes[0] +
+                      kept.perMatMulWeightByte * s.features.weightBytes[1] +
+                      kept.perOtherWeightByte * s.features.weightBytes[2] +
+                      kept.perLargeWeightByte * s.features.weightBytes[3];
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
   ASSERT_TRUE(fit->retained.has_value());
@@ -94,7 +106,14 @@ TEST(RuntimeMemory, FitRecoversWhatASessionKeeps) {
   EXPECT_NEAR(fit->retained->perMatMulWeightByte, kept.perMatMulWeightByte,
               1e-6);
   EXPECT_NEAR(fit->retained->perOtherWeightByte, kept.perOtherWeightByte, 1e-6);
+  EXPECT_NEAR(fit->retained->perNodeBytes, kept.perNodeBytes, 1e-3);
   EXPECT_EQ(fit->retained->samples, samples.size());
+  // A session of another model keeps its load's bytes per node.
+  RuntimeMemoryModel nodal = truth;
+  nodal.perNodeBytes = 9e3;
+  double none[4] = {0, 0, 0, 0};
+  EXPECT_DOUBLE_EQ(predictRetained(nodal, none, 100),
+                   kept.sessionBytes + 100 * 9e3);
   // Without second sessions there is nothing to fit.
   for (MemorySample &s : samples)
     s.retainedBytes = -1;
@@ -177,18 +196,26 @@ TEST(RuntimeMemory, ALoadPeaksAboveWhatItLeaves) {
   EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 25 + 105);
   EXPECT_DOUBLE_EQ(set.peak, 10 + 25 + 45 + 15 + 15 + 20 + 40);
   // The fit: the peak above what the load leaves, per byte of the largest
-  // weight tensor.
+  // weight tensor and per byte of convolution weights.
   RuntimeMemoryModel truth;
   std::vector<MemorySample> samples = samplesOf(truth);
   for (auto [i, s] : llvm::enumerate(samples)) {
     s.features.largestTensorBytes = (i + 1) * 1000000;
-    s.loadPeakBytes = s.afterLoadBytes + 0.9 * s.features.largestTensorBytes;
+    s.loadPeakBytes = s.afterLoadBytes + 0.9 * s.features.largestTensorBytes +
+                      1.2 * s.features.weightBytes[0];
   }
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit));
   ASSERT_TRUE(fit->loadPeak.has_value());
   EXPECT_NEAR(fit->loadPeak->perLargestTensorByte, 0.9, 1e-9);
+  EXPECT_NEAR(fit->loadPeak->perConvWeightByte, 1.2, 1e-9);
   EXPECT_EQ(fit->loadPeak->samples, samples.size());
+  // predictSession carries both terms into the load's transient.
+  RuntimeMemoryFeatures f;
+  f.largestTensorBytes = 1000;
+  f.weightBytes[0] = 500;
+  EXPECT_DOUBLE_EQ(predictSession(*fit, f).loadTransient,
+                   0.9 * 1000 + 1.2 * 500);
   // Without the measurement, no term.
   for (MemorySample &s : samples)
     s.loadPeakBytes = -1;
@@ -222,7 +249,13 @@ TEST(SessionLoad, FitRecoversTheCostOfASession) {
     SessionLoadFeatures f{bytes, large, nodes, symbolic, tensors};
     samples.push_back({f, truth.seconds(f)});
   }
+  // The first runs' extra time, per byte of arena, fitted apart.
+  for (auto [i, s] : llvm::enumerate(samples)) {
+    s.features.arenaBytes = (i + 1) * 4e6;
+    s.firstRunExtraSeconds = 0.6e-9 * s.features.arenaBytes;
+  }
   SessionLoadModel fit = fitSessionLoad(samples);
+  EXPECT_NEAR(fit.perArenaByteSeconds, 0.6e-9, 1e-15);
   EXPECT_NEAR(fit.perSessionSeconds, truth.perSessionSeconds, 1e-9);
   EXPECT_NEAR(fit.perWeightByteSeconds, truth.perWeightByteSeconds, 1e-15);
   EXPECT_NEAR(fit.perLargeWeightByteSeconds, truth.perLargeWeightByteSeconds,
