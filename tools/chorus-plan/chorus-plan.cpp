@@ -266,14 +266,12 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
     double session = 0;
     if (target.runtimeMemory) {
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
-      SessionMemory s{predictAfterLoad(rm, m.memoryFeatures.weightBytes,
-                                       m.memoryFeatures.nodes),
-                      predictRetained(rm, m.memoryFeatures.weightBytes,
-                                      m.memoryFeatures.nodes),
-                      rm.runBytes + rm.perArenaByte * arena.touched() +
-                          rm.perOutputByte * outputs};
+      // The session as predictSession has it, its first run replaced by
+      // the runs so far.
+      SessionMemory s = predictSession(rm, m.memoryFeatures);
+      s.firstRun = rm.runBytes + rm.perArenaByte * arena.touched() +
+                   rm.perOutputByte * outputs;
       s.arenaRegions = arena.regionUse();
-      s.largestWeightTensor = m.memoryFeatures.largestWeightTensor;
       session = predictSetMemory(rm, s).afterFirstRuns - rm.processBytes;
     }
     steps.push_back(
