@@ -5,9 +5,11 @@
 //   node bench/ort-footprint.js set MODULES_DIR LEVEL MODEL.onnx@D,D,... ...
 //     Creates a session for every model (in the order given), then runs
 //     each once on an input of its shape (D,D,... for its first input,
-//     float32). Prints JSON: the resident set before, after every session
-//     is created and after every model ran once, the peak (VmHWM), and per
-//     model the seconds its file took to read and its session to create.
+//     float32), then each once more (in service: the second run at a shape
+//     takes ONNX Runtime's memory pattern). Prints JSON: the resident set
+//     before, after every session is created, after every model ran once
+//     and after the second runs, the peak (VmHWM), and per model the
+//     seconds its file took to read and its session to create.
 //     rss_start is taken before onnxruntime-node is loaded.
 //
 //   node bench/ort-footprint.js sequence MODULES_DIR LEVEL MODEL.onnx \
@@ -95,9 +97,14 @@ async function measureSet(ort, level, specs) {
     await s.run({[s.inputNames[0]]: input(ort, models[i].dims)});
   }
   const ran = status();
+  for (let i = 0; i < models.length; ++i) {
+    const s = sessions[i];
+    await s.run({[s.inputNames[0]]: input(ort, models[i].dims)});
+  }
+  const service = status();
   return {rss_start: processStart, rss_before: before.rss,
-          rss_loaded: loaded.rss,
-          rss_after_runs: ran.rss, peak: ran.hwm, models: perModel};
+          rss_loaded: loaded.rss, rss_after_runs: ran.rss,
+          rss_in_service: service.rss, peak: service.hwm, models: perModel};
 }
 
 async function measureSequence(ort, level, file, shapesText) {

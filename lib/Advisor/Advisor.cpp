@@ -325,16 +325,20 @@ private:
           addWeightBytes(duplicated, w.weightBytes.lookup(entry.getKey()),
                          entry.getValue().second);
       SetMemory set = predictSetMemory(rm, perSession);
-      s.runtimeUnsharedLoadBytes =
-          static_cast<uint64_t>(std::llround(set.afterLoad));
-      s.runtimeUnsharedBytes =
-          static_cast<uint64_t>(std::llround(set.afterFirstRuns));
+      auto bytes = [](double b) {
+        return static_cast<uint64_t>(std::llround(std::max(b, 0.0)));
+      };
+      s.runtimeUnsharedLoadBytes = bytes(set.afterLoad);
+      s.runtimeUnsharedFirstRunBytes = bytes(set.afterFirstRuns);
+      s.runtimeUnsharedBytes = bytes(set.inService);
+      s.runtimeUnsharedPeakBytes = bytes(set.peak);
       double saved =
           predictRetained(rm, duplicated) - predictRetained(rm, none);
-      s.sharingSavesBytes = static_cast<uint64_t>(std::llround(saved));
-      double load = set.afterLoad - saved, run = set.afterFirstRuns - saved;
-      s.runtimeLoadBytes = static_cast<uint64_t>(std::llround(load));
-      s.runtimeBytes = static_cast<uint64_t>(std::llround(run));
+      s.sharingSavesBytes = bytes(saved);
+      s.runtimeLoadBytes = bytes(set.afterLoad - saved);
+      s.runtimeFirstRunBytes = bytes(set.afterFirstRuns - saved);
+      s.runtimeBytes = bytes(set.inService - saved);
+      s.runtimePeakBytes = bytes(set.peak - saved);
     }
     uint64_t limit = options.memoryLimit
                          ? options.memoryLimit
@@ -562,25 +566,30 @@ FitReport chorus::makeFitReport(const Workload &w, const Target &target,
       const RuntimeMemoryFeatures &f = m.memoryFeatures;
       fm.fixedBytes = rm.sessionBytes + rm.runBytes;
       fm.weightBytes = predictWeightBytes(rm, f.weightBytes);
-      fm.arenaBytes = rm.perArenaByte * f.firstRunArenaBytes();
-      fm.outputBytes = rm.perOutputByte * f.outputBytes;
+      fm.arenaBytes = rm.perArenaByte * f.serviceArenaBytes();
+      fm.outputBytes = 2 * rm.perOutputByte * f.outputBytes;
       SetMemory alone = predictSessionAlone(rm, f);
       fm.afterLoadBytes = alone.afterLoad;
-      fm.peakBytes = alone.afterFirstRuns;
+      fm.inServiceBytes = alone.inService;
+      fm.peakBytes = alone.peak;
     } else {
       fm.weightBytes = fm.fileWeightBytes;
       fm.arenaBytes = m.memoryFeatures.arenaBytes;
       fm.afterLoadBytes = fm.weightBytes;
-      fm.peakBytes = fm.weightBytes + fm.arenaBytes;
+      fm.inServiceBytes = fm.peakBytes = fm.weightBytes + fm.arenaBytes;
     }
     r.models.push_back(fm);
   }
   r.processBytes = r.runtime ? target.runtimeMemory->processBytes : 0;
   r.afterLoadBytes = r.runtime ? chosen->runtimeLoadBytes : chosen->weightBytes;
   r.peakBytes = chosen->footprint();
+  r.inServiceBytes = r.runtime ? chosen->runtimeBytes : r.peakBytes;
   r.unsharedAfterLoadBytes =
       r.runtime ? chosen->runtimeUnsharedLoadBytes : r.afterLoadBytes;
-  r.unsharedPeakBytes = r.runtime ? chosen->runtimeUnsharedBytes : r.peakBytes;
+  r.unsharedInServiceBytes =
+      r.runtime ? chosen->runtimeUnsharedBytes : r.inServiceBytes;
+  r.unsharedPeakBytes =
+      r.runtime ? chosen->runtimeUnsharedPeakBytes : r.peakBytes;
   r.sharingSavesBytes = r.unsharedPeakBytes - r.peakBytes;
   return r;
 }
@@ -603,6 +612,7 @@ chorus::fitReportToJSON(const Workload &w, const Target &target,
         {"arena_bytes", std::llround(m.arenaBytes)},
         {"output_bytes", std::llround(m.outputBytes)},
         {"after_load_bytes", std::llround(m.afterLoadBytes)},
+        {"in_service_bytes", std::llround(m.inServiceBytes)},
         {"peak_bytes", std::llround(m.peakBytes)}});
   int64_t margin =
       static_cast<int64_t>(r.limitBytes) - static_cast<int64_t>(r.peakBytes);
@@ -614,10 +624,13 @@ chorus::fitReportToJSON(const Workload &w, const Target &target,
       {"models", std::move(models)},
       {"process_bytes", std::llround(r.processBytes)},
       {"after_load_bytes", static_cast<int64_t>(r.afterLoadBytes)},
+      {"in_service_bytes", static_cast<int64_t>(r.inServiceBytes)},
       {"peak_bytes", static_cast<int64_t>(r.peakBytes)},
       {"sharing_saves_bytes", static_cast<int64_t>(r.sharingSavesBytes)},
       {"unshared_after_load_bytes",
        static_cast<int64_t>(r.unsharedAfterLoadBytes)},
+      {"unshared_in_service_bytes",
+       static_cast<int64_t>(r.unsharedInServiceBytes)},
       {"unshared_peak_bytes", static_cast<int64_t>(r.unsharedPeakBytes)},
       {"memory_limit_bytes", static_cast<int64_t>(r.limitBytes)},
       {"fits", margin >= 0},
@@ -637,21 +650,23 @@ void chorus::printFitReport(llvm::raw_ostream &os, const Workload &w,
      << (r.runtime ? ", as the runtime holds it"
                    : ", weights and arena as planned")
      << "):\n";
-  os << llvm::formatv("{0,-32} {1,9} {2,9} {3,9} {4,9} {5,11} {6,9}\n", "model",
-                      "weights", "as kept", "fixed", "arena", "after load",
-                      "peak");
+  os << llvm::formatv("{0,-32} {1,9} {2,9} {3,9} {4,9} {5,11} {6,11} {7,9}\n",
+                      "model", "weights", "as kept", "fixed", "arena",
+                      "after load", "in service", "peak");
   for (const FitReport::Model &m : r.models)
     os << llvm::formatv(
-        "{0,-32} {1,9:F1} {2,9:F1} {3,9:F1} {4,9:F1} {5,11:F1} {6,9:F1}\n",
+        "{0,-32} {1,9:F1} {2,9:F1} {3,9:F1} {4,9:F1} "
+        "{5,11:F1} {6,11:F1} {7,9:F1}\n",
         m.name, m.fileWeightBytes * 1e-6, m.weightBytes * 1e-6,
         m.fixedBytes * 1e-6, (m.arenaBytes + m.outputBytes) * 1e-6,
-        m.afterLoadBytes * 1e-6, m.peakBytes * 1e-6);
+        m.afterLoadBytes * 1e-6, m.inServiceBytes * 1e-6, m.peakBytes * 1e-6);
   if (r.runtime)
-    os << llvm::formatv("{0,-32} {1,61:F1}\n", "the runtime's process",
+    os << llvm::formatv("{0,-32} {1,73:F1}\n", "the runtime's process",
                         r.processBytes * 1e-6);
-  os << llvm::formatv("{0,-32} {1,51:F1} {2,9:F1}\n",
+  os << llvm::formatv("{0,-32} {1,51:F1} {2,11:F1} {3,9:F1}\n",
                       "total (sessions load one after another)",
-                      r.afterLoadBytes * 1e-6, r.peakBytes * 1e-6);
+                      r.afterLoadBytes * 1e-6, r.inServiceBytes * 1e-6,
+                      r.peakBytes * 1e-6);
   auto verdict = [&](uint64_t bytes) {
     bool fits = bytes <= r.limitBytes;
     return (llvm::Twine(fits ? "fits (margin " : "does not fit (over by ") +
@@ -701,6 +716,8 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
           {"runtime_memory",
            llvm::json::Object{
                {"after_load_bytes", std::llround(load)},
+               {"in_service_bytes", std::llround(alone.inService)},
+               {"peak_bytes", std::llround(alone.peak)},
                {"after_first_run_bytes", std::llround(run)},
                {"arena_bytes", std::llround(m.memoryFeatures.arenaBytes)},
                {"runtime_arena_bytes",
@@ -764,11 +781,18 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
     o["peak_bytes"] = static_cast<int64_t>(s.weightBytes + s.arenaBytes);
     if (s.runtimeBytes) {
       o["runtime_after_load_bytes"] = static_cast<int64_t>(s.runtimeLoadBytes);
+      o["runtime_after_first_run_bytes"] =
+          static_cast<int64_t>(s.runtimeFirstRunBytes);
       o["runtime_bytes"] = static_cast<int64_t>(s.runtimeBytes);
+      o["runtime_peak_bytes"] = static_cast<int64_t>(s.runtimePeakBytes);
       o["runtime_unshared_after_load_bytes"] =
           static_cast<int64_t>(s.runtimeUnsharedLoadBytes);
+      o["runtime_unshared_after_first_run_bytes"] =
+          static_cast<int64_t>(s.runtimeUnsharedFirstRunBytes);
       o["runtime_unshared_bytes"] =
           static_cast<int64_t>(s.runtimeUnsharedBytes);
+      o["runtime_unshared_peak_bytes"] =
+          static_cast<int64_t>(s.runtimeUnsharedPeakBytes);
       o["sharing_saves_bytes"] = static_cast<int64_t>(s.sharingSavesBytes);
     }
     o["feasible"] = s.feasible;
@@ -800,7 +824,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
       {"goal", getGoalName(options.goal)},
       {"memory_limit_bytes", static_cast<int64_t>(limit)},
       {"memory_limit_applies_to",
-       target.runtimeMemory ? "runtime_bytes" : "peak_bytes"},
+       target.runtimeMemory ? "runtime_peak_bytes" : "peak_bytes"},
       {"models", std::move(models)},
       {"requests", std::move(requests)},
       {"sharing",
@@ -921,7 +945,7 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
                        s.weightBytes / 1e6, s.arenaBytes / 1e6,
                        (s.weightBytes + s.arenaBytes) / 1e6);
     if (runtimeMemory)
-      os << llvm::format("%10.1f  ", s.runtimeBytes / 1e6);
+      os << llvm::format("%10.1f  ", s.runtimePeakBytes / 1e6);
     os << s.bound;
     if (!s.feasible)
       os << "  (over the memory limit by "
@@ -932,8 +956,9 @@ void chorus::printPlanTable(llvm::raw_ostream &os, const Workload &w,
     os << "peak MB: weights and arena as planned (the analytic minimum); "
           "runtime MB: what "
        << target.runtime->name
-       << " is predicted to hold after the first runs (the memory limit "
-          "applies to it)\n";
+       << " is predicted to hold at most: in service (each session run "
+          "twice, the second time taking its memory pattern) or while a "
+          "session loads (the memory limit applies to it)\n";
   os << "\nrecommended for " << getGoalName(options.goal) << ": "
      << (recommendation.strategy.empty() ? "none" : recommendation.strategy)
      << "\n  " << recommendation.reason << "\n";

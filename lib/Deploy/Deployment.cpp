@@ -759,13 +759,13 @@ std::string printConfig(const inference::ModelConfig &config) {
 /// weights and arena), on a target that models the runtime's memory.
 double instanceBytes(const Deployment &d, unsigned i, const Workload &w,
                      const Target &target) {
-  // A batching instance holds the arena of its largest batch.
+  // A batching instance holds the arena of its largest batch, in service.
   const ModelInfo &info = w.models[d.batchModel[i]];
   if (target.runtimeMemory) {
     const RuntimeMemoryModel &rm = *target.runtimeMemory;
     return rm.sessionBytes +
            predictWeightBytes(rm, info.memoryFeatures.weightBytes) +
-           predictFirstRun(rm, info.memoryFeatures);
+           predictServiceRuns(rm, info.memoryFeatures);
   }
   double weights = 0;
   for (const std::string &weight : info.weights)

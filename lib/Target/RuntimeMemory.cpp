@@ -77,6 +77,9 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
       arena.firstRun(*run);
       f.ortArenaBytes = static_cast<double>(arena.touched());
       f.ortArenaRegions = arena.regionUse();
+      arena.patternRun(*run);
+      f.ortServiceArenaBytes = static_cast<double>(arena.touched());
+      f.ortServiceRegions = arena.regionUse();
     }
   return f;
 }
@@ -109,6 +112,12 @@ double chorus::predictFirstRun(const RuntimeMemoryModel &m,
                                const RuntimeMemoryFeatures &features) {
   return m.runBytes + m.perArenaByte * features.firstRunArenaBytes() +
          m.perOutputByte * features.outputBytes;
+}
+
+double chorus::predictServiceRuns(const RuntimeMemoryModel &m,
+                                  const RuntimeMemoryFeatures &features) {
+  return m.runBytes + m.perArenaByte * features.serviceArenaBytes() +
+         2 * m.perOutputByte * features.outputBytes;
 }
 
 double chorus::predictRetained(const RuntimeMemoryModel &m,
@@ -152,23 +161,32 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   }
   SetMemory set;
   set.afterLoad = m.processBytes + once + high;
-  // The first runs: the arena regions under glibc's mmap threshold come
-  // from the heap, on top of what the sessions keep (in the space the
-  // loads freed, as far as it goes); those above it are mapped apart.
-  // Without a measured `retained` every byte adds.
+  // The runs: the arena regions under glibc's mmap threshold come from the
+  // heap, on top of what the sessions keep (in the space the loads freed,
+  // as far as it goes); those above it are mapped apart. Without a
+  // measured `retained` every byte adds.
   uint64_t largest = 0;
   for (const SessionMemory &s : sessions)
     largest = std::max(largest, s.largestWeightTensor);
   uint64_t threshold = mmapThreshold(m, largest);
-  double mapped = 0;
-  for (const SessionMemory &s : sessions) {
-    double apart = m.retained ? mappedRunBytes(m, s, threshold) : s.firstRun;
-    kept += s.firstRun - apart;
-    mapped += apart;
-    high = std::max(high, kept);
-  }
-  set.afterFirstRuns = m.processBytes + once + high + mapped;
-  set.peak = std::max(set.afterFirstRuns, m.processBytes + once + transient);
+  auto afterRuns = [&](bool service) {
+    double heap = kept, top = high, mapped = 0;
+    for (const SessionMemory &s : sessions) {
+      double run = service ? s.serviceRuns : s.firstRun;
+      double apart =
+          m.retained
+              ? mappedRunBytes(m, service ? s.serviceRegions : s.arenaRegions,
+                               run, threshold)
+              : run;
+      heap += run - apart;
+      mapped += apart;
+      top = std::max(top, heap);
+    }
+    return m.processBytes + once + top + mapped;
+  };
+  set.afterFirstRuns = afterRuns(false);
+  set.inService = std::max(afterRuns(true), set.afterFirstRuns);
+  set.peak = std::max(set.inService, m.processBytes + once + transient);
   return set;
 }
 
@@ -176,9 +194,12 @@ SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
                                      const RuntimeMemoryFeatures &features) {
   SessionMemory s{predictAfterLoad(m, features.weightBytes, features.nodes),
                   predictRetained(m, features.weightBytes, features.nodes),
-                  predictFirstRun(m, features)};
+                  predictFirstRun(m, features),
+                  predictServiceRuns(m, features)};
   if (features.ortArenaBytes > 0)
     s.arenaRegions = features.ortArenaRegions;
+  if (features.ortServiceArenaBytes > 0)
+    s.serviceRegions = features.ortServiceRegions;
   s.largestWeightTensor = features.largestWeightTensor;
   if (m.loadPeak)
     s.loadTransient = m.loadPeak->perLargestTensorByte *
@@ -195,13 +216,15 @@ uint64_t chorus::mmapThreshold(const RuntimeMemoryModel &m,
                               kLargeWeightBytes);
 }
 
-double chorus::mappedRunBytes(const RuntimeMemoryModel &m,
-                              const SessionMemory &s, uint64_t threshold) {
+double
+chorus::mappedRunBytes(const RuntimeMemoryModel &m,
+                       llvm::ArrayRef<std::pair<uint64_t, uint64_t>> regions,
+                       double runBytes, uint64_t threshold) {
   double bytes = 0;
-  for (auto [size, touched] : s.arenaRegions)
+  for (auto [size, touched] : regions)
     if (size >= threshold)
       bytes += m.perArenaByte * static_cast<double>(touched);
-  return std::min(bytes, s.firstRun);
+  return std::min(bytes, runBytes);
 }
 
 SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
@@ -210,6 +233,7 @@ SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,
   SetMemory set = predictSetMemory(m, session);
   set.afterLoad -= m.processBytes;
   set.afterFirstRuns -= m.processBytes;
+  set.inService -= m.processBytes;
   set.peak -= m.processBytes;
   return set;
 }

@@ -163,10 +163,19 @@ TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
   EXPECT_EQ(mmapThreshold(m, s.largestWeightTensor), 2u << 20);
   EXPECT_EQ(mmapThreshold(m, 10), 128u << 10);
   EXPECT_EQ(mmapThreshold(m, 1ull << 40), kLargeWeightBytes);
-  EXPECT_DOUBLE_EQ(mappedRunBytes(m, s, 2 << 20), 50);
+  EXPECT_DOUBLE_EQ(mappedRunBytes(m, s.arenaRegions, s.firstRun, 2 << 20), 50);
   SetMemory set = predictSetMemory(m, {s});
   EXPECT_DOUBLE_EQ(set.afterLoad, 200);
   EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
+  // In service the second run's memory pattern took a region of its own
+  // (60 bytes written), mapped apart too; the peak is there.
+  s.serviceRuns = 130;
+  s.serviceRegions = {{1 << 20, 20}, {64ull << 20, 50}, {64ull << 20, 60}};
+  set = predictSetMemory(m, {s});
+  EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
+  EXPECT_DOUBLE_EQ(set.inService, 200 + 50 + 60);
+  EXPECT_DOUBLE_EQ(set.peak, set.inService);
+  s.serviceRuns = 0;
   // glibc's threshold fixed under the region of 1 MiB: that region is
   // mapped apart as well, instead of taking the space the load freed.
   m.fixedMmapThreshold = 128 << 10;

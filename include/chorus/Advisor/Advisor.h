@@ -94,19 +94,24 @@ struct StrategyResult {
   std::vector<double> requestLatency;
   uint64_t weightBytes = 0, arenaBytes = 0, lowerBoundBytes = 0;
   /// With a target that models the runtime's memory: the resident bytes
-  /// predicted after every session is created, and after the first runs
-  /// (the process's runtime, each session's fixed bytes, the weights as
-  /// the runtime keeps them, the planned arena under its policy).
-  uint64_t runtimeLoadBytes = 0, runtimeBytes = 0;
+  /// predicted after every session is created, after the first runs, in
+  /// service (after each session's second run, which takes ONNX Runtime's
+  /// memory pattern) and at the peak (VmHWM: in service, or a load's
+  /// transient copies where higher): the process's runtime, each
+  /// session's fixed bytes, the weights as the runtime keeps them, the
+  /// arena under its policy.
+  uint64_t runtimeLoadBytes = 0, runtimeFirstRunBytes = 0, runtimeBytes = 0,
+           runtimePeakBytes = 0;
   /// The same where every session loads its own copy of the weights the
   /// models share (onnxruntime-node, which has no AddInitializer), and
   /// what sharing them saves.
-  uint64_t runtimeUnsharedLoadBytes = 0, runtimeUnsharedBytes = 0;
+  uint64_t runtimeUnsharedLoadBytes = 0, runtimeUnsharedFirstRunBytes = 0,
+           runtimeUnsharedBytes = 0, runtimeUnsharedPeakBytes = 0;
   uint64_t sharingSavesBytes = 0;
-  /// What the memory limit applies to: the runtime's footprint where the
+  /// What the memory limit applies to: the runtime's peak where the
   /// target predicts it, else weights plus arena.
   uint64_t footprint() const {
-    return runtimeBytes ? runtimeBytes : weightBytes + arenaBytes;
+    return runtimePeakBytes ? runtimePeakBytes : weightBytes + arenaBytes;
   }
   IntervalProblem memoryProblem;
   MemoryPlan memory;
@@ -175,10 +180,11 @@ struct FitReport {
     std::string name;
     /// The weights in the file; as the runtime keeps them (copies and
     /// pre-packed forms included); the session's fixed bytes; its arena
-    /// after the first run; the copies of its outputs; the session alone
-    /// after load and after its first run.
+    /// in service (after its second run); the copies of its outputs; the
+    /// session alone after load, in service and at its peak.
     double fileWeightBytes = 0, weightBytes = 0, fixedBytes = 0, arenaBytes = 0,
-           outputBytes = 0, afterLoadBytes = 0, peakBytes = 0;
+           outputBytes = 0, afterLoadBytes = 0, inServiceBytes = 0,
+           peakBytes = 0;
   };
   /// Empty when no strategy was recommended.
   std::string strategy;
@@ -189,8 +195,9 @@ struct FitReport {
   double processBytes = 0;
   /// The whole set, weights shared where the models share them, and where
   /// each session loads its own copy.
-  uint64_t afterLoadBytes = 0, peakBytes = 0;
-  uint64_t unsharedAfterLoadBytes = 0, unsharedPeakBytes = 0;
+  uint64_t afterLoadBytes = 0, inServiceBytes = 0, peakBytes = 0;
+  uint64_t unsharedAfterLoadBytes = 0, unsharedInServiceBytes = 0,
+           unsharedPeakBytes = 0;
   uint64_t sharingSavesBytes = 0;
   uint64_t limitBytes = 0;
 };

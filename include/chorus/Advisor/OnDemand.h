@@ -63,9 +63,9 @@ struct OnDemandPlan {
   std::vector<OnDemandRequest> requests;
   uint64_t limitBytes = 0;
   /// The target's runtime fixes glibc's mmap threshold
-  /// (RuntimeProfile::mallocMmapThreshold): on-demand streams there were
-  /// measured slower, and their peaks higher, than the plan
-  /// (docs/Results.md, "On demand").
+  /// (RuntimeProfile::mallocMmapThreshold): a released session gives its
+  /// bytes back, so the peak is the resident sessions and the largest
+  /// model in the slot, not every model's bytes.
   bool fixedMmapThreshold = false;
 };
 

@@ -55,6 +55,12 @@ struct RuntimeMemoryFeatures {
   double ortArenaBytes = 0;
   /// The arena's regions after the first run: size and bytes written.
   std::vector<std::pair<uint64_t, uint64_t>> ortArenaRegions;
+  /// The same after a second run at the same shapes, in which ONNX
+  /// Runtime takes its memory pattern in one block (a region of its own
+  /// where the first run's free chunks do not hold it): what a session
+  /// holds in service. 0 and none where not simulated.
+  double ortServiceArenaBytes = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> ortServiceRegions;
   /// The graph's nodes: each costs the session its kernel and its
   /// bookkeeping (RuntimeMemoryModel::perNodeBytes).
   double nodes = 0;
@@ -68,6 +74,11 @@ struct RuntimeMemoryFeatures {
   /// simulated, else the planned peak.
   double firstRunArenaBytes() const {
     return ortArenaBytes > 0 ? ortArenaBytes : arenaBytes;
+  }
+  /// The arena figure in service: ONNX Runtime's after two runs where
+  /// simulated, else the planned peak.
+  double serviceArenaBytes() const {
+    return ortServiceArenaBytes > 0 ? ortServiceArenaBytes : arenaBytes;
   }
 };
 
@@ -101,8 +112,9 @@ double predictRetained(const RuntimeMemoryModel &m, const double weightBytes[4],
                        double nodes = 0);
 /// One session of a set, in the order the sessions are created.
 struct SessionMemory {
-  /// predictAfterLoad, predictRetained and predictFirstRun of its model.
-  double load = 0, retained = 0, firstRun = 0;
+  /// predictAfterLoad, predictRetained, predictFirstRun and
+  /// predictServiceRuns of its model.
+  double load = 0, retained = 0, firstRun = 0, serviceRuns = 0;
   /// What its load holds for a moment above `load`: the copies it frees
   /// back to the system before it ends (RuntimeMemoryModel::loadPeak).
   double loadTransient = 0;
@@ -110,6 +122,8 @@ struct SessionMemory {
   /// and the model's largest weight tensor under kLargeWeightBytes
   /// (mmapThreshold).
   std::vector<std::pair<uint64_t, uint64_t>> arenaRegions;
+  /// The same after its second run (serviceRuns).
+  std::vector<std::pair<uint64_t, uint64_t>> serviceRegions;
   uint64_t largestWeightTensor = 0;
 };
 /// glibc's threshold above which an allocation gets a mapping of its own
@@ -122,9 +136,11 @@ struct SessionMemory {
 /// there.
 uint64_t mmapThreshold(const RuntimeMemoryModel &m,
                        uint64_t largestWeightTensor);
-/// Of firstRun, the part in arena regions at or above the threshold.
-double mappedRunBytes(const RuntimeMemoryModel &m, const SessionMemory &s,
-                      uint64_t threshold);
+/// Of `runBytes` (a session's runs, whose arena has these regions: size
+/// and bytes written), the part in regions at or above the threshold.
+double mappedRunBytes(const RuntimeMemoryModel &m,
+                      llvm::ArrayRef<std::pair<uint64_t, uint64_t>> regions,
+                      double runBytes, uint64_t threshold);
 /// The SessionMemory of a model alone.
 SessionMemory predictSession(const RuntimeMemoryModel &m,
                              const RuntimeMemoryFeatures &features);
@@ -134,19 +150,23 @@ SessionMemory predictSession(const RuntimeMemoryModel &m,
 double processSessionBytes(const RuntimeMemoryModel &m);
 struct SetMemory {
   double afterLoad = 0, afterFirstRuns = 0;
-  /// The most the process holds at any moment (VmHWM): afterFirstRuns or,
-  /// where higher, a load's transient copies on top of the heap at that
-  /// load.
+  /// In service: after each session's second run, whose memory pattern
+  /// block its arena keeps beside the first run's regions.
+  double inService = 0;
+  /// The most the process holds at any moment (VmHWM): inService or,
+  /// where higher, afterFirstRuns or a load's transient copies on top of
+  /// the heap at that load.
   double peak = 0;
 };
 /// The resident bytes of a process holding these sessions (created in
-/// this order, then each run once): the process's bytes, what its first
-/// session sets up once (processSessionBytes), and the heap's high-water
-/// mark: each load's transient copies on top of what the sessions before
-/// it keep (reusing the space an earlier load freed), then the first runs
-/// on top of all the sessions keep, except their arena regions at or above
-/// glibc's mmap threshold (mmapThreshold), which are added apart. Without
-/// a measured `retained`, the sum of each session's load and first run.
+/// this order, then each run once, then once more): the process's bytes, what
+/// its first session sets up once (processSessionBytes), and the heap's
+/// high-water mark: each load's transient copies on top of what the sessions
+/// before it keep (reusing the space an earlier load freed), then the first
+/// runs on top of all the sessions keep, except their arena regions at or above
+/// glibc's mmap threshold (mmapThreshold), which are added apart; in
+/// service the same with each session's two runs. Without a measured
+/// `retained`, the sum of each session's load and runs.
 SetMemory predictSetMemory(const RuntimeMemoryModel &m,
                            llvm::ArrayRef<SessionMemory> sessions);
 /// One session of a model in a process of its own, the process's own
@@ -157,6 +177,11 @@ SetMemory predictSessionAlone(const RuntimeMemoryModel &m,
 /// (RuntimeMemoryFeatures::firstRunArenaBytes) and the copies of its outputs.
 double predictFirstRun(const RuntimeMemoryModel &m,
                        const RuntimeMemoryFeatures &features);
+/// What its first two runs at the same shapes add (the arena in service,
+/// RuntimeMemoryFeatures::serviceArenaBytes, and both runs' outputs,
+/// which onnxruntime-node's caller holds until it collects them).
+double predictServiceRuns(const RuntimeMemoryModel &m,
+                          const RuntimeMemoryFeatures &features);
 
 /// One measured session: its features and the resident-memory growth
 /// after loading and after the first run.
