@@ -161,9 +161,8 @@ chorus::planOnDemand(const Workload &w, const Target &target,
       // already where any is resident.
       SetMemory kept = predictSetMemory(rm, resident);
       peak = resident.empty() ? rm.processBytes : kept.peak;
-      double base = resident.empty()
-                        ? rm.processBytes
-                        : kept.inService - processSessionBytes(rm);
+      double base = resident.empty() ? rm.processBytes
+                                     : kept.inService - processSessionBytes(rm);
       for (unsigned i : slot)
         peak = std::max(peak, base + predictSetMemory(rm, inSlot[i]).peak -
                                   rm.processBytes);
