@@ -111,8 +111,10 @@ static llvm::cl::opt<uint64_t>
                 llvm::cl::desc("Bytes available (default: the target's memory "
                                "capacity); strategies above it are "
                                "infeasible. It applies to the runtime's "
-                               "footprint where the target models it "
-                               "(runtime_memory), else to weights + arena"),
+                               "peak footprint where the target models it "
+                               "(runtime_memory: the sessions in service, "
+                               "each run twice, or a load's transient "
+                               "copies), else to weights + arena"),
                 llvm::cl::init(0), llvm::cl::cat(category));
 
 static llvm::cl::list<std::string> sameInputs(
