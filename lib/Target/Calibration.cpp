@@ -781,24 +781,44 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     r.samples = retained.size();
     m.retained = r;
   }
-  // The load's peak above what it leaves, against the largest weight
-  // tensor and the convolution weights (the runtime's layout rewrites hold
-  // a reordered copy of each beside the original until the load ends):
-  // non-negative least squares through the origin, unweighted, so that the
-  // models whose large tensors make the peak decide it.
-  std::vector<std::vector<double>> peakRows;
-  for (const MemorySample &s : samples) {
-    if (s.loadPeakBytes < 0)
-      continue;
-    peakRows.push_back(
-        {static_cast<double>(s.features.largestTensorBytes) * kMB,
-         s.features.weightBytes[0] * kMB,
-         std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB});
-  }
-  if (peakRows.size() >= 6) {
-    std::vector<double> c = nnlsBySubsets(peakRows, 2);
-    m.loadPeak = RuntimeMemoryModel::LoadPeak{
-        c[0], static_cast<unsigned>(peakRows.size()), c[1]};
+  // The load's peak above what it leaves (predictLoadTransient): the
+  // initializers' copies per byte of the largest tensor, fitted through
+  // the origin on the models without convolution weights; then the
+  // convolutions' reorders, per byte of their weights and of the largest
+  // of them, non-negative least squares through the origin on the models
+  // whose peak the copies do not explain. Unweighted, so that the models
+  // whose large tensors make the peak decide it.
+  struct PeakSample {
+    double largest, conv, largestConv, transient;
+  };
+  std::vector<PeakSample> peaks;
+  for (const MemorySample &s : samples)
+    if (s.loadPeakBytes >= 0)
+      peaks.push_back(
+          {static_cast<double>(s.features.largestTensorBytes) * kMB,
+           s.features.weightBytes[0] * kMB,
+           static_cast<double>(s.features.largestConvTensorBytes) * kMB,
+           std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB});
+  if (peaks.size() >= 6) {
+    RuntimeMemoryModel::LoadPeak p;
+    p.samples = peaks.size();
+    double xy = 0, xx = 0;
+    for (const PeakSample &s : peaks)
+      if (s.conv == 0) {
+        xy += s.largest * s.transient;
+        xx += s.largest * s.largest;
+      }
+    p.perLargestTensorByte = xx > 0 ? std::max(xy / xx, 0.0) : 0;
+    std::vector<std::vector<double>> rows;
+    for (const PeakSample &s : peaks)
+      if (s.conv > 0 && s.transient > p.perLargestTensorByte * s.largest)
+        rows.push_back({s.conv, s.largestConv, s.transient});
+    if (rows.size() >= 2) {
+      std::vector<double> c = nnlsBySubsets(rows, 2);
+      p.perConvWeightByte = c[0];
+      p.perLargestConvTensorByte = c[1];
+    }
+    m.loadPeak = p;
   }
   return m;
 }
@@ -812,9 +832,9 @@ SessionLoadModel chorus::fitSessionLoad(llvm::ArrayRef<LoadSample> samples) {
     const SessionLoadFeatures &f = l.features;
     rows.push_back({w, f.weightBytes * 1e-6 * w, f.largeWeightBytes * 1e-6 * w,
                     f.nodes * w, f.symbolicNodes * w, f.weightTensors * w,
-                    y * w});
+                    f.convWeightBytes * 1e-6 * w, y * w});
   }
-  std::vector<double> c = nnlsBySubsets(rows, 6);
+  std::vector<double> c = nnlsBySubsets(rows, 7);
   SessionLoadModel m;
   m.perSessionSeconds = c[0] * 1e-3;
   m.perWeightByteSeconds = c[1] * 1e-9;
@@ -822,6 +842,7 @@ SessionLoadModel chorus::fitSessionLoad(llvm::ArrayRef<LoadSample> samples) {
   m.perNodeSeconds = c[3] * 1e-3;
   m.perSymbolicNodeSeconds = c[4] * 1e-3;
   m.perWeightTensorSeconds = c[5] * 1e-3;
+  m.perConvWeightByteSeconds = c[6] * 1e-9;
   m.samples = samples.size();
   // The first run's extra time against the arena's bytes: least squares
   // through the origin, unweighted, so that the large arenas, whose pages

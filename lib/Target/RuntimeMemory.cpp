@@ -58,6 +58,9 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
       addWeightBytes(f.weightBytes, weight.getByteSize(), use);
       f.largestTensorBytes =
           std::max(f.largestTensorBytes, weight.getByteSize());
+      if (use == WeightUse::Conv)
+        f.largestConvTensorBytes =
+            std::max(f.largestConvTensorBytes, weight.getByteSize());
       if (weight.getByteSize() < kLargeWeightBytes)
         f.largestWeightTensor =
             std::max(f.largestWeightTensor, weight.getByteSize());
@@ -202,10 +205,18 @@ SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
     s.serviceRegions = features.ortServiceRegions;
   s.largestWeightTensor = features.largestWeightTensor;
   if (m.loadPeak)
-    s.loadTransient = m.loadPeak->perLargestTensorByte *
-                          static_cast<double>(features.largestTensorBytes) +
-                      m.loadPeak->perConvWeightByte * features.weightBytes[0];
+    s.loadTransient = predictLoadTransient(*m.loadPeak, features);
   return s;
+}
+
+double chorus::predictLoadTransient(const RuntimeMemoryModel::LoadPeak &p,
+                                    const RuntimeMemoryFeatures &features) {
+  double copies =
+      p.perLargestTensorByte * static_cast<double>(features.largestTensorBytes);
+  double reorders = p.perConvWeightByte * features.weightBytes[0] +
+                    p.perLargestConvTensorByte *
+                        static_cast<double>(features.largestConvTensorBytes);
+  return std::max(copies, reorders);
 }
 
 uint64_t chorus::mmapThreshold(const RuntimeMemoryModel &m,
@@ -250,8 +261,10 @@ chorus::sessionLoadFeatures(func::FuncOp func,
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
             func, StringAttr::get(func.getContext(), name))) {
       double bytes = static_cast<double>(weight.getByteSize());
-      (weight.getByteSize() >= kLargeWeightBytes ? f.largeWeightBytes
-                                                 : f.weightBytes) += bytes;
+      bool large = weight.getByteSize() >= kLargeWeightBytes;
+      (large ? f.largeWeightBytes : f.weightBytes) += bytes;
+      if (!large && use == WeightUse::Conv)
+        f.convWeightBytes += bytes;
       ++f.weightTensors;
     }
   func.walk([&](NodeOp) { ++f.nodes; });

@@ -706,6 +706,10 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
               pr.bounded("per_conv_weight_byte", k.perConvWeightByte, 100,
                          "a factor in [0, 100]", false))
         return std::move(e);
+      if (llvm::Error e = pr.bounded("per_largest_conv_tensor_byte",
+                                     k.perLargestConvTensorByte, 100,
+                                     "a factor in [0, 100]", false))
+        return std::move(e);
       if (llvm::Error e = pr.count("samples", k.samples))
         return std::move(e);
       if (llvm::Error e = pr.unknownFields())
@@ -741,7 +745,8 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                             &m.perLargeWeightByteSeconds},
           {"per_symbolic_node_s", &m.perSymbolicNodeSeconds},
           {"per_weight_tensor_s", &m.perWeightTensorSeconds},
-          {"per_arena_byte_s", &m.perArenaByteSeconds}})
+          {"per_arena_byte_s", &m.perArenaByteSeconds},
+          {"per_conv_weight_byte_s", &m.perConvWeightByteSeconds}})
       if (llvm::Error e = lr.bounded(field, *out, 100,
                                      "a number of seconds in [0, 100]", false))
         return std::move(e);
@@ -883,6 +888,8 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       (*o["runtime_memory"].getAsObject())["load_peak"] = llvm::json::Object{
           {"per_largest_tensor_byte", m.loadPeak->perLargestTensorByte},
           {"per_conv_weight_byte", m.loadPeak->perConvWeightByte},
+          {"per_largest_conv_tensor_byte",
+           m.loadPeak->perLargestConvTensorByte},
           {"samples", static_cast<int64_t>(m.loadPeak->samples)}};
   }
   if (t.sessionLoad)
@@ -894,6 +901,7 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
         {"per_symbolic_node_s", t.sessionLoad->perSymbolicNodeSeconds},
         {"per_weight_tensor_s", t.sessionLoad->perWeightTensorSeconds},
         {"per_arena_byte_s", t.sessionLoad->perArenaByteSeconds},
+        {"per_conv_weight_byte_s", t.sessionLoad->perConvWeightByteSeconds},
         {"samples", static_cast<int64_t>(t.sessionLoad->samples)}};
   if (t.browser) {
     const BrowserInfo &b = *t.browser;

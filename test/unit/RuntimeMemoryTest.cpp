@@ -204,27 +204,41 @@ TEST(RuntimeMemory, ALoadPeaksAboveWhatItLeaves) {
   // top: 10 + 25 + 95, and 40 more for a moment.
   EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 25 + 105);
   EXPECT_DOUBLE_EQ(set.peak, 10 + 25 + 45 + 15 + 15 + 20 + 40);
-  // The fit: the peak above what the load leaves, per byte of the largest
-  // weight tensor and per byte of convolution weights.
+  // The fit: the peak above what the load leaves, the higher of 0.9 per
+  // byte of the largest weight tensor and 1.2 per byte of convolution
+  // weights with 2.5 per byte of the largest of them. Half the samples
+  // have no convolution weights (they fit the first term).
   RuntimeMemoryModel truth;
   std::vector<MemorySample> samples = samplesOf(truth);
   for (auto [i, s] : llvm::enumerate(samples)) {
     s.features.largestTensorBytes = (i + 1) * 1000000;
-    s.loadPeakBytes = s.afterLoadBytes + 0.9 * s.features.largestTensorBytes +
-                      1.2 * s.features.weightBytes[0];
+    if (i % 2) {
+      s.features.weightBytes[0] = 0;
+      s.features.largestConvTensorBytes = 0;
+    } else {
+      s.features.weightBytes[0] = (20 + 7 * i) * 1000000.0;
+      s.features.largestConvTensorBytes = (i % 3 + 1) * 1000000;
+    }
+    RuntimeMemoryModel::LoadPeak p{0.9, 0, 1.2, 2.5};
+    s.loadPeakBytes = s.afterLoadBytes + predictLoadTransient(p, s.features);
   }
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit));
   ASSERT_TRUE(fit->loadPeak.has_value());
   EXPECT_NEAR(fit->loadPeak->perLargestTensorByte, 0.9, 1e-9);
   EXPECT_NEAR(fit->loadPeak->perConvWeightByte, 1.2, 1e-9);
+  EXPECT_NEAR(fit->loadPeak->perLargestConvTensorByte, 2.5, 1e-9);
   EXPECT_EQ(fit->loadPeak->samples, samples.size());
-  // predictSession carries both terms into the load's transient.
+  // predictSession carries the higher phase into the load's transient:
+  // the reorders here, the copy of a large tensor there.
   RuntimeMemoryFeatures f;
-  f.largestTensorBytes = 1000;
+  f.largestTensorBytes = 800;
   f.weightBytes[0] = 500;
+  f.largestConvTensorBytes = 100;
   EXPECT_DOUBLE_EQ(predictSession(*fit, f).loadTransient,
-                   0.9 * 1000 + 1.2 * 500);
+                   1.2 * 500 + 2.5 * 100);
+  f.largestTensorBytes = 10000;
+  EXPECT_DOUBLE_EQ(predictSession(*fit, f).loadTransient, 0.9 * 10000);
   // Without the measurement, no term.
   for (MemorySample &s : samples)
     s.loadPeakBytes = -1;

@@ -66,8 +66,9 @@ struct RuntimeMemoryFeatures {
   double nodes = 0;
   /// The largest weight tensor under kLargeWeightBytes.
   uint64_t largestWeightTensor = 0;
-  /// The largest weight tensor of any size.
-  uint64_t largestTensorBytes = 0;
+  /// The largest weight tensor of any size, and the largest a
+  /// convolution reads.
+  uint64_t largestTensorBytes = 0, largestConvTensorBytes = 0;
   /// Bytes of the model's outputs.
   double outputBytes = 0;
   /// The arena figure the first run's memory follows: ONNX Runtime's where
@@ -126,6 +127,11 @@ struct SessionMemory {
   std::vector<std::pair<uint64_t, uint64_t>> serviceRegions;
   uint64_t largestWeightTensor = 0;
 };
+/// What a load of a model with these features holds for a moment above
+/// what it leaves (RuntimeMemoryModel::LoadPeak): the higher of its
+/// initializer copies and its convolutions' reorders.
+double predictLoadTransient(const RuntimeMemoryModel::LoadPeak &p,
+                            const RuntimeMemoryFeatures &features);
 /// glibc's threshold above which an allocation gets a mapping of its own
 /// (returned to the system when freed, never reusing the heap's free
 /// space): the profile's fixed one (RuntimeMemoryModel::

@@ -187,17 +187,20 @@ struct RuntimeMemoryModel {
   };
   std::optional<Retained> retained;
   /// What a load holds for a moment above what it leaves, where measured
-  /// (the process's VmHWM while a session loads): per byte of the model's
-  /// largest weight tensor, whose copies glibc maps apart and the load
-  /// frees back to the system before it ends, and per byte of its
-  /// convolution weights (under 32 MiB), which the runtime's layout
-  /// rewrites copy while the originals are still held; where glibc's
-  /// default threshold keeps those copies in the heap they stay resident
-  /// after the load and this term fits near 0.
+  /// (the process's VmHWM while a session loads), the higher of two
+  /// phases: copying the initializers, per byte of the model's largest
+  /// weight tensor (its copy glibc maps apart and the load frees back to
+  /// the system before it ends); and the layout rewrites of the
+  /// convolutions, per byte of its convolution weights (copied while the
+  /// originals are still held) and per byte of its largest convolution
+  /// weight (held more than twice at once while it is reordered). Where
+  /// glibc's default threshold keeps the copies in the heap they stay
+  /// resident after the load and the convolution terms fit near 0.
   struct LoadPeak {
     double perLargestTensorByte = 0;
     unsigned samples = 0;
     double perConvWeightByte = 0;
+    double perLargestConvTensorByte = 0;
   };
   std::optional<LoadPeak> loadPeak;
   /// The runtime profile's mallocMmapThreshold (0: glibc's default);
@@ -215,6 +218,8 @@ struct RuntimeMemoryModel {
 struct SessionLoadFeatures {
   double weightBytes = 0, largeWeightBytes = 0, nodes = 0, symbolicNodes = 0,
          weightTensors = 0, arenaBytes = 0;
+  /// Of weightBytes, those convolutions read.
+  double convWeightBytes = 0;
 };
 /// How long the runtime takes to create a session of a model (reading its
 /// file, which the page cache holds, parsing it, optimizing the graph,
@@ -224,6 +229,9 @@ struct SessionLoadFeatures {
 ///           + perNode x the graph's nodes + perSymbolicNode x those in
 ///           a graph of symbolic dims + perWeightTensor x its weight
 ///           tensors
+///           + perConvWeightByte x the weight bytes under 32 MiB that
+///           convolutions read (their filters reordered into the
+///           runtime's blocked layout, beyond what any weight costs)
 ///           + perArenaByte x its arena after a first run: what that first
 ///           run takes beyond a later one (its arena's pages written for
 ///           the first time), so that the model's first result comes one
@@ -237,8 +245,11 @@ struct SessionLoadModel {
   unsigned samples = 0;
   /// 0 in targets fitted before the first run was timed.
   double perArenaByteSeconds = 0;
+  /// 0 in targets fitted before convolution weights were told apart.
+  double perConvWeightByteSeconds = 0;
   double seconds(const SessionLoadFeatures &f) const {
     return perSessionSeconds + perWeightByteSeconds * f.weightBytes +
+           perConvWeightByteSeconds * f.convWeightBytes +
            perLargeWeightByteSeconds * f.largeWeightBytes +
            perNodeSeconds * f.nodes + perSymbolicNodeSeconds * f.symbolicNodes +
            perWeightTensorSeconds * f.weightTensors +
