@@ -10,9 +10,10 @@
 //
 // SPEC.json: {"models": [{"name", "file", "shape": [..]}...],
 //             "resident": [names], "requests": [[arrival_s, model index]...]}
-// Prints JSON: per request its latency (s) and whether it loaded; the
-// resident set's growth of the process's resident memory from before
-// onnxruntime-node was loaded to the peak (VmHWM).
+// Prints JSON: per request its latency (s), whether it loaded, and the
+// process's resident memory growth after it; the growth of the process's
+// resident memory from before onnxruntime-node was loaded to the peak
+// (VmHWM).
 const fs = require('fs');
 const path = require('path');
 
@@ -72,7 +73,9 @@ async function main() {
     }
     const s = sessions[model];
     await s.run({[s.inputNames[0]]: feeds[model].input});
-    results.push({model, loaded, latency_s: now() - arrival});
+    const latency = now() - arrival;
+    results.push({model, loaded, latency_s: latency,
+                  rss_growth: status().rss - processStart});
   }
   console.log(JSON.stringify({requests: results,
                               peak_growth: status().hwm - processStart}));

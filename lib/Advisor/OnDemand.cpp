@@ -127,8 +127,9 @@ chorus::planOnDemand(const Workload &w, const Target &target,
     // largest load comes last, on top of all the others, at its load's
     // peak. With the threshold fixed, a session's copies, arena regions and
     // packed weights are mappings of their own that its release gives back
-    // (measured: the process returned to within 7 MB of the resident
-    // sessions after each release), so the peak is the resident sessions
+    // (measured: each release of resnet50 brought the process back to
+    // within 3 MB of what it held before; docs/CostModel.md, "Loading on
+    // demand"), so the peak is the resident sessions
     // (in service) with the one model in the slot that takes the most.
     std::vector<SessionMemory> resident;
     std::vector<unsigned> slot;

@@ -755,22 +755,31 @@ std::string printConfig(const inference::ModelConfig &config) {
   return text;
 }
 
-/// The bytes a Triton instance of session `i` holds (each instance its own
-/// weights and arena), on a target that models the runtime's memory.
-double instanceBytes(const Deployment &d, unsigned i, const Workload &w,
-                     const Target &target) {
-  // A batching instance holds the arena of its largest batch, in service.
-  const ModelInfo &info = w.models[d.batchModel[i]];
-  if (target.runtimeMemory) {
-    const RuntimeMemoryModel &rm = *target.runtimeMemory;
-    return rm.sessionBytes +
-           predictWeightBytes(rm, info.memoryFeatures.weightBytes) +
-           predictServiceRuns(rm, info.memoryFeatures);
+/// What Triton's server holds for the deployment's instances, each a
+/// session with its own weights and arena (a batching instance the arena
+/// of its largest batch), in service: on a target that models the
+/// runtime's memory, the sessions of one process as predictSetMemory has
+/// them (the runtime's process included); else weights plus arena each.
+double tritonInstanceBytes(const Deployment &d, const Workload &w,
+                           const Target &target) {
+  std::vector<SessionMemory> sessions;
+  double bytes = 0;
+  for (unsigned i = 0; i < d.models.size(); ++i) {
+    const ModelInfo &info = w.models[d.batchModel[i]];
+    for (unsigned k = 0; k < std::max(1u, d.concurrent[i]); ++k) {
+      if (target.runtimeMemory) {
+        sessions.push_back(
+            predictSession(*target.runtimeMemory, info.memoryFeatures));
+        continue;
+      }
+      for (const std::string &weight : info.weights)
+        bytes += w.weightBytes.lookup(weight);
+      bytes += info.memoryFeatures.arenaBytes;
+    }
   }
-  double weights = 0;
-  for (const std::string &weight : info.weights)
-    weights += w.weightBytes.lookup(weight);
-  return weights + info.memoryFeatures.arenaBytes;
+  return target.runtimeMemory
+             ? predictSetMemory(*target.runtimeMemory, sessions).inService
+             : bytes;
 }
 
 /// Ranks the available, feasible strategies for the goal (best first).
@@ -835,11 +844,7 @@ llvm::Error chorus::writeTritonRepository(const DeploymentSource &plan,
         formatWithSeparators(tritonWeights - plannedWeights) +
         " bytes of weights more than the plan, which loads them once)");
   }
-  double tritonBytes =
-      target.runtimeMemory ? target.runtimeMemory->processBytes : 0;
-  for (unsigned i = 0; i < d.models.size(); ++i)
-    tritonBytes +=
-        std::max(1u, d.concurrent[i]) * instanceBytes(d, i, w, target);
+  double tritonBytes = tritonInstanceBytes(d, w, target);
   notes.push_back("memory under Triton: " + formatWithSeparators(tritonBytes) +
                   " bytes (every instance its own weights and arena" +
                   (target.runtimeMemory
@@ -847,8 +852,10 @@ llvm::Error chorus::writeTritonRepository(const DeploymentSource &plan,
                          "models it"
                        : ", weights plus each model's arena") +
                   ") against the plan's " +
-                  formatWithSeparators(static_cast<double>(s.footprint())) +
-                  " bytes; Triton's own server process is not included");
+                  formatWithSeparators(static_cast<double>(
+                      s.runtimeBytes ? s.runtimeBytes : s.footprint())) +
+                  " bytes" + (s.runtimeBytes ? " in service" : "") +
+                  "; Triton's own server process is not included");
   for (auto [i, m] : llvm::enumerate(d.models))
     if (!m.batchable && d.batch[i] > 1)
       notes.push_back("'" + m.name +
