@@ -164,28 +164,39 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   }
   SetMemory set;
   set.afterLoad = m.processBytes + once + high;
-  // The runs: the arena regions under glibc's mmap threshold come from the
-  // heap, on top of what the sessions keep (in the space the loads freed,
-  // as far as it goes); those above it are mapped apart. Without a
-  // measured `retained` every byte adds.
-  uint64_t largest = 0;
-  for (const SessionMemory &s : sessions)
+  // The runs: the arena regions at or above glibc's mmap threshold are
+  // mapped apart. The rest comes from the heap: into the space the loads
+  // freed (as far as it goes) where a hole holds it, else on top of the
+  // heap's high-water mark. The loads' holes are the copies their
+  // convolutions' reorders freed, one weight tensor each, interleaved
+  // with what the sessions keep: a region larger than the largest such
+  // tensor finds none. Without a measured `retained` every byte adds.
+  uint64_t largest = 0, hole = 0;
+  for (const SessionMemory &s : sessions) {
     largest = std::max(largest, s.largestWeightTensor);
+    hole = std::max(hole, s.largestConvTensor);
+  }
   uint64_t threshold = mmapThreshold(m, largest);
+  hole = std::min(hole, threshold);
   auto afterRuns = [&](bool service) {
-    double heap = kept, top = high, mapped = 0;
+    double heap = kept, top = high, mapped = 0, above = 0;
     for (const SessionMemory &s : sessions) {
       double run = service ? s.serviceRuns : s.firstRun;
-      double apart =
-          m.retained
-              ? mappedRunBytes(m, service ? s.serviceRegions : s.arenaRegions,
-                               run, threshold)
-              : run;
-      heap += run - apart;
+      if (!m.retained) {
+        mapped += run;
+        continue;
+      }
+      auto regions = service ? s.serviceRegions : s.arenaRegions;
+      double apart = mappedRunBytes(m, regions, run, threshold);
+      double unheld =
+          std::min(holelessRunBytes(m, regions, run - apart, hole, threshold),
+                   run - apart);
+      heap += run - apart - unheld;
+      above += unheld;
       mapped += apart;
       top = std::max(top, heap);
     }
-    return m.processBytes + once + top + mapped;
+    return m.processBytes + once + top + above + mapped;
   };
   set.afterFirstRuns = afterRuns(false);
   set.inService = std::max(afterRuns(true), set.afterFirstRuns);
@@ -204,6 +215,7 @@ SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
   if (features.ortServiceArenaBytes > 0)
     s.serviceRegions = features.ortServiceRegions;
   s.largestWeightTensor = features.largestWeightTensor;
+  s.largestConvTensor = features.largestConvTensorBytes;
   if (m.loadPeak)
     s.loadTransient = predictLoadTransient(*m.loadPeak, features);
   return s;
@@ -236,6 +248,17 @@ chorus::mappedRunBytes(const RuntimeMemoryModel &m,
     if (size >= threshold)
       bytes += m.perArenaByte * static_cast<double>(touched);
   return std::min(bytes, runBytes);
+}
+
+double
+chorus::holelessRunBytes(const RuntimeMemoryModel &m,
+                         llvm::ArrayRef<std::pair<uint64_t, uint64_t>> regions,
+                         double heapBytes, uint64_t hole, uint64_t threshold) {
+  double bytes = 0;
+  for (auto [size, touched] : regions)
+    if (size > hole && size < threshold)
+      bytes += m.perArenaByte * static_cast<double>(touched);
+  return std::min(bytes, heapBytes);
 }
 
 SetMemory chorus::predictSessionAlone(const RuntimeMemoryModel &m,

@@ -155,11 +155,13 @@ TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
   m.perArenaByte = 1;
   m.retained = RuntimeMemoryModel::Retained{};
   m.retained->sessionBytes = 0;
-  // The load frees 100 bytes; the first run writes 20 in a region under
-  // the threshold (taken from the freed space) and 50 in one above it.
+  // The load frees 100 bytes, in holes of its largest convolution
+  // weight (1 MiB); the first run writes 20 in a region under the
+  // threshold (taken from the freed space) and 50 in one above it.
   SessionMemory s{200, 100, 70};
   s.arenaRegions = {{1 << 20, 20}, {64ull << 20, 50}};
   s.largestWeightTensor = 2 << 20;
+  s.largestConvTensor = 1 << 20;
   EXPECT_EQ(mmapThreshold(m, s.largestWeightTensor), 2u << 20);
   EXPECT_EQ(mmapThreshold(m, 10), 128u << 10);
   EXPECT_EQ(mmapThreshold(m, 1ull << 40), kLargeWeightBytes);
@@ -167,6 +169,13 @@ TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
   SetMemory set = predictSetMemory(m, {s});
   EXPECT_DOUBLE_EQ(set.afterLoad, 200);
   EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200 + 50);
+  // Holes of half a MiB do not hold the region of 1 MiB: it goes on top
+  // of the heap, not into the freed space.
+  s.largestConvTensor = 512 << 10;
+  EXPECT_DOUBLE_EQ(holelessRunBytes(m, s.arenaRegions, 20, 512 << 10, 2 << 20),
+                   20);
+  EXPECT_DOUBLE_EQ(predictSetMemory(m, {s}).afterFirstRuns, 200 + 20 + 50);
+  s.largestConvTensor = 1 << 20;
   // In service the second run's memory pattern took a region of its own
   // (60 bytes written), mapped apart too; the peak is there.
   s.serviceRuns = 130;

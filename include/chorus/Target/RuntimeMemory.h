@@ -126,6 +126,9 @@ struct SessionMemory {
   /// The same after its second run (serviceRuns).
   std::vector<std::pair<uint64_t, uint64_t>> serviceRegions;
   uint64_t largestWeightTensor = 0;
+  /// The largest weight tensor a convolution reads: the largest hole its
+  /// load's reorders leave in the heap (predictSetMemory).
+  uint64_t largestConvTensor = 0;
 };
 /// What a load of a model with these features holds for a moment above
 /// what it leaves (RuntimeMemoryModel::LoadPeak): the higher of its
@@ -147,6 +150,12 @@ uint64_t mmapThreshold(const RuntimeMemoryModel &m,
 double mappedRunBytes(const RuntimeMemoryModel &m,
                       llvm::ArrayRef<std::pair<uint64_t, uint64_t>> regions,
                       double runBytes, uint64_t threshold);
+/// Of `heapBytes` (a session's runs not mapped apart), the part in arena
+/// regions under the threshold too large for a hole of `hole` bytes: they
+/// go on top of the heap, not into the space the loads freed.
+double holelessRunBytes(const RuntimeMemoryModel &m,
+                        llvm::ArrayRef<std::pair<uint64_t, uint64_t>> regions,
+                        double heapBytes, uint64_t hole, uint64_t threshold);
 /// The SessionMemory of a model alone.
 SessionMemory predictSession(const RuntimeMemoryModel &m,
                              const RuntimeMemoryFeatures &features);
