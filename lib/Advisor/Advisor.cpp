@@ -667,6 +667,11 @@ void chorus::printFitReport(llvm::raw_ostream &os, const Workload &w,
                       "total (sessions load one after another)",
                       r.afterLoadBytes * 1e-6, r.inServiceBytes * 1e-6,
                       r.peakBytes * 1e-6);
+  for (const std::string &line : fitVerdicts(r))
+    os << line << "\n";
+}
+
+std::vector<std::string> chorus::fitVerdicts(const FitReport &r) {
   auto verdict = [&](uint64_t bytes) {
     bool fits = bytes <= r.limitBytes;
     return (llvm::Twine(fits ? "fits (margin " : "does not fit (over by ") +
@@ -675,17 +680,20 @@ void chorus::printFitReport(llvm::raw_ostream &os, const Workload &w,
             " bytes)")
         .str();
   };
-  os << "verdict: " << formatWithSeparators(r.peakBytes)
-     << " bytes against the memory limit of "
-     << formatWithSeparators(r.limitBytes) << ": " << verdict(r.peakBytes)
-     << "\n";
+  std::vector<std::string> lines;
+  lines.push_back("verdict: " + formatWithSeparators(r.peakBytes) +
+                  " bytes against the memory limit of " +
+                  formatWithSeparators(r.limitBytes) + ": " +
+                  verdict(r.peakBytes));
   if (r.runtime && r.sharingSavesBytes > 0)
-    os << "sharing the models' common weights saves "
-       << formatWithSeparators(r.sharingSavesBytes)
-       << " bytes (sessions given them with AddInitializer); loading a copy "
-          "each (onnxruntime-node) takes "
-       << formatWithSeparators(r.unsharedPeakBytes)
-       << " bytes: " << verdict(r.unsharedPeakBytes) << "\n";
+    lines.push_back(
+        "sharing the models' common weights saves " +
+        formatWithSeparators(r.sharingSavesBytes) +
+        " bytes (sessions given them with AddInitializer); loading a copy "
+        "each (onnxruntime-node) takes " +
+        formatWithSeparators(r.unsharedPeakBytes) +
+        " bytes: " + verdict(r.unsharedPeakBytes));
+  return lines;
 }
 
 llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,

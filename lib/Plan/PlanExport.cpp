@@ -59,8 +59,9 @@ static std::string xmlEscape(llvm::StringRef text) {
 }
 
 void chorus::writeMemoryPlanSVG(const IntervalProblem &problem,
-                                const MemoryPlan &plan, llvm::raw_ostream &os) {
-  constexpr double kWidth = 1000, kHeight = 600, kMargin = 50;
+                                const MemoryPlan &plan, llvm::raw_ostream &os,
+                                llvm::ArrayRef<std::string> caption) {
+  constexpr int kWidth = 1000, kHeight = 600, kMargin = 50, kLine = 18;
   int64_t t0 = 0, t1 = 1;
   if (!problem.buffers.empty()) {
     t0 = problem.buffers.front().lower;
@@ -74,7 +75,8 @@ void chorus::writeMemoryPlanSVG(const IntervalProblem &problem,
   double xScale = kWidth / std::max<double>(1, t1 - t0);
   double yScale = kHeight / top;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
-     << kWidth + 2 * kMargin << "\" height=\"" << kHeight + 2 * kMargin
+     << kWidth + 2 * kMargin << "\" height=\""
+     << kHeight + 2 * kMargin + kLine * caption.size()
      << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   os << "<title>arena " << plan.arenaBytes << " bytes, lower bound "
      << plan.lowerBound << " bytes</title>\n";
@@ -107,5 +109,9 @@ void chorus::writeMemoryPlanSVG(const IntervalProblem &problem,
      << " B (dashed), algorithm " << xmlEscape(plan.algorithm) << "</text>\n";
   os << "<text x=\"" << kMargin << "\" y=\"" << kMargin + kHeight + 20
      << "\">time " << t0 << " .. " << t1 << " (x), address (y)</text>\n";
+  for (auto [i, line] : llvm::enumerate(caption))
+    os << "<text x=\"" << kMargin << "\" y=\""
+       << kMargin + kHeight + 20 + kLine * (i + 1) << "\">" << xmlEscape(line)
+       << "</text>\n";
   os << "</svg>\n";
 }

@@ -703,8 +703,13 @@ static int run(MLIRContext &context) {
         chosen = &s;
     if (!chosen)
       return fail("no strategy was recommended: no memory picture to draw");
+    // Under the arena as planned: the recommended strategy's footprint
+    // against the memory limit, as the fit report has it.
+    std::vector<std::string> caption = fitVerdicts(
+        makeFitReport(workload, *target, options, results, recommendation));
     if (!write(memorySvg, [&](llvm::raw_ostream &os) {
-          writeMemoryPlanSVG(chosen->memoryProblem, chosen->memory, os);
+          writeMemoryPlanSVG(chosen->memoryProblem, chosen->memory, os,
+                             caption);
         }))
       return 1;
   }

@@ -210,6 +210,9 @@ llvm::json::Value fitReportToJSON(const Workload &workload,
                                   const AdvisorOptions &options,
                                   llvm::ArrayRef<StrategyResult> strategies,
                                   const Recommendation &recommendation);
+/// The report's verdicts in words, one line each: the set against the
+/// memory limit, then (where sharing saves memory) a copy each.
+std::vector<std::string> fitVerdicts(const FitReport &report);
 void printFitReport(llvm::raw_ostream &os, const Workload &workload,
                     const Target &target, const AdvisorOptions &options,
                     llvm::ArrayRef<StrategyResult> strategies,

@@ -18,9 +18,11 @@ llvm::json::Value memoryPlanToJSON(const IntervalProblem &problem,
                                    bool withTimes = false);
 
 /// An SVG picture of the plan: time on x, address on y, one box a buffer
-/// (its id in a tooltip), the lower bound as a dashed line.
+/// (its id in a tooltip), the lower bound as a dashed line; `caption`'s
+/// lines (e.g. the fit verdict) written under it.
 void writeMemoryPlanSVG(const IntervalProblem &problem, const MemoryPlan &plan,
-                        llvm::raw_ostream &os);
+                        llvm::raw_ostream &os,
+                        llvm::ArrayRef<std::string> caption = {});
 
 } // namespace chorus
 
