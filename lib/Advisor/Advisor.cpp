@@ -567,7 +567,7 @@ FitReport chorus::makeFitReport(const Workload &w, const Target &target,
       fm.fixedBytes = rm.sessionBytes + rm.runBytes;
       fm.weightBytes = predictWeightBytes(rm, f.weightBytes);
       fm.arenaBytes = rm.perArenaByte * f.serviceArenaBytes();
-      fm.outputBytes = 2 * rm.perOutputByte * f.outputBytes;
+      fm.callerBytes = 2 * rm.perOutputByte * f.callerBytes();
       SetMemory alone = predictSessionAlone(rm, f);
       fm.afterLoadBytes = alone.afterLoad;
       fm.inServiceBytes = alone.inService;
@@ -610,7 +610,7 @@ chorus::fitReportToJSON(const Workload &w, const Target &target,
         {"weight_bytes", std::llround(m.weightBytes)},
         {"fixed_bytes", std::llround(m.fixedBytes)},
         {"arena_bytes", std::llround(m.arenaBytes)},
-        {"output_bytes", std::llround(m.outputBytes)},
+        {"caller_bytes", std::llround(m.callerBytes)},
         {"after_load_bytes", std::llround(m.afterLoadBytes)},
         {"in_service_bytes", std::llround(m.inServiceBytes)},
         {"peak_bytes", std::llround(m.peakBytes)}});
@@ -658,7 +658,7 @@ void chorus::printFitReport(llvm::raw_ostream &os, const Workload &w,
         "{0,-32} {1,9:F1} {2,9:F1} {3,9:F1} {4,9:F1} "
         "{5,11:F1} {6,11:F1} {7,9:F1}\n",
         m.name, m.fileWeightBytes * 1e-6, m.weightBytes * 1e-6,
-        m.fixedBytes * 1e-6, (m.arenaBytes + m.outputBytes) * 1e-6,
+        m.fixedBytes * 1e-6, (m.arenaBytes + m.callerBytes) * 1e-6,
         m.afterLoadBytes * 1e-6, m.inServiceBytes * 1e-6, m.peakBytes * 1e-6);
   if (r.runtime)
     os << llvm::formatv("{0,-32} {1,73:F1}\n", "the runtime's process",

@@ -17,6 +17,15 @@ using namespace chorus;
 
 namespace {
 
+/// ONNX Runtime's CPU kernels that may write their output over input 0
+/// (MayInplace(0, 0) in their kernel definitions: the unary activations).
+bool ortMayInplace(llvm::StringRef op) {
+  return llvm::is_contained({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu",
+                             "Celu", "HardSigmoid", "Selu", "Softplus",
+                             "Softsign", "ThresholdedRelu"},
+                            op);
+}
+
 bool isBlockedKernel(llvm::StringRef op) {
   return op.starts_with("com.microsoft.nchwc:") &&
          op != "com.microsoft.nchwc:ReorderOutput";
@@ -64,6 +73,12 @@ chorus::computeOrtRunAllocations(func::FuncOp func,
       for (Value v : op.getOperands())
         outputs.insert(v);
   constexpr size_t kForever = std::numeric_limits<size_t>::max();
+  // Kernel, input buffer, output buffer: where the kernel may write its
+  // output over that input.
+  struct InPlace {
+    size_t kernel, input, output;
+  };
+  std::vector<InPlace> inPlaceOf;
   auto use = [&](Value v, bool blocked, size_t at) {
     auto it = byValue.find(v);
     if (it == byValue.end())
@@ -106,10 +121,35 @@ chorus::computeOrtRunAllocations(func::FuncOp func,
       }
       continue;
     }
+    // The input a kernel may write its output over: a convolution's Sum
+    // (the fused Add's other operand; MayInplace(3, 0) of the NCHWc and
+    // fused convolutions) or a unary activation's input.
+    Value inPlace;
+    if (kernel.sum) {
+      for (NodeOp node : kernel.nodes)
+        if (node.getOpType() == "Add")
+          for (Value v : node.getInputs())
+            if (!llvm::is_contained(kernel.nodes, v.getDefiningOp<NodeOp>()))
+              inPlace = v;
+    } else if (kernel.nodes.size() == 1 &&
+               kernel.nodes.front().getDomain().empty() &&
+               ortMayInplace(kernel.nodes.front().getOpType()) &&
+               !kernel.nodes.front().getInputs().empty()) {
+      inPlace = kernel.nodes.front().getInputs().front();
+    }
     for (Value v : getKernelResults(kernel)) {
       std::optional<uint64_t> bytes = arenaBytes(v, blocked, block);
       if (!bytes)
         return failure();
+      if (inPlace) {
+        auto it = byValue.find(inPlace);
+        std::optional<size_t> b;
+        if (it != byValue.end())
+          b = it->second[blocked] ? it->second[blocked] : it->second[!blocked];
+        if (b)
+          inPlaceOf.push_back({k, *b, buffers.size()});
+        inPlace = Value();
+      }
       byValue[v][blocked] = buffers.size();
       buffers.push_back({*bytes, k, k, 0});
     }
@@ -121,6 +161,26 @@ chorus::computeOrtRunAllocations(func::FuncOp func,
       for (std::optional<size_t> b : it->second)
         if (b)
           buffers[*b].lastUse = kForever;
+  }
+  // ONNX Runtime's allocation planner writes an output over its input
+  // where the kernel allows it, the input's last reader is that kernel, the
+  // two have one size and the output is not the model's: the output allocates
+  // nothing, and the input's buffer lives on as it.
+  std::vector<size_t> aliasOf(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i)
+    aliasOf[i] = i;
+  for (const InPlace &p : inPlaceOf) {
+    size_t in = p.input;
+    while (aliasOf[in] != in)
+      in = aliasOf[in];
+    Buffer &input = buffers[in], &output = buffers[p.output];
+    // A model's output is always a buffer of its own.
+    if (input.lastUse != p.kernel || input.bytes != output.bytes ||
+        input.bytes == 0 || output.lastUse == kForever)
+      continue;
+    input.lastUse = output.lastUse;
+    output.bytes = 0;
+    aliasOf[p.output] = in;
   }
   // A kernel's outputs are allocated, then every buffer whose last reader
   // it was is freed. (MLAS's convolutions expand im2col in tiles of 64 KiB

@@ -73,6 +73,8 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
   for (const LiveTensor &t : lifetimes.getTensors())
     if (t.kind == LiveTensor::Kind::Output)
       f.outputBytes += static_cast<double>(t.bytes);
+    else if (t.kind == LiveTensor::Kind::Input)
+      f.inputBytes += static_cast<double>(t.bytes);
   if (ort)
     if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
         succeeded(run)) {
@@ -114,13 +116,13 @@ double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
 double chorus::predictFirstRun(const RuntimeMemoryModel &m,
                                const RuntimeMemoryFeatures &features) {
   return m.runBytes + m.perArenaByte * features.firstRunArenaBytes() +
-         m.perOutputByte * features.outputBytes;
+         m.perOutputByte * features.callerBytes();
 }
 
 double chorus::predictServiceRuns(const RuntimeMemoryModel &m,
                                   const RuntimeMemoryFeatures &features) {
   return m.runBytes + m.perArenaByte * features.serviceArenaBytes() +
-         2 * m.perOutputByte * features.outputBytes;
+         2 * m.perOutputByte * features.callerBytes();
 }
 
 double chorus::predictRetained(const RuntimeMemoryModel &m,

@@ -624,3 +624,19 @@ TEST(PaceElasticity, OneProcessPerModelTellsNothing) {
   EXPECT_EQ(rows, 0u);
   EXPECT_EQ(p, (std::array<double, 3>{1, 1, 1}));
 }
+
+TEST(RuntimeMemory, TheCallerHoldsEachRunsInputsAndOutputs) {
+  RuntimeMemoryModel m;
+  m.runBytes = 100;
+  m.perArenaByte = 2;
+  m.perOutputByte = 1;
+  RuntimeMemoryFeatures f;
+  f.arenaBytes = 1000;
+  f.outputBytes = 30;
+  f.inputBytes = 20;
+  EXPECT_DOUBLE_EQ(f.callerBytes(), 50);
+  // One run: its arena, its input and its output's copy.
+  EXPECT_DOUBLE_EQ(predictFirstRun(m, f), 100 + 2 * 1000 + 50);
+  // In service: two runs' inputs and outputs.
+  EXPECT_DOUBLE_EQ(predictServiceRuns(m, f), 100 + 2 * 1000 + 2 * 50);
+}

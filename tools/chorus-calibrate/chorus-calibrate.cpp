@@ -1448,7 +1448,9 @@ static int runMeasure(const char *argv0) {
     for (const MemorySample &s : samples) {
       double load = predictAfterLoad(*memoryModel, s.features.weightBytes,
                                      s.features.nodes);
-      double run = load + predictFirstRun(*memoryModel, s.features);
+      // The calibration's input is made before its readings.
+      double run = load + predictFirstRun(*memoryModel, s.features) -
+                   memoryModel->perOutputByte * s.features.inputBytes;
       worstLoad = std::max(worstLoad, std::fabs(load / s.afterLoadBytes - 1));
       worstRun = std::max(worstRun, std::fabs(run / s.afterRunBytes - 1));
     }
@@ -1457,7 +1459,8 @@ static int runMeasure(const char *argv0) {
         "runtime memory: %.1f MB per process, %.1f MB per session, "
         "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes, "
         "%.1f KB per node; first run "
-        "%.1f MB + x%.2f the runtime's arena + x%.2f the outputs (fitted to "
+        "%.1f MB + x%.2f the runtime's arena + x%.2f its inputs and outputs "
+        "(fitted to "
         "%zu sessions; worst fit %.0f%% after load, %.0f%% after the first "
         "run)\n",
         m.processBytes * 1e-6, m.sessionBytes * 1e-6, m.perConvWeightByte,

@@ -253,7 +253,7 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
            const std::map<int64_t, LoadedWorkload> &atValue) {
   OrtArenaSimulator arena;
   std::set<int64_t> seen;
-  double outputs = 0;
+  double held = 0;
   std::vector<ReplayStep> steps;
   for (int64_t v : values) {
     const ModelInfo &m = atValue.at(v).workload.models[model];
@@ -263,8 +263,9 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
     else
       arena.firstRun(*m.ortRun);
     // onnxruntime-node copies every run's outputs into buffers the
-    // caller's JavaScript holds until it collects them.
-    outputs += m.memoryFeatures.outputBytes;
+    // caller's JavaScript holds until it collects them, as it holds the
+    // inputs it passed.
+    held += m.memoryFeatures.callerBytes();
     double session = 0;
     if (target.runtimeMemory) {
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
@@ -272,7 +273,7 @@ replayRuns(const Target &target, unsigned model, llvm::ArrayRef<int64_t> values,
       // the runs so far.
       SessionMemory s = predictSession(rm, m.memoryFeatures);
       s.firstRun = rm.runBytes + rm.perArenaByte * arena.touched() +
-                   rm.perOutputByte * outputs;
+                   rm.perOutputByte * held;
       s.arenaRegions = arena.regionUse();
       session = predictSetMemory(rm, s).afterFirstRuns - rm.processBytes;
     }

@@ -180,10 +180,11 @@ struct FitReport {
     std::string name;
     /// The weights in the file; as the runtime keeps them (copies and
     /// pre-packed forms included); the session's fixed bytes; its arena
-    /// in service (after its second run); the copies of its outputs; the
-    /// session alone after load, in service and at its peak.
+    /// in service (after its second run); what the caller holds of both
+    /// runs (their inputs and the copies of their outputs); the session
+    /// alone after load, in service and at its peak.
     double fileWeightBytes = 0, weightBytes = 0, fixedBytes = 0, arenaBytes = 0,
-           outputBytes = 0, afterLoadBytes = 0, inServiceBytes = 0,
+           callerBytes = 0, afterLoadBytes = 0, inServiceBytes = 0,
            peakBytes = 0;
   };
   /// Empty when no strategy was recommended.

@@ -69,8 +69,12 @@ struct RuntimeMemoryFeatures {
   /// The largest weight tensor of any size, and the largest a
   /// convolution reads.
   uint64_t largestTensorBytes = 0, largestConvTensorBytes = 0;
-  /// Bytes of the model's outputs.
-  double outputBytes = 0;
+  /// Bytes of the model's outputs, and of its inputs (the caller's
+  /// buffers for a run).
+  double outputBytes = 0, inputBytes = 0;
+  /// What the caller holds per run until it collects them: the inputs it
+  /// passed and the copies of the outputs onnxruntime-node returned.
+  double callerBytes() const { return outputBytes + inputBytes; }
   /// The arena figure the first run's memory follows: ONNX Runtime's where
   /// simulated, else the planned peak.
   double firstRunArenaBytes() const {
@@ -189,12 +193,13 @@ SetMemory predictSetMemory(const RuntimeMemoryModel &m,
 SetMemory predictSessionAlone(const RuntimeMemoryModel &m,
                               const RuntimeMemoryFeatures &features);
 /// What its first run adds: the runtime's arena
-/// (RuntimeMemoryFeatures::firstRunArenaBytes) and the copies of its outputs.
+/// (RuntimeMemoryFeatures::firstRunArenaBytes), the copies of its outputs
+/// and the inputs it was given (RuntimeMemoryFeatures::callerBytes).
 double predictFirstRun(const RuntimeMemoryModel &m,
                        const RuntimeMemoryFeatures &features);
 /// What its first two runs at the same shapes add (the arena in service,
-/// RuntimeMemoryFeatures::serviceArenaBytes, and both runs' outputs,
-/// which onnxruntime-node's caller holds until it collects them).
+/// RuntimeMemoryFeatures::serviceArenaBytes, and both runs' inputs and
+/// outputs, which onnxruntime-node's caller holds until it collects them).
 double predictServiceRuns(const RuntimeMemoryModel &m,
                           const RuntimeMemoryFeatures &features);
 
