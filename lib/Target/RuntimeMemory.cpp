@@ -188,11 +188,10 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
         mapped += run;
         continue;
       }
-      auto regions = service ? s.serviceRegions : s.arenaRegions;
+      const auto &regions = service ? s.serviceRegions : s.arenaRegions;
       double apart = mappedRunBytes(m, regions, run, threshold);
       double unheld =
-          std::min(holelessRunBytes(m, regions, run - apart, hole, threshold),
-                   run - apart);
+          holelessRunBytes(m, regions, run - apart, hole, threshold);
       heap += run - apart - unheld;
       above += unheld;
       mapped += apart;
