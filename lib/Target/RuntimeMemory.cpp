@@ -158,11 +158,12 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   // high-water mark, which stays resident. A load's transient copies go
   // on top of what the sessions before it keep (reusing what an earlier
   // load freed); a first run's arena and outputs go on top of all kept.
-  double kept = 0, high = 0, transient = 0;
+  double kept = 0, high = 0, transient = 0, holes = 0;
   for (const SessionMemory &s : sessions) {
     high = std::max(high, kept + s.load - once);
     transient = std::max(transient, kept + s.load - once + s.loadTransient);
     kept += std::min(s.retained, s.load - once);
+    holes = std::max(holes, s.load - once - std::min(s.retained, s.load - once));
   }
   SetMemory set;
   set.afterLoad = m.processBytes + once + high;
@@ -181,7 +182,10 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   uint64_t threshold = mmapThreshold(m, largest);
   hole = std::min(hole, threshold);
   auto afterRuns = [&](bool service) {
-    double heap = kept, top = high, mapped = 0, above = 0;
+    // The space one load freed stays free through the loads after it:
+    // their pieces, smaller than its filters' holes, go elsewhere.
+    double heap = std::min(kept, high - holes), top = high, mapped = 0,
+           above = 0;
     for (const SessionMemory &s : sessions) {
       double run = service ? s.serviceRuns : s.firstRun;
       if (!m.retained) {

@@ -640,3 +640,22 @@ TEST(RuntimeMemory, TheCallerHoldsEachRunsInputsAndOutputs) {
   // In service: two runs' inputs and outputs.
   EXPECT_DOUBLE_EQ(predictServiceRuns(m, f), 100 + 2 * 1000 + 2 * 50);
 }
+
+TEST(RuntimeMemory, TheSpaceOneLoadFreedStaysFreeThroughLaterLoads) {
+  RuntimeMemoryModel m;
+  m.sessionBytes = 0;
+  m.perArenaByte = 1;
+  m.retained = RuntimeMemoryModel::Retained{};
+  m.retained->sessionBytes = 0;
+  // The first load takes 200 and keeps 100: 100 freed. The second keeps
+  // all it takes (50) and runs 80 heap bytes.
+  SessionMemory first{200, 100, 0}, second{50, 50, 80};
+  SetMemory set = predictSetMemory(m, {first, second});
+  EXPECT_DOUBLE_EQ(set.afterLoad, 200);
+  // The run's 80 bytes go into the 100 the first load freed (the second
+  // load's pieces went elsewhere), not on top of the 150 kept.
+  EXPECT_DOUBLE_EQ(set.afterFirstRuns, 200);
+  // 130 do not fit: 30 go on top.
+  second.firstRun = 130;
+  EXPECT_DOUBLE_EQ(predictSetMemory(m, {first, second}).afterFirstRuns, 230);
+}
