@@ -162,8 +162,9 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
   for (const SessionMemory &s : sessions) {
     high = std::max(high, kept + s.load - once);
     transient = std::max(transient, kept + s.load - once + s.loadTransient);
-    kept += std::min(s.retained, s.load - once);
-    holes = std::max(holes, s.load - once - std::min(s.retained, s.load - once));
+    double keeps = std::min(s.retained, s.load - once);
+    kept += keeps;
+    holes = std::max(holes, s.load - once - keeps);
   }
   SetMemory set;
   set.afterLoad = m.processBytes + once + high;

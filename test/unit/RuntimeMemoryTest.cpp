@@ -149,12 +149,19 @@ TEST(RuntimeMemory, SetsReuseWhatEarlierLoadsFreed) {
   EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 130 + 45 + 45);
 }
 
-TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
+/// A runtime whose sessions take and keep exactly what they are given:
+/// no fixed bytes, one byte per arena byte, `retained` measured.
+static RuntimeMemoryModel heapOnlyModel() {
   RuntimeMemoryModel m;
   m.sessionBytes = 0;
   m.perArenaByte = 1;
   m.retained = RuntimeMemoryModel::Retained{};
   m.retained->sessionBytes = 0;
+  return m;
+}
+
+TEST(RuntimeMemory, ArenaRegionsAboveTheMmapThresholdAreMappedApart) {
+  RuntimeMemoryModel m = heapOnlyModel();
   // The load frees 100 bytes, in holes of its largest convolution
   // weight (1 MiB); the first run writes 20 in a region under the
   // threshold (taken from the freed space) and 50 in one above it.
@@ -642,11 +649,7 @@ TEST(RuntimeMemory, TheCallerHoldsEachRunsInputsAndOutputs) {
 }
 
 TEST(RuntimeMemory, TheSpaceOneLoadFreedStaysFreeThroughLaterLoads) {
-  RuntimeMemoryModel m;
-  m.sessionBytes = 0;
-  m.perArenaByte = 1;
-  m.retained = RuntimeMemoryModel::Retained{};
-  m.retained->sessionBytes = 0;
+  RuntimeMemoryModel m = heapOnlyModel();
   // The first load takes 200 and keeps 100: 100 freed. The second keeps
   // all it takes (50) and runs 80 heap bytes.
   SessionMemory first{200, 100, 0}, second{50, 50, 80};
