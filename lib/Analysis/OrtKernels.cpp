@@ -1574,6 +1574,28 @@ std::vector<Value> chorus::getKernelOperands(const OrtKernel &kernel) {
   return operands;
 }
 
+Value chorus::getKernelInPlaceInput(const OrtKernel &kernel) {
+  if (kernel.sum) {
+    for (NodeOp node : kernel.nodes)
+      if (node.getOpType() == "Add")
+        for (Value v : node.getInputs())
+          if (!llvm::is_contained(kernel.nodes, v.getDefiningOp<NodeOp>()))
+            return v;
+    return Value();
+  }
+  // The unary activations' kernels: MayInplace(0, 0).
+  if (kernel.nodes.size() != 1)
+    return Value();
+  NodeOp node = kernel.nodes.front();
+  if (!node.getDomain().empty() || node.getInputs().empty() ||
+      !llvm::is_contained({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu",
+                           "Celu", "HardSigmoid", "Selu", "Softplus",
+                           "Softsign", "ThresholdedRelu"},
+                          node.getOpType()))
+    return Value();
+  return node.getInputs().front();
+}
+
 std::vector<Value> chorus::getKernelResults(const OrtKernel &kernel) {
   llvm::DenseSet<Operation *> members;
   for (NodeOp node : kernel.nodes)

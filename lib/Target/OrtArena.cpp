@@ -17,15 +17,6 @@ using namespace chorus;
 
 namespace {
 
-/// ONNX Runtime's CPU kernels that may write their output over input 0
-/// (MayInplace(0, 0) in their kernel definitions: the unary activations).
-bool ortMayInplace(llvm::StringRef op) {
-  return llvm::is_contained({"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu",
-                             "Celu", "HardSigmoid", "Selu", "Softplus",
-                             "Softsign", "ThresholdedRelu"},
-                            op);
-}
-
 bool isBlockedKernel(llvm::StringRef op) {
   return op.starts_with("com.microsoft.nchwc:") &&
          op != "com.microsoft.nchwc:ReorderOutput";
@@ -121,22 +112,7 @@ chorus::computeOrtRunAllocations(func::FuncOp func,
       }
       continue;
     }
-    // The input a kernel may write its output over: a convolution's Sum
-    // (the fused Add's other operand; MayInplace(3, 0) of the NCHWc and
-    // fused convolutions) or a unary activation's input.
-    Value inPlace;
-    if (kernel.sum) {
-      for (NodeOp node : kernel.nodes)
-        if (node.getOpType() == "Add")
-          for (Value v : node.getInputs())
-            if (!llvm::is_contained(kernel.nodes, v.getDefiningOp<NodeOp>()))
-              inPlace = v;
-    } else if (kernel.nodes.size() == 1 &&
-               kernel.nodes.front().getDomain().empty() &&
-               ortMayInplace(kernel.nodes.front().getOpType()) &&
-               !kernel.nodes.front().getInputs().empty()) {
-      inPlace = kernel.nodes.front().getInputs().front();
-    }
+    Value inPlace = getKernelInPlaceInput(kernel);
     for (Value v : getKernelResults(kernel)) {
       std::optional<uint64_t> bytes = arenaBytes(v, blocked, block);
       if (!bytes)

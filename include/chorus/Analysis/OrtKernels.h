@@ -83,6 +83,14 @@ std::vector<mlir::Value> getKernelOperands(const OrtKernel &kernel);
 /// and every result of its last node (none values left out).
 std::vector<mlir::Value> getKernelResults(const OrtKernel &kernel);
 
+/// The input a kernel may write its output over (MayInplace in ONNX
+/// Runtime's kernel definitions): a convolution's fused Sum (the Add's
+/// operand from outside the kernel) or a unary activation's input; null
+/// for the others. ONNX Runtime's planner does so only where that input
+/// has no later reader, has the output's size and the output is not the
+/// model's.
+mlir::Value getKernelInPlaceInput(const OrtKernel &kernel);
+
 /// The kernels of `func` under `settings`. Deterministic. Nodes with
 /// subgraphs are one kernel each (their bodies are not rewritten).
 OrtKernels computeOrtKernels(mlir::func::FuncOp func,
