@@ -15,7 +15,10 @@
 //   node bench/ort-footprint.js sequence MODULES_DIR LEVEL MODEL.onnx \
 //       D,D,...:D,D,...:...
 //     One session, run once at each shape in turn. Prints JSON: the
-//     resident set before, after creation and after each run.
+//     resident set before, after creation and after each run. With
+//     SMAPS_DIR set, /proc/self/smaps after run N goes to SMAPS_DIR/smaps.N
+//     (each mapping's resident bytes; with bench/malloc-trace.c's log, the
+//     arena's regions).
 //
 // Bytes are read from /proc/self/status. Inputs are filled with 0.5; every
 // run's input and outputs are kept to the end (what the plan counts as
@@ -128,6 +131,9 @@ async function measureSequence(ort, level, file, shapesText) {
   for (const dims of shapes) {
     held.push(await run(session, input(ort, dims)));
     after.push(status().rss);
+    if (process.env.SMAPS_DIR)
+      fs.writeFileSync(path.join(process.env.SMAPS_DIR, `smaps.${after.length}`),
+                       fs.readFileSync('/proc/self/smaps', 'utf8'));
   }
   return {rss_start: processStart, rss_before: before.rss,
           rss_created: created.rss,
