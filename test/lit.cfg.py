@@ -55,9 +55,13 @@ if config.models_dir and os.path.isfile(
     config.available_features.add("ort-web")
     config.substitutions.append(("%npm_modules", config.models_dir))
 
-# Debian's chromium and playwright-core (npm) for the browser probe.
+# Debian's chromium and playwright-core (npm) for the browser probe, and
+# Debian's firefox-esr, which the probe and the browser bench start without
+# playwright.
 if os.path.exists("/usr/bin/chromium"):
     config.available_features.add("chromium")
+if os.path.exists("/usr/bin/firefox-esr"):
+    config.available_features.add("firefox")
 if config.models_dir and os.path.isdir(
         os.path.join(config.models_dir, "playwright-core")):
     config.available_features.add("playwright")

@@ -18,7 +18,7 @@ build=${CHORUS_BUILD_DIR:-$root/build}
 
 packages=(cmake ninja-build g++ ccache python3 protobuf-compiler libprotobuf-dev
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools libonnx-dev
-  libonnx-testdata libgtest-dev libzstd-dev nodejs npm chromium)
+  libonnx-testdata libgtest-dev libzstd-dev nodejs npm chromium firefox-esr)
 missing=()
 for p in "${packages[@]}"; do
   # npm ships inside some nodejs builds; an npm on PATH is enough.

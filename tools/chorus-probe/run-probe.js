@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs the Chorus capability probe (tools/chorus-probe/index.html) in a
-// headless Chromium and writes the targets it makes.
+// headless Chromium or Firefox and writes the targets it makes.
 //
 //   node tools/chorus-probe/run-probe.js --out DIR [--name PREFIX]
-//        [--chromium /usr/bin/chromium] [--playwright NODE_MODULES]
+//        [--browser chromium|firefox] [--chromium /usr/bin/chromium]
+//        [--firefox /usr/bin/firefox-esr] [--playwright NODE_MODULES]
 //        [--webgpu-swiftshader] [--no-isolation] [--timeout SECONDS]
 //
 // Serves this folder on 127.0.0.1 (a secure context, with COOP/COEP headers
@@ -12,7 +13,9 @@
 // default: build/npm/node_modules) with a fresh user-data-dir that is
 // removed afterwards, opens the page and writes each target to
 // DIR/<name>.json and the raw capabilities to DIR/capabilities.json.
-// --webgpu-swiftshader adds --enable-unsafe-webgpu
+// --browser firefox starts Debian's Firefox ESR headless instead, with a
+// fresh profile, and the page posts its result back to the server.
+// --webgpu-swiftshader (Chromium only) adds --enable-unsafe-webgpu
 // --use-webgpu-adapter=swiftshader: a real, CPU-backed WebGPU adapter on a
 // machine without a GPU. Nothing else is written.
 'use strict';
@@ -20,13 +23,16 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const {launchChromium} = require('./chromium.js');
+const {resultReceiver, runFirefoxPage} = require('./firefox.js');
 
 const HERE = __dirname;
-const USAGE = 'usage: run-probe.js --out DIR [--name PREFIX] [--chromium PATH] ' +
-    '[--playwright NODE_MODULES] [--webgpu-swiftshader] [--no-isolation] [--timeout SECONDS]';
+const USAGE = 'usage: run-probe.js --out DIR [--name PREFIX] [--browser chromium|firefox] ' +
+    '[--chromium PATH] [--firefox PATH] [--playwright NODE_MODULES] [--webgpu-swiftshader] ' +
+    '[--no-isolation] [--timeout SECONDS]';
 
 function parseArgs(argv) {
-  const args = {chromium: '/usr/bin/chromium', name: '', swiftshader: false,
+  const args = {browser: 'chromium', chromium: '/usr/bin/chromium',
+                firefox: '/usr/bin/firefox-esr', name: '', swiftshader: false,
                 isolation: true, timeout: 60,
                 playwright: path.join(HERE, '..', '..', 'build', 'npm', 'node_modules')};
   for (let i = 0; i < argv.length; ++i) {
@@ -37,7 +43,9 @@ function parseArgs(argv) {
     };
     if (a === '--out') args.out = value();
     else if (a === '--name') args.name = value();
+    else if (a === '--browser') args.browser = value();
     else if (a === '--chromium') args.chromium = value();
+    else if (a === '--firefox') args.firefox = value();
     else if (a === '--playwright') args.playwright = value();
     else if (a === '--timeout') args.timeout = Number(value());
     else if (a === '--webgpu-swiftshader') args.swiftshader = true;
@@ -46,6 +54,10 @@ function parseArgs(argv) {
     else fail(`unknown argument '${a}'\n${USAGE}`);
   }
   if (!args.out) fail(`--out is required\n${USAGE}`);
+  if (!['chromium', 'firefox'].includes(args.browser))
+    fail(`--browser must be chromium or firefox, not '${args.browser}'`);
+  if (args.swiftshader && args.browser !== 'chromium')
+    fail('--webgpu-swiftshader is a Chromium flag (--browser chromium)');
   if (!(args.timeout > 0)) fail('--timeout must be a positive number of seconds');
   if (args.name && !/^[A-Za-z0-9._-]+$/.test(args.name))
     fail(`--name '${args.name}' may use letters, digits, '.', '_' and '-' only`);
@@ -59,8 +71,9 @@ function fail(message) {
 
 const TYPES = {'.html': 'text/html', '.js': 'text/javascript'};
 
-function serve(isolation) {
+function serve(isolation, receiver) {
   const server = http.createServer((req, res) => {
+    if (receiver.handle(req, res)) return;
     const url = new URL(req.url, 'http://127.0.0.1');
     const file = path.basename(url.pathname === '/' ? 'index.html' : url.pathname);
     const type = TYPES[path.extname(file)];
@@ -81,8 +94,24 @@ function serve(isolation) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
+// Writes the probe's result: the capabilities and one file per target.
+function write(args, result) {
+  fs.mkdirSync(args.out, {recursive: true});
+  fs.writeFileSync(path.join(args.out, 'capabilities.json'),
+                   JSON.stringify(result.capabilities, null, 1) + '\n');
+  for (const t of result.targets) {
+    const file = path.join(args.out, `${t.name}.json`);
+    fs.writeFileSync(file, JSON.stringify(t, null, 1) + '\n');
+    console.log(`wrote ${file}: ${t.browser.backend}, ` +
+                `${(t.peak_flops.f32 / 1e9).toFixed(1)} GFLOP/s f32 (wasm SIMD loop), ` +
+                `${(t.memory_bandwidth / 1e9).toFixed(1)} GB/s (copy)`);
+  }
+  for (const [feature, reason] of Object.entries(result.capabilities.unavailable))
+    console.log(`unavailable: ${feature}: ${reason}`);
+}
+
+// Chromium, driven through playwright-core.
+async function probeChromium(args, url) {
   let playwright;
   try {
     playwright = require(path.join(path.resolve(args.playwright), 'playwright-core'));
@@ -92,7 +121,6 @@ async function main() {
   }
   if (!fs.existsSync(args.chromium))
     fail(`no browser at ${args.chromium} (apt install chromium, or give --chromium PATH)`);
-  const server = await serve(args.isolation);
   let browser;
   try {
     browser = await launchChromium(playwright.chromium, {
@@ -100,30 +128,40 @@ async function main() {
       // navigator.ml, so that the probe reports what WebNN itself answers.
       flags: ['--enable-features=WebMachineLearningNeuralNetwork'],
     });
-    const {context} = browser;
-    const page = await context.newPage();
-    const query = new URLSearchParams({auto: '1'});
-    if (args.name) query.set('name', args.name);
-    await page.goto(`http://127.0.0.1:${server.address().port}/index.html?${query}`);
+    const page = await browser.context.newPage();
+    await page.goto(url);
     await page.waitForFunction(() => window.chorusProbeResult || window.chorusProbeError,
                                null, {timeout: args.timeout * 1000});
     const error = await page.evaluate(() => window.chorusProbeError);
     if (error) fail(`the probe page failed: ${error}`);
-    const result = await page.evaluate(() => window.chorusProbeResult);
-    fs.mkdirSync(args.out, {recursive: true});
-    fs.writeFileSync(path.join(args.out, 'capabilities.json'),
-                     JSON.stringify(result.capabilities, null, 1) + '\n');
-    for (const t of result.targets) {
-      const file = path.join(args.out, `${t.name}.json`);
-      fs.writeFileSync(file, JSON.stringify(t, null, 1) + '\n');
-      console.log(`wrote ${file}: ${t.browser.backend}, ` +
-                  `${(t.peak_flops.f32 / 1e9).toFixed(1)} GFLOP/s f32 (wasm SIMD loop), ` +
-                  `${(t.memory_bandwidth / 1e9).toFixed(1)} GB/s (copy)`);
-    }
-    for (const [feature, reason] of Object.entries(result.capabilities.unavailable))
-      console.log(`unavailable: ${feature}: ${reason}`);
+    return await page.evaluate(() => window.chorusProbeResult);
   } finally {
     if (browser) await browser.close();
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.browser === 'firefox' && !fs.existsSync(args.firefox))
+    fail(`no browser at ${args.firefox} (apt install firefox-esr, or give --firefox PATH)`);
+  const receiver = resultReceiver();
+  const server = await serve(args.isolation, receiver);
+  try {
+    const query = new URLSearchParams({auto: '1'});
+    if (args.name) query.set('name', args.name);
+    if (args.browser === 'firefox') query.set('post', '1');
+    const url = `http://127.0.0.1:${server.address().port}/index.html?${query}`;
+    let result;
+    if (args.browser === 'firefox') {
+      const report = await runFirefoxPage(url, receiver.received, {
+        executablePath: args.firefox, prefix: 'chorus-probe-', timeout: args.timeout});
+      if (report.error) fail(`the probe page failed: ${report.error}`);
+      result = report.result;
+    } else {
+      result = await probeChromium(args, url);
+    }
+    write(args, result);
+  } finally {
     server.close();
   }
 }
