@@ -6,9 +6,9 @@
 //        [--optimization disabled|all] [--dim NAME=V ...] [--check]
 //        MODEL.onnx[:D,D,D,D] [MODEL.onnx[:SHAPE] ...]
 //
-// Serves bench/browser/ort-bench.html, onnxruntime-web's dist/ (from
-// build/npm/node_modules) and the model files on 127.0.0.1 (cross-origin
-// isolated) and starts Debian's chromium through playwright-core with the
+// With tools/chorus-probe/ort-web.js: serves its page (ort-page.html),
+// onnxruntime-web's dist/ (from build/npm/node_modules) and the model files
+// on 127.0.0.1 (cross-origin isolated) and starts Debian's chromium through playwright-core with the
 // flags of tools/chorus-probe (and --enable-unsafe-webgpu
 // --use-webgpu-adapter=swiftshader for webgpu, a CPU-backed adapter), or
 // with --browser firefox Debian's firefox-esr headless, on a page that
@@ -38,10 +38,8 @@
 // page of its own.
 'use strict';
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
-const {launchChromium} = require('../tools/chorus-probe/chromium.js');
-const {resultReceiver, runFirefoxPage} = require('../tools/chorus-probe/firefox.js');
+const {runOrtWeb} = require('../tools/chorus-probe/ort-web.js');
 
 const ROOT = path.join(__dirname, '..');
 const NPM = path.join(ROOT, 'build', 'npm', 'node_modules');
@@ -102,144 +100,15 @@ function parseArgs(argv) {
   return args;
 }
 
-const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
-               '.wasm': 'application/wasm', '.onnx': 'application/octet-stream'};
-
-// Serves the page, ONNX Runtime Web and the models; with `receiver`, also
-// the page's config (GET /config.json) and its report (POST /result).
-function serve(models, host, receiver = null, config = null) {
-  const dist = path.join(NPM, 'onnxruntime-web', 'dist');
-  const server = http.createServer((req, res) => {
-    if (receiver && receiver.handle(req, res)) return;
-    const url = new URL(req.url, 'http://127.0.0.1');
-    if (config && url.pathname === '/config.json') {
-      res.writeHead(200, {'Content-Type': 'application/json',
-                          'Cross-Origin-Opener-Policy': 'same-origin',
-                          'Cross-Origin-Embedder-Policy': 'require-corp'});
-      res.end(JSON.stringify(config));
-      return;
-    }
-    let file = null;
-    if (url.pathname === '/' || url.pathname === '/ort-bench.html')
-      file = path.join(__dirname, 'browser', 'ort-bench.html');
-    else if (url.pathname.startsWith('/ort/'))
-      file = path.join(dist, path.basename(url.pathname));
-    else if (url.pathname.startsWith('/models/'))
-      file = (models[Number(path.basename(url.pathname, '.onnx'))] || {}).file;
-    if (!file || !fs.existsSync(file)) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    res.writeHead(200, {'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-                        'Cross-Origin-Opener-Policy': 'same-origin',
-                        'Cross-Origin-Embedder-Policy': 'require-corp'});
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.listen(0, host, () => resolve(server));
-  });
-}
-
-// The page's settings for `models` (of args.models), served from origin.
-function pageConfig(args, models, origin) {
-  return {
-    backend: args.backend, threads: 1, optimization: args.optimization,
-    runs: args.runs, warmup: args.warmup, warmupSeconds: args.warmupSeconds,
-    together: args.mode === 'together', check: Boolean(args.check),
-    models: models.map((m) => ({url: `${origin}/models/${args.models.indexOf(m)}.onnx`,
-                                name: path.basename(m.file), shape: m.shape, dims: args.dims})),
-  };
-}
-
-function printResults(args, results) {
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const results = await runOrtWeb({
+    models: args.models, backend: args.backend, browser: args.browser, firefox: args.firefox,
+    npm: NPM, runs: args.runs, warmup: args.warmup, warmupSeconds: args.warmupSeconds,
+    optimization: args.optimization, dims: args.dims, mode: args.mode, check: Boolean(args.check),
+    timeout: args.timeout, onError: (e) => console.error(e)});
   console.log(JSON.stringify(results.map((r, i) => ({
     model: path.basename(args.models[i].file), ...r}))));
 }
 
-// Firefox: one page that times by itself and posts its results.
-async function mainFirefox(args) {
-  const receiver = resultReceiver();
-  const config = {};
-  const server = await serve(args.models, '127.0.0.1', receiver, config);
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  Object.assign(config, pageConfig(args, args.models, origin));
-  try {
-    const report = await runFirefoxPage(`${origin}/ort-bench.html?auto=1`, receiver.received, {
-      executablePath: args.firefox, prefix: 'chorus-bench-', timeout: args.timeout});
-    if (report.error) fail(`the page failed: ${report.error}`);
-    printResults(args, report.results);
-  } finally {
-    server.close();
-  }
-}
-
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.browser === 'firefox') return mainFirefox(args);
-  const {chromium} = require(path.join(NPM, 'playwright-core'));
-  // One server per tab, each on its own loopback address: pages of
-  // different sites get their own renderer process (same-site tabs may
-  // share one, and with it one main thread).
-  const tabs = args.mode === 'tabs' ? args.models.length : 1;
-  const servers = [];
-  for (let i = 0; i < tabs; ++i) servers.push(await serve(args.models, `127.0.0.${i + 1}`));
-  const origin = (i) => `http://127.0.0.${i + 1}:${servers[i].address().port}`;
-  // Background tabs keep their timers and renderer priority: pages are
-  // timed side by side.
-  const flags = ['--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-                 '--disable-backgrounding-occluded-windows'];
-  let browser;
-  try {
-    browser = await launchChromium(chromium, {swiftshader: args.backend === 'webgpu', flags,
-                                              prefix: 'chorus-bench-'});
-    const {context} = browser;
-    const config = (models, i) => pageConfig(args, models, origin(i));
-    const open = async (_, i) => {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => console.error(`page error: ${e}`));
-      await page.goto(`${origin(i)}/ort-bench.html`);
-      await page.waitForFunction(() => window.benchReady, null, {timeout: 60000});
-      return page;
-    };
-    // Every page prepares (sessions, warm-ups) first; then all start timing
-    // at the same instant. With --tabs each page keeps running its model
-    // until every tab has done --runs, so the tabs contend all along.
-    if (args.check) {
-      // A page per model: after a failed run, ONNX Runtime Web's WebGPU
-      // backend refuses every later run in that page ("kernel ... is not
-      // allowed to be called recursively").
-      const results = [];
-      for (const m of args.models) {
-        const page = await open(null, 0);
-        results.push(...await page.evaluate((c) => window.check(c), config([m], 0)));
-        await page.close();
-      }
-      printResults(args, results);
-      return;
-    }
-    const groups = args.mode === 'tabs' ? args.models.map((m) => [m]) : [args.models];
-    const pages = await Promise.all(groups.map(open));
-    await Promise.all(pages.map((p, i) => p.evaluate((c) => window.prepare(c), config(groups[i], i))));
-    const startAt = Date.now() + 500;
-    const untilStopped = pages.length > 1;
-    const running = pages.map((p, i) => p.evaluate(
-        (c) => window.timeRuns(c), {...config(groups[i], i), startAt, untilStopped}));
-    if (untilStopped) {
-      // When every tab has done its runs, all stop.
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 100));
-        const done = await Promise.all(pages.map((p) => p.evaluate(() => window.runsDone)));
-        if (done.every((d) => d >= args.runs)) break;
-      }
-      await Promise.all(pages.map((p) => p.evaluate(() => { window.stopRequested = true; })));
-    }
-    printResults(args, (await Promise.all(running)).flat());
-  } finally {
-    if (browser) await browser.close();
-    for (const server of servers) server.close();
-  }
-}
-
-main().catch((e) => fail(e && e.stack || String(e)));
+main().catch((e) => fail(e && e.message || String(e)));

@@ -72,6 +72,9 @@ struct PrintOpSupportPass
         if (v.unsizedCrossings)
           os << " + " << v.unsizedCrossings << " of dynamic size";
         os << ")\n";
+        if (!v.refused.empty())
+          os << "    does not run: " << table.runtime << "'s " << table.backend
+             << " backend fails on " << describeRefusals(v) << "\n";
         if (!v.webnnOps.empty())
           os << "    WebNN operations: " << llvm::join(v.webnnOps, ", ")
              << "\n";

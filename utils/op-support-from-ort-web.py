@@ -21,6 +21,15 @@ context lacks one of them (its opSupportLimits()) can be told apart.
 The wasm backend has no table: it is ONNX Runtime's CPU execution provider
 compiled to WebAssembly, which Chorus treats as running every operator.
 
+What the tables list is what ONNX Runtime Web claims; a variant of a
+listed operator that fails when run (MaxPool with ceil_mode 1 on WebGPU)
+is recorded by bench/browser-conformance.py in
+utils/ort-web-refusals/onnxruntime-web-<version>.json (chorus-op-refusals-1:
+per backend and operator, the condition, the runtime's message and where
+it was seen). When that file exists for the package's version, each
+refusal is written into its operator's entry as "refusals", so that the
+table carries it with the version it was found in.
+
 The files under lib/Target/opsupport/ are this script's output for the
 version bootstrap installs; test/Target/op-support-tables.test regenerates
 them from the installed package and compares. Output is deterministic
@@ -88,6 +97,47 @@ def parse_opsets(cell, path, op):
     return domains
 
 
+REFUSALS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "ort-web-refusals")
+WHEN_KEYS = {"attributes", "absent", "present", "input_types", "rank",
+             "group"}
+
+
+def read_refusals(version, tables):
+    """{backend: {op: [refusal]}} from the refusals file of `version`, if
+    there is one; `tables` maps backend to its operators, to check that
+    every refused operator is one the table lists."""
+    path = os.path.join(REFUSALS, f"onnxruntime-web-{version}.json")
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError) as e:
+        sys.exit(f"{path}: cannot read: {e}")
+    if doc.get("schema") != "chorus-op-refusals-1":
+        sys.exit(f"{path}: schema must be chorus-op-refusals-1")
+    if doc.get("runtime") != f"onnxruntime-web {version}":
+        sys.exit(f"{path}: runtime must be 'onnxruntime-web {version}', not "
+                 f"{doc.get('runtime')!r}")
+    out = {}
+    for backend, ops in doc.get("backends", {}).items():
+        if backend not in tables:
+            sys.exit(f"{path}: no table for backend '{backend}'")
+        for op, refusals in ops.items():
+            if op not in tables[backend]:
+                sys.exit(f"{path}: {backend}: operator {op} is not in the "
+                         f"table, so it cannot be refused")
+            for r in refusals:
+                if set(r) != {"when", "error", "stage", "seen"} or not (
+                        r["when"] and set(r["when"]) <= WHEN_KEYS):
+                    sys.exit(f"{path}: {backend}: {op}: a refusal needs "
+                             f"when ({', '.join(sorted(WHEN_KEYS))}), "
+                             f"error, stage and seen")
+        out[backend] = ops
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -98,6 +148,7 @@ def main():
     except (OSError, ValueError, KeyError) as e:
         sys.exit(f"{package}/package.json: cannot read the version: {e}")
     os.makedirs(sys.argv[2], exist_ok=True)
+    tables = {}
     for backend, doc in TABLES:
         path = os.path.join(package, "docs", doc)
         try:
@@ -124,13 +175,21 @@ def main():
             if op in ops:
                 sys.exit(f"{path}: operator {op} is listed twice")
             ops[op] = entry
+        tables[backend] = (doc, ops)
+    refusals = read_refusals(version, {b: t[1] for b, t in tables.items()})
+    for backend, (doc, ops) in tables.items():
+        for op, entries in refusals.get(backend, {}).items():
+            ops[op]["refusals"] = entries
         name = f"onnxruntime-web-{version}-{backend}"
         table = {
             "schema": "chorus-op-support-1",
             "name": name,
             "runtime": f"onnxruntime-web {version}",
             "backend": backend,
-            "source": f"onnxruntime-web {version} (npm), docs/{doc}",
+            "source": f"onnxruntime-web {version} (npm), docs/{doc}" + (
+                f"; refusals: utils/ort-web-refusals/onnxruntime-web-"
+                f"{version}.json (bench/browser-conformance.py)"
+                if refusals.get(backend) else ""),
             "ops": ops,
         }
         with open(os.path.join(sys.argv[2], name + ".json"), "w",

@@ -63,8 +63,13 @@ evaluate(func::FuncOp func, const Target &target, uint64_t alignment) {
       o.ops = checkOpSupport(func, *table, b.webnnOps);
       o.transferSeconds = o.ops->crossingBytes / target.memoryBandwidth;
       o.seconds += o.transferSeconds;
+      if (!o.ops->refused.empty()) {
+        o.unfit = table->runtime + "'s " + table->backend +
+                  " backend fails on " + describeRefusals(*o.ops);
+        o.refused = true;
+      }
     }
-    if (b.webgpu && b.backend == "webgpu" &&
+    if (o.unfit.empty() && b.webgpu && b.backend == "webgpu" &&
         o.largestTensorBytes > b.webgpu->maxBufferSize)
       o.unfit = "a tensor of " + megabytes(o.largestTensorBytes) +
                 " exceeds the adapter's max_buffer_size of " +
@@ -98,7 +103,11 @@ FailureOr<Placement> chorus::placeModels(llvm::ArrayRef<func::FuncOp> models,
       row.push_back(std::move(*o));
     }
     if (!anyFits) {
-      InFlightDiagnostic d = func.emitError("fits none of the targets:");
+      bool anyRefused =
+          llvm::any_of(row, [](const PlacementOption &o) { return o.refused; });
+      InFlightDiagnostic d =
+          func.emitError(anyRefused ? "runs on none of the targets:"
+                                    : "fits none of the targets:");
       for (unsigned t = 0; t < k; ++t)
         d << " on " << targets[t].name << ", " << row[t].unfit << ";";
       return failure();
@@ -224,7 +233,8 @@ void chorus::printPlacement(llvm::raw_ostream &os, const Placement &p) {
         continue;
       const PlacementOption &other = p.options[m][u];
       if (!other.unfit.empty())
-        os << "; does not fit " << p.targets[u] << " (" << other.unfit << ")";
+        os << (other.refused ? "; does not run on " : "; does not fit ")
+           << p.targets[u] << " (" << other.unfit << ")";
       else
         os << "; " << llvm::format("%.3f", other.seconds * 1e3) << " ms on "
            << p.targets[u];

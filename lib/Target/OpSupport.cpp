@@ -6,12 +6,15 @@
 #include "chorus/Dialect/ChorusOps.h"
 #include "chorus/Import/OnnxSchema.h"
 
+#include "mlir/IR/BuiltinTypes.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
 
 #include <limits>
 #include <set>
+#include <tuple>
 
 using namespace mlir;
 using namespace chorus;
@@ -56,6 +59,120 @@ bool parseRanges(llvm::StringRef text, std::vector<OpsetRange> &out) {
     out.push_back(r);
   }
   return !out.empty();
+}
+} // namespace
+
+std::string OpRefusal::describe() const {
+  std::vector<std::string> parts;
+  for (const auto &[name, value] : attributes)
+    parts.push_back(name + "=" +
+                    (std::holds_alternative<int64_t>(value)
+                         ? std::to_string(std::get<int64_t>(value))
+                         : "\"" + std::get<std::string>(value) + "\""));
+  for (const std::string &name : absent)
+    parts.push_back("no " + name);
+  for (const std::string &name : present)
+    parts.push_back(name + " given");
+  if (!inputTypes.empty())
+    parts.push_back("inputs " + llvm::join(inputTypes, ","));
+  if (rank)
+    parts.push_back("rank " + std::to_string(*rank));
+  if (!group.empty())
+    parts.push_back(group);
+  return llvm::join(parts, ", ");
+}
+
+namespace {
+/// Parses one entry of an operator's "refusals".
+llvm::Error parseRefusal(const llvm::json::Value &value,
+                         llvm::StringRef fileName, const std::string &where,
+                         OpRefusal &r) {
+  const llvm::json::Object *o = value.getAsObject();
+  if (!o)
+    return tableError(fileName, "field '" + where + "'", "must be an object");
+  for (auto [field, out, required] :
+       {std::tuple<llvm::StringRef, std::string *, bool>{"error", &r.error,
+                                                         true},
+        {"stage", &r.stage, true},
+        {"seen", &r.seen, true}}) {
+    std::optional<llvm::StringRef> text = o->getString(field);
+    if (!text || text->empty())
+      return tableError(fileName, "field '" + where + "." + field + "'",
+                        "is missing or not a non-empty string");
+    *out = text->str();
+  }
+  if (!llvm::is_contained({"create", "run", "result"}, r.stage))
+    return tableError(fileName, "field '" + where + ".stage'",
+                      "must be create, run or result, not '" + r.stage + "'");
+  const llvm::json::Object *when = o->getObject("when");
+  if (!when || when->empty())
+    return tableError(fileName, "field '" + where + ".when'",
+                      "must be a non-empty object");
+  for (const auto &kv : *o)
+    if (!llvm::is_contained({"when", "error", "stage", "seen"}, kv.first.str()))
+      return tableError(fileName,
+                        "field '" + where + "." + kv.first.str() + "'",
+                        "is not one of when, error, stage, seen");
+  std::string w = where + ".when";
+  auto names = [&](llvm::StringRef field,
+                   std::vector<std::string> &out) -> llvm::Error {
+    const llvm::json::Value *v = when->get(field);
+    if (!v)
+      return llvm::Error::success();
+    const llvm::json::Array *list = v->getAsArray();
+    if (!list || list->empty())
+      return tableError(fileName, "field '" + w + "." + field + "'",
+                        "must be a non-empty array of names");
+    for (const llvm::json::Value &n : *list) {
+      if (!n.getAsString() || n.getAsString()->empty())
+        return tableError(fileName, "field '" + w + "." + field + "'",
+                          "must be a non-empty array of names");
+      out.push_back(n.getAsString()->str());
+    }
+    return llvm::Error::success();
+  };
+  for (const auto &kv : *when) {
+    llvm::StringRef key = kv.first;
+    if (key == "absent" || key == "present" || key == "input_types") {
+      if (llvm::Error e = names(key, key == "absent"    ? r.absent
+                                     : key == "present" ? r.present
+                                                        : r.inputTypes))
+        return e;
+    } else if (key == "rank") {
+      std::optional<int64_t> rank = kv.second.getAsInteger();
+      if (!rank || *rank < 0)
+        return tableError(fileName, "field '" + w + ".rank'",
+                          "must be a whole number");
+      r.rank = *rank;
+    } else if (key == "group") {
+      std::optional<llvm::StringRef> g = kv.second.getAsString();
+      if (!g || (*g != "depthwise" && *g != "grouped"))
+        return tableError(fileName, "field '" + w + ".group'",
+                          "must be \"depthwise\" or \"grouped\"");
+      r.group = g->str();
+    } else if (key == "attributes") {
+      const llvm::json::Object *attrs = kv.second.getAsObject();
+      if (!attrs || attrs->empty())
+        return tableError(fileName, "field '" + w + ".attributes'",
+                          "must be a non-empty object from attribute to "
+                          "value");
+      for (const auto &a : *attrs) {
+        if (std::optional<int64_t> i = a.second.getAsInteger())
+          r.attributes[a.first.str()] = *i;
+        else if (std::optional<llvm::StringRef> t = a.second.getAsString())
+          r.attributes[a.first.str()] = t->str();
+        else
+          return tableError(
+              fileName, "field '" + w + ".attributes." + a.first.str() + "'",
+              "must be a whole number or a string");
+      }
+    } else {
+      return tableError(fileName, "field '" + w + "." + key.str() + "'",
+                        "is not one of attributes, absent, present, "
+                        "input_types, rank, group");
+    }
+  }
+  return llvm::Error::success();
 }
 } // namespace
 
@@ -148,6 +265,20 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
         out->push_back(n.getAsString()->str());
       }
     }
+    if (const llvm::json::Value *refusals = entry->get("refusals")) {
+      const llvm::json::Array *list = refusals->getAsArray();
+      if (!list || list->empty())
+        return tableError(fileName, "field '" + where + ".refusals'",
+                          "must be a non-empty array");
+      for (size_t i = 0; i < list->size(); ++i) {
+        OpRefusal r;
+        if (llvm::Error err =
+                parseRefusal((*list)[i], fileName,
+                             where + ".refusals[" + std::to_string(i) + "]", r))
+          return std::move(err);
+        e.refusals.push_back(std::move(r));
+      }
+    }
     const llvm::json::Object *opsets = entry->getObject("opsets");
     if (!opsets || opsets->empty())
       return tableError(fileName, "field '" + where + ".opsets'",
@@ -163,12 +294,12 @@ chorus::parseOpSupport(llvm::StringRef json, llvm::StringRef fileName) {
     }
     for (const auto &f : *entry)
       if (!llvm::is_contained(
-              {"opsets", "note", "constant_inputs", "webnn_ops"},
+              {"opsets", "note", "constant_inputs", "webnn_ops", "refusals"},
               f.first.str()))
         return tableError(fileName,
                           "field '" + where + "." + f.first.str() + "'",
                           "is not one of opsets, note, constant_inputs, "
-                          "webnn_ops");
+                          "webnn_ops, refusals");
     t.ops[kv.first.str()] = std::move(e);
   }
   return t;
@@ -252,6 +383,85 @@ private:
 };
 } // namespace
 
+namespace {
+/// ONNX Runtime's JavaScript name of an element type ("float32", "int64",
+/// "bool", ...), or "?".
+std::string elementTypeName(Type type) {
+  if (isa<NoneType>(type))
+    return "-";
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped)
+    return "?";
+  Type e = shaped.getElementType();
+  if (e.isF32())
+    return "float32";
+  if (e.isF16())
+    return "float16";
+  if (e.isF64())
+    return "float64";
+  if (e.isBF16())
+    return "bfloat16";
+  if (auto i = dyn_cast<IntegerType>(e)) {
+    if (i.getWidth() == 1)
+      return "bool";
+    return (i.isUnsigned() ? "uint" : "int") + std::to_string(i.getWidth());
+  }
+  return "?";
+}
+
+/// Whether `node` (of an opset `opset` of its domain) has everything
+/// refusal `r` names.
+bool matches(NodeOp node, int64_t opset, const OpRefusal &r) {
+  for (const auto &[name, want] : r.attributes) {
+    std::optional<std::variant<int64_t, std::string>> have;
+    if (Attribute a = node.getOnnxAttr(name)) {
+      if (auto i = dyn_cast<IntegerAttr>(a))
+        have = i.getInt();
+      else if (auto t = dyn_cast<StringAttr>(a))
+        have = t.str();
+    } else {
+      have = findOnnxAttributeDefault(node.getDomain(), node.getOpType(), opset,
+                                      name);
+    }
+    if (!have || *have != want)
+      return false;
+  }
+  for (const std::string &name : r.absent)
+    if (node.getOnnxAttr(name))
+      return false;
+  for (const std::string &name : r.present)
+    if (!node.getOnnxAttr(name))
+      return false;
+  if (!r.inputTypes.empty()) {
+    if (r.inputTypes.size() != node->getNumOperands())
+      return false;
+    for (unsigned i = 0; i < r.inputTypes.size(); ++i)
+      if (elementTypeName(node->getOperand(i).getType()) != r.inputTypes[i])
+        return false;
+  }
+  if (r.rank) {
+    auto t = node->getNumOperands()
+                 ? dyn_cast<RankedTensorType>(node->getOperand(0).getType())
+                 : RankedTensorType();
+    if (!t || t.getRank() != *r.rank)
+      return false;
+  }
+  if (!r.group.empty()) {
+    auto g = dyn_cast_or_null<IntegerAttr>(node.getOnnxAttr("group"));
+    int64_t group = g ? g.getInt() : 1;
+    auto t = node->getNumOperands()
+                 ? dyn_cast<RankedTensorType>(node->getOperand(0).getType())
+                 : RankedTensorType();
+    if (group == 1 || !t || t.getRank() < 2 || t.isDynamicDim(1))
+      return false;
+    bool depthwise = group == t.getDimSize(1);
+    if ((r.group == "depthwise") != depthwise)
+      return false;
+  }
+  return true;
+}
+} // namespace
+
 OpSupportVerdict
 chorus::checkOpSupport(func::FuncOp func, const OpSupportTable &table,
                        llvm::ArrayRef<std::string> offeredWebnnOps) {
@@ -299,6 +509,17 @@ chorus::checkOpSupport(func::FuncOp func, const OpSupportTable &table,
           runs = false;
         }
       }
+      // Placed on the backend, where it fails.
+      if (runs)
+        for (const OpRefusal &r : entry.refusals)
+          if (matches(node, opset, r)) {
+            OpSupportVerdict::Refused &refused =
+                v.refused[key + " with " + r.describe()];
+            refused.refusal = &r;
+            refused.op = key;
+            ++refused.count;
+            break;
+          }
     }
     onBackend[node] = runs;
     if (runs)
@@ -379,4 +600,17 @@ void chorus::printFallback(llvm::raw_ostream &os, const OpSupportVerdict &v) {
     if (!why.empty())
       os << " (" << llvm::join(why, ", ") << ")";
   }
+}
+
+std::string chorus::describeRefusals(const OpSupportVerdict &v) {
+  std::vector<std::string> parts;
+  for (const auto &[_, r] : v.refused) {
+    const OpRefusal &x = *r.refusal;
+    std::string what = x.stage == "result"
+                           ? "wrong results: " + x.error
+                           : "at " + x.stage + ": \"" + x.error + "\"";
+    parts.push_back(r.op + " x" + std::to_string(r.count) + " with " +
+                    x.describe() + ", " + what + " (seen in " + x.seen + ")");
+  }
+  return llvm::join(parts, "; ");
 }

@@ -24,6 +24,7 @@
 #include "chorus/Support/Nesting.h"
 #include "chorus/Support/ToolContext.h"
 #include "chorus/Support/ToolOptions.h"
+#include "chorus/Target/OpSupport.h"
 #include "chorus/Target/OrtArena.h"
 #include "passes/Pipelines.h"
 
@@ -406,6 +407,30 @@ shapePointsToJSON(llvm::ArrayRef<ImportFlags::DimRange> ranges,
   return points;
 }
 
+/// A browser target whose backend fails on a model's nodes (the op-support
+/// table's refusals) cannot be planned for: the run would fail, and the
+/// runtime does not fall back to the CPU for a kernel that fails.
+static LogicalResult checkRunsOnTarget(LoadedWorkload &loaded,
+                                       const Target &target) {
+  if (!target.browser || target.browser->opSupport.empty())
+    return success();
+  llvm::Expected<OpSupportTable> table =
+      getBuiltinOpSupport(target.browser->opSupport);
+  if (!table)
+    return fail(llvm::toString(table.takeError())), failure();
+  bool ok = true;
+  for (func::FuncOp func : loaded.requestedModels) {
+    OpSupportVerdict v = checkOpSupport(func, *table, target.browser->webnnOps);
+    if (v.refused.empty())
+      continue;
+    func.emitError() << "does not run on target '" << target.name
+                     << "': " << table->runtime << "'s " << table->backend
+                     << " backend fails on " << describeRefusals(v);
+    ok = false;
+  }
+  return success(ok);
+}
+
 static int run(MLIRContext &context) {
   if (alignment == 0)
     return fail("--alignment must be at least 1");
@@ -546,6 +571,8 @@ static int run(MLIRContext &context) {
     FailureOr<LoadedWorkload> loaded =
         loadWorkload(context, spec, *target, runPipeline);
     if (failed(loaded))
+      return 1;
+    if (failed(checkRunsOnTarget(*loaded, *target)))
       return 1;
     PlannedPoint p{values, std::move(*loaded), {}, {}};
     p.results = evaluateStrategies(p.loaded.workload, *target, options,

@@ -39,6 +39,9 @@ struct PlacementOption {
   std::optional<OpSupportVerdict> ops;
   /// Why the model cannot run there; empty when it can.
   std::string unfit;
+  /// Whether that is because the runtime fails on some of its nodes (the
+  /// op-support table's refusals), rather than memory.
+  bool refused = false;
 };
 
 struct Placement {

@@ -1,7 +1,8 @@
 //===- OnnxSchema.h - Questions to ONNX's operator schemas ------*- C++ -*-===//
 //
 // Small lookups in the operator schemas of the ONNX library Chorus links,
-// for analyses that need to know what an operator's inputs are called.
+// for analyses that need to know what an operator's inputs are called
+// and what its attributes default to.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <variant>
 
 namespace chorus {
 
@@ -29,6 +32,13 @@ struct OnnxInputLookup {
 /// `opset`.
 OnnxInputLookup findOnnxInput(llvm::StringRef domain, llvm::StringRef opType,
                               int64_t opset, llvm::StringRef inputName);
+
+/// The default of an INT or STRING attribute in the operator's schema at
+/// `opset`; std::nullopt when the schema, the attribute or its default is
+/// not there (or the attribute is of another kind).
+std::optional<std::variant<int64_t, std::string>>
+findOnnxAttributeDefault(llvm::StringRef domain, llvm::StringRef opType,
+                         int64_t opset, llvm::StringRef attrName);
 
 } // namespace chorus
 

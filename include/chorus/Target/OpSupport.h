@@ -21,8 +21,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace chorus {
@@ -30,6 +32,34 @@ namespace chorus {
 /// Opset versions [first, last]; last is INT64_MAX for "N+".
 struct OpsetRange {
   int64_t first = 0, last = 0;
+};
+
+/// A variant of an operator the backend lists but fails to run, found by
+/// running it (bench/browser-conformance.py): the run fails, or gives other
+/// results than the CPU's kernels. A node matches when it has every
+/// property the refusal names.
+struct OpRefusal {
+  /// INT and STRING attributes by value (an absent one takes its ONNX
+  /// default).
+  std::map<std::string, std::variant<int64_t, std::string>> attributes;
+  /// Attributes that must be absent, or present.
+  std::vector<std::string> absent, present;
+  /// The element types of the inputs, in order ("float32", "int64", ...;
+  /// "-" for an absent optional input).
+  std::vector<std::string> inputTypes;
+  /// The rank of the first input.
+  std::optional<int64_t> rank;
+  /// A convolution's group: "depthwise" (one per input channel) or
+  /// "grouped".
+  std::string group;
+  /// The runtime's message, when it failed ("create" or "run"), or what
+  /// differed ("result").
+  std::string error, stage;
+  /// Where it was seen, e.g. "chromium 156, SwiftShader adapter".
+  std::string seen;
+
+  /// The condition, e.g. "ceil_mode=1".
+  std::string describe() const;
 };
 
 struct OpSupportEntry {
@@ -43,6 +73,8 @@ struct OpSupportEntry {
   /// For WebNN: the WebNN operations the provider builds the operator from
   /// (the table's "WebNN API" column).
   std::vector<std::string> webnnOps;
+  /// Variants that fail on the backend though the table lists the operator.
+  std::vector<OpRefusal> refusals;
 };
 
 struct OpSupportTable {
@@ -91,6 +123,16 @@ struct OpSupportVerdict {
   /// Operators that fall back because the browser's WebNN context does not
   /// offer WebNN operations they need: operator -> those operations.
   std::map<std::string, std::set<std::string>> notOffered;
+  /// Nodes the backend would run but fails on (the table's refusals):
+  /// "Op with condition" -> the refusal and how many nodes match it. A
+  /// model with any does not run on the backend at all: the runtime does
+  /// not fall back to the CPU for a kernel that fails.
+  struct Refused {
+    const OpRefusal *refusal = nullptr;
+    std::string op;
+    unsigned count = 0;
+  };
+  std::map<std::string, Refused> refused;
   /// Maximal runs of top-level nodes, in program order, placed on the same
   /// side (backend or fallback).
   unsigned segments = 0;
@@ -121,6 +163,11 @@ checkOpSupport(mlir::func::FuncOp func, const OpSupportTable &table,
 /// why when inputs were not constant: " Reshape x2 (input 'shape' not
 /// constant)".
 void printFallback(llvm::raw_ostream &os, const OpSupportVerdict &verdict);
+
+/// Why the model does not run on the backend, from the verdict's refusals:
+/// "MaxPool x3 with ceil_mode=1, at run: \"...\" (seen in chromium 156,
+/// SwiftShader adapter)", several joined by "; ". Empty when none.
+std::string describeRefusals(const OpSupportVerdict &verdict);
 
 } // namespace chorus
 
