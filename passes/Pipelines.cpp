@@ -17,8 +17,13 @@ void chorus::buildPlanningPipeline(OpPassManager &pm,
                                       options.sameInputs.end());
   share.sameInputs = sameInputs;
   pm.addPass(createShareModelsPass(share));
-  if (options.fuse)
-    pm.addPass(createFuseOpsPass());
+  if (options.fuse) {
+    std::vector<std::string> rules(options.fuseRules.begin(),
+                                   options.fuseRules.end());
+    FuseOpsPassOptions fuse;
+    fuse.rules = rules;
+    pm.addPass(createFuseOpsPass(fuse));
+  }
   AnnotateCostPassOptions cost;
   cost.targetName = options.target;
   cost.targetFile = options.targetFile;

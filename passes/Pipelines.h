@@ -27,6 +27,9 @@ struct PlanningPipelineOptions
                      "the same tensor")};
   Option<bool> fuse{*this, "fuse", llvm::cl::desc("Run chorus-fuse"),
                     llvm::cl::init(true)};
+  ListOption<std::string> fuseRules{
+      *this, "fuse-rules",
+      llvm::cl::desc("chorus-fuse's rules (default: all)")};
 };
 
 /// chorus-share, chorus-fuse (unless fuse=false), chorus-annotate-cost.

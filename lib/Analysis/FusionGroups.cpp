@@ -29,6 +29,10 @@ llvm::ArrayRef<llvm::StringRef> chorus::getFusionRuleNames() {
   return kRuleNames;
 }
 
+llvm::ArrayRef<llvm::StringRef> chorus::getOrtFusionRuleNames() {
+  return llvm::ArrayRef<llvm::StringRef>(kRuleNames).drop_back();
+}
+
 std::string chorus::findUnknownFusionRule(const FusionOptions &options) {
   for (const std::string &rule : options.rules)
     if (!llvm::is_contained(getFusionRuleNames(), rule))

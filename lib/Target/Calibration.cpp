@@ -365,7 +365,8 @@ FailureOr<LatencyCorrection> chorus::fitToLatencies(
 FailureOr<Target> chorus::calibrateToLatencies(
     const Target &base,
     llvm::ArrayRef<std::pair<func::FuncOp, double>> measured,
-    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare) {
+    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare,
+    double timeWeight) {
   // Per model: work seconds per class on the base, and kernels.
   std::vector<std::map<OpClass, double>> work;
   std::vector<double> kernels;
@@ -414,13 +415,18 @@ FailureOr<Target> chorus::calibrateToLatencies(
         << " measured models; got " << measured.size();
     return failure();
   }
+  double meanSeconds = 0;
+  for (const auto &m : measured)
+    meanSeconds += m.second / measured.size();
   std::vector<std::vector<double>> rows;
   for (auto [i, m] : llvm::enumerate(measured)) {
+    // The square root of the weight on the squared relative error.
+    double w = std::pow(m.second / meanSeconds, timeWeight / 2);
     std::vector<double> r;
     for (OpClass cls : classes)
-      r.push_back(work[i][cls] / m.second);
-    r.push_back(kernels[i] / m.second);
-    r.push_back(1.0);
+      r.push_back(w * work[i][cls] / m.second);
+    r.push_back(w * kernels[i] / m.second);
+    r.push_back(w);
     rows.push_back(std::move(r));
   }
   std::vector<double> coef = nnlsBySubsets(rows, n);

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chorus/Analysis/FusionGroups.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Import/ImportFlags.h"
 #include "chorus/Import/OnnxImporter.h"
@@ -16,10 +17,12 @@
 #include "chorus/Target/Target.h"
 
 #include "CalibrationModels.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
@@ -51,9 +54,10 @@ static llvm::cl::list<std::string>
            llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string>
-    outputFile("o", llvm::cl::desc("Write the calibrated target here"),
-               llvm::cl::value_desc("target.json"), llvm::cl::Required,
-               llvm::cl::cat(category));
+    outputFile("o",
+               llvm::cl::desc("Write the calibrated target here (required "
+                              "but with --write-calibration-models)"),
+               llvm::cl::value_desc("target.json"), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string>
     baseName("base",
@@ -101,6 +105,24 @@ static llvm::cl::opt<double> minWorkShare(
                    "share of the work get the work-weighted mean factor "
                    "instead of their own (default 0.02)"),
     llvm::cl::init(0.02), llvm::cl::cat(category));
+
+static llvm::cl::opt<double> timeWeight(
+    "time-weight",
+    llvm::cl::desc("With --latency-only: weigh each model's squared "
+                   "relative error by (its time / the mean time) to this "
+                   "power: 0 (default) counts every model the same, 1 by "
+                   "its time, so that many short models do not outvote a "
+                   "few long ones, 2 fits the absolute error"),
+    llvm::cl::init(0.0), llvm::cl::cat(category));
+
+static llvm::cl::opt<std::string> writeCalibrationModels(
+    "write-calibration-models",
+    llvm::cl::desc("Write the calibration models --measure generates into "
+                   "this new folder, with models.json (each model's file "
+                   "and input shape), to run them in another runtime (a "
+                   "browser: tools/chorus-probe/calibrate-browser.js), and "
+                   "exit"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> browserFile(
     "browser-file",
@@ -333,6 +355,8 @@ static std::unique_ptr<ToolContext> makeContext() {
 static int runLatencyOnly() {
   if (!(minWorkShare >= 0 && minWorkShare < 1))
     return fail("--min-work-share must be a fraction in [0, 1)");
+  if (!(timeWeight >= 0 && timeWeight <= 2))
+    return fail("--time-weight must be in [0, 2]");
   std::optional<CommonInputs> in = readCommonInputs();
   if (!in)
     return 1;
@@ -363,9 +387,22 @@ static int runLatencyOnly() {
   if (!latencyMs->empty())
     return fail("--latency names '" + latencyMs->begin()->first() +
                 "', which is not one of the models given");
+  // A browser target predicts ONNX Runtime Web, which runs ONNX Runtime's
+  // own fusions: fitted on the kernels chorus-plan will plan it with.
+  if (!browserFile.empty()) {
+    std::vector<std::string> rules;
+    for (llvm::StringRef rule : getOrtFusionRuleNames())
+      rules.push_back(rule.str());
+    FuseOpsPassOptions fuse;
+    fuse.rules = rules;
+    PassManager pm(&context->get());
+    pm.addPass(createFuseOpsPass(fuse));
+    if (failed(pm.run(*module)))
+      return 1;
+  }
   LatencyOnlyFit fit;
   FailureOr<Target> calibrated =
-      calibrateToLatencies(*base, timed, name, fit, minWorkShare);
+      calibrateToLatencies(*base, timed, name, fit, minWorkShare, timeWeight);
   if (failed(calibrated))
     return 1;
   calibrated->calibration = note;
@@ -803,6 +840,49 @@ static ImportOptions shapeOf(const CalibrationModel &model) {
 
 /// --measure: generates the calibration models, runs each with ONNX
 /// Runtime in its own node process, and fits.
+/// --write-calibration-models: the generated models and their manifest.
+static int runWriteCalibrationModels() {
+  if (!inputs.empty())
+    return fail("--write-calibration-models writes the generated models; "
+                "got " +
+                llvm::Twine(inputs.size()) + " paths as well");
+  llvm::StringRef dir = writeCalibrationModels;
+  if (llvm::sys::fs::exists(dir))
+    return fail("--write-calibration-models '" + dir +
+                "' exists: name a new folder");
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return fail("cannot create '" + dir + "': " + ec.message());
+  llvm::json::Array list;
+  for (const CalibrationModel &m : generateCalibrationModels()) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, m.name + ".onnx");
+    std::error_code ec;
+    llvm::raw_fd_ostream f(path, ec);
+    if (ec)
+      return fail("cannot write '" + path + "': " + ec.message());
+    f << m.bytes;
+    llvm::json::Array shape;
+    for (int64_t d : m.inputShape)
+      shape.push_back(d);
+    list.push_back(llvm::json::Object{{"name", m.name},
+                                      {"file", m.name + ".onnx"},
+                                      {"shape", std::move(shape)}});
+  }
+  size_t count = list.size();
+  llvm::SmallString<256> manifest(dir);
+  llvm::sys::path::append(manifest, "models.json");
+  std::error_code ec;
+  llvm::raw_fd_ostream f(manifest, ec);
+  if (ec)
+    return fail("cannot write '" + manifest + "': " + ec.message());
+  f << llvm::formatv("{0:1}", llvm::json::Value(llvm::json::Object{
+                                  {"models", std::move(list)}}))
+    << "\n";
+  llvm::outs() << "wrote " << count << " calibration models and " << manifest
+               << "\n";
+  return 0;
+}
+
 static int runMeasure(const char *argv0) {
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
@@ -1739,8 +1819,16 @@ int main(int argc, char **argv) {
       "overhead per kernel instead. With --measure, calibrates this machine\n"
       "in one command; with --repace TARGET, brings a target of --measure\n"
       "to the machine's pace of the moment. See docs/CostModel.md.\n");
-  if (!repace.empty())
+  if (!repace.empty() && !outputFile.empty())
     return runRepace(argv[0]);
+  if (!writeCalibrationModels.empty()) {
+    if (!outputFile.empty())
+      return fail("--write-calibration-models writes models, not a target: "
+                  "no -o");
+    return runWriteCalibrationModels();
+  }
+  if (outputFile.empty())
+    return fail("-o <target.json> is required: where to write the target");
   if (latencyOnly)
     return runLatencyOnly();
   if (kernelModels)

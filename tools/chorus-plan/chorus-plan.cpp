@@ -14,6 +14,7 @@
 #include "chorus/Advisor/LoadWorkload.h"
 #include "chorus/Advisor/OnDemand.h"
 #include "chorus/Advisor/Placement.h"
+#include "chorus/Analysis/FusionGroups.h"
 #include "chorus/Deploy/Deployment.h"
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusOps.h"
@@ -549,6 +550,10 @@ static int run(MLIRContext &context) {
     // A target that names its runtime predicts that runtime's own kernels
     // (computed from the unfused model), not chorus-fuse's groups.
     pipeline.fuse = !noFuse && !target->predictsRuntime();
+    // ONNX Runtime Web runs ONNX Runtime's own fusions, not TVM's groups.
+    if (target->browser)
+      for (llvm::StringRef rule : getOrtFusionRuleNames())
+        pipeline.fuseRules.push_back(rule.str());
     buildPlanningPipeline(pm, pipeline);
     return pm.run(module);
   };

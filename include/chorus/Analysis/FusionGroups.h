@@ -24,6 +24,11 @@ namespace chorus {
 /// "dominator" (TVM's FuseOps over the rest).
 llvm::ArrayRef<llvm::StringRef> getFusionRuleNames();
 
+/// The named fusions alone, without "dominator": the ones ONNX Runtime's
+/// CPU provider performs itself, so that a model planned for ONNX Runtime
+/// Web (a browser target) has the runtime's kernels, not TVM's groups.
+llvm::ArrayRef<llvm::StringRef> getOrtFusionRuleNames();
+
 struct FusionOptions {
   /// The rules to apply (names from getFusionRuleNames); empty: all.
   std::vector<std::string> rules;

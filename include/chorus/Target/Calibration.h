@@ -132,8 +132,11 @@ struct LatencyOnlyFit {
 /// (ONNX Runtime Web does not hand its profile to the page): each model's
 /// time on `base` is split per op class into work and per-kernel overhead,
 /// and time = sum over classes of scale x work + overhead x kernels is
-/// fitted by non-negative least squares in relative terms (each model
-/// counts the same whatever its size). The result is `base` named `name`
+/// fitted by non-negative least squares in relative terms, each model's
+/// squared relative error weighted by (its time / the mean time) raised to
+/// `timeWeight`: 0 counts every model the same whatever its size, 1 weighs
+/// a model by its time (so that many short op chains do not outvote a few
+/// whole networks), 2 is the absolute error. The result is `base` named `name`
 /// with every class's efficiencies divided, and its per-group and per-row
 /// times multiplied, by the class's factor, and every class's overhead the
 /// fitted one. Classes with less than `minWorkShare` of the work (summed in
@@ -144,7 +147,8 @@ struct LatencyOnlyFit {
 mlir::FailureOr<Target> calibrateToLatencies(
     const Target &base,
     llvm::ArrayRef<std::pair<mlir::func::FuncOp, double>> measured,
-    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare = 0.02);
+    llvm::StringRef name, LatencyOnlyFit &fit, double minWorkShare = 0.02,
+    double timeWeight = 0);
 
 /// One kernel class's fit from profiles.
 struct KernelModelFit {

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// Calibrates a browser target in one command: runs Chorus's calibration
+// models with ONNX Runtime Web in a real browser and fits a target to
+// their latencies.
+//
+//   node tools/chorus-probe/calibrate-browser.js -o TARGET.json
+//        [--browser chromium|firefox] [--backend wasm|webgpu]
+//        [--optimization all|extended|basic|disabled] [--rounds R]
+//        [--runs N] [--warmup-s S] [--base NAME | --base-file FILE]
+//        [--time-weight W] [--keep DIR | --from DIR] [--chorus-calibrate PATH]
+//        [--npm NODE_MODULES] [--firefox PATH] [--name NAME]
+//
+// 1. chorus-calibrate --write-calibration-models: the models chorus-calibrate
+//    --measure runs natively (convolution, depthwise, matrix, elementwise,
+//    pooling, normalization and attention chains across sizes, whole
+//    generated networks, the overhead probe);
+// 2. the capability probe (run-probe.js) in the same browser, for the
+//    target's browser object (kind, backend, op-support table, adapter);
+// 3. --rounds rounds, each a fresh browser timing every model in one page
+//    (--warmup-s seconds of warm-up runs, then --runs timed ones); a
+//    model's latency is the median of all its timed runs;
+// 4. chorus-calibrate --latency-only on the base target (default the
+//    built-in host), on the kernels ONNX Runtime's own fusions make: per op
+//    class a factor on the base's work and one overhead per kernel, every
+//    class with work its own factor (--min-work-share 0: the calibration
+//    models give each class chains of its own); --time-weight W weighs
+//    each model's relative error by its time to the power W (default 0,
+//    every model alike: what predicted the held-out networks best of 0,
+//    0.5 and 1, docs/Targets.md).
+// Writes TARGET.json (and, with --keep, the models, the probe and the
+// latencies in DIR); nothing else. --from DIR fits again to what --keep
+// kept there, timing nothing.
+'use strict';
+const childProcess = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const {runOrtWeb} = require('./ort-web.js');
+
+const HERE = __dirname;
+const ROOT = path.join(HERE, '..', '..');
+const USAGE = 'usage: calibrate-browser.js -o TARGET.json [--browser chromium|firefox] ' +
+    '[--backend wasm|webgpu] [--optimization LEVEL] [--rounds R] [--runs N] [--warmup-s S] ' +
+    '[--base NAME | --base-file FILE] [--time-weight W] [--keep DIR | --from DIR] ' +
+    '[--chorus-calibrate PATH] [--npm NODE_MODULES] [--firefox PATH] [--name NAME]';
+
+function fail(message) {
+  console.error(`calibrate-browser: error: ${message}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const args = {browser: 'chromium', backend: 'wasm', optimization: 'all', rounds: 3, runs: 5,
+                warmupSeconds: 2, base: 'host', baseFile: '', timeWeight: 0, keep: '',
+                chorusCalibrate: path.join(ROOT, 'build', 'bin', 'chorus-calibrate'),
+                npm: path.join(ROOT, 'build', 'npm', 'node_modules'),
+                firefox: '/usr/bin/firefox-esr', name: '', out: ''};
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    const value = () => (i + 1 < argv.length ? argv[++i] : fail(`${a} needs a value\n${USAGE}`));
+    if (a === '-o') args.out = value();
+    else if (a === '--browser') args.browser = value();
+    else if (a === '--backend') args.backend = value();
+    else if (a === '--optimization') args.optimization = value();
+    else if (a === '--rounds') args.rounds = Number(value());
+    else if (a === '--runs') args.runs = Number(value());
+    else if (a === '--warmup-s') args.warmupSeconds = Number(value());
+    else if (a === '--base') args.base = value();
+    else if (a === '--base-file') args.baseFile = value();
+    else if (a === '--time-weight') args.timeWeight = Number(value());
+    else if (a === '--keep') args.keep = value();
+    else if (a === '--from') args.from = value();
+    else if (a === '--chorus-calibrate') args.chorusCalibrate = value();
+    else if (a === '--npm') args.npm = value();
+    else if (a === '--firefox') args.firefox = value();
+    else if (a === '--name') args.name = value();
+    else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
+    else fail(`unknown argument '${a}'\n${USAGE}`);
+  }
+  if (!args.out) fail(`-o is required\n${USAGE}`);
+  if (!['chromium', 'firefox'].includes(args.browser))
+    fail(`--browser must be chromium or firefox, not '${args.browser}'`);
+  if (!['wasm', 'webgpu'].includes(args.backend))
+    fail(`--backend must be wasm or webgpu, not '${args.backend}'`);
+  if (args.browser === 'firefox' && args.backend === 'webgpu')
+    fail('--backend webgpu needs --browser chromium (its SwiftShader adapter); Firefox offers ' +
+         'no WebGPU adapter without a GPU');
+  if (!['disabled', 'basic', 'extended', 'all'].includes(args.optimization))
+    fail('--optimization must be disabled, basic, extended or all');
+  if (!(Number.isInteger(args.rounds) && args.rounds >= 1)) fail('--rounds must be at least 1');
+  if (!(Number.isInteger(args.runs) && args.runs >= 3)) fail('--runs must be at least 3');
+  if (!(args.warmupSeconds >= 0)) fail('--warmup-s must not be negative');
+  if (!(args.timeWeight >= 0 && args.timeWeight <= 2)) fail('--time-weight must be in [0, 2]');
+  if (!fs.existsSync(args.chorusCalibrate))
+    fail(`no chorus-calibrate at ${args.chorusCalibrate} (build Chorus, or give ` +
+         '--chorus-calibrate PATH)');
+  if (args.keep && fs.existsSync(args.keep)) fail(`--keep '${args.keep}' exists: name a new folder`);
+  if (args.from && args.keep) fail('--from refits what --keep kept: give one');
+  if (args.from && !fs.existsSync(path.join(args.from, 'latencies.json')))
+    fail(`--from '${args.from}' holds no latencies.json (a folder --keep wrote)`);
+  if (!args.name) args.name = `${args.browser}-${args.backend}-calibrated`;
+  return args;
+}
+
+function run(program, argv, what) {
+  const r = childProcess.spawnSync(program, argv, {encoding: 'utf8'});
+  if (r.error) fail(`${what}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${what} failed:\n${(r.stderr || '') + (r.stdout || '')}`.trim());
+  return r.stdout;
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// Fits the target to the latencies (by model name) of the models kept in
+// work/models, with the browser object the probe wrote in work/probe.
+function fit(args, work, latency, t0) {
+  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  const modelsDir = path.join(work, 'models');
+  const manifest = JSON.parse(fs.readFileSync(path.join(modelsDir, 'models.json'), 'utf8'));
+  const models = manifest.models.map((m) => ({name: m.name, file: path.join(modelsDir, m.file),
+                                              shape: m.shape}));
+  const browserFile = path.join(work, 'probe', `${args.browser}-${args.backend}.json`);
+  for (const m of models)
+    if (!(latency[m.name] > 0)) fail(`no latency for calibration model ${m.name}`);
+  console.log(`fitting [${elapsed()}]`);
+  const fitArgs = ['--latency-only', '--browser-file', browserFile, '--min-work-share', '0',
+                   '--time-weight', String(args.timeWeight), '--name', args.name, '--note',
+                   `calibrate-browser.js: ${models.length} calibration models in ` +
+                       `${args.browser} ${args.backend}, onnxruntime-web, optimization ` +
+                       `${args.optimization}, median of ${args.rounds} rounds x ${args.runs} runs`,
+                   '-o', path.resolve(args.out)];
+  if (args.baseFile) fitArgs.push('--base-file', args.baseFile);
+  else fitArgs.push('--base', args.base);
+  // The generated models take their input, x, at the shape they were
+  // timed with.
+  for (const m of models)
+    fitArgs.push(m.file, '--latency', `${m.file}=${latency[m.name]}`, '--input-shape',
+                 `${m.name}:x=${m.shape.join('x')}`);
+  process.stdout.write(run(args.chorusCalibrate, fitArgs, 'chorus-calibrate --latency-only'));
+  console.log(`wrote ${args.out} [${elapsed()}]`);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const work = args.from || args.keep ||
+      fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-calibrate-browser-'));
+  if (args.keep) fs.mkdirSync(work, {recursive: true});
+  if (args.from) {
+    // Fit again to what was measured, as it was measured.
+    const kept = JSON.parse(fs.readFileSync(path.join(work, 'latencies.json'), 'utf8'));
+    Object.assign(args, {browser: kept.browser, backend: kept.backend,
+                         optimization: kept.optimization, rounds: kept.rounds,
+                         runs: kept.runs});
+    return fit(args, work, kept.latency_ms, Date.now());
+  }
+  const t0 = Date.now();
+  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  try {
+    const modelsDir = path.join(work, 'models');
+    run(args.chorusCalibrate, ['--write-calibration-models', modelsDir],
+        'chorus-calibrate --write-calibration-models');
+    const manifest = JSON.parse(fs.readFileSync(path.join(modelsDir, 'models.json'), 'utf8'));
+    const models = manifest.models.map((m) => ({name: m.name, file: path.join(modelsDir, m.file),
+                                                shape: m.shape}));
+    console.log(`${models.length} calibration models; probing ${args.browser}`);
+    const probeDir = path.join(work, 'probe');
+    const probeArgs = [path.join(HERE, 'run-probe.js'), '--out', probeDir, '--browser',
+                       args.browser, '--playwright', args.npm, '--firefox', args.firefox];
+    if (args.backend === 'webgpu') probeArgs.push('--webgpu-swiftshader');
+    run(process.execPath, probeArgs, 'the capability probe');
+    const browserFile = path.join(probeDir, `${args.browser}-${args.backend}.json`);
+    if (!fs.existsSync(browserFile))
+      fail(`${args.browser} offers no ${args.backend} backend here (see ` +
+           `${path.join(probeDir, 'capabilities.json')})`);
+    const times = models.map(() => []);
+    for (let r = 0; r < args.rounds; ++r) {
+      console.log(`round ${r + 1} of ${args.rounds}: timing ${models.length} models in ` +
+                  `${args.browser} (${args.backend}, optimization ${args.optimization}) ` +
+                  `[${elapsed()}]`);
+      const results = await runOrtWeb({
+        models: models.map((m) => ({file: m.file, shape: m.shape})), backend: args.backend,
+        browser: args.browser, firefox: args.firefox, npm: args.npm, runs: args.runs,
+        warmup: 2, warmupSeconds: args.warmupSeconds, optimization: args.optimization,
+        onError: (e) => console.error(e)});
+      results.forEach((res, i) => times[i].push(...res.runs_ms));
+    }
+    const latency = {};
+    models.forEach((m, i) => { latency[m.name] = median(times[i]); });
+    fs.writeFileSync(path.join(work, 'latencies.json'),
+                     JSON.stringify({browser: args.browser, backend: args.backend,
+                                     optimization: args.optimization, rounds: args.rounds,
+                                     runs: args.runs, latency_ms: latency,
+                                     runs_ms: Object.fromEntries(
+                                         models.map((m, i) => [m.name, times[i]]))}, null, 1) +
+                         '\n');
+    fit(args, work, latency, t0);
+  } finally {
+    if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
+  }
+}
+
+main().catch((e) => fail(e && e.message || String(e)));
