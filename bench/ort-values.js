@@ -2,7 +2,7 @@
 // optimizations disabled) and prints every value it computes: its type,
 // its dims and, for an integer or bool tensor of at most 64 elements, its
 // elements, as JSON {name: {type, dims, data?}}. Inputs are filled as the
-// browser bench fills them (floats 0.5, integers and bools 1), the first
+// browser bench fills them (tools/chorus-probe/fill.mjs), the first
 // input's shape from SHAPE where given, symbolic dims from DIMS.
 //
 //   node bench/ort-values.js MODULES_DIR MODEL.onnx [SHAPE|-] [NAME=V,...]
@@ -12,27 +12,14 @@
 'use strict';
 const path = require('path');
 
-const FILL = {
-  float32: (n) => new Float32Array(n).fill(0.5),
-  float64: (n) => new Float64Array(n).fill(0.5),
-  float16: (n) => new Uint16Array(n).fill(0x3800),
-  int64: (n) => new BigInt64Array(n).fill(1n),
-  uint64: (n) => new BigUint64Array(n).fill(1n),
-  int32: (n) => new Int32Array(n).fill(1),
-  uint32: (n) => new Uint32Array(n).fill(1),
-  int16: (n) => new Int16Array(n).fill(1),
-  uint16: (n) => new Uint16Array(n).fill(1),
-  int8: (n) => new Int8Array(n).fill(1),
-  uint8: (n) => new Uint8Array(n).fill(1),
-  bool: (n) => new Uint8Array(n).fill(1),
-};
 const INTEGER = new Set(['int64', 'uint64', 'int32', 'uint32', 'int16', 'uint16', 'int8',
                          'uint8', 'bool']);
 
 async function main() {
   const [modulesDir, model, shapeText = '-', dimsText = ''] = process.argv.slice(2);
   if (!model) throw new Error('usage: ort-values.js MODULES_DIR MODEL.onnx [SHAPE|-] [NAME=V,...]');
-  const ort = require(path.join(modulesDir, 'onnxruntime-node'));
+  const ort = require(path.resolve(modulesDir, 'onnxruntime-node'));
+  const {FILL} = await import('../tools/chorus-probe/fill.mjs');
   const shape = shapeText === '-' ? null : shapeText.split(',').map(Number);
   const dims = Object.fromEntries(dimsText.split(',').filter(Boolean).map((d) => {
     const [k, v] = d.split('=');

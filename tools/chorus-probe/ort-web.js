@@ -44,6 +44,8 @@ function serve(npm, models, host, receiver = null, config = null) {
     let file = null;
     if (url.pathname === '/' || url.pathname === '/ort-page.html')
       file = PAGE;
+    else if (url.pathname === '/fill.mjs')
+      file = path.join(__dirname, 'fill.mjs');
     else if (url.pathname.startsWith('/ort/'))
       file = path.join(dist, path.basename(url.pathname));
     else if (url.pathname.startsWith('/models/'))
