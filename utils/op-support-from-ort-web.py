@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes Chorus's op-support tables from ONNX Runtime Web's published ones.
 
-  utils/op-support-from-ort-web.py NODE_MODULES OUT_DIR
+  utils/op-support-from-ort-web.py NODE_MODULES OUT_DIR [--refusals FILE]
 
 Reads the operator tables that the npm package onnxruntime-web ships
 (NODE_MODULES/onnxruntime-web/docs/webgpu-operators.md: the WebGPU
@@ -26,9 +26,10 @@ listed operator that fails when run (MaxPool with ceil_mode 1 on WebGPU)
 is recorded by bench/browser-conformance.py in
 utils/ort-web-refusals/onnxruntime-web-<version>.json (chorus-op-refusals-1:
 per backend and operator, the condition, the runtime's message and where
-it was seen). When that file exists for the package's version, each
-refusal is written into its operator's entry as "refusals", so that the
-table carries it with the version it was found in.
+it was seen). When that file exists for the package's version (or
+--refusals names one), each refusal is written into its operator's entry
+as "refusals", so that the table carries it with the version it was found
+in.
 
 The files under lib/Target/opsupport/ are this script's output for the
 version bootstrap installs; test/Target/op-support-tables.test regenerates
@@ -103,13 +104,14 @@ WHEN_KEYS = {"attributes", "absent", "present", "input_types", "rank",
              "group"}
 
 
-def read_refusals(version, tables):
-    """{backend: {op: [refusal]}} from the refusals file of `version`, if
-    there is one; `tables` maps backend to its operators, to check that
-    every refused operator is one the table lists."""
-    path = os.path.join(REFUSALS, f"onnxruntime-web-{version}.json")
-    if not os.path.exists(path):
-        return {}
+def read_refusals(version, tables, path=None):
+    """{backend: {op: [refusal]}} from `path`, else the refusals file of
+    `version` if there is one; `tables` maps backend to its operators, to
+    check that every refused operator is one the table lists."""
+    if path is None:
+        path = os.path.join(REFUSALS, f"onnxruntime-web-{version}.json")
+        if not os.path.exists(path):
+            return {}
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -121,16 +123,25 @@ def read_refusals(version, tables):
         sys.exit(f"{path}: runtime must be 'onnxruntime-web {version}', not "
                  f"{doc.get('runtime')!r}")
     out = {}
-    for backend, ops in doc.get("backends", {}).items():
+    backends = doc.get("backends")
+    if not isinstance(backends, dict):
+        sys.exit(f"{path}: backends must be an object from backend to "
+                 f"operators")
+    for backend, ops in backends.items():
         if backend not in tables:
             sys.exit(f"{path}: no table for backend '{backend}'")
         for op, refusals in ops.items():
             if op not in tables[backend]:
                 sys.exit(f"{path}: {backend}: operator {op} is not in the "
                          f"table, so it cannot be refused")
+            if not isinstance(refusals, list) or not refusals:
+                sys.exit(f"{path}: {backend}: {op}: refusals must be a "
+                         f"non-empty list")
             for r in refusals:
-                if set(r) != {"when", "error", "stage", "seen"} or not (
-                        r["when"] and set(r["when"]) <= WHEN_KEYS):
+                if not isinstance(r, dict) or set(r) != {
+                        "when", "error", "stage", "seen"} or not (
+                        isinstance(r["when"], dict) and r["when"] and
+                        set(r["when"]) <= WHEN_KEYS):
                     sys.exit(f"{path}: {backend}: {op}: a refusal needs "
                              f"when ({', '.join(sorted(WHEN_KEYS))}), "
                              f"error, stage and seen")
@@ -139,8 +150,17 @@ def read_refusals(version, tables):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    refusals_path = None
+    if "--refusals" in args:
+        i = args.index("--refusals")
+        if i + 1 >= len(args):
+            sys.exit(__doc__)
+        refusals_path = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 2:
         sys.exit(__doc__)
+    sys.argv[1:] = args
     package = os.path.join(sys.argv[1], "onnxruntime-web")
     try:
         with open(os.path.join(package, "package.json")) as fh:
@@ -176,7 +196,12 @@ def main():
                 sys.exit(f"{path}: operator {op} is listed twice")
             ops[op] = entry
         tables[backend] = (doc, ops)
-    refusals = read_refusals(version, {b: t[1] for b, t in tables.items()})
+    refusals = read_refusals(version, {b: t[1] for b, t in tables.items()},
+                             refusals_path)
+    # How the tables name the refusals file: the repository's by its path
+    # there, another by its file name.
+    refusals_name = (os.path.basename(refusals_path) if refusals_path else
+                     f"utils/ort-web-refusals/onnxruntime-web-{version}.json")
     for backend, (doc, ops) in tables.items():
         for op, entries in refusals.get(backend, {}).items():
             ops[op]["refusals"] = entries
@@ -187,8 +212,7 @@ def main():
             "runtime": f"onnxruntime-web {version}",
             "backend": backend,
             "source": f"onnxruntime-web {version} (npm), docs/{doc}" + (
-                f"; refusals: utils/ort-web-refusals/onnxruntime-web-"
-                f"{version}.json (bench/browser-conformance.py)"
+                f"; refusals: {refusals_name} (bench/browser-conformance.py)"
                 if refusals.get(backend) else ""),
             "ops": ops,
         }
