@@ -50,7 +50,7 @@ import sys
 import tempfile
 
 import onnx
-from onnx import defs, helper, numpy_helper, shape_inference
+from onnx import defs, helper, shape_inference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -194,9 +194,9 @@ def run_values(model, stem, dims, shape, work, ort):
 
 
 def variants(models, work, ort):
-    """[(key, features, model, node, stem, values)] and per model stem the
-    set of variant keys it holds."""
-    found, holds = {}, {}
+    """[(key, features, model, node, stem, values)], the first node of each
+    variant."""
+    found = {}
     for stem, path, dims, shape in models:
         model = onnx.load(path)
         bind(model, dims, shape)
@@ -217,16 +217,14 @@ def variants(models, work, ort):
             types[init.name] = TYPE_NAMES.get(init.data_type,
                                               str(init.data_type))
             shapes[init.name] = list(init.dims)
-        holds[stem] = set()
         for node in model.graph.node:
             if node.op_type == "Constant":
                 continue
             f = describe(node, model, types, shapes)
             key = json.dumps(f, sort_keys=True)
-            holds[stem].add(key)
             if key not in found:
                 found[key] = (f, inferred, node, stem, values)
-    return [(k, *v) for k, v in sorted(found.items())], holds
+    return [(k, *v) for k, v in sorted(found.items())]
 
 
 ELEM_TYPES = {v: k for k, v in TYPE_NAMES.items()}
@@ -369,7 +367,7 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="chorus-conformance-")
     os.makedirs(work, exist_ok=True)
     models = corpus(args.models, args.models_given)
-    found, holds = variants(models, work, args.ort)
+    found = variants(models, work, args.ort)
     paths, kept = [], []
     for i, (key, f, inferred, node, stem, values) in enumerate(found):
         path = os.path.join(work, f"variant{i:03d}-{node.op_type}.onnx")
