@@ -72,6 +72,7 @@ void setFusionKinds(llvm::StringMap<OpEntry> &t) {
       e.fusion = FusionKind::OutElementwiseFusable;
       break;
     case OpClass::Elementwise:
+    case OpClass::ElementwiseMath:
       e.fusion = FusionKind::Broadcast;
       break;
     case OpClass::Reduction:
@@ -630,6 +631,9 @@ std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {
   work.flops = flops->flops;
   work.estimated = flops->estimated;
   work.opClass = entry ? entry->opClass : OpClass::Elementwise;
+  if (entry && work.opClass == OpClass::Elementwise &&
+      isTranscendentalOpType(node.getOpType()))
+    work.opClass = OpClass::ElementwiseMath;
   if (work.opClass == OpClass::Convolution) {
     work.groups = static_cast<double>(getIntAttr(node, "group", 1));
     if (work.groups > 1)
@@ -689,6 +693,8 @@ llvm::StringRef chorus::getOpClassName(OpClass opClass) {
     return "conv_grouped";
   case OpClass::Elementwise:
     return "elementwise";
+  case OpClass::ElementwiseMath:
+    return "elementwise_math";
   case OpClass::Reduction:
     return "reduction";
   case OpClass::Normalization:
@@ -711,10 +717,16 @@ std::optional<OpClass> chorus::parseOpClass(llvm::StringRef name) {
 }
 
 llvm::ArrayRef<OpClass> chorus::allOpClasses() {
-  static const OpClass all[] = {
-      OpClass::MatMulLike,   OpClass::Convolution, OpClass::GroupedConvolution,
-      OpClass::Elementwise,  OpClass::Reduction,   OpClass::Normalization,
-      OpClass::DataMovement, OpClass::View,        OpClass::ControlFlow};
+  static const OpClass all[] = {OpClass::MatMulLike,
+                                OpClass::Convolution,
+                                OpClass::GroupedConvolution,
+                                OpClass::Elementwise,
+                                OpClass::ElementwiseMath,
+                                OpClass::Reduction,
+                                OpClass::Normalization,
+                                OpClass::DataMovement,
+                                OpClass::View,
+                                OpClass::ControlFlow};
   return all;
 }
 

@@ -445,6 +445,11 @@ FailureOr<Target> chorus::calibrateToLatencies(
   t.kernelOverheadSeconds = fit.overheadSeconds;
   for (OpClass cls : allOpClasses()) {
     double a = fit.scale.count(cls) ? fit.scale[cls] : mean;
+    // Transcendental elementwise work the models held too little of runs
+    // as the other elementwise work.
+    if (cls == OpClass::ElementwiseMath && !fit.scale.count(cls) &&
+        fit.scale.count(OpClass::Elementwise))
+      a = fit.scale[OpClass::Elementwise];
     ClassEfficiency e = base.getEfficiency(cls);
     scaleWork(e, a);
     e.overheadSeconds = fit.overheadSeconds;

@@ -348,6 +348,8 @@ static OpClass getRuntimeOpClass(llvm::StringRef kernelClass) {
     return OpClass::MatMulLike;
   if (kernelClass == "elementwise")
     return OpClass::Elementwise;
+  if (kernelClass == "elementwise_math")
+    return OpClass::ElementwiseMath;
   if (kernelClass == "normalization")
     return OpClass::Normalization;
   if (kernelClass == "pool")

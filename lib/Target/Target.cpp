@@ -28,6 +28,10 @@ static const BuiltinTarget kBuiltins[] = {
 
 ClassEfficiency Target::getEfficiency(OpClass opClass) const {
   auto it = efficiency.find(opClass);
+  // A target without figures of its own for transcendental elementwise
+  // nodes times them as the other elementwise nodes.
+  if (it == efficiency.end() && opClass == OpClass::ElementwiseMath)
+    it = efficiency.find(OpClass::Elementwise);
   ClassEfficiency e = it == efficiency.end() ? ClassEfficiency() : it->second;
   if (!e.overheadSeconds)
     e.overheadSeconds = kernelOverheadSeconds;
@@ -476,8 +480,16 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     RuntimeProfile rt;
     if (llvm::Error e = rr.string("name", rt.name, true))
       return std::move(e);
-    if (rt.name != "onnxruntime-cpu")
+    // ONNX Runtime's CPU provider natively, or in a browser's wasm (ONNX
+    // Runtime Web: the same provider and graph optimizer, without NCHWc).
+    if (t.kind == "browser") {
+      if (rt.name != "onnxruntime-web")
+        return rr.error("name",
+                        "must be \"onnxruntime-web\" (a browser target)");
+      rt.nchwcBlock = 0;
+    } else if (rt.name != "onnxruntime-cpu") {
       return rr.error("name", "must be \"onnxruntime-cpu\"");
+    }
     if (llvm::Error e = rr.string("version", rt.version, false))
       return std::move(e);
     if (llvm::Error e =
@@ -502,6 +514,10 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
                                        : "must be a whole number in [1, 1024]");
       *out = static_cast<unsigned>(*i);
     }
+    if (t.kind == "browser" && rt.nchwcBlock != 0)
+      return rr.error("nchwc_block",
+                      "must be 0 in a browser target (ONNX Runtime Web's "
+                      "wasm has no NCHWc kernels)");
     if (llvm::Error e =
             rr.positive("speed_reference_s", rt.speedReferenceSeconds, false))
       return std::move(e);

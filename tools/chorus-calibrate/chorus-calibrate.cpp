@@ -119,9 +119,9 @@ static llvm::cl::opt<std::string> writeCalibrationModels(
     "write-calibration-models",
     llvm::cl::desc("Write the calibration models --measure generates into "
                    "this new folder, with models.json (each model's file "
-                   "and input shape), to run them in another runtime (a "
-                   "browser: tools/chorus-probe/calibrate-browser.js), and "
-                   "exit"),
+                   "and input shape, and the speed reference timed beside "
+                   "them), to run them in another runtime (a browser: "
+                   "tools/chorus-probe/calibrate-browser.js), and exit"),
     llvm::cl::value_desc("dir"), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> browserFile(
@@ -276,6 +276,14 @@ static int writeTarget(Target t) {
     if (!browser->browser)
       return fail("--browser-file '" + browserFile +
                   "' is not a browser target (kind \"" + browser->kind + "\")");
+    if (t.runtime && browser->browser->backend != "wasm")
+      return fail("--browser-file '" + browserFile + "' is a " +
+                  browser->browser->backend +
+                  " target: kernel models are fitted to the profiles of "
+                  "ONNX Runtime Web's wasm backend");
+    if (t.runtime && t.runtime->nchwcBlock != 0)
+      return fail("--nchwc-block must be 0 with --browser-file (ONNX Runtime "
+                  "Web's wasm has no NCHWc kernels)");
     t.kind = browser->kind;
     t.browser = browser->browser;
   }
@@ -416,7 +424,15 @@ static int runLatencyOnly() {
        << llvm::format(" %11.4g", factor) << "\n";
   for (auto [cls, share] : fit.unfitted) {
     os << llvm::left_justify(getOpClassName(cls), 14);
-    if (share > 0)
+    if (cls == OpClass::ElementwiseMath &&
+        fit.scale.count(OpClass::Elementwise)) {
+      if (share > 0)
+        os << llvm::format("  (%.1f%% of the work, under --min-work-share: "
+                           "elementwise's factor)\n",
+                           100 * share);
+      else
+        os << "  (no work in these models: elementwise's factor)\n";
+    } else if (share > 0)
       os << llvm::format("  (%.1f%% of the work, under --min-work-share: "
                          "the work-weighted mean)\n",
                          100 * share);
@@ -544,6 +560,10 @@ static int writeKernelModelTarget(const Target &baseTarget,
   Target t = baseTarget;
   t.name = name;
   RuntimeProfile runtime;
+  // With --browser-file, profiles of ONNX Runtime Web (its wasm backend:
+  // the CPU provider, without NCHWc).
+  if (!browserFile.empty())
+    runtime.name = "onnxruntime-web";
   runtime.version = ortVersion;
   runtime.optimizationLevel = ortLevel;
   runtime.intraOpThreads = intraOpThreads;
@@ -565,9 +585,10 @@ static int writeKernelModelTarget(const Target &baseTarget,
     t.parallelUnits = extras.parallelUnits;
   t.calibrated = true;
   t.calibration = provenance;
-  t.description = "ONNX Runtime CPU (" + ortLevel + ", " +
-                  std::to_string(intraOpThreads) + " intra-op thread" +
-                  (intraOpThreads > 1 ? "s" : "") +
+  t.description = std::string(browserFile.empty() ? "ONNX Runtime CPU ("
+                                                  : "ONNX Runtime Web wasm (") +
+                  ortLevel + ", " + std::to_string(intraOpThreads) +
+                  " intra-op thread" + (intraOpThreads > 1 ? "s" : "") +
                   ") kernel models fitted to " + std::to_string(kernelCount) +
                   " profiled kernels on the base of '" + baseTarget.name + "'";
   return writeTarget(t);
@@ -852,8 +873,9 @@ static int runWriteCalibrationModels() {
                 "' exists: name a new folder");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return fail("cannot create '" + dir + "': " + ec.message());
-  llvm::json::Array list;
-  for (const CalibrationModel &m : generateCalibrationModels()) {
+  // One model's file, and its entry of the manifest.
+  auto write = [&](const CalibrationModel &m,
+                   llvm::json::Object &entry) -> int {
     llvm::SmallString<256> path(dir);
     llvm::sys::path::append(path, m.name + ".onnx");
     std::error_code ec;
@@ -864,10 +886,23 @@ static int runWriteCalibrationModels() {
     llvm::json::Array shape;
     for (int64_t d : m.inputShape)
       shape.push_back(d);
-    list.push_back(llvm::json::Object{{"name", m.name},
-                                      {"file", m.name + ".onnx"},
-                                      {"shape", std::move(shape)}});
+    entry = llvm::json::Object{{"name", m.name},
+                               {"file", m.name + ".onnx"},
+                               {"shape", std::move(shape)}};
+    return 0;
+  };
+  llvm::json::Array list;
+  for (const CalibrationModel &m : generateCalibrationModels()) {
+    llvm::json::Object entry;
+    if (int rc = write(m, entry))
+      return rc;
+    list.push_back(std::move(entry));
   }
+  // The speed reference --measure times beside every model, for runners
+  // that bring their measurements to one pace the same way.
+  llvm::json::Object reference;
+  if (int rc = write(generateSpeedReference(), reference))
+    return rc;
   size_t count = list.size();
   llvm::SmallString<256> manifest(dir);
   llvm::sys::path::append(manifest, "models.json");
@@ -876,7 +911,8 @@ static int runWriteCalibrationModels() {
   if (ec)
     return fail("cannot write '" + manifest + "': " + ec.message());
   f << llvm::formatv("{0:1}", llvm::json::Value(llvm::json::Object{
-                                  {"models", std::move(list)}}))
+                                  {"models", std::move(list)},
+                                  {"speed_reference", std::move(reference)}}))
     << "\n";
   llvm::outs() << "wrote " << count << " calibration models and " << manifest
                << "\n";

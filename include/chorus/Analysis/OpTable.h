@@ -38,6 +38,13 @@ enum class OpClass {
   /// fewer FLOPs per byte.
   GroupedConvolution,
   Elementwise,
+  /// Elementwise nodes that evaluate a transcendental function per element
+  /// (isTranscendentalOpType): a runtime may run them at a small fraction
+  /// of plain arithmetic's rate (ONNX Runtime Web's wasm does), so a
+  /// target may give them efficiencies of their own; one that does not
+  /// uses its `elementwise` entry. A class of the cost model's node work
+  /// only: the op table, fusion and getOpTypeClass still say Elementwise.
+  ElementwiseMath,
   Reduction,
   Normalization,
   DataMovement,

@@ -141,7 +141,8 @@ struct LatencyOnlyFit {
 /// times multiplied, by the class's factor, and every class's overhead the
 /// fitted one. Classes with less than `minWorkShare` of the work (summed in
 /// the same relative terms) are not fitted on their own: they get the
-/// work-weighted mean factor. Fails (with an error on the func) when a
+/// work-weighted mean factor (elementwise_math gets elementwise's, when
+/// that is fitted). Fails (with an error on the func) when a
 /// model's cost cannot be estimated or fewer models than unknowns are
 /// given.
 mlir::FailureOr<Target> calibrateToLatencies(
