@@ -148,6 +148,8 @@ public:
     }
     if (settings.level >= OrtLevel::All && settings.nchwcBlock > 1)
       transformNchwc();
+    if (settings.level >= OrtLevel::All && settings.nchwcBlock <= 1)
+      fuseConvAddActivation();
     return collect();
   }
 
@@ -889,6 +891,48 @@ private:
       nodes[i].activation = act.op;
       nodes[i].op = "com.microsoft:FusedConv";
       absorb(i, user);
+    }
+  }
+
+  /// ConvAddActivationFusion (level all, after the NCHWc layout, which
+  /// takes these convolutions first where the CPU has its kernels; without
+  /// them, as in ONNX Runtime Web's wasm, it meets every one): a Conv with
+  /// a bias whose result only an Add reads, adding a tensor of the same
+  /// 4-D shape (dims equal by value or by name), runs with that Add, whose
+  /// other operand becomes the kernel's fourth input, and with the
+  /// activation that alone reads the sum where FusedConv takes it, as
+  /// com.microsoft:FusedConv. A Conv already fused with its activation is
+  /// no longer a Conv.
+  void fuseConvAddActivation() {
+    static const char *activations[] = {"Relu",      "Sigmoid", "Tanh",
+                                        "LeakyRelu", "Clip",    "HardSigmoid"};
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].dead || !nodes[i].is("Conv") || nodes[i].out.empty() ||
+          !isFloat(nodes[i].out[0]) || nodes[i].in.size() < 3 ||
+          nodes[i].in[2] < 0)
+        continue;
+      int add = soleUser(nodes[i].out[0], "Add");
+      if (add < 0 || nodes[add].in.size() != 2 || nodes[add].in[0] < 0 ||
+          nodes[add].in[1] < 0 || nodes[add].in[0] == nodes[add].in[1])
+        continue;
+      const std::vector<Dim> &x = values[nodes[add].in[0]].dims;
+      const std::vector<Dim> &y = values[nodes[add].in[1]].dims;
+      if (x.size() != 4 || x != y)
+        continue;
+      int other = nodes[add].in[0] == nodes[i].out[0] ? nodes[add].in[1]
+                                                      : nodes[add].in[0];
+      int act = soleUser(nodes[add].out[0]);
+      absorb(static_cast<int>(i), add);
+      nodes[i].in.push_back(other);
+      nodes[i].op = "com.microsoft:FusedConv";
+      // FusedConv may write its result over the sum's input.
+      nodes[i].sum = true;
+      if (act < 0 || !llvm::is_contained(activations, nodes[act].op) ||
+          !llvm::all_of(llvm::drop_begin(nodes[act].in),
+                        [&](int v) { return isConstant(v); }))
+        continue;
+      nodes[i].activation = nodes[act].op;
+      absorb(static_cast<int>(i), act);
     }
   }
 
