@@ -2,27 +2,33 @@
 """Accuracy of a browser calibration on models it never saw.
 
   /usr/bin/python3 bench/browser-heldout.py [--browser chromium|firefox]
-      [--backend wasm|webgpu] [--target T.json] [--rounds R] [--runs N]
-      [--work DIR] [--reuse] [--models DIR] [--time-weight W]
+      [--backend wasm|webgpu] [--fit kernels|latency] [--target T.json]
+      [--rounds R] [--runs N] [--model-s S] [--work DIR] [--reuse]
+      [--models DIR] [--time-weight W]
 
 Calibration: unless --target, the one-command browser calibration's models
 (Chorus's generated calibration models only) are timed in the same browser
 sessions as the held-out models, every round both sets in one page, so that
-both see the machine at the same pace (this VM's pace moves by up to half
-between minutes); tools/chorus-probe/calibrate-browser.js --from then fits
-DIR/target.json to their latencies, as the one command does after timing
-them itself. Held out (real networks, none of them ever a calibration
-model): the three PaddleOCR models (dims as in
-bench/benchlib.py), torchvision networks (bench/export-torchvision.py,
-random weights) and a decoder-only text transformer with int64 inputs at 64
-tokens (bench/export-text-transformer.py). Ground truth: ONNX Runtime Web
-1.30.0 in the same browser and backend, graph optimization `all`, one
-thread; --rounds rounds each start a fresh browser and time every model
-(warm-up, then --runs timed runs); a model's latency is the median of all
-its timed runs. Chorus's prediction is chorus-plan's for the model alone
-on the target. A model the target's op-support
-table says does not run there (a refusal) is not timed; chorus-plan's
-verdict is printed instead.
+both see the machine at about the same pace; tools/chorus-probe/
+calibrate-browser.js --from then fits DIR/target.json to them, as the one
+command does after timing them itself: --fit kernels (the default for
+wasm) to their profiles, --fit latency (the default for webgpu) to their
+latencies. Every model is timed warm, one after another (browser-ort.js
+--each: at least --runs runs and --model-s seconds), beside
+chorus-calibrate's speed reference, and every time (latencies and
+profiles) is brought to the run's median pace of the reference, as
+calibrate-browser.js does (tools/chorus-probe/pace.js). Held out (real
+networks, none of them ever a calibration model): the three PaddleOCR
+models (dims as in bench/benchlib.py), torchvision networks
+(bench/export-torchvision.py, random weights) and a decoder-only text
+transformer with int64 inputs at 64 tokens
+(bench/export-text-transformer.py). Ground truth: ONNX Runtime Web (from
+build/npm) in the same browser and backend, graph optimization `all`, one
+thread; --rounds rounds each start a fresh browser; a model's latency is
+the median of all its timed runs at the median pace. Chorus's prediction
+is chorus-plan's for the model alone on the target. A model the target's
+op-support table says does not run there (a refusal) is not timed;
+chorus-plan's verdict is printed instead.
 
 Prints predicted vs measured per model, the MAPE and how many are within
 15%. --reuse takes the latencies saved in --work by an earlier run and fits
@@ -68,6 +74,13 @@ def held_out(models):
     return out
 
 
+def ort_web_version():
+    """The version of onnxruntime-web in build/npm."""
+    with open(os.path.join(ROOT, "build", "npm", "node_modules",
+                           "onnxruntime-web", "package.json")) as fh:
+        return json.load(fh)["version"]
+
+
 def plan(build, e, target):
     """chorus-plan's prediction for the model alone on the target (ms), as
     its table prints it, with the pipeline chorus-plan runs for it."""
@@ -95,14 +108,22 @@ def verdict(build, e, target):
     sys.exit(f"chorus-plan failed on {e['stem']}:\n{r.stderr}")
 
 
-def time_models(args, entries):
+def time_models(args, entries, reference, profiles=None):
+    """Each model's timings (browser-ort.js --each, at least --model-s
+    seconds of runs), with the speed reference `reference` (entry) timed
+    beside each; with `profiles`, a new folder, each model's profile is
+    written there too."""
     cmd = ["node", os.path.join(HERE, "browser-ort.js"), "--backend",
            args.backend, "--browser", args.browser, "--runs", str(args.runs),
-           "--warmup", "2", "--warmup-s", "2", "--optimization", "all"]
+           "--warmup", "2", "--warmup-s", "2", "--optimization", "all",
+           "--each", "--model-s", str(args.model_s), "--reference",
+           reference["path"] + ":" + ",".join(map(str, reference["shape"]))]
     for e in entries:
         for d in e["bind"]:
             if d not in cmd:
                 cmd += ["--dim", d]
+    if profiles:
+        cmd += ["--profiles", profiles]
     cmd += [e["path"] + (":" + ",".join(map(str, e["shape"]))
                          if e["shape"] else "") for e in entries]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -120,6 +141,8 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--runs", type=int)
     ap.add_argument("--time-weight", default="0")
+    ap.add_argument("--fit", choices=["kernels", "latency"])
+    ap.add_argument("--model-s", type=float, default=0.3)
     ap.add_argument("--work")
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -129,6 +152,10 @@ def main():
     for k, v in DEFAULTS[args.backend].items():
         if getattr(args, k) is None:
             setattr(args, k, v)
+    if args.fit is None:
+        args.fit = "kernels" if args.backend == "wasm" else "latency"
+    if args.fit == "kernels" and args.backend != "wasm":
+        sys.exit("--fit kernels needs --backend wasm")
     work = args.work or tempfile.mkdtemp(prefix="chorus-heldout-")
     os.makedirs(work, exist_ok=True)
     entries = held_out(args.models)
@@ -171,25 +198,75 @@ def main():
         # Every round times the calibration models and the held-out ones in
         # one browser, so that both see the machine at the same pace.
         generated = []
+        manifest = os.path.join(calib, "models", "models.json")
+        if args.target:
+            # The speed reference alone, for the pace.
+            reference_dir = os.path.join(work, "reference")
+            if not os.path.exists(reference_dir):
+                subprocess.run([tool(args.build, "chorus-calibrate"),
+                                "--write-calibration-models", reference_dir],
+                               check=True, capture_output=True)
+            manifest = os.path.join(reference_dir, "models.json")
+        with open(manifest) as fh:
+            listed = json.load(fh)
+        reference = {"path": os.path.join(os.path.dirname(manifest),
+                                          listed["speed_reference"]["file"]),
+                     "shape": listed["speed_reference"]["shape"]}
         if not args.target:
-            with open(os.path.join(calib, "models", "models.json")) as fh:
-                generated = [{"stem": m["name"],
-                              "path": os.path.join(calib, "models", m["file"]),
-                              "shape": m["shape"], "bind": []}
-                             for m in json.load(fh)["models"]]
+            generated = [{"stem": m["name"],
+                          "path": os.path.join(calib, "models", m["file"]),
+                          "shape": m["shape"], "bind": []}
+                         for m in listed["models"]]
         both = generated + timed
-        runs = {e["stem"]: [] for e in both}
+        # Per model and round: browser-ort.js's result.
+        rounds = {e["stem"]: [] for e in both}
+        profiling = bool(generated) and args.fit == "kernels"
         for r in range(args.rounds):
             print(f"round {r + 1} of {args.rounds}: {len(generated)} "
                   f"calibration and {len(timed)} held-out models", flush=True)
-            for e, res in zip(both, time_models(args, both)):
-                runs[e["stem"]] += res["runs_ms"]
+            pdir = os.path.join(work, f"profiles-r{r + 1}")
+            for e, res in zip(both, time_models(
+                    args, both, reference, pdir if profiling else None)):
+                rounds[e["stem"]].append(res)
+        # Every time at the run's median pace of the speed reference, as
+        # tools/chorus-probe/pace.js brings calibrate-browser.js's.
+        refs = [x for rs in rounds.values() for res in rs
+                for x in (res["reference_ms"], res.get("profile_reference_ms"))
+                if x]
+        pace = statistics.median(refs)
+        print(f"machine pace: the speed reference took {pace:.3f} ms "
+              f"(median of {len(refs)} timings), "
+              f"{sorted(refs)[len(refs) // 10]:.3f} to "
+              f"{sorted(refs)[len(refs) * 9 // 10]:.3f} ms from the 10th to "
+              f"the 90th percentile", flush=True)
+        runs = {s: [t * pace / res["reference_ms"] for res in rs
+                    for t in res["runs_ms"]] for s, rs in rounds.items()}
         latency = {s: statistics.median(t) for s, t in runs.items()}
+        if profiling:
+            # Each calibration model's profile from its median round, at
+            # the median pace, as calibrate-browser.js keeps it.
+            os.makedirs(os.path.join(calib, "profiles"))
+            for e in generated:
+                rs = sorted(rounds[e["stem"]], key=lambda res: statistics.median(
+                    res["runs_ms"]) * pace / res["reference_ms"])
+                chosen = rs[(len(rs) - 1) // 2]
+                with open(chosen["profile_file"]) as fh:
+                    events = json.load(fh)
+                factor = pace / chosen["profile_reference_ms"]
+                for ev in events:
+                    if isinstance(ev.get("dur"), (int, float)):
+                        ev["dur"] = round(ev["dur"] * factor, 3)
+                with open(os.path.join(calib, "profiles",
+                                       e["stem"] + ".json"), "w") as fh:
+                    fh.write("[\n" + ",\n".join(json.dumps(ev)
+                                                for ev in events) + "\n]\n")
         if generated:
             with open(os.path.join(calib, "latencies.json"), "w") as fh:
                 json.dump({"browser": args.browser, "backend": args.backend,
                            "optimization": "all", "rounds": args.rounds,
-                           "runs": args.runs,
+                           "runs": args.runs, "fit": args.fit,
+                           "ort_version": ort_web_version(),
+                           "speed_reference_ms": pace,
                            "latency_ms": {e["stem"]: latency[e["stem"]]
                                           for e in generated}}, fh, indent=1)
         measured = {"latency_ms": {e["stem"]: latency[e["stem"]]
@@ -205,7 +282,7 @@ def main():
                         "--time-weight", args.time_weight,
                         "--chorus-calibrate",
                         tool(args.build, "chorus-calibrate")], check=True)
-    print(f"\nONNX Runtime Web 1.30.0 {args.backend} in {args.browser}, "
+    print(f"\nONNX Runtime Web {ort_web_version()} {args.backend} in {args.browser}, "
           f"optimization all, 1 thread; median of {args.rounds} rounds x "
           f"{args.runs} runs; target {target}\n")
     print(f"{'held-out model':34} {'predicted ms':>12} {'measured ms':>12} "

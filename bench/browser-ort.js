@@ -2,7 +2,8 @@
 // Times ONNX models with ONNX Runtime Web in headless Chromium or Firefox.
 //
 //   node bench/browser-ort.js --backend wasm|webgpu [--browser chromium|firefox]
-//        [--runs N] [--warmup N] [--together | --tabs]
+//        [--runs N] [--warmup N] [--each [--model-s S] [--reference MODEL.onnx[:SHAPE]]
+//        | --together | --tabs] [--profiles DIR]
 //        [--optimization disabled|all] [--dim NAME=V ...] [--check]
 //        MODEL.onnx[:D,D,D,D] [MODEL.onnx[:SHAPE] ...]
 //
@@ -27,9 +28,23 @@
 // reaches; compiling everything optimized up front, --no-liftoff, takes
 // minutes for ONNX Runtime Web's 28 MB module). One intra-op thread
 // (env.wasm.numThreads = 1), graph optimizations disabled unless
-// --optimization. Default: the models one after another in one page.
+// --optimization. Default: the models one after another in one page, every
+// round running each model once. --each: one page, each model's --warmup
+// runs and then its timed runs one after another, then the next model's
+// (each model timed warm, as a page serving it runs it).
 // --together: one page, every round starts all models at once. --tabs:
 // each model in its own tab, all tabs timing at the same time.
+//
+// --model-s S (with --each): each model's timed runs go on for at least S
+// seconds (at most 200 runs), its warm-up for S/2. --reference MODEL (with
+// --each): a speed reference timed before and after each model's runs (and
+// profiled runs); each result gains reference_ms (and
+// profile_reference_ms), to bring the times to one pace (as
+// tools/chorus-probe/pace.js does).
+// --profiles DIR: after the timings, each model runs again (--warmup +
+// --runs runs) in a session of its own with ONNX Runtime's profiler on,
+// and its profile (the runtime's JSON, one event per kernel per run) is
+// written to DIR/MODEL.json (DIR must not exist).
 //
 // --check times nothing: it creates each model's session, runs it once
 // and prints per model {model, ok, outputs: [{name, type, dims, sum,
@@ -49,10 +64,21 @@ function fail(message) {
   process.exit(1);
 }
 
+// MODEL.onnx or MODEL.onnx:D,D,...
+function modelArg(a) {
+  const at = a.lastIndexOf(':');
+  const hasShape = at >= 0 && /^[0-9,]+$/.test(a.slice(at + 1));
+  const file = hasShape ? a.slice(0, at) : a;
+  const shape = hasShape ? a.slice(at + 1).split(',').map(Number) : null;
+  if (shape && !shape.every((d) => Number.isInteger(d) && d > 0)) fail(`bad shape in '${a}'`);
+  if (!fs.existsSync(file)) fail(`no model file '${file}'`);
+  return {file: path.resolve(file), shape};
+}
+
 function parseArgs(argv) {
   const args = {backend: '', browser: 'chromium', firefox: '/usr/bin/firefox-esr', runs: 10,
                 warmup: 3, warmupSeconds: 5, mode: 'sequential', optimization: 'disabled',
-                timeout: 600, dims: {}, models: []};
+                timeout: 600, dims: {}, models: [], eachSeconds: 0, reference: null};
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : fail(`${a} needs a value`));
@@ -70,19 +96,14 @@ function parseArgs(argv) {
     else if (a === '--warmup-s') args.warmupSeconds = Number(value());
     else if (a === '--optimization') args.optimization = value();
     else if (a === '--together') args.mode = 'together';
+    else if (a === '--each') args.mode = 'each';
+    else if (a === '--profiles') args.profiles = value();
+    else if (a === '--model-s') args.eachSeconds = Number(value());
+    else if (a === '--reference') args.reference = modelArg(value());
     else if (a === '--check') args.check = true;
     else if (a === '--tabs') args.mode = 'tabs';
     else if (a.startsWith('--')) fail(`unknown option '${a}'`);
-    else {
-      // MODEL.onnx or MODEL.onnx:D,D,...
-      const at = a.lastIndexOf(':');
-      const hasShape = at >= 0 && /^[0-9,]+$/.test(a.slice(at + 1));
-      const file = hasShape ? a.slice(0, at) : a;
-      const shape = hasShape ? a.slice(at + 1).split(',').map(Number) : null;
-      if (shape && !shape.every((d) => Number.isInteger(d) && d > 0)) fail(`bad shape in '${a}'`);
-      if (!fs.existsSync(file)) fail(`no model file '${file}'`);
-      args.models.push({file: path.resolve(file), shape});
-    }
+    else args.models.push(modelArg(a));
   }
   if (!['wasm', 'webgpu'].includes(args.backend)) fail('--backend must be wasm or webgpu');
   if (!['chromium', 'firefox'].includes(args.browser))
@@ -92,8 +113,19 @@ function parseArgs(argv) {
   if (args.browser === 'firefox' && args.mode === 'tabs')
     fail('--tabs needs Chromium (--browser chromium)');
   if (!(args.timeout > 0)) fail('--timeout must be a positive number of seconds');
-  if (args.check && args.mode !== 'sequential') fail('--check times nothing: no --together or --tabs');
+  if (args.check && args.mode !== 'sequential')
+    fail('--check times nothing: no --together, --each or --tabs');
   if (!args.models.length) fail('no model given');
+  if ((args.reference || args.eachSeconds) && args.mode !== 'each')
+    fail('--reference and --model-s go with --each');
+  if (!(args.eachSeconds >= 0)) fail('--model-s must not be negative');
+  if (args.profiles) {
+    if (args.check || args.mode === 'tabs') fail('--profiles goes with timings in one page (no --check, --tabs)');
+    if (fs.existsSync(args.profiles)) fail(`--profiles '${args.profiles}' exists: name a new folder`);
+    const stems = args.models.map((m) => path.basename(m.file, '.onnx'));
+    const twice = stems.find((s, i) => stems.indexOf(s) !== i);
+    if (twice) fail(`--profiles names each profile after its model: '${twice}' is given twice`);
+  }
   if (!(args.runs > 0) || !(args.warmup >= 0)) fail('--runs must be positive, --warmup not negative');
   if (!['disabled', 'basic', 'extended', 'all'].includes(args.optimization))
     fail('--optimization must be disabled, basic, extended or all');
@@ -106,7 +138,17 @@ async function main() {
     models: args.models, backend: args.backend, browser: args.browser, firefox: args.firefox,
     npm: NPM, runs: args.runs, warmup: args.warmup, warmupSeconds: args.warmupSeconds,
     optimization: args.optimization, dims: args.dims, mode: args.mode, check: Boolean(args.check),
+    profile: Boolean(args.profiles), reference: args.reference, eachSeconds: args.eachSeconds,
     timeout: args.timeout, onError: (e) => console.error(e)});
+  if (args.profiles) {
+    fs.mkdirSync(args.profiles, {recursive: true});
+    results.forEach((r, i) => {
+      const file = path.join(args.profiles, `${path.basename(args.models[i].file, '.onnx')}.json`);
+      fs.writeFileSync(file, r.profile + '\n');
+      delete r.profile;
+      r.profile_file = file;
+    });
+  }
   console.log(JSON.stringify(results.map((r, i) => ({
     model: path.basename(args.models[i].file), ...r}))));
 }

@@ -6,8 +6,9 @@
 //   node tools/chorus-probe/calibrate-browser.js -o TARGET.json
 //        [--browser chromium|firefox] [--backend wasm|webgpu]
 //        [--optimization all|extended|basic|disabled] [--rounds R]
-//        [--runs N] [--warmup-s S] [--base NAME | --base-file FILE]
-//        [--time-weight W] [--keep DIR | --from DIR] [--chorus-calibrate PATH]
+//        [--runs N] [--warmup-s S] [--model-s S] [--fit kernels|latency]
+//        [--base NAME | --base-file FILE] [--time-weight W]
+//        [--keep DIR | --from DIR] [--chorus-calibrate PATH]
 //        [--npm NODE_MODULES] [--firefox PATH] [--name NAME]
 //
 // 1. chorus-calibrate --write-calibration-models: the models chorus-calibrate
@@ -17,9 +18,23 @@
 // 2. the capability probe (run-probe.js) in the same browser, for the
 //    target's browser object (kind, backend, op-support table, adapter);
 // 3. --rounds rounds, each a fresh browser timing every model in one page
-//    (--warmup-s seconds of warm-up runs, then --runs timed ones); a
-//    model's latency is the median of all its timed runs;
-// 4. chorus-calibrate --latency-only on the base target (default the
+//    (--warmup-s seconds of warm-up runs of them all, then model by model
+//    warm-up runs and timed runs, at least --runs and --model-s seconds of
+//    them), with chorus-calibrate's speed reference timed before and after
+//    each model. With --fit kernels each model then runs again with ONNX
+//    Runtime's profiler on, which ONNX Runtime Web writes to the page's
+//    console: one event per kernel per run. Every time is brought to the
+//    run's median pace of the speed reference (pace.js); a model's latency
+//    is the median of all its timed runs;
+// 4. --fit kernels (the default for wasm): chorus-calibrate --kernel-models
+//    fits the runtime's kernel models to the profiles (of each model's
+//    median round) and the latencies, as chorus-calibrate --measure does
+//    natively: per kernel class of ONNX Runtime's own optimized graph, time
+//    from its FLOPs, bytes and kernels, the profiler's own time per kernel
+//    taken off; the target predicts ONNX Runtime Web's kernels
+//    (runtime onnxruntime-web, no NCHWc). --fit latency (the default for
+//    webgpu, whose kernels the profiler cannot time on the GPU):
+//    chorus-calibrate --latency-only on the base target (default the
 //    built-in host), on the kernels ONNX Runtime's own fusions make: per op
 //    class a factor on the base's work and one overhead per kernel, every
 //    class with work its own factor (--min-work-share 0: the calibration
@@ -36,11 +51,14 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const {runOrtWeb} = require('./ort-web.js');
+const {median, paceOf, scaleProfile, describePace} = require('./pace.js');
 
 const HERE = __dirname;
 const ROOT = path.join(HERE, '..', '..');
 const USAGE = 'usage: calibrate-browser.js -o TARGET.json [--browser chromium|firefox] ' +
     '[--backend wasm|webgpu] [--optimization LEVEL] [--rounds R] [--runs N] [--warmup-s S] ' +
+    '[--model-s S] ' +
+    '[--fit kernels|latency] ' +
     '[--base NAME | --base-file FILE] [--time-weight W] [--keep DIR | --from DIR] ' +
     '[--chorus-calibrate PATH] [--npm NODE_MODULES] [--firefox PATH] [--name NAME]';
 
@@ -51,7 +69,7 @@ function fail(message) {
 
 function parseArgs(argv) {
   const args = {browser: 'chromium', backend: 'wasm', optimization: 'all', rounds: 3, runs: 5,
-                warmupSeconds: 2, base: 'host', baseFile: '', timeWeight: 0, keep: '',
+                warmupSeconds: 2, eachSeconds: 0.3, base: 'host', baseFile: '', timeWeight: 0, keep: '',
                 chorusCalibrate: path.join(ROOT, 'build', 'bin', 'chorus-calibrate'),
                 npm: path.join(ROOT, 'build', 'npm', 'node_modules'),
                 firefox: '/usr/bin/firefox-esr', name: '', out: ''};
@@ -65,6 +83,8 @@ function parseArgs(argv) {
     else if (a === '--rounds') args.rounds = Number(value());
     else if (a === '--runs') args.runs = Number(value());
     else if (a === '--warmup-s') args.warmupSeconds = Number(value());
+    else if (a === '--model-s') args.eachSeconds = Number(value());
+    else if (a === '--fit') { args.fit = value(); args.fitGiven = true; }
     else if (a === '--base') args.base = value();
     else if (a === '--base-file') args.baseFile = value();
     else if (a === '--time-weight') args.timeWeight = Number(value());
@@ -85,11 +105,17 @@ function parseArgs(argv) {
   if (args.browser === 'firefox' && args.backend === 'webgpu')
     fail('--backend webgpu needs --browser chromium (its SwiftShader adapter); Firefox offers ' +
          'no WebGPU adapter without a GPU');
+  if (!args.fit) args.fit = args.backend === 'wasm' ? 'kernels' : 'latency';
+  if (!['kernels', 'latency'].includes(args.fit))
+    fail(`--fit must be kernels or latency, not '${args.fit}'`);
+  if (args.fit === 'kernels' && args.backend !== 'wasm')
+    fail('--fit kernels needs --backend wasm: the profiler cannot time WebGPU kernels on the GPU');
   if (!['disabled', 'basic', 'extended', 'all'].includes(args.optimization))
     fail('--optimization must be disabled, basic, extended or all');
   if (!(Number.isInteger(args.rounds) && args.rounds >= 1)) fail('--rounds must be at least 1');
   if (!(Number.isInteger(args.runs) && args.runs >= 3)) fail('--runs must be at least 3');
   if (!(args.warmupSeconds >= 0)) fail('--warmup-s must not be negative');
+  if (!(args.eachSeconds >= 0)) fail('--model-s must not be negative');
   if (!(args.timeWeight >= 0 && args.timeWeight <= 2)) fail('--time-weight must be in [0, 2]');
   if (!fs.existsSync(args.chorusCalibrate))
     fail(`no chorus-calibrate at ${args.chorusCalibrate} (build Chorus, or give ` +
@@ -99,6 +125,7 @@ function parseArgs(argv) {
   if (args.from && !fs.existsSync(path.join(args.from, 'latencies.json')))
     fail(`--from '${args.from}' holds no latencies.json (a folder --keep wrote)`);
   if (!args.name) args.name = `${args.browser}-${args.backend}-calibrated`;
+  args.ortVersion = ortWebVersion(args.npm);
   return args;
 }
 
@@ -107,11 +134,6 @@ function run(program, argv, what) {
   if (r.error) fail(`${what}: ${r.error.message}`);
   if (r.status !== 0) fail(`${what} failed:\n${(r.stderr || '') + (r.stdout || '')}`.trim());
   return r.stdout;
-}
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 // Fits the target to the latencies (by model name) of the models kept in
@@ -126,6 +148,7 @@ function fit(args, work, latency, t0) {
   for (const m of models)
     if (!(latency[m.name] > 0)) fail(`no latency for calibration model ${m.name}`);
   console.log(`fitting [${elapsed()}]`);
+  if (args.fit === 'kernels') return fitKernels(args, work, models, latency, browserFile, t0);
   const fitArgs = ['--latency-only', '--browser-file', browserFile, '--min-work-share', '0',
                    '--time-weight', String(args.timeWeight), '--name', args.name, '--note',
                    `calibrate-browser.js: ${models.length} calibration models in ` +
@@ -143,6 +166,42 @@ function fit(args, work, latency, t0) {
   console.log(`wrote ${args.out} [${elapsed()}]`);
 }
 
+// The version of onnxruntime-web under args.npm.
+function ortWebVersion(npm) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(npm, 'onnxruntime-web', 'package.json'),
+                                      'utf8')).version;
+  } catch (e) {
+    return '';
+  }
+}
+
+// --fit kernels: the runtime's kernel models, fitted to the profiles kept
+// in work/profiles (one per model, its median round) and the latencies.
+function fitKernels(args, work, models, latency, browserFile, t0) {
+  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  const fitArgs = ['--kernel-models', '--browser-file', browserFile, '--ort-level',
+                   args.optimization, '--nchwc-block', '0', '--name', args.name, '--note',
+                   `calibrate-browser.js: ${models.length} calibration models in ` +
+                       `${args.browser} ${args.backend}, onnxruntime-web ${args.ortVersion}, ` +
+                       `optimization ${args.optimization}, profiled, median of ${args.rounds} ` +
+                       `rounds x ${args.runs} runs`,
+                   '-o', path.resolve(args.out)];
+  if (args.ortVersion) fitArgs.push('--ort-version', args.ortVersion);
+  if (args.baseFile) fitArgs.push('--base-file', args.baseFile);
+  else fitArgs.push('--base', args.base);
+  for (const m of models) {
+    const profile = path.join(work, 'profiles', `${m.name}.json`);
+    if (!fs.existsSync(profile)) fail(`no profile for calibration model ${m.name} (${profile})`);
+    fitArgs.push(m.file, profile, '--latency', `${m.file}=${latency[m.name]}`);
+  }
+  const out = run(args.chorusCalibrate, fitArgs, 'chorus-calibrate --kernel-models');
+  // The per-model lines name the scratch folder; the fit's table is what
+  // tells.
+  process.stdout.write(out.split('\n').filter((l) => !l.includes(' kernels (')).join('\n'));
+  console.log(`wrote ${args.out} [${elapsed()}]`);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const work = args.from || args.keep ||
@@ -153,7 +212,10 @@ async function main() {
     const kept = JSON.parse(fs.readFileSync(path.join(work, 'latencies.json'), 'utf8'));
     Object.assign(args, {browser: kept.browser, backend: kept.backend,
                          optimization: kept.optimization, rounds: kept.rounds,
-                         runs: kept.runs});
+                         runs: kept.runs, ortVersion: kept.ort_version || '',
+                         fit: args.fitGiven ? args.fit : (kept.fit || 'latency')});
+    if (args.fit === 'kernels' && !fs.existsSync(path.join(work, 'profiles')))
+      fail(`--from '${work}' holds no profiles: it was timed for --fit latency`);
     return fit(args, work, kept.latency_ms, Date.now());
   }
   const t0 = Date.now();
@@ -175,24 +237,52 @@ async function main() {
     if (!fs.existsSync(browserFile))
       fail(`${args.browser} offers no ${args.backend} backend here (see ` +
            `${path.join(probeDir, 'capabilities.json')})`);
-    const times = models.map(() => []);
+    const reference = {file: path.join(modelsDir, manifest.speed_reference.file),
+                       shape: manifest.speed_reference.shape};
+    // Per model, each round: its runs, the reference beside them, its
+    // profile and the reference beside that.
+    const rounds = models.map(() => []);
+    const profiling = args.fit === 'kernels';
     for (let r = 0; r < args.rounds; ++r) {
       console.log(`round ${r + 1} of ${args.rounds}: timing ${models.length} models in ` +
-                  `${args.browser} (${args.backend}, optimization ${args.optimization}) ` +
-                  `[${elapsed()}]`);
+                  `${args.browser} (${args.backend}, optimization ${args.optimization})` +
+                  `${profiling ? ', then profiling them' : ''} [${elapsed()}]`);
       const results = await runOrtWeb({
         models: models.map((m) => ({file: m.file, shape: m.shape})), backend: args.backend,
         browser: args.browser, firefox: args.firefox, npm: args.npm, runs: args.runs,
         warmup: 2, warmupSeconds: args.warmupSeconds, optimization: args.optimization,
+        mode: 'each', eachSeconds: args.eachSeconds, reference, profile: profiling,
         onError: (e) => console.error(e)});
-      results.forEach((res, i) => times[i].push(...res.runs_ms));
+      results.forEach((res, i) => rounds[i].push(res));
     }
+    // Every measurement at the run's median pace of the speed reference.
+    const pace = paceOf(rounds.flat().flatMap(
+        (res) => [res.reference_ms, ...(profiling ? [res.profile_reference_ms] : [])]));
+    console.log(describePace(pace));
     const latency = {};
+    const times = models.map((m, i) => rounds[i].flatMap(
+        (res) => res.runs_ms.map((t) => t * pace.median / res.reference_ms)));
     models.forEach((m, i) => { latency[m.name] = median(times[i]); });
+    if (profiling) {
+      // Each model's profile from its median round (the lower of the two
+      // middle ones with an even count), at the median pace.
+      fs.mkdirSync(path.join(work, 'profiles'));
+      models.forEach((m, i) => {
+        const at = rounds[i].map((res) => ({res, ms: median(res.runs_ms) * pace.median /
+                                                     res.reference_ms}));
+        at.sort((a, b) => a.ms - b.ms);
+        const chosen = at[Math.floor((at.length - 1) / 2)].res;
+        fs.writeFileSync(path.join(work, 'profiles', `${m.name}.json`),
+                         scaleProfile(chosen.profile, pace.median / chosen.profile_reference_ms) +
+                             '\n');
+      });
+    }
     fs.writeFileSync(path.join(work, 'latencies.json'),
                      JSON.stringify({browser: args.browser, backend: args.backend,
                                      optimization: args.optimization, rounds: args.rounds,
-                                     runs: args.runs, latency_ms: latency,
+                                     runs: args.runs, fit: args.fit,
+                                     ort_version: args.ortVersion,
+                                     speed_reference_ms: pace.median, latency_ms: latency,
                                      runs_ms: Object.fromEntries(
                                          models.map((m, i) => [m.name, times[i]]))}, null, 1) +
                          '\n');

@@ -12,8 +12,17 @@
 // options: models [{file, shape|null}], backend 'wasm'|'webgpu', browser
 // 'chromium'|'firefox', firefox (path), npm (node_modules holding
 // onnxruntime-web and playwright-core), runs, warmup, warmupSeconds,
-// optimization, dims {name: value}, mode 'sequential'|'together'|'tabs',
-// check, timeout (seconds, Firefox), onError (page errors, Chromium).
+// optimization, dims {name: value}, mode 'sequential' (every round runs each
+// model once, in turn) | 'each' (each model's warm-up runs, then its timed
+// runs one after another, then the next model's) | 'together' | 'tabs',
+// check, profile, timeout (seconds, Firefox), onError (page errors,
+// Chromium), reference {file, shape} (mode 'each': a speed reference
+// timed before and after each model's runs and profiled runs; results
+// gain reference_ms and profile_reference_ms), eachSeconds (mode 'each':
+// each model's timed runs go on for at least this long, at most 200 runs;
+// its warm-up for half of it). With profile (one page, no tabs), each timing result also
+// holds `profile`: ONNX Runtime's profile (its JSON text) of a session of
+// its own with the profiler on, after the timed runs: warmup + runs runs.
 // It throws an Error with the page's message when the page fails.
 'use strict';
 const fs = require('fs');
@@ -31,7 +40,7 @@ const ISOLATION = {'Cross-Origin-Opener-Policy': 'same-origin',
 
 // Serves the page, ONNX Runtime Web and the models; with `receiver`, also
 // the page's config (GET /config.json) and its report (POST /result).
-function serve(npm, models, host, receiver = null, config = null) {
+function serve(npm, models, host, receiver = null, config = null, reference = null) {
   const dist = path.join(npm, 'onnxruntime-web', 'dist');
   const server = http.createServer((req, res) => {
     if (receiver && receiver.handle(req, res)) return;
@@ -48,6 +57,8 @@ function serve(npm, models, host, receiver = null, config = null) {
       file = path.join(__dirname, 'fill.mjs');
     else if (url.pathname.startsWith('/ort/'))
       file = path.join(dist, path.basename(url.pathname));
+    else if (url.pathname === '/models/reference.onnx')
+      file = reference && reference.file;
     else if (url.pathname.startsWith('/models/'))
       file = (models[Number(path.basename(url.pathname, '.onnx'))] || {}).file;
     if (!file || !fs.existsSync(file)) {
@@ -68,7 +79,13 @@ function serve(npm, models, host, receiver = null, config = null) {
 function withDefaults(options) {
   const o = {browser: 'chromium', firefox: '/usr/bin/firefox-esr', npm: DEFAULT_NPM, runs: 10,
              warmup: 3, warmupSeconds: 5, optimization: 'disabled', dims: {},
-             mode: 'sequential', check: false, timeout: 600, onError: () => {}, ...options};
+             mode: 'sequential', check: false, profile: false, reference: null, eachSeconds: 0,
+             timeout: 600, onError: () => {},
+             ...options};
+  if (o.reference && o.mode !== 'each')
+    throw new Error('a speed reference is timed beside each model (mode each)');
+  if (o.profile && (o.mode === 'tabs' || o.check))
+    throw new Error('profiles are taken in one page, of timed models (no tabs, no check)');
   if (!fs.existsSync(path.join(o.npm, 'onnxruntime-web', 'package.json')))
     throw new Error(`no onnxruntime-web under ${o.npm} (run utils/bootstrap.sh, or npm ` +
                     'install --ignore-scripts onnxruntime-web there)');
@@ -80,7 +97,10 @@ function pageConfig(o, models, origin) {
   return {
     backend: o.backend, threads: 1, optimization: o.optimization,
     runs: o.runs, warmup: o.warmup, warmupSeconds: o.warmupSeconds,
-    together: o.mode === 'together', check: o.check,
+    together: o.mode === 'together', each: o.mode === 'each', check: o.check,
+    profile: o.profile, eachSeconds: o.eachSeconds,
+    reference: o.reference ? {url: `${origin}/models/reference.onnx`, name: 'speed reference',
+                              shape: o.reference.shape, dims: {}} : null,
     models: models.map((m) => ({url: `${origin}/models/${o.models.indexOf(m)}.onnx`,
                                 name: path.basename(m.file), shape: m.shape, dims: o.dims})),
   };
@@ -90,7 +110,7 @@ function pageConfig(o, models, origin) {
 async function runFirefox(o) {
   const receiver = resultReceiver();
   const config = {};
-  const server = await serve(o.npm, o.models, '127.0.0.1', receiver, config);
+  const server = await serve(o.npm, o.models, '127.0.0.1', receiver, config, o.reference);
   const origin = `http://127.0.0.1:${server.address().port}`;
   Object.assign(config, pageConfig(o, o.models, origin));
   try {
@@ -116,7 +136,7 @@ async function runChromium(o) {
   // share one, and with it one main thread).
   const tabs = o.mode === 'tabs' ? o.models.length : 1;
   const servers = [];
-  for (let i = 0; i < tabs; ++i) servers.push(await serve(o.npm, o.models, `127.0.0.${i + 1}`));
+  for (let i = 0; i < tabs; ++i) servers.push(await serve(o.npm, o.models, `127.0.0.${i + 1}`, null, null, o.reference));
   const origin = (i) => `http://127.0.0.${i + 1}:${servers[i].address().port}`;
   // Background tabs keep their timers and renderer priority: pages are
   // timed side by side.
@@ -166,7 +186,12 @@ async function runChromium(o) {
       }
       await Promise.all(pages.map((p) => p.evaluate(() => { window.stopRequested = true; })));
     }
-    return (await Promise.all(running)).flat();
+    const results = (await Promise.all(running)).flat();
+    if (o.profile) {
+      const profiles = await pages[0].evaluate((c) => window.profileRuns(c), config(o.models, 0));
+      profiles.forEach((p, i) => Object.assign(results[i], p));
+    }
+    return results;
   } finally {
     if (browser) await browser.close();
     for (const server of servers) server.close();
