@@ -95,8 +95,9 @@ static llvm::cl::opt<bool> latencyOnly(
     llvm::cl::desc("Fit to whole-model latencies alone (no profiles): the "
                    "positional arguments are models, each with a --latency; "
                    "per op class a factor on the base's work and one "
-                   "overhead per kernel (for runtimes that do not hand out "
-                   "per-node profiles, such as ONNX Runtime Web)"),
+                   "overhead per kernel (for backends whose kernels the "
+                   "profiler does not time, such as ONNX Runtime Web's "
+                   "WebGPU)"),
     llvm::cl::cat(category));
 
 static llvm::cl::opt<double> minWorkShare(

@@ -128,8 +128,9 @@ struct LatencyOnlyFit {
   std::vector<std::pair<double, double>> models;
 };
 
-/// Fits a target to whole-model latencies when no per-node profile exists
-/// (ONNX Runtime Web does not hand its profile to the page): each model's
+/// Fits a target to whole-model latencies when no per-kernel profile
+/// exists (ONNX Runtime Web's WebGPU kernels, which its profiler does not
+/// time on the GPU): each model's
 /// time on `base` is split per op class into work and per-kernel overhead,
 /// and time = sum over classes of scale x work + overhead x kernels is
 /// fitted by non-negative least squares in relative terms, each model's
