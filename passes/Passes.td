@@ -163,8 +163,13 @@ def PrintOrtKernelsPass : Pass<"chorus-print-ort-kernels", "mlir::ModuleOp"> {
       are inserted between the layouts.
 
     `nchwc-block` is MLAS's block: 8 with AVX2, 16 with AVX-512, 0 for no
-    NCHWc transform. `list=true` also lists every kernel with the model's
-    nodes it runs. docs/Fusion.md compares the counts with ONNX Runtime's
+    NCHWc transform. `webgpu=true` mirrors ONNX Runtime Web's WebGPU
+    provider instead (give it `nchwc-block=0`): no Conv + Add fusion, and
+    convolutions, pools and Resize in NHWC, with a Transpose wherever a
+    value enters or leaves a region of them and of the elementwise,
+    Concat, Split, Slice, Pad and Reduce nodes the runtime's transpose
+    optimizer moves Transposes through. `list=true` also lists every
+    kernel with the model's nodes it runs. docs/Fusion.md compares the counts with ONNX Runtime's
     saved optimized graphs.
   }];
   let options = [
@@ -172,6 +177,9 @@ def PrintOrtKernelsPass : Pass<"chorus-print-ort-kernels", "mlir::ModuleOp"> {
            "Graph optimization level: disabled, basic, extended or all">,
     Option<"nchwcBlock", "nchwc-block", "unsigned", /*default=*/"8",
            "NCHWc block size in channels (8: AVX2, 16: AVX-512, 0: none)">,
+    Option<"webgpu", "webgpu", "bool", /*default=*/"false",
+           "ONNX Runtime Web's WebGPU provider (NHWC layout) instead of "
+           "the CPU provider">,
     Option<"list", "list", "bool", /*default=*/"false",
            "Also list every kernel: its op and the model's nodes it runs">,
   ];

@@ -46,7 +46,13 @@ struct PrintOrtKernelsPass
           << static_cast<unsigned>(nchwcBlock) << " is not 0, 8 or 16";
       return signalPassFailure();
     }
-    OrtCpuSettings settings{*parsed, static_cast<unsigned>(nchwcBlock)};
+    if (webgpu && nchwcBlock != 0) {
+      emitError(module.getLoc())
+          << "chorus-print-ort-kernels: webgpu needs nchwc-block=0 (ONNX "
+             "Runtime Web has no NCHWc kernels)";
+      return signalPassFailure();
+    }
+    OrtCpuSettings settings{*parsed, static_cast<unsigned>(nchwcBlock), webgpu};
     llvm::raw_ostream &os = llvm::outs();
     for (func::FuncOp func : module.getOps<func::FuncOp>()) {
       unsigned count = 0;
@@ -60,11 +66,16 @@ struct PrintOrtKernelsPass
       OrtKernels kernels = computeOrtKernels(func, settings);
       os << "ort kernels @" << func.getSymName() << " (level "
          << getOrtLevelName(settings.level) << ", nchwc block "
-         << settings.nchwcBlock << "): " << count << " nodes -> "
-         << kernels.kernels.size() << " kernels, " << kernels.folded.size()
-         << " folded\n";
+         << settings.nchwcBlock << (settings.webGpu ? ", webgpu" : "")
+         << "): " << count << " nodes -> " << kernels.kernels.size()
+         << " kernels, " << kernels.folded.size() << " folded\n";
       for (const auto &[op, n] : kernels.histogram())
         os << "  " << op << " " << n << "\n";
+      if (settings.webGpu)
+        os << "  (no GPU work: "
+           << llvm::count_if(kernels.kernels,
+                             [](const OrtKernel &k) { return k.noGpuWork; })
+           << " views and integer kernels)\n";
       if (!list)
         continue;
       for (const OrtKernel &kernel : kernels.kernels) {
@@ -73,6 +84,8 @@ struct PrintOrtKernelsPass
           os << " activation=" << kernel.activation;
         if (kernel.sum)
           os << " sum";
+        if (kernel.noGpuWork)
+          os << " no-gpu-work";
         if (kernel.value)
           os << " of " << describeValue(kernel.value);
         for (NodeOp node : kernel.nodes)

@@ -139,17 +139,26 @@ public:
       // ONNX Runtime fuses MatMul + Add before it fuses a bias into Gelu
       // (BiasGeluFusion): the bias goes to the Gemm.
       fuseMatMulAdd();
-      fuseNamedPatterns();
+      // ONNX Runtime Web's WebGPU provider gets MatMulAddFusion,
+      // QuickGeluFusion and ConvActivationFusion of these, as its profiles
+      // show: the others name other providers.
+      if (!settings.webGpu)
+        fuseNamedPatterns();
       fuseQuickGelu();
       fuseConvActivation();
-      fuseGemmActivation();
-      fuseSlicesToSplit();
-      fuseMatMulTransposeAndScale();
+      if (!settings.webGpu) {
+        fuseGemmActivation();
+        fuseSlicesToSplit();
+        fuseMatMulTransposeAndScale();
+      }
     }
     if (settings.level >= OrtLevel::All && settings.nchwcBlock > 1)
       transformNchwc();
-    if (settings.level >= OrtLevel::All && settings.nchwcBlock <= 1)
+    if (settings.level >= OrtLevel::All && settings.nchwcBlock <= 1 &&
+        !settings.webGpu)
       fuseConvAddActivation();
+    if (settings.webGpu)
+      transformNhwc();
     return collect();
   }
 
@@ -1565,8 +1574,106 @@ private:
   }
 
   //===--------------------------------------------------------------------===//
+  // NHWC (ONNX Runtime Web's WebGPU provider)
+  //===--------------------------------------------------------------------===//
+
+  /// Whether the provider runs `n` in NHWC (a kernel of its internal NHWC
+  /// domain): 2-D convolutions and pools (Resize stays NCHW: ONNX Runtime
+  /// Web 1.30 transposes around it).
+  bool runsNhwc(const RNode &n) const {
+    static const char *ops[] = {"Conv",          "com.microsoft:FusedConv",
+                                "ConvTranspose", "MaxPool",
+                                "AveragePool",   "GlobalAveragePool",
+                                "GlobalMaxPool", "BatchNormalization"};
+    return llvm::is_contained(ops, n.op) && !n.in.empty() && n.in[0] >= 0 &&
+           values[n.in[0]].dims.size() == 4;
+  }
+
+  /// Whether the transpose optimizer can move a Transpose through `n` (its
+  /// result then stays NHWC): elementwise ops, and those whose axes it
+  /// renumbers.
+  static bool passesTranspose(const RNode &n) {
+    static const char *ops[] = {"Concat",     "Split",
+                                "Slice",      "Pad",
+                                "ReduceMean", "ReduceSum",
+                                "ReduceMax",  "ReduceMin",
+                                "Cast",       "com.microsoft:QuickGelu"};
+    if (llvm::is_contained(ops, n.op))
+      return true;
+    std::optional<OpClass> c = getOpTypeClass(n.op);
+    return c && *c == OpClass::Elementwise;
+  }
+
+  /// The layout transformation as it ends after the transpose optimizer: a
+  /// Transpose to NHWC where a value held in NCHW enters the region of
+  /// NHWC nodes and the nodes the Transposes move through, and one back
+  /// where a value leaves it (or is the model's output); one per value.
+  void transformNhwc() {
+    std::vector<int> order;
+    for (auto [i, n] : llvm::enumerate(nodes))
+      if (!n.dead)
+        order.push_back(i);
+    llvm::stable_sort(order, [&](int a, int b) {
+      return nodes[a].position < nodes[b].position;
+    });
+    std::vector<char> nhwc(values.size(), 0);
+    llvm::DenseSet<int> toNhwc, toNchw;
+    auto is4d = [&](int v) {
+      return v >= 0 && !values[v].constant && values[v].dims.size() == 4;
+    };
+    auto enter = [&](int v, double position) {
+      if (toNhwc.insert(v).second)
+        addNode("Transpose", v, position - 0.25);
+    };
+    auto leave = [&](int v) {
+      if (!toNchw.insert(v).second)
+        return;
+      int p = values[v].producer;
+      addNode("Transpose", v, p >= 0 ? nodes[p].position + 0.25 : -1);
+    };
+    for (int i : order) {
+      // Copies: addNode may grow `nodes`.
+      std::vector<int> in = nodes[i].in, out = nodes[i].out;
+      double position = nodes[i].position;
+      bool layout = runsNhwc(nodes[i]);
+      // It moves them through a node whose inputs all come NHWC (one in
+      // NCHW would take a Transpose of its own: ONNX Runtime Web's
+      // profiles show the node left in NCHW then).
+      // A value already transposed to NHWC for another reader counts as
+      // NHWC: its Transpose is shared.
+      unsigned inNhwc = 0, inNchw = 0;
+      for (int v : in)
+        if (is4d(v))
+          ++(nhwc[v] || toNhwc.contains(v) ? inNhwc : inNchw);
+      bool pass =
+          !layout && passesTranspose(nodes[i]) && inNhwc > 0 && inNchw == 0;
+      if (layout || pass) {
+        for (auto [k, v] : llvm::enumerate(in))
+          if ((pass || k == 0) && is4d(v) && !nhwc[v])
+            enter(v, position);
+        for (int v : out)
+          if (v >= 0 && values[v].dims.size() == 4)
+            nhwc[v] = 1;
+        continue;
+      }
+      for (int v : in)
+        if (v >= 0 && nhwc[v])
+          leave(v);
+    }
+    for (auto [v, rv] : llvm::enumerate(values))
+      if (rv.output && nhwc[v])
+        leave(v);
+  }
+
+  //===--------------------------------------------------------------------===//
   // Result
   //===--------------------------------------------------------------------===//
+
+  static bool isView(const RNode &n) {
+    static const char *ops[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze",
+                                "Identity"};
+    return llvm::is_contained(ops, n.op);
+  }
 
   OrtKernels collect() {
     OrtKernels result;
@@ -1585,6 +1692,12 @@ private:
       kernel.value = n.value;
       kernel.activation = n.activation;
       kernel.sum = n.sum;
+      kernel.noGpuWork = settings.webGpu && !n.sources.empty() &&
+                         (isView(n) || llvm::none_of(n.out, [&](int v) {
+                            RankedTensorType t =
+                                v >= 0 ? values[v].type() : RankedTensorType();
+                            return t && isa<FloatType>(t.getElementType());
+                          }));
       result.kernels.push_back(std::move(kernel));
     }
     for (const RNode &n : nodes)

@@ -250,6 +250,7 @@ std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
   s.level =
       parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
   s.nchwcBlock = target.runtime->nchwcBlock;
+  s.webGpu = target.browser && target.browser->backend == "webgpu";
   return s;
 }
 
@@ -261,6 +262,10 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   double modelWeightBytes =
       static_cast<double>(ModelSummary(func).getWeightBytes());
   for (OrtKernel &kernel : kernels.kernels) {
+    // Views and the CPU's shape arithmetic beside WebGPU kernels: no
+    // kernel of the device, microseconds against its milliseconds.
+    if (kernel.noGpuWork)
+      continue;
     std::vector<KernelTensor> inputs, outputs;
     Operation *where = func;
     bool ok = true;

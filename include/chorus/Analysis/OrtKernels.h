@@ -45,6 +45,11 @@ struct OrtCpuSettings {
   /// MLAS's NCHWc block: 8 channels with AVX2, 16 with AVX-512, 0 where the
   /// CPU has neither (no NCHWc transform).
   unsigned nchwcBlock = 8;
+  /// ONNX Runtime Web's WebGPU provider: convolutions, pools and resizes
+  /// run in NHWC, with a Transpose wherever a value enters or leaves a
+  /// region of them (its layout transformation and transpose optimizer),
+  /// and no ConvAddActivationFusion (the CPU provider's alone).
+  bool webGpu = false;
 };
 
 /// One kernel ONNX Runtime runs.
@@ -61,6 +66,11 @@ struct OrtKernel {
   std::string activation;
   /// A Conv that also adds another tensor (NCHWc Sum fusion).
   bool sum = false;
+  /// With OrtCpuSettings::webGpu: a kernel that dispatches no GPU work, a
+  /// view (Reshape, Flatten, Squeeze, Unsqueeze, Identity: the provider
+  /// aliases its input) or a computation on integers or booleans only
+  /// (shape arithmetic, which the CPU provider runs).
+  bool noGpuWork = false;
 };
 
 struct OrtKernels {
