@@ -44,7 +44,10 @@
 // --profiles DIR: after the timings, each model runs again (--warmup +
 // --runs runs) in a session of its own with ONNX Runtime's profiler on,
 // and its profile (the runtime's JSON, one event per kernel per run) is
-// written to DIR/MODEL.json (DIR must not exist).
+// written to DIR/MODEL.json (DIR must not exist). On WebGPU the profile
+// holds the GPU's timestamps of each node's dispatches in the timed runs
+// (the adapter's timestamp-query feature), in the same format, with
+// convolutions' and pools' NHWC tensors given in NCHW.
 //
 // --check times nothing: it creates each model's session, runs it once
 // and prints per model {model, ok, outputs: [{name, type, dims, sum,

@@ -95,9 +95,8 @@ static llvm::cl::opt<bool> latencyOnly(
     llvm::cl::desc("Fit to whole-model latencies alone (no profiles): the "
                    "positional arguments are models, each with a --latency; "
                    "per op class a factor on the base's work and one "
-                   "overhead per kernel (for backends whose kernels the "
-                   "profiler does not time, such as ONNX Runtime Web's "
-                   "WebGPU)"),
+                   "overhead per kernel (for runtimes that give no "
+                   "per-kernel profile)"),
     llvm::cl::cat(category));
 
 static llvm::cl::opt<double> minWorkShare(
@@ -277,14 +276,15 @@ static int writeTarget(Target t) {
     if (!browser->browser)
       return fail("--browser-file '" + browserFile +
                   "' is not a browser target (kind \"" + browser->kind + "\")");
-    if (t.runtime && browser->browser->backend != "wasm")
+    if (t.runtime && browser->browser->backend != "wasm" &&
+        browser->browser->backend != "webgpu")
       return fail("--browser-file '" + browserFile + "' is a " +
                   browser->browser->backend +
                   " target: kernel models are fitted to the profiles of "
-                  "ONNX Runtime Web's wasm backend");
+                  "ONNX Runtime Web's wasm and WebGPU backends");
     if (t.runtime && t.runtime->nchwcBlock != 0)
       return fail("--nchwc-block must be 0 with --browser-file (ONNX Runtime "
-                  "Web's wasm has no NCHWc kernels)");
+                  "Web has no NCHWc kernels)");
     t.kind = browser->kind;
     t.browser = browser->browser;
   }
@@ -508,14 +508,19 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     for (ProfiledNode &k : all)
       k.seconds = std::max(k.seconds - d, 0.1 * k.seconds);
   }
-  d = std::max(d, 0.0);
+  // A GPU's timestamps time the kernels alone: a run also spends the
+  // CPU's dispatch of each (d < 0), put on every kernel.
+  if (d < 0)
+    for (ProfiledNode &k : all)
+      k.seconds -= d;
   std::vector<KernelModelFit> fits;
   std::map<std::string, KernelModel> models =
       fitKernelModels(all, minSamples, fits, coldWeightsAbove);
   if (!timed.empty())
-    os << "profiler time taken off every profiled kernel: "
-       << llvm::format("%.3f", d * 1e6) << " us (fitted to " << timed.size()
-       << " measured latencies)\n";
+    os << (d >= 0 ? "profiler time taken off every profiled kernel: "
+                  : "time outside the profiled kernels put on each: ")
+       << llvm::format("%.3f", std::fabs(d) * 1e6) << " us (fitted to "
+       << timed.size() << " measured latencies)\n";
   os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
         "    us/GB  us/kernel  beyond the cache\n";
   for (const KernelModelFit &f : fits) {
@@ -561,8 +566,9 @@ static int writeKernelModelTarget(const Target &baseTarget,
   Target t = baseTarget;
   t.name = name;
   RuntimeProfile runtime;
-  // With --browser-file, profiles of ONNX Runtime Web (its wasm backend:
-  // the CPU provider, without NCHWc).
+  // With --browser-file, profiles of ONNX Runtime Web: its wasm backend
+  // (the CPU provider, without NCHWc) or its WebGPU backend (the GPU's
+  // timestamps of each kernel).
   if (!browserFile.empty())
     runtime.name = "onnxruntime-web";
   runtime.version = ortVersion;
@@ -586,9 +592,15 @@ static int writeKernelModelTarget(const Target &baseTarget,
     t.parallelUnits = extras.parallelUnits;
   t.calibrated = true;
   t.calibration = provenance;
-  t.description = std::string(browserFile.empty() ? "ONNX Runtime CPU ("
-                                                  : "ONNX Runtime Web wasm (") +
-                  ortLevel + ", " + std::to_string(intraOpThreads) +
+  std::string software = "ONNX Runtime CPU (";
+  if (!browserFile.empty()) {
+    llvm::Expected<Target> browser = loadTarget("", browserFile);
+    if (!browser)
+      return fail(llvm::toString(browser.takeError()));
+    software = "ONNX Runtime Web " +
+               (browser->browser ? browser->browser->backend : "") + " (";
+  }
+  t.description = software + ortLevel + ", " + std::to_string(intraOpThreads) +
                   " intra-op thread" + (intraOpThreads > 1 ? "s" : "") +
                   ") kernel models fitted to " + std::to_string(kernelCount) +
                   " profiled kernels on the base of '" + baseTarget.name + "'";

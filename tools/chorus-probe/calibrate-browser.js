@@ -23,7 +23,9 @@
 //    them), with chorus-calibrate's speed reference timed before and after
 //    each model. With --fit kernels each model then runs again with ONNX
 //    Runtime's profiler on, which ONNX Runtime Web writes to the page's
-//    console: one event per kernel per run. Every time is brought to the
+//    console: one event per kernel per run (on WebGPU, the GPU's own
+//    timestamps of each kernel's dispatches, which the adapter gives with
+//    its timestamp-query feature, as SwiftShader's does). Every time is brought to the
 //    run's median pace of the speed reference (pace.js); a model's latency
 //    is the median of all its timed runs;
 // 4. --fit kernels (the default for wasm): chorus-calibrate --kernel-models
@@ -31,10 +33,12 @@
 //    median round) and the latencies, as chorus-calibrate --measure does
 //    natively: per kernel class of ONNX Runtime's own optimized graph, time
 //    from its FLOPs, bytes and kernels, the profiler's own time per kernel
-//    taken off; the target predicts ONNX Runtime Web's kernels
-//    (runtime onnxruntime-web, no NCHWc). --fit latency (the default for
-//    webgpu, whose kernels the profiler cannot time on the GPU):
-//    chorus-calibrate --latency-only on the base target (default the
+//    taken off (on WebGPU, the time a run takes beyond its kernels' GPU
+//    time, per kernel, put on); the target predicts ONNX Runtime Web's
+//    kernels (runtime onnxruntime-web, no NCHWc; on WebGPU in NHWC with its
+//    layout Transposes). --fit latency (the default for WebGPU, where it
+//    predicted SwiftShader's held-out networks better; and the fit for an
+//    adapter without timestamp-query): chorus-calibrate --latency-only on the base target (default the
 //    built-in host), on the kernels ONNX Runtime's own fusions make: per op
 //    class a factor on the base's work and one overhead per kernel, every
 //    class with work its own factor (--min-work-share 0: the calibration
@@ -105,11 +109,11 @@ function parseArgs(argv) {
   if (args.browser === 'firefox' && args.backend === 'webgpu')
     fail('--backend webgpu needs --browser chromium (its SwiftShader adapter); Firefox offers ' +
          'no WebGPU adapter without a GPU');
+  // On WebGPU the kernel fit (the GPU's timestamps) predicted held-out
+  // networks worse than the latency fit on SwiftShader (docs/Targets.md).
   if (!args.fit) args.fit = args.backend === 'wasm' ? 'kernels' : 'latency';
   if (!['kernels', 'latency'].includes(args.fit))
     fail(`--fit must be kernels or latency, not '${args.fit}'`);
-  if (args.fit === 'kernels' && args.backend !== 'wasm')
-    fail('--fit kernels needs --backend wasm: the profiler cannot time WebGPU kernels on the GPU');
   if (!['disabled', 'basic', 'extended', 'all'].includes(args.optimization))
     fail('--optimization must be disabled, basic, extended or all');
   if (!(Number.isInteger(args.rounds) && args.rounds >= 1)) fail('--rounds must be at least 1');

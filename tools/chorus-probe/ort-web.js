@@ -22,7 +22,8 @@
 // each model's timed runs go on for at least this long, at most 200 runs;
 // its warm-up for half of it). With profile (one page, no tabs), each timing result also
 // holds `profile`: ONNX Runtime's profile (its JSON text) of a session of
-// its own with the profiler on, after the timed runs: warmup + runs runs.
+// its own with the profiler on, after the timed runs: warmup + runs runs
+// (on WebGPU, the GPU's timestamps of the `runs` runs, in the same format).
 // It throws an Error with the page's message when the page fails.
 'use strict';
 const fs = require('fs');
