@@ -1577,6 +1577,19 @@ private:
   // NHWC (ONNX Runtime Web's WebGPU provider)
   //===--------------------------------------------------------------------===//
 
+  /// The nodes still in the graph, in the model's order (inserted nodes
+  /// beside their neighbours).
+  std::vector<int> liveNodesInOrder() const {
+    std::vector<int> order;
+    for (auto [i, n] : llvm::enumerate(nodes))
+      if (!n.dead)
+        order.push_back(i);
+    llvm::stable_sort(order, [&](int a, int b) {
+      return nodes[a].position < nodes[b].position;
+    });
+    return order;
+  }
+
   /// Whether the provider runs `n` in NHWC (a kernel of its internal NHWC
   /// domain): 2-D convolutions and pools (Resize stays NCHW: ONNX Runtime
   /// Web 1.30 transposes around it).
@@ -1609,13 +1622,7 @@ private:
   /// NHWC nodes and the nodes the Transposes move through, and one back
   /// where a value leaves it (or is the model's output); one per value.
   void transformNhwc() {
-    std::vector<int> order;
-    for (auto [i, n] : llvm::enumerate(nodes))
-      if (!n.dead)
-        order.push_back(i);
-    llvm::stable_sort(order, [&](int a, int b) {
-      return nodes[a].position < nodes[b].position;
-    });
+    std::vector<int> order = liveNodesInOrder();
     std::vector<char> nhwc(values.size(), 0);
     llvm::DenseSet<int> toNhwc, toNchw;
     auto is4d = [&](int v) {
@@ -1677,14 +1684,7 @@ private:
 
   OrtKernels collect() {
     OrtKernels result;
-    std::vector<int> order;
-    for (auto [i, n] : llvm::enumerate(nodes))
-      if (!n.dead)
-        order.push_back(i);
-    llvm::stable_sort(order, [&](int a, int b) {
-      return nodes[a].position < nodes[b].position;
-    });
-    for (int i : order) {
+    for (int i : liveNodesInOrder()) {
       RNode &n = nodes[i];
       OrtKernel kernel;
       kernel.op = n.op;
