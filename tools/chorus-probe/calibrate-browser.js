@@ -97,7 +97,7 @@ function parseArgs(argv) {
     else if (a === '--chorus-calibrate') args.chorusCalibrate = value();
     else if (a === '--npm') args.npm = value();
     else if (a === '--firefox') args.firefox = value();
-    else if (a === '--name') args.name = value();
+    else if (a === '--name') { args.name = value(); args.nameGiven = true; }
     else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
     else fail(`unknown argument '${a}'\n${USAGE}`);
   }
@@ -218,6 +218,7 @@ async function main() {
                          optimization: kept.optimization, rounds: kept.rounds,
                          runs: kept.runs, ortVersion: kept.ort_version || '',
                          fit: args.fitGiven ? args.fit : (kept.fit || 'latency')});
+    if (!args.nameGiven) args.name = `${args.browser}-${args.backend}-calibrated`;
     if (args.fit === 'kernels' && !fs.existsSync(path.join(work, 'profiles')))
       fail(`--from '${work}' holds no profiles: it was timed for --fit latency`);
     return fit(args, work, kept.latency_ms, Date.now());
