@@ -267,6 +267,19 @@ static int fail(const llvm::Twine &message) {
   return printToolError("chorus-calibrate", message);
 }
 
+/// The backend of --browser-file's browser target ("wasm", "webgpu"...),
+/// or "" (none given, or not a browser target: writeTarget says so).
+static std::string browserBackend() {
+  if (browserFile.empty())
+    return "";
+  llvm::Expected<Target> browser = loadTarget("", browserFile);
+  if (!browser) {
+    llvm::consumeError(browser.takeError());
+    return "";
+  }
+  return browser->browser ? browser->browser->backend : "";
+}
+
 /// Writes `t` to -o, with the kind and browser object of --browser-file.
 static int writeTarget(Target t) {
   if (!browserFile.empty()) {
@@ -508,11 +521,14 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     for (ProfiledNode &k : all)
       k.seconds = std::max(k.seconds - d, 0.1 * k.seconds);
   }
-  // A GPU's timestamps time the kernels alone: a run also spends the
-  // CPU's dispatch of each (d < 0), put on every kernel.
-  if (d < 0)
+  // A GPU's timestamps (ONNX Runtime Web's WebGPU) time the kernels
+  // alone: a run also spends the CPU's dispatch of each (d < 0), put on
+  // every kernel. A CPU profiler's d is its own time, never below 0.
+  if (d < 0 && browserBackend() == "webgpu")
     for (ProfiledNode &k : all)
       k.seconds -= d;
+  else
+    d = std::max(d, 0.0);
   std::vector<KernelModelFit> fits;
   std::map<std::string, KernelModel> models =
       fitKernelModels(all, minSamples, fits, coldWeightsAbove);
@@ -592,18 +608,13 @@ static int writeKernelModelTarget(const Target &baseTarget,
     t.parallelUnits = extras.parallelUnits;
   t.calibrated = true;
   t.calibration = provenance;
-  std::string software = "ONNX Runtime CPU (";
-  if (!browserFile.empty()) {
-    llvm::Expected<Target> browser = loadTarget("", browserFile);
-    if (!browser)
-      return fail(llvm::toString(browser.takeError()));
-    software = "ONNX Runtime Web " +
-               (browser->browser ? browser->browser->backend : "") + " (";
-  }
-  t.description = software + ortLevel + ", " + std::to_string(intraOpThreads) +
-                  " intra-op thread" + (intraOpThreads > 1 ? "s" : "") +
-                  ") kernel models fitted to " + std::to_string(kernelCount) +
-                  " profiled kernels on the base of '" + baseTarget.name + "'";
+  t.description =
+      (browserFile.empty() ? std::string("ONNX Runtime CPU (")
+                           : "ONNX Runtime Web " + browserBackend() + " (") +
+      ortLevel + ", " + std::to_string(intraOpThreads) + " intra-op thread" +
+      (intraOpThreads > 1 ? "s" : "") + ") kernel models fitted to " +
+      std::to_string(kernelCount) + " profiled kernels on the base of '" +
+      baseTarget.name + "'";
   return writeTarget(t);
 }
 

@@ -45,10 +45,11 @@ struct OrtCpuSettings {
   /// MLAS's NCHWc block: 8 channels with AVX2, 16 with AVX-512, 0 where the
   /// CPU has neither (no NCHWc transform).
   unsigned nchwcBlock = 8;
-  /// ONNX Runtime Web's WebGPU provider: convolutions, pools and resizes
-  /// run in NHWC, with a Transpose wherever a value enters or leaves a
-  /// region of them (its layout transformation and transpose optimizer),
-  /// and no ConvAddActivationFusion (the CPU provider's alone).
+  /// ONNX Runtime Web's WebGPU provider: convolutions and pools run in
+  /// NHWC, with a Transpose wherever a value enters or leaves a region of
+  /// them (its layout transformation and transpose optimizer), and only
+  /// the fusions that provider gets (no ConvAddActivationFusion, which is
+  /// the CPU provider's).
   bool webGpu = false;
 };
 
