@@ -12,8 +12,8 @@ sessions as the held-out models, every round both sets in one page, so that
 both see the machine at about the same pace; tools/chorus-probe/
 calibrate-browser.js --from then fits DIR/target.json to them, as the one
 command does after timing them itself: --fit kernels (the default for
-wasm) to their profiles (on WebGPU, the GPU's timestamps of each kernel),
---fit latency (the default for webgpu) to their latencies. Every model is timed warm, one after another (browser-ort.js
+default) to their profiles (on WebGPU, the GPU's timestamps of each
+kernel), --fit latency to their latencies. Every model is timed warm, one after another (browser-ort.js
 --each: at least --runs runs and --model-s seconds), beside
 chorus-calibrate's speed reference, and every time (latencies and
 profiles) is brought to the run's median pace of the reference, as
@@ -153,7 +153,7 @@ def main():
         if getattr(args, k) is None:
             setattr(args, k, v)
     if args.fit is None:
-        args.fit = "kernels" if args.backend == "wasm" else "latency"
+        args.fit = "kernels"
     work = args.work or tempfile.mkdtemp(prefix="chorus-heldout-")
     os.makedirs(work, exist_ok=True)
     entries = held_out(args.models)

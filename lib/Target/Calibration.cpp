@@ -477,6 +477,11 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   // Kernels that run groups one by one get a term per group.
   bool grouped =
       llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
+  // WebGPU programs get a term per workgroup and one per tile step.
+  bool withWorkgroups = llvm::any_of(
+      rows, [](const auto &row) { return row.first.workgroups > 0; });
+  bool withSteps = llvm::any_of(
+      rows, [](const auto &row) { return row.first.tileSteps > 0; });
   // Kernels whose bytes outgrow the caches stream them from memory at a
   // lower rate: a term per byte beyond `cache` bytes, where the fit with
   // it is better than without, over a few cache sizes that each leave at
@@ -526,6 +531,10 @@ fitOneKernelModel(llvm::StringRef kernelClass,
       std::vector<double> row = {f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w};
       if (grouped)
         row.push_back(f.groups * w);
+      if (withWorkgroups)
+        row.push_back(f.workgroups * w);
+      if (withSteps)
+        row.push_back(f.tileSteps * w);
       if (cache > 0)
         row.push_back(std::max(0.0, f.bytes - cache) * 1e-9 * w);
       if (withCold)
@@ -542,8 +551,13 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     bestResidual = residual;
     best = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
             static_cast<unsigned>(rows.size())};
+    unsigned next = 3;
     if (grouped)
-      best.perGroupSeconds = c[3] * 1e-6;
+      best.perGroupSeconds = c[next++] * 1e-6;
+    if (withWorkgroups)
+      best.perWorkgroupSeconds = c[next++] * 1e-6;
+    if (withSteps)
+      best.perTileStepSeconds = c[next++] * 1e-6;
     unsigned streamed = n - 1 - (withCold ? 1 : 0);
     if (cache > 0 && c[streamed] > 0) {
       best.perStreamedByteSeconds = c[streamed] * 1e-15;
@@ -563,7 +577,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
     fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups,
-                                           f.weightBytes, f.modelWeightBytes);
+                                           f.weightBytes, f.modelWeightBytes) +
+                         fit.model.workgroupSeconds(f.workgroups, f.tileSteps);
   }
   return fit;
 }
@@ -575,7 +590,7 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   std::map<std::string, std::vector<std::pair<KernelFeatures, double>>> byClass;
   std::vector<std::pair<KernelFeatures, double>> all;
   for (const ProfiledNode &k : kernels) {
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.webGpu);
     f.modelWeightBytes = k.modelWeightBytes;
     byClass[f.kernelClass].push_back({f, k.seconds});
     all.push_back({f, k.seconds});
@@ -629,7 +644,7 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                              const std::map<std::string, KernelModel> &models) {
   std::array<double, 3> terms = {0, 0, 0};
   for (const ProfiledNode &k : kernels) {
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.webGpu);
     auto it = models.find(f.kernelClass);
     if (it == models.end())
       it = models.find("default");
@@ -638,8 +653,9 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
     terms[0] += it->second.perFlopSeconds * f.flops;
     terms[1] += it->second.byteSeconds(f.bytes) +
                 it->second.coldWeightSeconds(f.weightBytes, k.modelWeightBytes);
-    terms[2] +=
-        it->second.perKernelSeconds + it->second.perGroupSeconds * f.groups;
+    terms[2] += it->second.perKernelSeconds +
+                it->second.perGroupSeconds * f.groups +
+                it->second.workgroupSeconds(f.workgroups, f.tileSteps);
   }
   return terms;
 }

@@ -9,19 +9,29 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace chorus;
 
 llvm::ArrayRef<std::string> chorus::getKernelClasses() {
-  static const std::vector<std::string> classes = {
-      "nchwc_conv",    "nchwc_conv_depthwise",
-      "conv",          "conv_depthwise",
-      "matmul",        "matvec",
-      "pool",          "reorder",
-      "elementwise",   "elementwise_math",
-      "normalization", "data_movement",
-      "transpose"};
+  static const std::vector<std::string> classes = {"nchwc_conv",
+                                                   "nchwc_conv_depthwise",
+                                                   "conv",
+                                                   "conv_depthwise",
+                                                   "matmul",
+                                                   "matvec",
+                                                   "pool",
+                                                   "reorder",
+                                                   "elementwise",
+                                                   "elementwise_math",
+                                                   "normalization",
+                                                   "data_movement",
+                                                   "transpose",
+                                                   "gpu_matmul",
+                                                   "gpu_matmul_scalar",
+                                                   "gpu_gemm",
+                                                   "gpu_transpose"};
   return classes;
 }
 
@@ -61,9 +71,171 @@ static double validTapShare(const std::vector<int64_t> &x,
   return share;
 }
 
+/// The workgroups, tile steps and whole-tile FLOPs of ONNX Runtime Web's
+/// packed matrix product (matmul_packed, also run by conv2d_mm): 8x8
+/// invocations of 4x4 results each (4x1 where M <= 8), so a workgroup
+/// covers 32 columns and 32 (or 8) rows; K in steps of `tileInner`, each
+/// loading an A and a B tile into workgroup memory between barriers.
+static void setPackedMatMul(double m, double n, double k, double batch,
+                            bool vec4, double tileInner, KernelFeatures &f) {
+  double tileM = m <= 8 ? 8 : 32, tileN = 32;
+  f.workgroups = std::ceil(n / tileN) * std::ceil(m / tileM) * batch;
+  f.tileSteps = f.workgroups * std::ceil(k / tileInner);
+  f.flops = 2 * f.tileSteps * tileM * tileN * tileInner;
+  f.kernelClass = vec4 ? "gpu_matmul" : "gpu_matmul_scalar";
+}
+
+/// The WebGPU provider's program for a kernel of these shapes, where it is
+/// one that shares tiles in workgroup memory (or reduces rows in one
+/// workgroup each): sets its class, workgroups and tile steps. Mirrors
+/// onnxruntime-web's conv.ts, matmul.ts, gemm.ts, transpose.ts and
+/// softmax/layer-norm/reduce-shared programs.
+static void setWebGpuFeatures(StringRef base, ArrayRef<KernelTensor> inputs,
+                              ArrayRef<KernelTensor> outputs,
+                              KernelFeatures &f) {
+  auto d = [](int64_t v) { return static_cast<double>(v); };
+  if (outputs.empty() || inputs.empty())
+    return;
+  const std::vector<int64_t> &y = outputs[0].dims;
+  if ((base == "Conv" || base == "FusedConv") && inputs.size() >= 2 &&
+      inputs[0].dims.size() == 4 && inputs[1].dims.size() == 4 &&
+      y.size() == 4) {
+    const std::vector<int64_t> &x = inputs[0].dims, &w = inputs[1].dims;
+    // Grouped convolutions run GroupedConv(-Vectorize), one invocation
+    // per output: FLOPs time them.
+    if (w[1] != x[1])
+      return;
+    double batch = d(y[0]), ic = d(x[1]), oc = d(y[1]);
+    bool pointwise = w[2] == 1 && w[3] == 1 && x[2] == y[2] && x[3] == y[3];
+    bool sameSize = w[2] == x[2] && w[3] == x[3] && y[2] == 1 && y[3] == 1;
+    if (pointwise || sameSize) {
+      // A matrix product of the NHWC input: [N, HW, C] x [C, M] (one row
+      // per image for a filter the size of its input).
+      double m = sameSize ? batch : d(y[2]) * d(y[3]);
+      double k = sameSize ? ic * d(x[2]) * d(x[3]) : ic;
+      if (oc < 8 && k < 8)
+        return;
+      bool vec4 = std::fmod(k, 4) == 0 && std::fmod(oc, 4) == 0;
+      setPackedMatMul(m, oc, k, sameSize ? 1 : batch, vec4, 32, f);
+      return;
+    }
+    // conv2d_mm over the NHWC input: M = output positions, N = output
+    // channels, K = taps x input channels, read 4 (or 3) channels at a
+    // time where the channels allow, else one.
+    bool vec4 = (std::fmod(ic, 4) == 0 || std::fmod(ic, 3) == 0) &&
+                std::fmod(oc, 4) == 0;
+    double inner = vec4 ? (std::fmod(ic, 4) != 0 ? 3 : 4) : 1;
+    setPackedMatMul(d(y[2]) * d(y[3]), oc, d(w[2]) * d(w[3]) * ic, batch, vec4,
+                    std::max(8 * inner, 8.0), f);
+    return;
+  }
+  if (base == "MatMul" && inputs.size() >= 2 && !inputs[0].dims.empty() &&
+      !inputs[1].dims.empty() && !y.empty()) {
+    const std::vector<int64_t> &a = inputs[0].dims, &b = inputs[1].dims;
+    double k = d(a.back()), n = d(b.back());
+    double m = a.size() >= 2 ? d(a[a.size() - 2]) : 1;
+    if (b.size() < 2)
+      n = 1;
+    if (n < 8 && k < 8)
+      return;
+    double batch = std::max(1.0, std::round(outputs[0].elements() / (m * n)));
+    // A batch of single rows against one matrix runs as one product.
+    double batchB = 1;
+    for (size_t i = 0; i + 2 < b.size(); ++i)
+      batchB *= d(b[i]);
+    if (m == 1 && batch > 1 && batchB == 1)
+      std::swap(m, batch);
+    bool vec4 = std::fmod(k, 4) == 0 && std::fmod(n, 4) == 0;
+    setPackedMatMul(m, n, k, batch, vec4, 32, f);
+    return;
+  }
+  if (base == "Gemm" && y.size() == 2 && !inputs[0].dims.empty()) {
+    // GemmShared: 16x16 tiles, K in steps of 16.
+    double m = d(y[0]), n = d(y[1]);
+    double k = m > 0 ? std::round(inputs[0].elements() / m) : 0;
+    f.workgroups = std::ceil(n / 16) * std::ceil(m / 16);
+    f.tileSteps = f.workgroups * std::ceil(k / 16);
+    f.flops = 2 * f.tileSteps * 16 * 16 * 16;
+    f.kernelClass = "gpu_gemm";
+    return;
+  }
+  if (base == "Transpose" && inputs[0].dims.size() == y.size()) {
+    const std::vector<int64_t> &x = inputs[0].dims;
+    size_t rank = x.size();
+    // The permutation: a profile carries shapes only; NCHW <-> NHWC first.
+    // A layout Transpose Chorus inserts has its value's NCHW shape on
+    // both sides.
+    std::vector<size_t> perm(rank);
+    std::iota(perm.begin(), perm.end(), 0);
+    bool found = false;
+    if (rank == 4 && x == y) {
+      perm = {0, 2, 3, 1};
+      found = true;
+    }
+    std::vector<std::vector<size_t>> candidates;
+    if (rank == 4)
+      candidates = {{0, 2, 3, 1}, {0, 3, 1, 2}};
+    std::vector<size_t> p = perm;
+    do
+      candidates.push_back(p);
+    while (rank <= 6 && std::next_permutation(p.begin(), p.end()));
+    for (const std::vector<size_t> &c : candidates) {
+      if (found)
+        break;
+      bool match = true;
+      for (size_t i = 0; i < rank && match; ++i)
+        match = y[i] == x[c[i]];
+      if (match) {
+        perm = c;
+        found = true;
+      }
+    }
+    if (!found)
+      return;
+    // A Transpose that keeps the order of the axes that are not 1 is a
+    // copy (TransposeCopy).
+    std::vector<int64_t> shape;
+    std::vector<size_t> kept;
+    for (size_t i = 0; i < rank; ++i) {
+      if (x[i] != 1)
+        shape.push_back(x[i]);
+      if (x[perm[i]] != 1)
+        kept.push_back(perm[i]);
+    }
+    if (std::is_sorted(kept.begin(), kept.end()))
+      return;
+    double rows, cols;
+    if (kept == std::vector<size_t>{2, 3, 1} && shape.size() == 3) {
+      rows = d(shape[0]);
+      cols = d(shape[1]) * d(shape[2]);
+    } else if (kept == std::vector<size_t>{3, 1, 2} && shape.size() == 3) {
+      rows = d(shape[0]) * d(shape[1]);
+      cols = d(shape[2]);
+    } else if (shape.size() == 2) {
+      rows = d(shape[0]);
+      cols = d(shape[1]);
+    } else {
+      return; // The per-element Transpose program.
+    }
+    // TransposeShared: 16x16 tiles through workgroup memory.
+    f.workgroups = std::ceil(rows / 16) * std::ceil(cols / 16);
+    f.kernelClass = "gpu_transpose";
+    return;
+  }
+  if (f.kernelClass == "normalization" && !inputs[0].dims.empty()) {
+    // Softmax and layer normalization reduce each row in one workgroup;
+    // the shared reductions one workgroup per result.
+    f.workgroups = base.starts_with("Reduce")
+                       ? outputs[0].elements()
+                       : inputs[0].elements() /
+                             std::max<double>(1, d(inputs[0].dims.back()));
+  }
+}
+
 KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
                                          llvm::ArrayRef<KernelTensor> inputs,
-                                         llvm::ArrayRef<KernelTensor> outputs) {
+                                         llvm::ArrayRef<KernelTensor> outputs,
+                                         bool webGpu) {
   auto [domain, base] =
       op.contains(':') ? op.rsplit(':') : std::make_pair(StringRef(), op);
   KernelFeatures f;
@@ -200,6 +372,16 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
   } else {
     f.kernelClass = "data_movement";
   }
+  if (webGpu) {
+    // No im2col buffer and no MLAS group loop on the GPU.
+    f.bytes = 0;
+    for (const KernelTensor &t : inputs)
+      f.bytes += t.elements() * t.elementBytes;
+    for (const KernelTensor &t : outputs)
+      f.bytes += t.elements() * t.elementBytes;
+    f.groups = 0;
+    setWebGpuFeatures(base, inputs, outputs, f);
+  }
   return f;
 }
 
@@ -256,8 +438,9 @@ std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
 
 FailureOr<std::vector<RuntimeKernelCost>>
 chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
-  OrtKernels kernels = computeOrtKernels(
-      func, getOrtCpuSettings(target).value_or(OrtCpuSettings()));
+  std::optional<OrtCpuSettings> settings = getOrtCpuSettings(target);
+  OrtKernels kernels =
+      computeOrtKernels(func, settings.value_or(OrtCpuSettings()));
   std::vector<RuntimeKernelCost> result;
   double modelWeightBytes =
       static_cast<double>(ModelSummary(func).getWeightBytes());
@@ -295,7 +478,8 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << "cannot estimate the runtime kernel " << kernel.op
              << ": an operand or result has no static shape";
     RuntimeKernelCost cost;
-    cost.features = getKernelFeatures(kernel.op, inputs, outputs);
+    cost.features = getKernelFeatures(kernel.op, inputs, outputs,
+                                      settings && settings->webGpu);
     const KernelModel *model =
         findKernelModel(target, cost.features.kernelClass);
     if (!model)
@@ -307,8 +491,10 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
     cost.memorySeconds =
         model->byteSeconds(cost.features.bytes) +
         model->coldWeightSeconds(cost.features.weightBytes, modelWeightBytes);
-    cost.overheadSeconds =
-        model->perKernelSeconds + model->perGroupSeconds * cost.features.groups;
+    cost.overheadSeconds = model->perKernelSeconds +
+                           model->perGroupSeconds * cost.features.groups +
+                           model->workgroupSeconds(cost.features.workgroups,
+                                                   cost.features.tileSteps);
     cost.kernel = std::move(kernel);
     result.push_back(std::move(cost));
   }

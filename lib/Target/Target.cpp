@@ -576,6 +576,8 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
             {"per_byte_s", &m.perByteSeconds, true},
             {"per_kernel_s", &m.perKernelSeconds, true},
             {"per_group_s", &m.perGroupSeconds, false},
+            {"per_workgroup_s", &m.perWorkgroupSeconds, false},
+            {"per_tile_step_s", &m.perTileStepSeconds, false},
             {"per_streamed_byte_s", &m.perStreamedByteSeconds, false},
             {"per_cold_weight_byte_s", &m.perColdWeightByteSeconds, false}})
         if (llvm::Error e =
@@ -851,6 +853,10 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                                {"samples", static_cast<int64_t>(m.samples)}};
           if (m.perGroupSeconds > 0)
             o["per_group_s"] = m.perGroupSeconds;
+          if (m.perWorkgroupSeconds > 0)
+            o["per_workgroup_s"] = m.perWorkgroupSeconds;
+          if (m.perTileStepSeconds > 0)
+            o["per_tile_step_s"] = m.perTileStepSeconds;
           if (m.perStreamedByteSeconds > 0) {
             o["per_streamed_byte_s"] = m.perStreamedByteSeconds;
             o["cache_bytes"] = m.cacheBytes;

@@ -538,7 +538,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
        << llvm::format("%.3f", std::fabs(d) * 1e6) << " us (fitted to "
        << timed.size() << " measured latencies)\n";
   os << "kernel class          kernels  measured ms   fitted ms   us/GFLOP"
-        "    us/GB  us/kernel  beyond the cache\n";
+        "    us/GB  us/kernel  further terms\n";
   for (const KernelModelFit &f : fits) {
     os << llvm::left_justify(f.kernelClass, 21)
        << llvm::format("%8u %12.3f %11.3f %10.1f %8.1f %10.3f", f.samples,
@@ -546,6 +546,12 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
                        f.model.perFlopSeconds * 1e15,
                        f.model.perByteSeconds * 1e15,
                        f.model.perKernelSeconds * 1e6);
+    if (f.model.perWorkgroupSeconds > 0)
+      os << llvm::format("  +%.3f us/workgroup",
+                         f.model.perWorkgroupSeconds * 1e6);
+    if (f.model.perTileStepSeconds > 0)
+      os << llvm::format("  +%.3f us/tile step",
+                         f.model.perTileStepSeconds * 1e6);
     if (f.model.perStreamedByteSeconds > 0)
       os << llvm::format("  +%.1f us/GB over %g MiB",
                          f.model.perStreamedByteSeconds * 1e15,
@@ -660,8 +666,10 @@ static int runKernelModels() {
     if (!profile)
       return fail(llvm::toString(profile.takeError()));
     double seconds = 0;
-    for (const ProfiledNode &k : *profile)
+    for (ProfiledNode &k : *profile) {
       seconds += k.seconds;
+      k.webGpu = browserBackend() == "webgpu";
+    }
     os << inputs[i] << ": " << profile->size() << " kernels ("
        << llvm::format("%.3f", seconds * 1e3) << " ms profiled)\n";
     if (auto it = latencyMs.find(inputs[i]); it != latencyMs.end()) {
@@ -1839,6 +1847,9 @@ static int runRepace(const char *argv0) {
         *v *= byte;
       for (double *v : {&m.perKernelSeconds, &m.perGroupSeconds})
         *v *= kernel;
+      // A WebGPU program's workgroups are its compute.
+      for (double *v : {&m.perWorkgroupSeconds, &m.perTileStepSeconds})
+        *v *= flop;
     }
   };
   scale(t.kernelModels, flop, byte, kernel);

@@ -28,16 +28,16 @@
 //    its timestamp-query feature, as SwiftShader's does). Every time is brought to the
 //    run's median pace of the speed reference (pace.js); a model's latency
 //    is the median of all its timed runs;
-// 4. --fit kernels (the default for wasm): chorus-calibrate --kernel-models
+// 4. --fit kernels (the default): chorus-calibrate --kernel-models
 //    fits the runtime's kernel models to the profiles (of each model's
 //    median round) and the latencies, as chorus-calibrate --measure does
 //    natively: per kernel class of ONNX Runtime's own optimized graph, time
-//    from its FLOPs, bytes and kernels, the profiler's own time per kernel
-//    taken off (on WebGPU, the time a run takes beyond its kernels' GPU
-//    time, per kernel, put on); the target predicts ONNX Runtime Web's
-//    kernels (runtime onnxruntime-web, no NCHWc; on WebGPU in NHWC with its
-//    layout Transposes). --fit latency (the default for WebGPU, where it
-//    predicted SwiftShader's held-out networks better; and the fit for an
+//    from its FLOPs, bytes and kernels (on WebGPU also the workgroups and
+//    tile steps of the program the provider picks), the profiler's own
+//    time per kernel taken off (on WebGPU, the time a run takes beyond its
+//    kernels' GPU time, per kernel, put on); the target predicts ONNX
+//    Runtime Web's kernels (runtime onnxruntime-web, no NCHWc; on WebGPU in
+//    NHWC with its layout Transposes). --fit latency (the fit for a WebGPU
 //    adapter without timestamp-query): chorus-calibrate --latency-only on the base target (default the
 //    built-in host), on the kernels ONNX Runtime's own fusions make: per op
 //    class a factor on the base's work and one overhead per kernel, every
@@ -111,7 +111,7 @@ function parseArgs(argv) {
          'no WebGPU adapter without a GPU');
   // On WebGPU the kernel fit (the GPU's timestamps) predicted held-out
   // networks worse than the latency fit on SwiftShader (docs/Targets.md).
-  if (!args.fit) args.fit = args.backend === 'wasm' ? 'kernels' : 'latency';
+  if (!args.fit) args.fit = 'kernels';
   if (!['kernels', 'latency'].includes(args.fit))
     fail(`--fit must be kernels or latency, not '${args.fit}'`);
   if (!['disabled', 'basic', 'extended', 'all'].includes(args.optimization))

@@ -24,7 +24,9 @@ namespace chorus {
 
 /// The kernel classes: nchwc_conv, nchwc_conv_depthwise, conv,
 /// conv_depthwise, matmul, matvec (one row), pool, reorder, elementwise,
-/// normalization, data_movement.
+/// elementwise_math, normalization, data_movement, transpose; and ONNX
+/// Runtime Web's WebGPU programs that share tiles in workgroup memory:
+/// gpu_matmul (vec4 tiles), gpu_matmul_scalar, gpu_gemm and gpu_transpose.
 llvm::ArrayRef<std::string> getKernelClasses();
 
 struct KernelTensor {
@@ -47,14 +49,23 @@ struct KernelFeatures {
   /// model's weights take: where they outgrow the caches, each run reads
   /// its weights from memory again (KernelModel::coldWeightSeconds).
   double weightBytes = 0, modelWeightBytes = 0;
+  /// A WebGPU kernel's workgroups, and their steps along K (workgroups x
+  /// K tiles) for the programs that loop over tiles in workgroup memory:
+  /// each step loads two tiles between barriers. 0 on the CPU.
+  double workgroups = 0, tileSteps = 0;
 };
 
 /// The class, FLOPs and bytes of a kernel of ONNX Runtime's op `op`
 /// ("Conv", "com.microsoft.nchwc:Conv", "com.microsoft:FusedMatMul") with
-/// these operands and results.
+/// these operands and results. With `webGpu`, the kernel of ONNX Runtime
+/// Web's WebGPU provider: convolutions, matrix products and layout
+/// transposes get the workgroups and tile steps of the program the
+/// provider picks for these shapes (and FLOPs over whole tiles);
+/// normalizations one workgroup per row.
 KernelFeatures getKernelFeatures(llvm::StringRef op,
                                  llvm::ArrayRef<KernelTensor> inputs,
-                                 llvm::ArrayRef<KernelTensor> outputs);
+                                 llvm::ArrayRef<KernelTensor> outputs,
+                                 bool webGpu = false);
 
 /// The model of `kernelClass` in `target`, else its "default".
 const KernelModel *findKernelModel(const Target &target,

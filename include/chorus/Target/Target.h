@@ -115,12 +115,19 @@ struct RuntimeProfile {
 
 /// The time of one kernel class of the runtime, fitted from its profiles:
 /// seconds = perFlop x FLOPs + perByte x bytes + perKernel
-///           + perGroup x groups (an unblocked grouped convolution's).
+///           + perGroup x groups (an unblocked grouped convolution's)
+///           + perWorkgroup x workgroups + perTileStep x tile steps (a
+///             WebGPU program's, KernelFeatures).
 struct KernelModel {
   double perFlopSeconds = 0, perByteSeconds = 0, perKernelSeconds = 0;
   /// The profiled kernels it was fitted on.
   unsigned samples = 0;
   double perGroupSeconds = 0;
+  double perWorkgroupSeconds = 0, perTileStepSeconds = 0;
+  /// The time of a WebGPU program's workgroups and tile steps.
+  double workgroupSeconds(double workgroups, double tileSteps) const {
+    return perWorkgroupSeconds * workgroups + perTileStepSeconds * tileSteps;
+  }
   /// Per byte beyond `cacheBytes` in one kernel: kernels whose tensors no
   /// longer stay in the caches stream them from memory, at a lower rate.
   double perStreamedByteSeconds = 0, cacheBytes = 0;
