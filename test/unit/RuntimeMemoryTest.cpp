@@ -476,6 +476,87 @@ TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
   EXPECT_EQ(findKernelModel(target, "pool")->perKernelSeconds, 3e-6);
 }
 
+TEST(KernelModels, WebGpuProgramsCountWorkgroupsAndTileSteps) {
+  auto features = [](llvm::StringRef op, std::vector<KernelTensor> in,
+                     std::vector<KernelTensor> out) {
+    return getKernelFeatures(op, in, out, /*webGpu=*/true);
+  };
+  // conv2d_mm, vec4: M = 56x56 positions, N = 64 channels, K = 3x3x64
+  // taps: 2 x 98 workgroups of 32x32 results, ceil(576 / 32) = 18 steps.
+  KernelFeatures conv = features("Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}},
+                                 {{{1, 64, 56, 56}}});
+  EXPECT_EQ(conv.kernelClass, "gpu_matmul");
+  EXPECT_EQ(conv.workgroups, 196);
+  EXPECT_EQ(conv.tileSteps, 196 * 18);
+  EXPECT_EQ(conv.flops, 2.0 * 196 * 18 * 32 * 32 * 32);
+  // Three input channels are read three at a time: K = 27 in steps of 24.
+  KernelFeatures stem = features("Conv", {{{1, 3, 224, 224}}, {{16, 3, 3, 3}}},
+                                 {{{1, 16, 112, 112}}});
+  EXPECT_EQ(stem.kernelClass, "gpu_matmul");
+  EXPECT_EQ(stem.workgroups, 1 * 392);
+  EXPECT_EQ(stem.tileSteps, 392 * 2);
+  // Neither: one channel per read, K in steps of 8.
+  KernelFeatures odd = features("Conv", {{{1, 58, 28, 28}}, {{116, 58, 3, 3}}},
+                                {{{1, 116, 14, 14}}});
+  EXPECT_EQ(odd.kernelClass, "gpu_matmul_scalar");
+  EXPECT_EQ(odd.tileSteps, odd.workgroups * std::ceil(522.0 / 8));
+  // A 1x1 convolution that keeps its size is a matrix product, K = 64.
+  KernelFeatures pointwise = features(
+      "Conv", {{{1, 64, 28, 28}}, {{128, 64, 1, 1}}}, {{{1, 128, 28, 28}}});
+  EXPECT_EQ(pointwise.workgroups, 4 * 25);
+  EXPECT_EQ(pointwise.tileSteps, 4 * 25 * 2);
+  // A depthwise convolution is a per-output program: no workgroup terms.
+  KernelFeatures depthwise = features(
+      "Conv", {{{1, 32, 56, 56}}, {{32, 1, 3, 3}}}, {{{1, 32, 56, 56}}});
+  EXPECT_EQ(depthwise.kernelClass, "conv_depthwise");
+  EXPECT_EQ(depthwise.workgroups, 0);
+  // A batch of single rows against one matrix is one product of 64 rows.
+  KernelFeatures rows =
+      features("MatMul", {{{64, 1, 256}}, {{256, 768}}}, {{{64, 1, 768}}});
+  EXPECT_EQ(rows.workgroups, 24 * 2);
+  EXPECT_EQ(rows.tileSteps, 24 * 2 * 8);
+  // Few rows: 8-row tiles.
+  KernelFeatures few =
+      features("MatMul", {{{1, 4, 256}}, {{256, 64}}}, {{{1, 4, 64}}});
+  EXPECT_EQ(few.workgroups, 2);
+  EXPECT_EQ(few.flops, 2.0 * 2 * 8 * 8 * 32 * 32);
+  // GemmShared: 16x16 tiles, K in steps of 16.
+  KernelFeatures gemm =
+      features("Gemm", {{{50, 768}}, {{768, 3072}}, {{3072}}}, {{{50, 3072}}});
+  EXPECT_EQ(gemm.kernelClass, "gpu_gemm");
+  EXPECT_EQ(gemm.workgroups, 192 * 4);
+  EXPECT_EQ(gemm.tileSteps, 192 * 4 * 48);
+  // NCHW to NHWC is a 2-D transpose of [C, HW] in 16x16 tiles; so is the
+  // way back, and a layout Transpose Chorus inserts (its value's shape on
+  // both sides).
+  KernelFeatures toNhwc =
+      features("Transpose", {{{1, 3, 224, 224}}}, {{{1, 224, 224, 3}}});
+  EXPECT_EQ(toNhwc.kernelClass, "gpu_transpose");
+  EXPECT_EQ(toNhwc.workgroups, 1 * 3136);
+  EXPECT_EQ(features("Transpose", {{{1, 28, 28, 40}}}, {{{1, 40, 28, 28}}})
+                .workgroups,
+            3 * 49);
+  EXPECT_EQ(features("Transpose", {{{1, 40, 28, 28}}}, {{{1, 40, 28, 28}}})
+                .workgroups,
+            3 * 49);
+  // Moving an axis of 1 is a copy; a 3-D permutation runs per element.
+  EXPECT_EQ(
+      features("Transpose", {{{1, 1, 1, 960}}}, {{{1, 960, 1, 1}}}).kernelClass,
+      "transpose");
+  EXPECT_EQ(
+      features("Transpose", {{{2, 3, 4, 5}}}, {{{3, 5, 2, 4}}}).kernelClass,
+      "transpose");
+  // Softmax reduces each row in a workgroup.
+  EXPECT_EQ(
+      features("Softmax", {{{1, 12, 50, 50}}}, {{{1, 12, 50, 50}}}).workgroups,
+      600);
+  // On the CPU the same kernels have no workgroups.
+  EXPECT_EQ(getKernelFeatures("Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}},
+                              {{{1, 64, 56, 56}}})
+                .workgroups,
+            0);
+}
+
 namespace {
 
 /// A fully connected layer at batch 1 (ONNX Runtime's Gemm with its
