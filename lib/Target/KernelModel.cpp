@@ -96,6 +96,11 @@ static void setWebGpuFeatures(StringRef base, ArrayRef<KernelTensor> inputs,
   auto d = [](int64_t v) { return static_cast<double>(v); };
   if (outputs.empty() || inputs.empty())
     return;
+  // A dim not known (negative in a profile) leaves the generic features.
+  for (ArrayRef<KernelTensor> tensors : {inputs, outputs})
+    for (const KernelTensor &t : tensors)
+      if (llvm::any_of(t.dims, [](int64_t v) { return v < 0; }))
+        return;
   const std::vector<int64_t> &y = outputs[0].dims;
   if ((base == "Conv" || base == "FusedConv") && inputs.size() >= 2 &&
       inputs[0].dims.size() == 4 && inputs[1].dims.size() == 4 &&
