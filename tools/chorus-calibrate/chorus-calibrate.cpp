@@ -655,6 +655,7 @@ static int runKernelModels() {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
+  bool webGpu = browserBackend() == "webgpu";
   for (size_t i = 0; i < inputs.size(); i += 2) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
@@ -668,7 +669,7 @@ static int runKernelModels() {
     double seconds = 0;
     for (ProfiledNode &k : *profile) {
       seconds += k.seconds;
-      k.webGpu = browserBackend() == "webgpu";
+      k.webGpu = webGpu;
     }
     os << inputs[i] << ": " << profile->size() << " kernels ("
        << llvm::format("%.3f", seconds * 1e3) << " ms profiled)\n";
