@@ -28,7 +28,7 @@ const std::vector<KernelInfo> &ModelInfo::kernelsAt(unsigned threads) const {
 }
 
 double ModelInfo::seconds() const {
-  double total = 0;
+  double total = runSeconds;
   for (const KernelInfo &k : kernels)
     total += k.seconds();
   return total;
@@ -65,6 +65,8 @@ FailureOr<ModelInfo> chorus::describeModel(func::FuncOp func,
     for (const RuntimeKernelCost &k : *kernels)
       m.kernels.push_back(
           {k.label(), k.computeSeconds, k.memorySeconds, k.overheadSeconds});
+    if (target.runIo)
+      m.runSeconds = target.runIo->seconds(getRunIoBytes(func));
     // The same kernels in sessions of the other measured thread counts.
     for (const auto &[threads, models] : target.threadKernelModels) {
       Target at = target;
@@ -203,6 +205,13 @@ public:
         s.computeSeconds += k.computeSeconds;
         s.memorySeconds += k.memorySeconds;
         s.overheadSeconds += k.overheadSeconds;
+      }
+      // The run's copies of its inputs and outputs and the runtime's own
+      // work per run: on the CPU beside the first kernel.
+      if (double run = w.models[model].runSeconds;
+          run > 0 && !job.kernels.empty()) {
+        job.kernels.front().overheadSeconds += run;
+        s.overheadSeconds += run;
       }
       jobs.push_back(std::move(job));
     }
@@ -526,8 +535,9 @@ void chorus::recommend(llvm::ArrayRef<StrategyResult> results,
 static int64_t ns(double seconds) { return std::llround(seconds * 1e9); }
 
 /// A model's predicted time by term, summed over its kernels.
-static llvm::json::Object termsToJSON(llvm::ArrayRef<KernelInfo> kernels) {
-  double compute = 0, memory = 0, overhead = 0;
+static llvm::json::Object termsToJSON(llvm::ArrayRef<KernelInfo> kernels,
+                                      double runSeconds = 0) {
+  double compute = 0, memory = 0, overhead = runSeconds;
   for (const KernelInfo &k : kernels) {
     compute += k.computeSeconds;
     memory += k.memorySeconds;
@@ -709,7 +719,7 @@ llvm::json::Value chorus::planToJSON(const Workload &w, const Target &target,
         {"name", m.name},
         {"kernels", static_cast<int64_t>(m.kernels.size())},
         {"predicted_ns", ns(m.seconds())},
-        {"predicted_terms_ns", termsToJSON(m.kernels)},
+        {"predicted_terms_ns", termsToJSON(m.kernels, m.runSeconds)},
         {"weight_bytes", static_cast<int64_t>(weights)},
         {"arena_buffers", static_cast<int64_t>(m.intervals.buffers.size())},
         {"assumptions", llvm::json::Array(m.assumptions)},

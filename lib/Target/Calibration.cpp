@@ -590,7 +590,7 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   std::map<std::string, std::vector<std::pair<KernelFeatures, double>>> byClass;
   std::vector<std::pair<KernelFeatures, double>> all;
   for (const ProfiledNode &k : kernels) {
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.webGpu);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.backend);
     f.modelWeightBytes = k.modelWeightBytes;
     byClass[f.kernelClass].push_back({f, k.seconds});
     all.push_back({f, k.seconds});
@@ -644,7 +644,7 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                              const std::map<std::string, KernelModel> &models) {
   std::array<double, 3> terms = {0, 0, 0};
   for (const ProfiledNode &k : kernels) {
-    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.webGpu);
+    KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.backend);
     auto it = models.find(f.kernelClass);
     if (it == models.end())
       it = models.find("default");

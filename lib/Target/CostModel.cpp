@@ -385,6 +385,14 @@ FailureOr<ModelCost> chorus::estimateModelCost(func::FuncOp func,
       if (!k.kernel.nodes.empty())
         total.kernelCosts.push_back({k.kernel.nodes.front(), cost});
     }
+    // What each run costs beside its kernels: copying the inputs in and
+    // the outputs out, the runtime's own work.
+    if (target.runIo) {
+      double run = target.runIo->seconds(getRunIoBytes(func));
+      total.seconds += run;
+      total.secondsByClass[OpClass::DataMovement] += run;
+      total.secondsByBound[Bound::Overhead] += run;
+    }
     return total;
   }
   for (Operation &op : func.getBody().front()) {

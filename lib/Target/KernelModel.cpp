@@ -240,7 +240,8 @@ static void setWebGpuFeatures(StringRef base, ArrayRef<KernelTensor> inputs,
 KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
                                          llvm::ArrayRef<KernelTensor> inputs,
                                          llvm::ArrayRef<KernelTensor> outputs,
-                                         bool webGpu) {
+                                         KernelBackend backend) {
+  bool webGpu = backend == KernelBackend::WebGpu;
   auto [domain, base] =
       op.contains(':') ? op.rsplit(':') : std::make_pair(StringRef(), op);
   KernelFeatures f;
@@ -303,6 +304,20 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     // MLAS runs an unblocked grouped convolution group by group.
     if (!nchwc && groups > 1)
       f.groups = groups * static_cast<double>(std::max<int64_t>(x[0], 1));
+    // ONNX Runtime Web's wasm build runs every dense convolution through
+    // MLAS's im2col and SGEMM: the expanded matrix holds every tap, those
+    // in the padding included (zeros, multiplied all the same), and the
+    // SGEMM packs it in strips of 16 columns (output positions), so a map
+    // of 7x7 = 49 positions costs 64.
+    if (backend == KernelBackend::Wasm && !nchwc && !depthwise &&
+        y.size() >= 3 && w[0] > 0) {
+      double positions = 1;
+      for (size_t i = 2; i < y.size(); ++i)
+        positions *= static_cast<double>(std::max<int64_t>(y[i], 0));
+      double strips = std::ceil(positions / 16);
+      f.flops = 2 * static_cast<double>(std::max<int64_t>(y[0], 1)) *
+                static_cast<double>(y[1]) * strips * 16 * perOutput;
+    }
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
              !inputs.empty() && !inputs[0].dims.empty() && !outputs.empty() &&
@@ -441,6 +456,33 @@ std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
   return s;
 }
 
+RunIoBytes chorus::getRunIoBytes(func::FuncOp func) {
+  RunIoBytes io;
+  auto add = [&](Type type, double &bytes) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.hasStaticShape())
+      return;
+    std::optional<int64_t> size =
+        getElementStorageBytes(tensor.getElementType());
+    bytes += static_cast<double>(tensor.getNumElements()) *
+             static_cast<double>(size.value_or(4));
+  };
+  for (Type t : func.getFunctionType().getInputs())
+    add(t, io.inputs);
+  for (Type t : func.getFunctionType().getResults())
+    add(t, io.outputs);
+  return io;
+}
+
+KernelBackend chorus::getKernelBackend(const Target &target) {
+  if (!target.browser)
+    return KernelBackend::Cpu;
+  if (target.browser->backend == "webgpu")
+    return KernelBackend::WebGpu;
+  return target.browser->backend == "wasm" ? KernelBackend::Wasm
+                                           : KernelBackend::Cpu;
+}
+
 FailureOr<std::vector<RuntimeKernelCost>>
 chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   std::optional<OrtCpuSettings> settings = getOrtCpuSettings(target);
@@ -483,8 +525,8 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << "cannot estimate the runtime kernel " << kernel.op
              << ": an operand or result has no static shape";
     RuntimeKernelCost cost;
-    cost.features = getKernelFeatures(kernel.op, inputs, outputs,
-                                      settings && settings->webGpu);
+    cost.features =
+        getKernelFeatures(kernel.op, inputs, outputs, getKernelBackend(target));
     const KernelModel *model =
         findKernelModel(target, cost.features.kernelClass);
     if (!model)

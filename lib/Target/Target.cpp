@@ -646,6 +646,30 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       return std::move(e);
     t.coRun = m;
   }
+  if (const llvm::json::Value *v = r.get("run_io")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o)
+      return r.error("run_io", "must be an object");
+    if (t.kernelModels.empty())
+      return r.error("run_io", "needs the field 'kernel_models' (the "
+                               "kernels whose runs it completes)");
+    FieldReader ir(*o, where, "run_io.");
+    RunIoModel m;
+    if (llvm::Error e = ir.bounded("per_run_s", m.perRunSeconds, 10,
+                                   "seconds in [0, 10]", true))
+      return std::move(e);
+    for (auto [field, out] : {std::pair<const char *, double *>{
+                                  "per_input_byte_s", &m.perInputByteSeconds},
+                              {"per_output_byte_s", &m.perOutputByteSeconds}})
+      if (llvm::Error e = ir.bounded(field, *out, 1e-6,
+                                     "seconds per byte in [0, 1e-6]", true))
+        return std::move(e);
+    if (llvm::Error e = ir.count("samples", m.samples))
+      return std::move(e);
+    if (llvm::Error e = ir.unknownFields())
+      return std::move(e);
+    t.runIo = m;
+  }
   if (const llvm::json::Value *v = r.get("runtime_memory")) {
     const llvm::json::Object *o = v->getAsObject();
     if (!o)
@@ -883,6 +907,12 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                            {"per_byte", t.coRun->perByte},
                            {"per_kernel", t.coRun->perKernel},
                            {"samples", static_cast<int64_t>(t.coRun->samples)}};
+  if (t.runIo)
+    o["run_io"] =
+        llvm::json::Object{{"per_run_s", t.runIo->perRunSeconds},
+                           {"per_input_byte_s", t.runIo->perInputByteSeconds},
+                           {"per_output_byte_s", t.runIo->perOutputByteSeconds},
+                           {"samples", static_cast<int64_t>(t.runIo->samples)}};
   if (t.runtimeMemory) {
     const RuntimeMemoryModel &m = *t.runtimeMemory;
     o["runtime_memory"] =

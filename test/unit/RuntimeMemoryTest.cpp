@@ -446,6 +446,35 @@ TEST(KernelModels, ConvolutionFlopsCountTheTapsInsideTheInput) {
                    2.0 * 32 * 49 * 64);
 }
 
+TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
+  // In wasm, MLAS's im2col multiplies the padding's taps too, and its
+  // SGEMM packs the output positions in strips of 16: 7x7 = 49 positions
+  // cost 64.
+  std::vector<KernelTensor> in = {{{1, 512, 7, 7}}, {{512, 512, 3, 3}}};
+  std::vector<KernelTensor> out = {{{1, 512, 7, 7}}};
+  KernelFeatures wasm = getKernelFeatures("Conv", in, out, KernelBackend::Wasm);
+  EXPECT_EQ(wasm.kernelClass, "conv");
+  EXPECT_DOUBLE_EQ(wasm.flops, 2.0 * 512 * 64 * 512 * 9);
+  // The CPU provider's count is over the taps inside the input, positions
+  // as they are.
+  KernelFeatures cpu = getKernelFeatures("Conv", in, out);
+  EXPECT_DOUBLE_EQ(cpu.flops,
+                   2.0 * 512 * 49 * 512 * 9 * (19.0 / 21) * (19.0 / 21));
+  // A map of 28x28 = 784 positions is 49 whole strips; a grouped
+  // convolution's strips are per group (its filter's channels).
+  EXPECT_DOUBLE_EQ(getKernelFeatures("Conv",
+                                     {{{1, 64, 28, 28}}, {{64, 16, 3, 3}}},
+                                     {{{1, 64, 28, 28}}}, KernelBackend::Wasm)
+                       .flops,
+                   2.0 * 64 * 784 * 16 * 9);
+  // Depthwise convolutions keep the count over the taps inside the input.
+  std::vector<KernelTensor> dw = {{{1, 32, 7, 7}}, {{32, 1, 3, 3}}};
+  EXPECT_DOUBLE_EQ(
+      getKernelFeatures("Conv", dw, {{{1, 32, 7, 7}}}, KernelBackend::Wasm)
+          .flops,
+      getKernelFeatures("Conv", dw, {{{1, 32, 7, 7}}}).flops);
+}
+
 TEST(KernelModels, BatchNormalizationIsElementwise) {
   std::vector<KernelTensor> c = {{{64}}};
   KernelFeatures f = getKernelFeatures(
@@ -479,7 +508,7 @@ TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
 TEST(KernelModels, WebGpuProgramsCountWorkgroupsAndTileSteps) {
   auto features = [](llvm::StringRef op, std::vector<KernelTensor> in,
                      std::vector<KernelTensor> out) {
-    return getKernelFeatures(op, in, out, /*webGpu=*/true);
+    return getKernelFeatures(op, in, out, KernelBackend::WebGpu);
   };
   // conv2d_mm, vec4: M = 56x56 positions, N = 64 channels, K = 3x3x64
   // taps: 2 x 98 workgroups of 32x32 results, ceil(576 / 32) = 18 steps.

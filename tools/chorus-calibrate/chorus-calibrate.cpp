@@ -470,13 +470,75 @@ static int runLatencyOnly() {
   return writeTarget(*calibrated);
 }
 
+/// Solves the weighted least squares `rows` (each: the unknowns'
+/// coefficients, then the target, then the weight) for the unknowns
+/// whose `active` flag is set (the others 0); false where singular.
+static bool solveLeastSquares(const std::vector<std::vector<double>> &rows,
+                              const std::vector<bool> &active,
+                              std::vector<double> &x) {
+  size_t n = active.size();
+  std::vector<size_t> cols;
+  for (size_t j = 0; j < n; ++j)
+    if (active[j])
+      cols.push_back(j);
+  size_t k = cols.size();
+  std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0));
+  for (const std::vector<double> &row : rows) {
+    double w = row[n + 1];
+    for (size_t p = 0; p < k; ++p) {
+      for (size_t q = 0; q < k; ++q)
+        a[p][q] += w * row[cols[p]] * row[cols[q]];
+      a[p][k] += w * row[cols[p]] * row[n];
+    }
+  }
+  // Gaussian elimination with partial pivoting.
+  for (size_t c = 0; c < k; ++c) {
+    size_t pivot = c;
+    for (size_t r = c + 1; r < k; ++r)
+      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
+        pivot = r;
+    if (!(std::fabs(a[pivot][c]) > 0))
+      return false;
+    std::swap(a[c], a[pivot]);
+    for (size_t r = 0; r < k; ++r) {
+      if (r == c)
+        continue;
+      double f = a[r][c] / a[c][c];
+      for (size_t q = c; q <= k; ++q)
+        a[r][q] -= f * a[c][q];
+    }
+  }
+  x.assign(n, 0);
+  for (size_t p = 0; p < k; ++p)
+    x[cols[p]] = a[p][k] / a[p][p];
+  return true;
+}
+
+/// What the shortest profiled kernels take: the 5th percentile.
+static double
+shortestKernelSeconds(const std::vector<std::vector<ProfiledNode>> &profiles) {
+  std::vector<double> times;
+  for (const std::vector<ProfiledNode> &p : profiles)
+    for (const ProfiledNode &k : p)
+      times.push_back(k.seconds);
+  if (times.empty())
+    return 0;
+  std::nth_element(times.begin(), times.begin() + times.size() / 20,
+                   times.end());
+  return times[times.size() / 20];
+}
+
 /// Fits the kernel models to `profiles` (with the measured latencies of
 /// `timed`: index into profiles, seconds), printing the table, the
-/// profiler's correction included.
+/// profiler's correction included. With `ioBytes` (per profile: the bytes
+/// a run copies in and out), what a run costs beside its kernels is fitted
+/// too, per run and per byte, into `runIo`.
 static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     const std::vector<std::vector<ProfiledNode>> &profiles,
     llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount,
-    std::optional<double> coldWeightsAbove = std::nullopt, bool print = true) {
+    std::optional<double> coldWeightsAbove = std::nullopt, bool print = true,
+    llvm::ArrayRef<RunIoBytes> ioBytes = {},
+    std::optional<RunIoModel> *runIo = nullptr) {
   llvm::raw_ostream &os = print ? llvm::outs() : llvm::nulls();
   // The profiler's own time per kernel: what the profiled runs add over
   // the timed ones. It is taken off every profiled kernel before the fit,
@@ -484,26 +546,66 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   // unprofiled (taken off the fitted per-kernel times instead, it could
   // not reach classes whose fit put the added time on bytes or FLOPs).
   double d = 0;
-  if (timed.size() >= 2) {
-    // measured = profiled - d x kernels + r per model (r: what a run costs
-    // outside its kernels), fitted by least squares in relative terms.
-    double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;
+  bool withIo = !ioBytes.empty() && runIo;
+  if (timed.size() >= (withIo ? 3u : 2u)) {
+    // measured = profiled - d x kernels + r per run (what a run costs
+    // outside its kernels) [+ q x the bytes it copies in and out],
+    // fitted by least squares in relative terms.
+    std::vector<std::vector<double>> rows;
     for (auto [index, seconds] : timed) {
       double profiled = 0;
       for (const ProfiledNode &k : profiles[index])
         profiled += k.seconds;
-      double w = 1 / (seconds * seconds);
       double kernels = profiles[index].size();
-      // Unknowns (d, r): row (-kernels, 1), target measured - profiled.
-      a11 += w * kernels * kernels;
-      a12 += -w * kernels;
-      a22 += w;
-      b1 += -w * kernels * (seconds - profiled);
-      b2 += w * (seconds - profiled);
+      RunIoBytes io = withIo ? ioBytes[index] : RunIoBytes();
+      // Unknowns (d, r, input, output): row (-kernels, 1, input bytes,
+      // output bytes), target measured - profiled, weight 1 / measured^2;
+      // with the run's terms 1 / measured, as the kernels are fitted, so
+      // that the few models whose runs hand over megabytes are not
+      // outvoted by the many that hand over kilobytes.
+      rows.push_back({-kernels, 1, io.inputs, io.outputs, seconds - profiled,
+                      withIo ? 1 / seconds : 1 / (seconds * seconds)});
     }
-    double det = a11 * a22 - a12 * a12;
-    if (std::fabs(det) > 0)
-      d = (b1 * a22 - a12 * b2) / det;
+    std::vector<double> x;
+    std::vector<bool> active = {true, true, withIo, withIo};
+    bool solved = solveLeastSquares(rows, active, x);
+    // No negative cost per run or per byte: fitted again without it.
+    for (size_t j : {size_t(3), size_t(2), size_t(1)})
+      if (withIo && solved && active[j] && x[j] < 0) {
+        active[j] = false;
+        solved = solveLeastSquares(rows, active, x);
+      }
+    if (solved && withIo && x[0] > 0) {
+      // The profiler's time cannot exceed what the shortest kernels take
+      // (below): where it is held there, the run's terms are fitted again
+      // around it.
+      double cap = shortestKernelSeconds(profiles);
+      if (x[0] > cap) {
+        for (std::vector<double> &row : rows) {
+          row[4] -= row[0] * cap; // measured - profiled + cap x kernels
+          row[0] = 0;
+        }
+        active[0] = false;
+        solved = solveLeastSquares(rows, active, x);
+        for (size_t j : {size_t(3), size_t(2), size_t(1)})
+          if (solved && active[j] && x[j] < 0) {
+            active[j] = false;
+            solved = solveLeastSquares(rows, active, x);
+          }
+        x[0] = cap;
+      }
+    }
+    if (solved) {
+      d = x[0];
+      if (withIo && (x[1] > 0 || x[2] > 0 || x[3] > 0)) {
+        RunIoModel m;
+        m.perRunSeconds = x[1];
+        m.perInputByteSeconds = x[2];
+        m.perOutputByteSeconds = x[3];
+        m.samples = static_cast<unsigned>(timed.size());
+        *runIo = m;
+      }
+    }
   }
   std::vector<ProfiledNode> all;
   for (const std::vector<ProfiledNode> &p : profiles)
@@ -512,12 +614,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   if (d > 0 && !all.empty()) {
     // Not above what the shortest kernels take (the 5th percentile): the
     // profiler cannot add more than a whole kernel's time.
-    std::vector<double> times;
-    for (const ProfiledNode &k : all)
-      times.push_back(k.seconds);
-    std::nth_element(times.begin(), times.begin() + times.size() / 20,
-                     times.end());
-    d = std::min(d, times[times.size() / 20]);
+    d = std::min(d, shortestKernelSeconds(profiles));
     for (ProfiledNode &k : all)
       k.seconds = std::max(k.seconds - d, 0.1 * k.seconds);
   }
@@ -532,6 +629,14 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   std::vector<KernelModelFit> fits;
   std::map<std::string, KernelModel> models =
       fitKernelModels(all, minSamples, fits, coldWeightsAbove);
+  if (runIo && *runIo)
+    os << "time of a run beside its kernels: "
+       << llvm::format("%.3f", (*runIo)->perRunSeconds * 1e6) << " us + "
+       << llvm::format("%.3f", (*runIo)->perInputByteSeconds * 1e9)
+       << " ms per MB of inputs + "
+       << llvm::format("%.3f", (*runIo)->perOutputByteSeconds * 1e9)
+       << " ms per MB of outputs (fitted to " << timed.size()
+       << " measured latencies)\n";
   if (!timed.empty())
     os << (d >= 0 ? "profiler time taken off every profiled kernel: "
                   : "time outside the profiled kernels put on each: ")
@@ -571,6 +676,7 @@ struct MeasuredExtras {
   std::optional<SessionLoadModel> sessionLoad;
   std::map<unsigned, std::map<std::string, KernelModel>> threadModels;
   std::optional<CoRunModel> coRun;
+  std::optional<RunIoModel> runIo;
   int64_t parallelUnits = 0;
   /// The speed reference's median time, the pace of every measurement.
   double speedReferenceSeconds = 0;
@@ -610,6 +716,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
   t.sessionLoad = extras.sessionLoad;
   t.threadKernelModels = std::move(extras.threadModels);
   t.coRun = extras.coRun;
+  t.runIo = extras.runIo;
   if (extras.parallelUnits > 0)
     t.parallelUnits = extras.parallelUnits;
   t.calibrated = true;
@@ -655,7 +762,9 @@ static int runKernelModels() {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
-  bool webGpu = browserBackend() == "webgpu";
+  KernelBackend backend = browserBackend() == "webgpu" ? KernelBackend::WebGpu
+                          : browserBackend() == "wasm" ? KernelBackend::Wasm
+                                                       : KernelBackend::Cpu;
   for (size_t i = 0; i < inputs.size(); i += 2) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
@@ -669,7 +778,7 @@ static int runKernelModels() {
     double seconds = 0;
     for (ProfiledNode &k : *profile) {
       seconds += k.seconds;
-      k.webGpu = webGpu;
+      k.backend = backend;
     }
     os << inputs[i] << ": " << profile->size() << " kernels ("
        << llvm::format("%.3f", seconds * 1e3) << " ms profiled)\n";
@@ -682,10 +791,33 @@ static int runKernelModels() {
   if (!latencyMs.empty())
     return fail("--latency names '" + latencyMs.begin()->first() +
                 "', which is not one of the models given");
+  // ONNX Runtime Web's wasm backend copies every input into the
+  // WebAssembly memory and every output out of it, on every run: the
+  // bytes each timed model copies (its inputs and results, at the shapes
+  // --input-shape and --dim give) let the fit tell that time apart.
+  std::vector<RunIoBytes> ioBytes;
+  if (backend == KernelBackend::Wasm && timed.size() >= 3) {
+    llvm::Expected<ImportOptions> options = parseDims();
+    if (!options)
+      return fail(llvm::toString(options.takeError()));
+    std::unique_ptr<ToolContext> context = makeContext();
+    OwningOpRef<ModuleOp> module =
+        ModuleOp::create(UnknownLoc::get(&context->get()));
+    ioBytes.assign(profiles.size(), RunIoBytes());
+    for (auto [index, seconds] : timed) {
+      FailureOr<ImportedModel> model =
+          importOnnxFile(*module, inputs[2 * index], *options);
+      if (failed(model))
+        return 1;
+      ioBytes[index] = getRunIoBytes(model->func);
+    }
+  }
   size_t kernelCount = 0;
-  std::map<std::string, KernelModel> models =
-      fitKernelModelsWithCorrection(profiles, timed, kernelCount);
-  return writeKernelModelTarget(*base, std::move(models), kernelCount, note);
+  MeasuredExtras extras;
+  std::map<std::string, KernelModel> models = fitKernelModelsWithCorrection(
+      profiles, timed, kernelCount, std::nullopt, true, ioBytes, &extras.runIo);
+  return writeKernelModelTarget(*base, std::move(models), kernelCount, note,
+                                std::move(extras));
 }
 
 /// The node executable and the node_modules folder holding

@@ -35,7 +35,9 @@
 //    from its FLOPs, bytes and kernels (on WebGPU also the workgroups and
 //    tile steps of the program the provider picks), the profiler's own
 //    time per kernel taken off (on WebGPU, the time a run takes beyond its
-//    kernels' GPU time, per kernel, put on); the target predicts ONNX
+//    kernels' GPU time, per kernel, put on; on wasm, what a run costs
+//    beside its kernels per byte of input and of output, run_io, fitted
+//    with it from each model's shapes); the target predicts ONNX
 //    Runtime Web's kernels (runtime onnxruntime-web, no NCHWc; on WebGPU in
 //    NHWC with its layout Transposes). --fit latency (the fit for a WebGPU
 //    adapter without timestamp-query): chorus-calibrate --latency-only on the base target (default the
@@ -197,7 +199,10 @@ function fitKernels(args, work, models, latency, browserFile, t0) {
   for (const m of models) {
     const profile = path.join(work, 'profiles', `${m.name}.json`);
     if (!fs.existsSync(profile)) fail(`no profile for calibration model ${m.name} (${profile})`);
-    fitArgs.push(m.file, profile, '--latency', `${m.file}=${latency[m.name]}`);
+    // Each at the shape it was timed with: on wasm the fit weighs the bytes
+    // a run copies in and out.
+    fitArgs.push(m.file, profile, '--latency', `${m.file}=${latency[m.name]}`,
+                 '--input-shape', `${m.name}:x=${m.shape.join('x')}`);
   }
   const out = run(args.chorusCalibrate, fitArgs, 'chorus-calibrate --kernel-models');
   // The per-model lines name the scratch folder; the fit's table is what

@@ -61,6 +61,10 @@ struct ModelInfo {
   std::optional<OrtRunAllocations> ortRun;
   /// What the import and the cost took for granted (ModelCost).
   std::vector<std::string> assumptions;
+  /// What each run costs beside its kernels (Target::runIo): the runtime's
+  /// per-run work and the copies of its inputs and outputs.
+  double runSeconds = 0;
+  /// Its kernels and runSeconds.
   double seconds() const;
   /// The kernels of a session with `threads` intra-op threads (0: the
   /// target runtime's own count).

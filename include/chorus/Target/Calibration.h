@@ -39,8 +39,8 @@ struct ProfiledNode {
   std::vector<KernelTensor> inputs, outputs;
   /// The bytes of the profiled model's weights (0: not known).
   double modelWeightBytes = 0;
-  /// A kernel of ONNX Runtime Web's WebGPU provider (getKernelFeatures).
-  bool webGpu = false;
+  /// What ran the kernel (getKernelFeatures).
+  KernelBackend backend = KernelBackend::Cpu;
 };
 
 /// Reads an ONNX Runtime profile. Errors name the file and what is wrong.

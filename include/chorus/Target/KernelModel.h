@@ -39,6 +39,12 @@ struct KernelTensor {
   double elements() const;
 };
 
+/// What runs the kernels: ONNX Runtime's CPU provider built for the
+/// machine, the same provider built for WebAssembly (ONNX Runtime Web's
+/// wasm backend: MLAS's portable kernels, no NCHWc), or ONNX Runtime Web's
+/// WebGPU provider.
+enum class KernelBackend { Cpu, Wasm, WebGpu };
+
 struct KernelFeatures {
   std::string kernelClass;
   double flops = 0, bytes = 0;
@@ -57,15 +63,17 @@ struct KernelFeatures {
 
 /// The class, FLOPs and bytes of a kernel of ONNX Runtime's op `op`
 /// ("Conv", "com.microsoft.nchwc:Conv", "com.microsoft:FusedMatMul") with
-/// these operands and results. With `webGpu`, the kernel of ONNX Runtime
-/// Web's WebGPU provider: convolutions, matrix products and layout
-/// transposes get the workgroups and tile steps of the program the
-/// provider picks for these shapes (and FLOPs over whole tiles);
-/// normalizations one workgroup per row.
+/// these operands and results, as `backend` runs it. On WebGPU,
+/// convolutions, matrix products and layout transposes get the workgroups
+/// and tile steps of the program the provider picks for these shapes (and
+/// FLOPs over whole tiles); normalizations one workgroup per row. In wasm,
+/// an unblocked convolution's FLOPs are those of the matrix product MLAS
+/// runs: every filter tap (padding included) over its positions rounded up
+/// to whole strips of 16.
 KernelFeatures getKernelFeatures(llvm::StringRef op,
                                  llvm::ArrayRef<KernelTensor> inputs,
                                  llvm::ArrayRef<KernelTensor> outputs,
-                                 bool webGpu = false);
+                                 KernelBackend backend = KernelBackend::Cpu);
 
 /// The model of `kernelClass` in `target`, else its "default".
 const KernelModel *findKernelModel(const Target &target,
@@ -81,6 +89,14 @@ struct RuntimeKernelCost {
   /// The kernel's name for reports: its op and first node.
   std::string label() const;
 };
+
+/// The bytes of `func`'s inputs and of its results (those with a static
+/// shape): what a run hands over in and out.
+RunIoBytes getRunIoBytes(mlir::func::FuncOp func);
+
+/// What runs the kernels `target` predicts: its browser's backend, else
+/// the CPU provider.
+KernelBackend getKernelBackend(const Target &target);
 
 /// ONNX Runtime's CPU settings of a target that names the runtime.
 std::optional<OrtCpuSettings> getOrtCpuSettings(const Target &target);

@@ -283,6 +283,25 @@ struct CoRunModel {
   }
 };
 
+/// The bytes of a model's inputs and of its outputs.
+struct RunIoBytes {
+  double inputs = 0, outputs = 0;
+};
+
+/// What a run costs beside its kernels: the runtime's own work per run,
+/// and handing over the model's inputs and outputs, per byte of each
+/// (ONNX Runtime Web copies every input into the WebAssembly memory and
+/// every output out of it into a new JavaScript array on each run).
+/// Fitted from whole-run latencies against the profiled kernels.
+struct RunIoModel {
+  double perRunSeconds = 0, perInputByteSeconds = 0, perOutputByteSeconds = 0;
+  unsigned samples = 0;
+  double seconds(const RunIoBytes &io) const {
+    return perRunSeconds + perInputByteSeconds * io.inputs +
+           perOutputByteSeconds * io.outputs;
+  }
+};
+
 struct Target {
   std::string name;
   /// "cpu", "gpu" or "browser".
@@ -326,6 +345,8 @@ struct Target {
   std::map<unsigned, std::map<std::string, KernelModel>> threadKernelModels;
   /// Co-run slowdown of the runtime's kernels (needs `kernel_models`).
   std::optional<CoRunModel> coRun;
+  /// What each run costs outside its kernels (needs `kernel_models`).
+  std::optional<RunIoModel> runIo;
 
   /// Embedded in Chorus rather than read from a file: its figures describe
   /// the machine they were measured on (or a spec sheet), not the user's.
