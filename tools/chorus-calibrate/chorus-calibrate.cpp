@@ -87,7 +87,10 @@ static llvm::cl::list<std::string> latencies(
     "latency",
     llvm::cl::desc("Measured latency of a whole run without the profiler, "
                    "in milliseconds; with these the fit is corrected for "
-                   "the time the profiler adds to every node"),
+                   "the time the profiler adds to every node (and, with a "
+                   "wasm --browser-file, fits what a run costs beside its "
+                   "kernels per byte of its inputs and outputs, at the "
+                   "shapes --input-shape gives: the target's run_io)"),
     llvm::cl::value_desc("MODEL=MS"), llvm::cl::cat(category));
 
 static llvm::cl::opt<bool> latencyOnly(
