@@ -765,9 +765,10 @@ static int runKernelModels() {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
-  KernelBackend backend = browserBackend() == "webgpu" ? KernelBackend::WebGpu
-                          : browserBackend() == "wasm" ? KernelBackend::Wasm
-                                                       : KernelBackend::Cpu;
+  std::string browser = browserBackend();
+  KernelBackend backend = browser == "webgpu" ? KernelBackend::WebGpu
+                          : browser == "wasm" ? KernelBackend::Wasm
+                                              : KernelBackend::Cpu;
   for (size_t i = 0; i < inputs.size(); i += 2) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
