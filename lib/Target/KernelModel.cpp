@@ -452,7 +452,7 @@ std::optional<OrtCpuSettings> chorus::getOrtCpuSettings(const Target &target) {
   s.level =
       parseOrtLevel(target.runtime->optimizationLevel).value_or(OrtLevel::All);
   s.nchwcBlock = target.runtime->nchwcBlock;
-  s.webGpu = target.browser && target.browser->backend == "webgpu";
+  s.webGpu = getKernelBackend(target) == KernelBackend::WebGpu;
   return s;
 }
 

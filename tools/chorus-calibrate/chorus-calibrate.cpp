@@ -283,6 +283,19 @@ static std::string browserBackend() {
   return browser->browser ? browser->browser->backend : "";
 }
 
+/// What runs the profiled kernels: --browser-file's backend
+/// (getKernelBackend), else ONNX Runtime's CPU provider.
+static KernelBackend kernelBackend() {
+  if (browserFile.empty())
+    return KernelBackend::Cpu;
+  llvm::Expected<Target> browser = loadTarget("", browserFile);
+  if (!browser) {
+    llvm::consumeError(browser.takeError());
+    return KernelBackend::Cpu;
+  }
+  return getKernelBackend(*browser);
+}
+
 /// Writes `t` to -o, with the kind and browser object of --browser-file.
 static int writeTarget(Target t) {
   if (!browserFile.empty()) {
@@ -624,7 +637,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   // A GPU's timestamps (ONNX Runtime Web's WebGPU) time the kernels
   // alone: a run also spends the CPU's dispatch of each (d < 0), put on
   // every kernel. A CPU profiler's d is its own time, never below 0.
-  if (d < 0 && browserBackend() == "webgpu")
+  if (d < 0 && kernelBackend() == KernelBackend::WebGpu)
     for (ProfiledNode &k : all)
       k.seconds -= d;
   else
@@ -765,10 +778,7 @@ static int runKernelModels() {
   llvm::raw_ostream &os = llvm::outs();
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
-  std::string browser = browserBackend();
-  KernelBackend backend = browser == "webgpu" ? KernelBackend::WebGpu
-                          : browser == "wasm" ? KernelBackend::Wasm
-                                              : KernelBackend::Cpu;
+  KernelBackend backend = kernelBackend();
   for (size_t i = 0; i < inputs.size(); i += 2) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         llvm::MemoryBuffer::getFile(inputs[i + 1], /*IsText=*/true);
