@@ -521,6 +521,12 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     if (llvm::Error e =
             rr.positive("speed_reference_s", rt.speedReferenceSeconds, false))
       return std::move(e);
+    if (llvm::Error e = rr.string("speed_reference", rt.speedReference, false))
+      return std::move(e);
+    if (!rt.speedReference.empty() && rt.speedReferenceSeconds <= 0)
+      return rr.error("speed_reference",
+                      "needs the field 'runtime.speed_reference_s' (its "
+                      "time)");
     if (const llvm::json::Value *ev = rr.get("speed_elasticity")) {
       const llvm::json::Object *eo = ev->getAsObject();
       if (!eo)
@@ -854,6 +860,9 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
       ro["version"] = t.runtime->version;
     if (t.runtime->speedReferenceSeconds > 0)
       ro["speed_reference_s"] = t.runtime->speedReferenceSeconds;
+    if (t.runtime->speedReferenceSeconds > 0 &&
+        !t.runtime->speedReference.empty())
+      ro["speed_reference"] = t.runtime->speedReference;
     if (t.runtime->mallocMmapThreshold > 0)
       ro["malloc_mmap_threshold"] =
           static_cast<int64_t>(t.runtime->mallocMmapThreshold);

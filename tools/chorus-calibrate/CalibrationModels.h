@@ -22,6 +22,13 @@ struct CalibrationModel {
 /// The generated calibration models, the same on every call.
 std::vector<CalibrationModel> generateCalibrationModels();
 
+/// The speed reference's name, recorded with every time of it
+/// (runtime.speed_reference): a time of one reference does not bring
+/// another to pace. The first reference, which targets that record no
+/// name were measured with, was "speed_reference".
+inline constexpr const char *kSpeedReferenceName = "speed_reference_pooled";
+inline constexpr const char *kFirstSpeedReferenceName = "speed_reference";
+
 /// A fixed model timed in every calibration process beside the model
 /// measured there: how fast the machine ran at that moment.
 CalibrationModel generateSpeedReference();

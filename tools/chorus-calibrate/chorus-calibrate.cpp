@@ -696,6 +696,9 @@ struct MeasuredExtras {
   int64_t parallelUnits = 0;
   /// The speed reference's median time, the pace of every measurement.
   double speedReferenceSeconds = 0;
+  /// Which reference that is (kSpeedReferenceName, or an older one in a
+  /// folder kept before it).
+  std::string speedReference;
   /// How a kernel's FLOP, byte and per-kernel time move with it.
   std::array<double, 3> elasticity = {1, 1, 1};
 };
@@ -721,6 +724,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
   runtime.nchwcBlock = nchwcBlock;
   runtime.mallocMmapThreshold = mallocMmapThreshold;
   runtime.speedReferenceSeconds = extras.speedReferenceSeconds;
+  runtime.speedReference = extras.speedReference;
   runtime.flopElasticity = extras.elasticity[0];
   runtime.byteElasticity = extras.elasticity[1];
   runtime.kernelElasticity = extras.elasticity[2];
@@ -1098,6 +1102,10 @@ static int runWriteCalibrationModels() {
   return 0;
 }
 
+/// The speed reference the measurements timed (an older one when
+/// --from-measurements reads a folder kept before it).
+static std::string speedReferenceName = kSpeedReferenceName;
+
 static int runMeasure(const char *argv0) {
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
@@ -1146,6 +1154,10 @@ static int runMeasure(const char *argv0) {
                   "' is not the settings file --keep-measurements writes");
     }
     ortLevel = level->str();
+    // Folders kept before the reference was named timed the first one.
+    speedReferenceName = o->getString("speed_reference_name")
+                             .value_or(kFirstSpeedReferenceName)
+                             .str();
     // Older folders, measured before the setting was recorded, ran with
     // glibc's default.
     mallocMmapThreshold = static_cast<uint64_t>(
@@ -1278,6 +1290,7 @@ static int runMeasure(const char *argv0) {
                         {"rounds", measureRounds.getValue()},
                         {"thread_counts", std::move(counts)},
                         {"speed_reference", "speed_reference.onnx"},
+                        {"speed_reference_name", speedReference.name},
                         {"speed_reference_shape", referenceShape}}))
              << "\n";
   }
@@ -1787,6 +1800,7 @@ static int runMeasure(const char *argv0) {
   extras.memory = memoryModel;
   extras.sessionLoad = sessionLoad;
   extras.speedReferenceSeconds = speedReferenceMs * 1e-3;
+  extras.speedReference = speedReferenceName;
   extras.elasticity = elasticity;
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
@@ -1888,6 +1902,17 @@ static int runRepace(const char *argv0) {
                 "' records no speed reference (runtime.speed_reference_s): "
                 "--repace brings a target of chorus-calibrate --measure to "
                 "the pace of the moment; calibrate with --measure");
+  // Only a time of the same reference brings it to pace.
+  std::string measuredWith = t.runtime->speedReference.empty()
+                                 ? std::string(kFirstSpeedReferenceName)
+                                 : t.runtime->speedReference;
+  if (measuredWith != kSpeedReferenceName)
+    return fail("'" + repace +
+                "' was calibrated against the speed reference '" +
+                measuredWith + "', and this chorus-calibrate times '" +
+                llvm::StringRef(kSpeedReferenceName) +
+                "': their times do not compare; calibrate again with "
+                "--measure");
   // Timed as the target was measured.
   if (t.runtime->mallocMmapThreshold > 0)
     ::setenv("MALLOC_MMAP_THRESHOLD_",

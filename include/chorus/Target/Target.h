@@ -99,6 +99,9 @@ struct RuntimeProfile {
   /// kernel models are at (0: not known): `chorus-calibrate --repace`
   /// brings them to the machine's pace of the moment.
   double speedReferenceSeconds = 0;
+  /// Which speed reference that time is of (chorus-calibrate's name for
+  /// it; empty: its first one, before references were named).
+  std::string speedReference;
   /// How each term of a kernel's time moves with the speed reference's
   /// time: a kernel's FLOP, byte and per-kernel time scale as the
   /// reference's ratio to these powers (measured by --measure; 1 when not
