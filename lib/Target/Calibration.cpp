@@ -5,6 +5,8 @@
 #include "chorus/Target/CostModel.h"
 #include "chorus/Target/RuntimeMemory.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 
@@ -50,36 +52,110 @@ static bool readShapes(const llvm::json::Array *list,
   return true;
 }
 
-llvm::Expected<std::vector<ProfiledNode>>
-chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
-  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
-  if (!value)
-    return profileError(fileName,
-                        "not valid JSON: " + llvm::toString(value.takeError()));
-  const llvm::json::Array *events = value->getAsArray();
-  if (!events)
+/// Calls `each` with every element of the JSON array `json`, parsed one
+/// at a time: a profile holds tens of thousands of events, and parsing
+/// the whole array at once spends most of its time growing (and copying)
+/// one vector of them.
+static llvm::Error forEachElement(
+    llvm::StringRef json, llvm::StringRef fileName,
+    llvm::function_ref<llvm::Error(size_t, const llvm::json::Value &)> each) {
+  auto notJson = [&](const llvm::Twine &what) {
+    return profileError(fileName, "not valid JSON: " + what);
+  };
+  size_t n = json.size(), p = 0;
+  auto skipSpace = [&] {
+    while (p < n && llvm::isSpace(json[p]))
+      ++p;
+  };
+  skipSpace();
+  if (p == n || json[p] != '[') {
+    llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+    if (!value)
+      return notJson(llvm::toString(value.takeError()));
     return profileError(fileName, "expected a JSON array of events (ONNX "
                                   "Runtime's profiler format)");
+  }
+  ++p;
+  skipSpace();
+  bool closed = p < n && json[p] == ']';
+  if (closed)
+    ++p;
+  for (size_t index = 0; !closed; ++index) {
+    // The element's extent: up to the bracket that closes it, or (a
+    // scalar) up to the next comma or bracket; strings skipped whole.
+    size_t start = p, depth = 0;
+    bool inString = false;
+    for (; p < n; ++p) {
+      char c = json[p];
+      if (inString) {
+        if (c == '\\')
+          ++p;
+        else if (c == '"')
+          inString = false;
+        continue;
+      }
+      if (c == '"') {
+        inString = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0)
+          break;
+        if (--depth == 0) {
+          ++p;
+          break;
+        }
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+    }
+    llvm::Expected<llvm::json::Value> element =
+        llvm::json::parse(json.slice(start, p));
+    if (!element)
+      return notJson("event " + llvm::Twine(index) + ": " +
+                     llvm::toString(element.takeError()));
+    if (llvm::Error err = each(index, *element))
+      return err;
+    skipSpace();
+    if (p < n && json[p] == ',') {
+      ++p;
+      skipSpace();
+    } else if (p < n && json[p] == ']') {
+      ++p;
+      closed = true;
+    } else {
+      return notJson("the event array does not close after event " +
+                     llvm::Twine(index));
+    }
+  }
+  skipSpace();
+  if (p != n)
+    return notJson("text after the event array");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<ProfiledNode>>
+chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
   llvm::StringMap<std::vector<double>> times;
   llvm::StringMap<std::string> opNames;
   llvm::StringMap<
       std::pair<std::vector<KernelTensor>, std::vector<KernelTensor>>>
       shapes;
   std::vector<std::string> order;
-  for (auto [index, event] : llvm::enumerate(*events)) {
+  auto read = [&](size_t index, const llvm::json::Value &event) -> llvm::Error {
     const llvm::json::Object *e = event.getAsObject();
     if (!e)
       return profileError(fileName,
                           "event " + llvm::Twine(index) + " is not an object");
     std::optional<llvm::StringRef> cat = e->getString("cat");
     if (!cat || *cat != "Node")
-      continue;
+      return llvm::Error::success();
     std::optional<llvm::StringRef> name = e->getString("name");
     if (!name)
       return profileError(fileName, "node event " + llvm::Twine(index) +
                                         " has no \"name\"");
     if (!name->consume_back("_kernel_time"))
-      continue; // _fence_before / _fence_after markers
+      return llvm::Error::success(); // _fence_before / _fence_after markers
     std::optional<double> dur = e->getNumber("dur");
     if (!dur || *dur < 0)
       return profileError(fileName, "node event " + llvm::Twine(index) + " ('" +
@@ -103,7 +179,10 @@ chorus::readOrtProfile(llvm::StringRef json, llvm::StringRef fileName) {
       shapes[*name] = {std::move(ins), std::move(outs)};
     }
     it->second.push_back(*dur * 1e-6);
-  }
+    return llvm::Error::success();
+  };
+  if (llvm::Error err = forEachElement(json, fileName, read))
+    return std::move(err);
   std::vector<ProfiledNode> nodes;
   for (const std::string &name : order) {
     std::vector<double> &t = times[name];

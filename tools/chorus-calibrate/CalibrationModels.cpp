@@ -75,7 +75,7 @@ public:
       float v = (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f) * 0.1f;
       std::memcpy(&raw[i * sizeof(float)], &v, sizeof(float));
     }
-    t->set_raw_data(raw);
+    t->set_raw_data(std::move(raw));
     return name;
   }
 
@@ -174,6 +174,7 @@ public:
     m.name = graph->name();
     for (const onnx::TensorProto &t : graph->initializer())
       m.weightBytes += static_cast<double>(t.raw_data().size());
+    m.scalingOnce = m.weightBytes >= 32.0 * 1024 * 1024;
     m.inputShape = shape;
     model.SerializeToString(&m.bytes);
     return m;
@@ -508,6 +509,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     x = b.unary("Relu", b.conv(first, c, c, 3));
     x = b.unary("Relu", b.conv(x, c, c, 3));
     models.push_back(b.finish(b.binary("Add", x, first)));
+    models.back().scalingOnce = true;
   }
   // Graph probes: a mobile network's many small layers (depthwise and
   // pointwise convolutions, each with its batch normalization and

@@ -17,6 +17,11 @@ struct CalibrationModel {
   std::string bytes;
   /// The bytes of its weights (initializers).
   double weightBytes = 0;
+  /// Co-runs and other thread counts are measured in the first round
+  /// only: its sessions take seconds to create (weights of 32 MiB or
+  /// more) or its runs long (large activations), and the other rounds
+  /// repeat what places it in those fits at a cost of minutes in all.
+  bool scalingOnce = false;
 };
 
 /// The generated calibration models, the same on every call.

@@ -877,7 +877,10 @@ static int findRuntime(const char *argv0, std::string &node,
 }
 
 /// The script --measure runs once per model: times `runs` runs of one
-/// session at the given settings, then profiles as many in a second one.
+/// session at the given settings, then profiles as many in a second one;
+/// unless its next to last argument is "0", times two sessions at once and
+/// the other thread counts as well. With a last argument "1", the second
+/// session of the memory readings is the profiled one.
 static const char kRunner[] = R"js(
 const fs = require('fs');
 const path = require('path');
@@ -914,7 +917,10 @@ async function main() {
   if (!isMainThread) return worker();
   const start = rss();
   const [modules, model, shapeText, runsText, level, threads, prefix,
-         threadCountsText, reference, referenceShape] = process.argv.slice(2);
+         threadCountsText, reference, referenceShape, scalingText,
+         twinProfilesText] = process.argv.slice(2);
+  const scaling = scalingText !== '0';
+  const twinProfiles = twinProfilesText === '1';
   const ort = require(path.join(modules, 'onnxruntime-node'));
   const loaded = rss();
   const dims = shapeText.split(',').map(Number);
@@ -932,8 +938,14 @@ async function main() {
   // A second session of the model, created before any run and kept: what
   // it adds is what a session keeps, without the transient copies the
   // first one's load left free in the heap (which the twin's load reuses).
+  // For a model of large weights it profiles as well: one creation fewer,
+  // seconds for such a model, and its profiler's microseconds a kernel are
+  // nothing beside that model's first run.
+  const profiling = {...options, enableProfiling: true,
+                     profileFilePrefix: prefix};
   const twinStart = process.hrtime.bigint();
-  const twin = await ort.InferenceSession.create(model, options);
+  const twin = await ort.InferenceSession.create(
+      model, twinProfiles ? profiling : options);
   const createSeconds = Number(process.hrtime.bigint() - twinStart) * 1e-9;
   const twinned = rss();
   const feeds = {[session.inputNames[0]]: input};
@@ -973,29 +985,32 @@ async function main() {
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
   const times = await timed(() => session.run(feeds));
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
-  const profiled = await ort.InferenceSession.create(
-      model, {...options, enableProfiling: true, profileFilePrefix: prefix});
+  const profiled = twinProfiles
+      ? twin : await ort.InferenceSession.create(model, profiling);
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
   const profile = await profiled.endProfiling();
   // Co-runs: a second session of the model in a worker thread, both run
   // at once. (onnxruntime-node runs a session on the thread that calls
   // it: two sessions of one thread run one after the other.)
-  const other = new Worker(__filename,
-                           {workerData: {modules, model, options, dims}});
-  await new Promise((resolve, reject) => {
-    other.once('message', resolve);
-    other.once('error', reject);
-  });
-  const runOther = () => new Promise((resolve) => {
-    other.once('message', resolve);
-    other.postMessage('run');
-  });
-  const corun =
-      await timed(() => Promise.all([runOther(), session.run(feeds)]));
-  await other.terminate();
+  let corun = [];
+  if (scaling) {
+    const other = new Worker(__filename,
+                             {workerData: {modules, model, options, dims}});
+    await new Promise((resolve, reject) => {
+      other.once('message', resolve);
+      other.once('error', reject);
+    });
+    const runOther = () => new Promise((resolve) => {
+      other.once('message', resolve);
+      other.postMessage('run');
+    });
+    corun = await timed(() => Promise.all([runOther(), session.run(feeds)]));
+    await other.terminate();
+  }
   // Other intra-op thread counts: timed, then profiled.
   const threaded = {};
-  for (const t of (threadCountsText || '').split(',').filter((x) => x)) {
+  for (const t of (scaling ? threadCountsText || '' : '')
+                      .split(',').filter((x) => x)) {
     // Spinning off, as several sessions with pools of their own must run
     // (a pool spins on after its run, on the next session's cores).
     const at = {...options, intraOpNumThreads: Number(t),
@@ -1313,7 +1328,15 @@ static int runMeasure(const char *argv0) {
      << " profiled runs each, as many of two "
      << "sessions at once" << (threadCounts.empty() ? "" : ", and at ")
      << threadCountsText << (threadCounts.empty() ? "" : " threads") << ", "
-     << measureRounds.getValue() << " rounds)\n";
+     << measureRounds.getValue() << " rounds";
+  size_t once = llvm::count_if(
+      models, [](const CalibrationModel &m) { return m.scalingOnce; });
+  if (measureRounds > 1 && once)
+    os << "; the " << once
+       << " with large weights or activations in two sessions at once"
+       << (threadCounts.empty() ? "" : " and at other thread counts")
+       << " in the first round only";
+  os << ")\n";
   // Per model, per round: the median latency and the profile.
   std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
       measured(models.size());
@@ -1343,7 +1366,9 @@ static int runMeasure(const char *argv0) {
   for (unsigned round = 0; round < measureRounds; ++round)
     for (auto [index, model] : llvm::enumerate(models)) {
       std::string path = inWork(model.name + ".onnx");
-      if (!reuse) {
+      // Co-runs and other thread counts: every round, or the first only.
+      bool scaling = round == 0 || !model.scalingOnce;
+      if (!reuse && round == 0) {
         std::error_code ec;
         llvm::raw_fd_ostream f(path, ec);
         if (ec)
@@ -1359,12 +1384,20 @@ static int runMeasure(const char *argv0) {
       std::string threads = std::to_string(intraOpThreads.getValue());
       std::string prefix = inWork(stem + "_profile");
       // The strings outlive the call; ExecuteAndWait takes references.
-      std::vector<std::string> argStrings = {node,          inWork("runner.js"),
-                                             modules,       path,
-                                             shape,         runs,
-                                             ortLevel,      threads,
-                                             prefix,        threadCountsText,
-                                             referencePath, referenceShape};
+      std::vector<std::string> argStrings = {node,
+                                             inWork("runner.js"),
+                                             modules,
+                                             path,
+                                             shape,
+                                             runs,
+                                             ortLevel,
+                                             threads,
+                                             prefix,
+                                             threadCountsText,
+                                             referencePath,
+                                             referenceShape,
+                                             scaling ? "1" : "0",
+                                             model.scalingOnce ? "1" : "0"};
       llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
                                               argStrings.end());
       std::optional<llvm::StringRef> redirects[] = {
@@ -1459,10 +1492,15 @@ static int runMeasure(const char *argv0) {
               v.push_back(*d);
         return v;
       };
+      // (Folders kept before some models were measured so in the first
+      // round only hold the other rounds' as well: they are left out, as
+      // this version would not have measured them.)
       std::vector<double> pairs = numbers(o->getArray("corun_ms"));
-      if (!pairs.empty())
+      if (scaling && !pairs.empty())
         corun[index].push_back(medianOf(pairs) * 1e-3);
       for (auto &[t, perModel] : threaded) {
+        if (!scaling)
+          break;
         const llvm::json::Object *byThreads = o->getObject("threads");
         std::vector<double> tms = numbers(
             byThreads ? byThreads->getArray(std::to_string(t)) : nullptr);
@@ -1587,6 +1625,8 @@ static int runMeasure(const char *argv0) {
           // alone: the powers are fitted to one-thread sessions, and on
           // threads that wait for each other the terms move otherwise.
           for (auto &[t, perModel] : threaded) {
+            if (round >= perModel[index].size())
+              continue;
             perModel[index][round].first *= ratio;
             for (ProfiledNode &k : perModel[index][round].second)
               k.seconds *= ratio;
