@@ -18,8 +18,9 @@ struct CalibrationModel {
   /// The bytes of its weights (initializers).
   double weightBytes = 0;
   /// Co-runs and other thread counts are measured in the first round
-  /// only: its sessions take seconds to create (weights of 32 MiB or
-  /// more) or its runs long (large activations), and the other rounds
+  /// only, and the second session of the resident-set readings is the
+  /// profiled one: its sessions take seconds to create (weights of 32 MiB
+  /// or more) or its runs long (large activations), and the other rounds
   /// repeat what places it in those fits at a cost of minutes in all.
   bool scalingOnce = false;
 };
