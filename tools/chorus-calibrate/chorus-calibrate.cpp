@@ -1498,23 +1498,22 @@ static int runMeasure(const char *argv0) {
       std::vector<double> pairs = numbers(o->getArray("corun_ms"));
       if (scaling && !pairs.empty())
         corun[index].push_back(medianOf(pairs) * 1e-3);
-      for (auto &[t, perModel] : threaded) {
-        if (!scaling)
-          break;
-        const llvm::json::Object *byThreads = o->getObject("threads");
-        std::vector<double> tms = numbers(
-            byThreads ? byThreads->getArray(std::to_string(t)) : nullptr);
-        llvm::Expected<std::vector<ProfiledNode>> tp =
-            readProfile(stem + "_profile_t" + std::to_string(t));
-        if (!tp)
-          return fail(llvm::toString(tp.takeError()));
-        if (tms.empty())
-          return fail("the runner measured no runs of '" + model.name +
-                      "' with " + std::to_string(t) + " threads");
-        for (ProfiledNode &k : *tp)
-          k.modelWeightBytes = model.weightBytes;
-        perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
-      }
+      if (scaling)
+        for (auto &[t, perModel] : threaded) {
+          const llvm::json::Object *byThreads = o->getObject("threads");
+          std::vector<double> tms = numbers(
+              byThreads ? byThreads->getArray(std::to_string(t)) : nullptr);
+          llvm::Expected<std::vector<ProfiledNode>> tp =
+              readProfile(stem + "_profile_t" + std::to_string(t));
+          if (!tp)
+            return fail(llvm::toString(tp.takeError()));
+          if (tms.empty())
+            return fail("the runner measured no runs of '" + model.name +
+                        "' with " + std::to_string(t) + " threads");
+          for (ProfiledNode &k : *tp)
+            k.modelWeightBytes = model.weightBytes;
+          perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
+        }
       for (ProfiledNode &k : *profile)
         k.modelWeightBytes = model.weightBytes;
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
