@@ -19,6 +19,7 @@ llvm::ArrayRef<std::string> chorus::getKernelClasses() {
                                                    "nchwc_conv_depthwise",
                                                    "conv",
                                                    "conv_depthwise",
+                                                   "conv_pointwise",
                                                    "matmul",
                                                    "matvec",
                                                    "pool",
@@ -276,10 +277,10 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     // Multiply-adds over the taps that fall inside the input: a map only
     // a few rows high under a 5x5 filter has most of its taps in the
     // padding, which the kernels skip.
-    f.flops = 2 * outputs[0].elements() * perOutput *
-              validTapShare(inputs[0].dims, w, outputs[0].dims);
     bool depthwise =
         w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
+    f.flops = 2 * outputs[0].elements() * perOutput *
+              validTapShare(inputs[0].dims, w, outputs[0].dims);
     f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
                     (depthwise ? "_depthwise" : "");
     // Its filter and bias are weights.
@@ -296,7 +297,18 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     double groups = w[1] > 0 && x.size() >= 2
                         ? static_cast<double>(x[1]) / static_cast<double>(w[1])
                         : 1;
-    if (!nchwc && !depthwise && !pointwise && w[0] > 0 && x.size() >= 2) {
+    // A pointwise convolution left in NCHW is one SGEMM over its input as
+    // it is (MLAS's direct GEMM); the others first expand their input
+    // (im2col): the two run at rates of their own.
+    if (!nchwc && !depthwise && pointwise && groups <= 1)
+      f.kernelClass = "conv_pointwise";
+    // ONNX Runtime's CPU provider has no direct depthwise kernel on x86
+    // (MLAS has one for ARM64 and scalar wasm only): a depthwise
+    // convolution left in NCHW is run as a grouped one, each channel
+    // expanded (im2col) and multiplied by its filter in the SGEMM.
+    bool gemmDepthwise = depthwise && backend == KernelBackend::Cpu;
+    if (!nchwc && (!depthwise || gemmDepthwise) && !pointwise && w[0] > 0 &&
+        x.size() >= 2) {
       double positions = outputs[0].elements() / static_cast<double>(w[0]);
       f.bytes += 2 * positions * perOutput * std::max(groups, 1.0) *
                  inputs[0].elementBytes;
@@ -304,13 +316,16 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     // MLAS runs an unblocked grouped convolution group by group.
     if (!nchwc && groups > 1)
       f.groups = groups * static_cast<double>(std::max<int64_t>(x[0], 1));
-    // ONNX Runtime Web's wasm build runs every dense convolution through
-    // MLAS's im2col and SGEMM: the expanded matrix holds every tap, those
-    // in the padding included (zeros, multiplied all the same), and the
-    // SGEMM packs it in strips of 16 columns (output positions), so a map
-    // of 7x7 = 49 positions costs 64.
-    if (backend == KernelBackend::Wasm && !nchwc && !depthwise &&
-        y.size() >= 3 && w[0] > 0) {
+    // A dense convolution left in NCHW (ONNX Runtime's CPU provider with
+    // its layout rewrites off, or where they do not apply, and every one
+    // in ONNX Runtime Web's wasm build), and the CPU provider's depthwise
+    // ones, run through MLAS's im2col and SGEMM (a pointwise one straight
+    // through the SGEMM): the expanded
+    // matrix holds every tap, those in the padding included (zeros,
+    // multiplied all the same), and the SGEMM packs it in strips of 16
+    // columns (output positions), so a map of 7x7 = 49 positions costs 64.
+    if (backend != KernelBackend::WebGpu && !nchwc &&
+        (!depthwise || gemmDepthwise) && y.size() >= 3 && w[0] > 0) {
       double positions = 1;
       for (size_t i = 2; i < y.size(); ++i)
         positions *= static_cast<double>(std::max<int64_t>(y[i], 0));

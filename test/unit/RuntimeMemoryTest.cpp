@@ -423,27 +423,55 @@ TEST(KernelModels, NoCacheTermWhereEveryByteCostsTheSame) {
   EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
 }
 
-TEST(KernelModels, ConvolutionFlopsCountTheTapsInsideTheInput) {
-  // A 5x5 depthwise filter over a map 2 rows high (padding 2): in each
-  // output row 2 of the 5 filter rows fall inside the input; along the 96
-  // columns all but the edges' 6 of 480 taps do.
-  KernelFeatures short_ =
-      getKernelFeatures("Conv", {{{1, 200, 2, 96}}, {{200, 1, 5, 5}}, {{200}}},
-                        {{{1, 200, 2, 96}}});
+TEST(KernelModels, BlockedConvolutionFlopsCountTheTapsInsideTheInput) {
+  // MLAS's NCHWc kernels skip the padding. A 5x5 depthwise filter over a
+  // map 2 rows high (padding 2): in each output row 2 of the 5 filter rows
+  // fall inside the input; along the 96 columns all but the edges' 6 of
+  // 480 taps do.
+  KernelFeatures short_ = getKernelFeatures(
+      "com.microsoft.nchwc:Conv",
+      {{{1, 200, 2, 96}}, {{200, 1, 5, 5}}, {{200}}}, {{{1, 200, 2, 96}}});
+  EXPECT_EQ(short_.kernelClass, "nchwc_conv_depthwise");
   EXPECT_DOUBLE_EQ(short_.flops,
                    2.0 * 200 * 2 * 96 * 25 * (4.0 / 10) * (474.0 / 480));
   // Stride 2 (56 to 28), one row and one column of padding: the output
   // row and column at that edge lose one tap of 3.
   KernelFeatures strided = getKernelFeatures(
-      "Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}}, {{{1, 64, 28, 28}}});
+      "com.microsoft.nchwc:Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}},
+      {{{1, 64, 28, 28}}});
+  EXPECT_EQ(strided.kernelClass, "nchwc_conv");
   EXPECT_DOUBLE_EQ(strided.flops,
                    2.0 * 64 * 28 * 28 * 64 * 9 * (83.0 / 84) * (83.0 / 84));
-  // A pointwise convolution has no padding.
-  EXPECT_DOUBLE_EQ(getKernelFeatures("Conv",
-                                     {{{1, 64, 7, 7}}, {{32, 64, 1, 1}}},
-                                     {{{1, 32, 7, 7}}})
-                       .flops,
-                   2.0 * 32 * 49 * 64);
+}
+
+TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
+  // Left in NCHW, the CPU provider's convolutions are MLAS's im2col and
+  // SGEMM: every tap, the padding's included, over the output positions
+  // in strips of 16. The same strided convolution: 784 positions are 49
+  // whole strips.
+  KernelFeatures strided = getKernelFeatures(
+      "Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}}, {{{1, 64, 28, 28}}});
+  EXPECT_EQ(strided.kernelClass, "conv");
+  EXPECT_DOUBLE_EQ(strided.flops, 2.0 * 64 * 784 * 64 * 9);
+  // x86's MLAS expands a depthwise convolution channel by channel: 2 x 96
+  // = 192 positions (12 strips) of all 25 taps, and im2col's buffer
+  // (written, then read) counts as bytes.
+  KernelFeatures depthwise =
+      getKernelFeatures("Conv", {{{1, 200, 2, 96}}, {{200, 1, 5, 5}}, {{200}}},
+                        {{{1, 200, 2, 96}}});
+  EXPECT_EQ(depthwise.kernelClass, "conv_depthwise");
+  EXPECT_DOUBLE_EQ(depthwise.flops, 2.0 * 200 * 192 * 25);
+  EXPECT_DOUBLE_EQ(depthwise.bytes,
+                   4.0 * (200 * 192 + 200 * 25 + 200 + 200 * 192) +
+                       2.0 * 192 * 25 * 200 * 4);
+  EXPECT_EQ(depthwise.groups, 200);
+  // A pointwise convolution that keeps its size goes straight to the
+  // SGEMM, a class of its own: 7x7 = 49 positions cost 64, and no im2col.
+  KernelFeatures pointwise = getKernelFeatures(
+      "Conv", {{{1, 64, 7, 7}}, {{32, 64, 1, 1}}}, {{{1, 32, 7, 7}}});
+  EXPECT_EQ(pointwise.kernelClass, "conv_pointwise");
+  EXPECT_DOUBLE_EQ(pointwise.flops, 2.0 * 32 * 64 * 64);
+  EXPECT_DOUBLE_EQ(pointwise.bytes, 4.0 * (64 * 49 + 32 * 64 + 32 * 49));
 }
 
 TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
@@ -455,11 +483,8 @@ TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
   KernelFeatures wasm = getKernelFeatures("Conv", in, out, KernelBackend::Wasm);
   EXPECT_EQ(wasm.kernelClass, "conv");
   EXPECT_DOUBLE_EQ(wasm.flops, 2.0 * 512 * 64 * 512 * 9);
-  // The CPU provider's count is over the taps inside the input, positions
-  // as they are.
-  KernelFeatures cpu = getKernelFeatures("Conv", in, out);
-  EXPECT_DOUBLE_EQ(cpu.flops,
-                   2.0 * 512 * 49 * 512 * 9 * (19.0 / 21) * (19.0 / 21));
+  // The CPU provider's unblocked convolutions are counted alike.
+  EXPECT_DOUBLE_EQ(getKernelFeatures("Conv", in, out).flops, wasm.flops);
   // A map of 28x28 = 784 positions is 49 whole strips; a grouped
   // convolution's strips are per group (its filter's channels).
   EXPECT_DOUBLE_EQ(getKernelFeatures("Conv",
@@ -467,12 +492,16 @@ TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
                                      {{{1, 64, 28, 28}}}, KernelBackend::Wasm)
                        .flops,
                    2.0 * 64 * 784 * 16 * 9);
-  // Depthwise convolutions keep the count over the taps inside the input.
+  // Wasm's depthwise convolutions keep the count over the taps inside the
+  // input (a 7x7 map under a 3x3 filter: 19 of 21 per dim); the CPU
+  // provider's run every tap in whole strips.
   std::vector<KernelTensor> dw = {{{1, 32, 7, 7}}, {{32, 1, 3, 3}}};
   EXPECT_DOUBLE_EQ(
       getKernelFeatures("Conv", dw, {{{1, 32, 7, 7}}}, KernelBackend::Wasm)
           .flops,
-      getKernelFeatures("Conv", dw, {{{1, 32, 7, 7}}}).flops);
+      2.0 * 32 * 49 * 9 * (19.0 / 21) * (19.0 / 21));
+  EXPECT_DOUBLE_EQ(getKernelFeatures("Conv", dw, {{{1, 32, 7, 7}}}).flops,
+                   2.0 * 32 * 64 * 9);
 }
 
 TEST(KernelModels, BatchNormalizationIsElementwise) {
