@@ -276,11 +276,12 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       perOutput *= static_cast<double>(w[i]);
     // Multiply-adds over the taps that fall inside the input: a map only
     // a few rows high under a 5x5 filter has most of its taps in the
-    // padding, which the kernels skip.
-    bool depthwise =
-        w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
+    // padding, which MLAS's NCHWc kernels skip (the unblocked ones, below,
+    // count every tap).
     f.flops = 2 * outputs[0].elements() * perOutput *
               validTapShare(inputs[0].dims, w, outputs[0].dims);
+    bool depthwise =
+        w[1] == 1 && inputs[0].dims.size() >= 2 && inputs[0].dims[1] > 1;
     f.kernelClass = std::string(nchwc ? "nchwc_conv" : "conv") +
                     (depthwise ? "_depthwise" : "");
     // Its filter and bias are weights.
@@ -320,10 +321,10 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     // its layout rewrites off, or where they do not apply, and every one
     // in ONNX Runtime Web's wasm build), and the CPU provider's depthwise
     // ones, run through MLAS's im2col and SGEMM (a pointwise one straight
-    // through the SGEMM): the expanded
-    // matrix holds every tap, those in the padding included (zeros,
-    // multiplied all the same), and the SGEMM packs it in strips of 16
-    // columns (output positions), so a map of 7x7 = 49 positions costs 64.
+    // through the SGEMM): the expanded matrix holds every tap, those in
+    // the padding included (zeros, multiplied all the same), and the SGEMM
+    // packs it in strips of 16 columns (output positions), so a map of
+    // 7x7 = 49 positions costs 64.
     if (backend != KernelBackend::WebGpu && !nchwc &&
         (!depthwise || gemmDepthwise) && y.size() >= 3 && w[0] > 0) {
       double positions = 1;
