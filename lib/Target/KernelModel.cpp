@@ -424,10 +424,13 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
 const KernelModel *chorus::findKernelModel(const Target &target,
                                            llvm::StringRef kernelClass) {
   auto it = target.kernelModels.find(kernelClass.str());
-  // A target fitted before elementwise math and transposes had classes of
-  // their own.
+  // A target fitted before elementwise math, transposes and pointwise
+  // convolutions had classes of their own (or a fit with too few pointwise
+  // convolutions to fit theirs).
   if (it == target.kernelModels.end() && kernelClass == "elementwise_math")
     it = target.kernelModels.find("elementwise");
+  if (it == target.kernelModels.end() && kernelClass == "conv_pointwise")
+    it = target.kernelModels.find("conv");
   if (it == target.kernelModels.end() && kernelClass == "transpose")
     it = target.kernelModels.find("data_movement");
   if (it == target.kernelModels.end())

@@ -528,8 +528,10 @@ TEST(KernelModels, TranscendentalsAndTransposesHaveClassesOfTheirOwn) {
   target.kernelModels["elementwise"].perKernelSeconds = 1e-6;
   target.kernelModels["data_movement"].perKernelSeconds = 2e-6;
   target.kernelModels["default"].perKernelSeconds = 3e-6;
+  target.kernelModels["conv"].perKernelSeconds = 4e-6;
   EXPECT_EQ(findKernelModel(target, "elementwise_math")->perKernelSeconds,
             1e-6);
+  EXPECT_EQ(findKernelModel(target, "conv_pointwise")->perKernelSeconds, 4e-6);
   EXPECT_EQ(findKernelModel(target, "transpose")->perKernelSeconds, 2e-6);
   EXPECT_EQ(findKernelModel(target, "pool")->perKernelSeconds, 3e-6);
 }
