@@ -9,6 +9,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -737,6 +738,41 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                 it->second.workgroupSeconds(f.workgroups, f.tileSteps);
   }
   return terms;
+}
+
+uint64_t chorus::readPrivateCacheBytes(llvm::StringRef cpuDir) {
+  auto read = [](const llvm::Twine &path) -> std::string {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
+        llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    return b ? (*b)->getBuffer().trim().str() : std::string();
+  };
+  std::string siblings = read(cpuDir + "/topology/thread_siblings_list");
+  uint64_t best = 0;
+  for (unsigned index = 0;; ++index) {
+    std::string dir = (cpuDir + "/cache/index" + llvm::Twine(index)).str();
+    std::string type = read(dir + "/type");
+    if (type.empty())
+      break;
+    if (type != "Data" && type != "Unified")
+      continue;
+    // Shared with other cores: not the core's own.
+    std::string shared = read(dir + "/shared_cpu_list");
+    if (shared.empty() ||
+        (shared != siblings && shared.find_first_of(",-") != std::string::npos))
+      continue;
+    std::string text = read(dir + "/size");
+    llvm::StringRef size = text;
+    uint64_t scale = 1;
+    if (size.consume_back("K"))
+      scale = 1024;
+    else if (size.consume_back("M"))
+      scale = 1024 * 1024;
+    uint64_t n = 0;
+    if (size.empty() || size.getAsInteger(10, n))
+      continue;
+    best = std::max(best, n * scale);
+  }
+  return best;
 }
 
 std::array<double, 3>

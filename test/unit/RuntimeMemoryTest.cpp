@@ -6,6 +6,11 @@
 
 #include "gtest/gtest.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
 #include <cmath>
 #include <iterator>
 
@@ -771,6 +776,55 @@ TEST(PaceElasticity, OneProcessPerModelTellsNothing) {
       fitPaceElasticity(paceSamples({1.0, 0.6, 1.5}, 1), rows);
   EXPECT_EQ(rows, 0u);
   EXPECT_EQ(p, (std::array<double, 3>{1, 1, 1}));
+}
+
+namespace {
+/// A CPU folder as Linux lays it out: each cache (type, size,
+/// shared_cpu_list) under cache/indexN, and the core's hardware threads.
+std::string fakeCpuFolder(llvm::StringRef siblings,
+                          llvm::ArrayRef<std::array<const char *, 3>> caches) {
+  llvm::SmallString<128> root;
+  EXPECT_FALSE(llvm::sys::fs::createUniqueDirectory("cpu0", root));
+  auto write = [](const llvm::Twine &path, llvm::StringRef text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path.str(), ec);
+    EXPECT_FALSE(ec);
+    os << text << "\n";
+  };
+  EXPECT_FALSE(llvm::sys::fs::create_directories(root + "/topology"));
+  write(root + "/topology/thread_siblings_list", siblings);
+  for (auto [i, c] : llvm::enumerate(caches)) {
+    std::string dir = (root + "/cache/index" + llvm::Twine(i)).str();
+    EXPECT_FALSE(llvm::sys::fs::create_directories(dir));
+    write(dir + "/type", c[0]);
+    write(dir + "/size", c[1]);
+    write(dir + "/shared_cpu_list", c[2]);
+  }
+  return root.str().str();
+}
+} // namespace
+
+TEST(PrivateCache, TheLargestCacheNoOtherCoreSharesCounts) {
+  // A 2-vCPU VM: L1d, L1i and L2 of its own, L3 shared by both CPUs.
+  std::string vm = fakeCpuFolder("0", {{"Data", "32K", "0"},
+                                       {"Instruction", "32K", "0"},
+                                       {"Unified", "1024K", "0"},
+                                       {"Unified", "32768K", "0-1"}});
+  EXPECT_EQ(readPrivateCacheBytes(vm), 1024u * 1024);
+  // With SMT the core's caches list both of its threads; an instruction
+  // cache never counts, and sizes may be in M.
+  std::string smt = fakeCpuFolder("0,64", {{"Data", "48K", "0,64"},
+                                           {"Instruction", "4M", "0,64"},
+                                           {"Unified", "2M", "0,64"},
+                                           {"Unified", "36M", "0-127"}});
+  EXPECT_EQ(readPrivateCacheBytes(smt), 2u * 1024 * 1024);
+  // Every cache shared: nothing is the core's own.
+  std::string shared = fakeCpuFolder("0", {{"Unified", "8M", "0-3"}});
+  EXPECT_EQ(readPrivateCacheBytes(shared), 0u);
+  // No such folder (not Linux): unknown.
+  EXPECT_EQ(readPrivateCacheBytes(vm + "/nowhere"), 0u);
+  for (const std::string &dir : {vm, smt, shared})
+    EXPECT_FALSE(llvm::sys::fs::remove_directories(dir));
 }
 
 TEST(RuntimeMemory, TheCallerHoldsEachRunsInputsAndOutputs) {

@@ -1121,6 +1121,9 @@ static int runWriteCalibrationModels() {
 /// --from-measurements reads a folder kept before it).
 static std::string speedReferenceName = kSpeedReferenceName;
 
+/// The private cache of the machine measured (settings.json), 0: unknown.
+static uint64_t privateCacheBytes = 0;
+
 static int runMeasure(const char *argv0) {
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
@@ -1177,6 +1180,9 @@ static int runMeasure(const char *argv0) {
     // glibc's default.
     mallocMmapThreshold = static_cast<uint64_t>(
         o->getInteger("malloc_mmap_threshold").value_or(0));
+    // Older folders did not record the core's cache: the fit searches.
+    privateCacheBytes =
+        static_cast<uint64_t>(o->getInteger("private_cache_bytes").value_or(0));
     intraOpThreads = *threads;
     nchwcBlock = *block;
     measureRuns = *runs;
@@ -1287,6 +1293,7 @@ static int runMeasure(const char *argv0) {
     if (ec)
       return fail("cannot write the speed reference: " + ec.message());
     reference << speedReference.bytes;
+    privateCacheBytes = readPrivateCacheBytes("/sys/devices/system/cpu/cpu0");
     llvm::json::Array counts;
     for (unsigned t : threadCounts)
       counts.push_back(t);
@@ -1301,6 +1308,8 @@ static int runMeasure(const char *argv0) {
                         {"nchwc_block", nchwcBlock.getValue()},
                         {"malloc_mmap_threshold",
                          static_cast<int64_t>(mallocMmapThreshold.getValue())},
+                        {"private_cache_bytes",
+                         static_cast<int64_t>(privateCacheBytes)},
                         {"runs", measureRuns.getValue()},
                         {"rounds", measureRounds.getValue()},
                         {"thread_counts", std::move(counts)},
@@ -1574,6 +1583,21 @@ static int runMeasure(const char *argv0) {
   // per-kernel terms; how each term moves with the reference over the
   // processes (the powers of the ratio) is fitted to the models' rounds;
   // then every kernel is brought to the median pace by its own terms.
+  // Weights of models larger than one core's own cache are read from the
+  // caches other cores and tenants share, or from memory, on every run:
+  // the fits time them so from that size. Searched for among a few sizes
+  // instead, the size flipped between the core's cache and the shared
+  // one from one calibration of a machine to the next (the fits' residuals
+  // differ by a few percent between them), and with it the predictions of
+  // every model between the two by up to 17%.
+  std::optional<double> coldWeightsAbove;
+  if (privateCacheBytes > 0) {
+    coldWeightsAbove = static_cast<double>(privateCacheBytes);
+    os << llvm::format("weights: a model's weights beyond %g MiB (one core's "
+                       "own cache) are timed as read from beyond it on "
+                       "every run\n",
+                       privateCacheBytes / (1024.0 * 1024.0));
+  }
   std::string paceNote;
   double speedReferenceMs = 0;
   std::array<double, 3> elasticity = {1, 1, 1};
@@ -1642,7 +1666,7 @@ static int runMeasure(const char *argv0) {
     size_t firstCount = 0;
     std::map<std::string, KernelModel> firstModels =
         fitKernelModelsWithCorrection(firstProfiles, firstTimed, firstCount,
-                                      std::nullopt, /*print=*/false);
+                                      coldWeightsAbove, /*print=*/false);
     auto shares = [&](llvm::ArrayRef<ProfiledNode> kernels) {
       std::array<double, 3> terms = predictProfiledTerms(kernels, firstModels);
       double sum = terms[0] + terms[1] + terms[2];
@@ -1844,7 +1868,8 @@ static int runMeasure(const char *argv0) {
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =
-      fitKernelModelsWithCorrection(profiles, timed, kernelCount);
+      fitKernelModelsWithCorrection(profiles, timed, kernelCount,
+                                    coldWeightsAbove);
   // Co-runs: how much two sessions at once slow each term.
   std::vector<CoRunSample> coRunSamples;
   for (auto [index, rounds] : llvm::enumerate(corun)) {
@@ -1868,10 +1893,12 @@ static int runMeasure(const char *argv0) {
                      coRun->samples);
   // The size above which a model's weights come from memory is the
   // machine's: the fits at other thread counts take the one-thread fit's.
-  double coldWeightsAbove = 0;
-  for (const auto &[cls, m] : kernelModels)
-    if (m.perColdWeightByteSeconds > 0)
-      coldWeightsAbove = m.coldWeightsAbove;
+  if (!coldWeightsAbove) {
+    coldWeightsAbove = 0;
+    for (const auto &[cls, m] : kernelModels)
+      if (m.perColdWeightByteSeconds > 0)
+        coldWeightsAbove = m.coldWeightsAbove;
+  }
   for (auto &[t, perModel] : threaded) {
     std::vector<std::vector<ProfiledNode>> tProfiles;
     std::vector<std::pair<size_t, double>> tTimed;

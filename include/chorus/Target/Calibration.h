@@ -19,6 +19,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -200,6 +201,15 @@ struct PaceSample {
 /// terms apart (fewer than 20 processes, one kind of term, no spread of paces).
 std::array<double, 3> fitPaceElasticity(llvm::ArrayRef<PaceSample> samples,
                                         size_t &rows);
+
+/// The size in bytes of the largest cache one core has to itself, read
+/// from a Linux CPU folder (e.g. /sys/devices/system/cpu/cpu0): the
+/// largest data or unified cache under its cache/indexN whose
+/// shared_cpu_list is one CPU or the core's own hardware threads
+/// (topology/thread_siblings_list); 0 where the folder does not say.
+/// A model's weights beyond it are read on every run from a cache other
+/// cores and tenants share, or from memory.
+uint64_t readPrivateCacheBytes(llvm::StringRef cpuDir);
 
 /// One model measured alone and beside a second session of itself run at
 /// the same time, with its predicted time by term (predictProfiledTerms).
