@@ -811,6 +811,24 @@ chorus::fitPaceElasticity(llvm::ArrayRef<PaceSample> samples, size_t &rows) {
       std::min({diagonal[0], diagonal[1], diagonal[2]}) < 1e-6 * scale)
     return powers;
   std::vector<double> c = nnlsBySubsets(system, 3);
+  // Over a narrow spread of paces a term that is a small share of most
+  // models' time is poorly determined (fitted from 0 to the most allowed
+  // from one calibration to the next): each power is pulled toward 1, the
+  // term moving as the reference does, as a prior of that mean and
+  // standard deviation kPriorSd would, weighed against the fit's noise
+  // (its residual variance). Noiseless samples keep their fit.
+  constexpr double kPriorSd = 0.5;
+  double noise = squaredResidual(system, c, 3) / (rows - 3);
+  if (noise > 0) {
+    double w = std::sqrt(noise) / kPriorSd;
+    for (int i = 0; i < 3; ++i) {
+      std::vector<double> prior(4, 0.0);
+      prior[i] = w;
+      prior[3] = w;
+      system.push_back(std::move(prior));
+    }
+    c = nnlsBySubsets(system, 3);
+  }
   for (int i = 0; i < 3; ++i)
     powers[i] = std::min(c[i], 4.0);
   return powers;

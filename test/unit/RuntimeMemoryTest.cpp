@@ -770,6 +770,32 @@ TEST(PaceElasticity, FitRecoversHowEachTermMovesWithTheReference) {
   EXPECT_NEAR(p[2], 1.5, 1e-6);
 }
 
+TEST(PaceElasticity, APoorlyDeterminedTermStaysNearOne) {
+  // Paces 4% apart, times with 2% of noise, per-kernel time a small share
+  // of every model: left to itself the fit takes the noise for that
+  // term's power; the prior keeps it near 1, where every term truly is.
+  const std::array<double, 3> models[] = {{0.9, 0.08, 0.02}, {0.3, 0.67, 0.03},
+                                          {0.6, 0.38, 0.02}, {0.1, 0.86, 0.04},
+                                          {0.7, 0.28, 0.02}, {0.5, 0.47, 0.03}};
+  std::vector<PaceSample> samples;
+  uint32_t seed = 11;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return ((seed >> 8) % 1000) / 1000.0 - 0.5;
+  };
+  for (size_t m = 0; m < std::size(models); ++m)
+    for (unsigned r = 0; r < 6; ++r) {
+      double reference = 1e-3 * (1 + 0.04 * next());
+      double seconds = (m + 1) * reference * (1 + 0.02 * next());
+      samples.push_back({m, seconds, reference, models[m]});
+    }
+  size_t rows = 0;
+  std::array<double, 3> p = fitPaceElasticity(samples, rows);
+  EXPECT_EQ(rows, 36u);
+  for (double power : p)
+    EXPECT_NEAR(power, 1.0, 0.5);
+}
+
 TEST(PaceElasticity, OneProcessPerModelTellsNothing) {
   size_t rows = 0;
   std::array<double, 3> p =
