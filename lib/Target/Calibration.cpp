@@ -741,9 +741,11 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
 }
 
 uint64_t chorus::readPrivateCacheBytes(llvm::StringRef cpuDir) {
+  // sysfs files say 4096 bytes and hold fewer: read them to their end,
+  // not by their size.
   auto read = [](const llvm::Twine &path) -> std::string {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
-        llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+        llvm::MemoryBuffer::getFileAsStream(path);
     return b ? (*b)->getBuffer().trim().str() : std::string();
   };
   std::string siblings = read(cpuDir + "/topology/thread_siblings_list");
