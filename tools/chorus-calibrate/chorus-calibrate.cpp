@@ -1572,6 +1572,20 @@ static int runMeasure(const char *argv0) {
           profiles.push_back(std::move(middle.second));
         }
       };
+  // Weights of models larger than one core's own cache are read from the
+  // caches other cores and tenants share, or from memory, on every run:
+  // the fits time them so from that size. Searched for among a few sizes
+  // instead, the size flipped between the core's cache and the shared
+  // one from one calibration of a machine to the next, and with it the
+  // predictions of every model between the two by up to 17%.
+  std::optional<double> coldWeightsAbove;
+  if (privateCacheBytes > 0) {
+    coldWeightsAbove = static_cast<double>(privateCacheBytes);
+    os << llvm::format("weights: a model's weights beyond %g MiB (one core's "
+                       "own cache) are timed as read from beyond it on "
+                       "every run\n",
+                       privateCacheBytes / (1024.0 * 1024.0));
+  }
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
   // than the next. Every measurement is brought to the calibration's
@@ -1583,21 +1597,6 @@ static int runMeasure(const char *argv0) {
   // per-kernel terms; how each term moves with the reference over the
   // processes (the powers of the ratio) is fitted to the models' rounds;
   // then every kernel is brought to the median pace by its own terms.
-  // Weights of models larger than one core's own cache are read from the
-  // caches other cores and tenants share, or from memory, on every run:
-  // the fits time them so from that size. Searched for among a few sizes
-  // instead, the size flipped between the core's cache and the shared
-  // one from one calibration of a machine to the next (the fits' residuals
-  // differ by a few percent between them), and with it the predictions of
-  // every model between the two by up to 17%.
-  std::optional<double> coldWeightsAbove;
-  if (privateCacheBytes > 0) {
-    coldWeightsAbove = static_cast<double>(privateCacheBytes);
-    os << llvm::format("weights: a model's weights beyond %g MiB (one core's "
-                       "own cache) are timed as read from beyond it on "
-                       "every run\n",
-                       privateCacheBytes / (1024.0 * 1024.0));
-  }
   std::string paceNote;
   double speedReferenceMs = 0;
   std::array<double, 3> elasticity = {1, 1, 1};
