@@ -502,6 +502,56 @@ KernelBackend chorus::getKernelBackend(const Target &target) {
                                            : KernelBackend::Cpu;
 }
 
+void chorus::padNchwcConvChannels(std::vector<KernelTensor> &inputs,
+                                  std::vector<KernelTensor> &outputs,
+                                  int64_t block) {
+  if (block <= 1 || inputs.size() < 2 || inputs[0].dims.size() != 4 ||
+      inputs[1].dims.size() != 4 || outputs.empty() ||
+      outputs[0].dims.size() != 4)
+    return;
+  auto pad = [&](int64_t &c) {
+    if (c > 0)
+      c = (c + block - 1) / block * block;
+  };
+  int64_t outC = outputs[0].dims[1];
+  bool depthwise = inputs[1].dims[1] == 1 && inputs[0].dims[1] > 1;
+  // An input of fewer channels than the block stays NCHW as it is (the
+  // convolution reads it unblocked); the others arrive blocked.
+  if (inputs[0].dims[1] >= block) {
+    pad(inputs[0].dims[1]);
+    if (!depthwise)
+      pad(inputs[1].dims[1]);
+  }
+  pad(inputs[1].dims[0]);
+  pad(outputs[0].dims[1]);
+  // The bias, and a fused Sum's other operand (blocked like the output).
+  for (size_t i = 2; i < inputs.size(); ++i) {
+    std::vector<int64_t> &d = inputs[i].dims;
+    if (d.size() == 1 && d[0] == outC)
+      pad(d[0]);
+    else if (d.size() == 4 && d[1] == outC)
+      pad(d[1]);
+  }
+}
+
+std::optional<KernelFeatures>
+chorus::getActivationPassFeatures(const OrtKernel &kernel,
+                                  llvm::ArrayRef<KernelTensor> outputs) {
+  // MLAS's NCHWc convolution kernels apply a ReLU as they store each
+  // output block; any other activation (MLAS_CONV_KERNEL_FLAG_OTHER_
+  // ACTIVATION) is a second pass over the block just written
+  // (MlasActivation). Unblocked convolutions run every activation, ReLU
+  // included, as such a pass after their GEMM: the calibration's ReLU
+  // chains measure it with the convolution.
+  if (kernel.activation.empty() || kernel.activation == "Relu" ||
+      kernel.op != "com.microsoft.nchwc:Conv" || outputs.empty())
+    return std::nullopt;
+  KernelFeatures f =
+      getKernelFeatures(kernel.activation, outputs[0], outputs[0]);
+  f.weightBytes = 0;
+  return f;
+}
+
 FailureOr<std::vector<RuntimeKernelCost>>
 chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   std::optional<OrtCpuSettings> settings = getOrtCpuSettings(target);
@@ -543,6 +593,9 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
       return where->emitError()
              << "cannot estimate the runtime kernel " << kernel.op
              << ": an operand or result has no static shape";
+    if (kernel.op == "com.microsoft.nchwc:Conv")
+      padNchwcConvChannels(inputs, outputs,
+                           settings.value_or(OrtCpuSettings()).nchwcBlock);
     RuntimeKernelCost cost;
     cost.features =
         getKernelFeatures(kernel.op, inputs, outputs, getKernelBackend(target));
@@ -561,6 +614,14 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
                            model->perGroupSeconds * cost.features.groups +
                            model->workgroupSeconds(cost.features.workgroups,
                                                    cost.features.tileSteps);
+    if (std::optional<KernelFeatures> pass =
+            getActivationPassFeatures(kernel, outputs)) {
+      // Its own class's rates, without a kernel's dispatch.
+      if (const KernelModel *m = findKernelModel(target, pass->kernelClass)) {
+        cost.computeSeconds += m->perFlopSeconds * pass->flops;
+        cost.memorySeconds += m->byteSeconds(pass->bytes);
+      }
+    }
     cost.kernel = std::move(kernel);
     result.push_back(std::move(cost));
   }

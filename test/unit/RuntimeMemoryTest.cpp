@@ -449,6 +449,58 @@ TEST(KernelModels, BlockedConvolutionFlopsCountTheTapsInsideTheInput) {
                    2.0 * 64 * 28 * 28 * 64 * 9 * (83.0 / 84) * (83.0 / 84));
 }
 
+TEST(KernelModels, BlockedConvolutionsPadTheirChannelsToTheBlock) {
+  // ShuffleNet's 116 channels run as 128 in blocks of 16 (ONNX Runtime's
+  // profile says [1,128,14,14]).
+  std::vector<KernelTensor> in = {
+      {{1, 116, 14, 14}}, {{116, 116, 1, 1}}, {{116}}, {{1, 116, 14, 14}}};
+  std::vector<KernelTensor> out = {{{1, 116, 14, 14}}};
+  padNchwcConvChannels(in, out, 16);
+  EXPECT_EQ(in[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
+  EXPECT_EQ(in[1].dims, (std::vector<int64_t>{128, 128, 1, 1}));
+  EXPECT_EQ(in[2].dims, (std::vector<int64_t>{128}));
+  EXPECT_EQ(in[3].dims, (std::vector<int64_t>{1, 128, 14, 14}));
+  EXPECT_EQ(out[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
+  // A depthwise filter keeps its one channel per group.
+  std::vector<KernelTensor> dw = {{{1, 116, 28, 28}}, {{116, 1, 3, 3}}};
+  std::vector<KernelTensor> dwOut = {{{1, 116, 14, 14}}};
+  padNchwcConvChannels(dw, dwOut, 16);
+  EXPECT_EQ(dw[1].dims, (std::vector<int64_t>{128, 1, 3, 3}));
+  EXPECT_EQ(dwOut[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
+  // The 3-channel image stays NCHW; only the output is blocked.
+  std::vector<KernelTensor> stem = {{{1, 3, 224, 224}}, {{24, 3, 3, 3}}};
+  std::vector<KernelTensor> stemOut = {{{1, 24, 112, 112}}};
+  padNchwcConvChannels(stem, stemOut, 16);
+  EXPECT_EQ(stem[0].dims, (std::vector<int64_t>{1, 3, 224, 224}));
+  EXPECT_EQ(stem[1].dims, (std::vector<int64_t>{32, 3, 3, 3}));
+  EXPECT_EQ(stemOut[0].dims, (std::vector<int64_t>{1, 32, 112, 112}));
+}
+
+TEST(KernelModels, AnActivationOtherThanReluIsASecondPassOverTheOutput) {
+  std::vector<KernelTensor> out = {{{1, 32, 112, 112}}};
+  OrtKernel conv;
+  conv.op = "com.microsoft.nchwc:Conv";
+  conv.activation = "Clip";
+  std::optional<KernelFeatures> pass = getActivationPassFeatures(conv, out);
+  ASSERT_TRUE(pass.has_value());
+  EXPECT_EQ(pass->kernelClass, "elementwise");
+  // Read and written once: the output, 32 x 112 x 112 floats.
+  EXPECT_DOUBLE_EQ(pass->bytes, 2.0 * 4 * 32 * 112 * 112);
+  EXPECT_DOUBLE_EQ(pass->flops, 32.0 * 112 * 112);
+  conv.activation = "Sigmoid";
+  EXPECT_EQ(getActivationPassFeatures(conv, out)->kernelClass,
+            "elementwise_math");
+  // ReLU is applied as the kernel stores its output; an unblocked
+  // convolution's activation is timed with it (the calibration's chains).
+  conv.activation = "Relu";
+  EXPECT_FALSE(getActivationPassFeatures(conv, out).has_value());
+  conv.activation = "";
+  EXPECT_FALSE(getActivationPassFeatures(conv, out).has_value());
+  conv.op = "com.microsoft:FusedConv";
+  conv.activation = "Clip";
+  EXPECT_FALSE(getActivationPassFeatures(conv, out).has_value());
+}
+
 TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   // Left in NCHW, the CPU provider's convolutions are MLAS's im2col and
   // SGEMM: every tap, the padding's included, over the output positions

@@ -75,6 +75,22 @@ KernelFeatures getKernelFeatures(llvm::StringRef op,
                                  llvm::ArrayRef<KernelTensor> outputs,
                                  KernelBackend backend = KernelBackend::Cpu);
 
+/// An NCHWc Conv's operands and results as ONNX Runtime's NCHWc transform
+/// lays them out: channels padded up to a multiple of `block` (its
+/// profile's shapes say 128 where the model has 116), except an input of
+/// fewer channels than the block, which stays NCHW.
+void padNchwcConvChannels(std::vector<KernelTensor> &inputs,
+                          std::vector<KernelTensor> &outputs, int64_t block);
+
+/// The second pass an ONNX Runtime CPU kernel makes over its output to
+/// apply its fused activation (an NCHWc Conv's activation other than ReLU,
+/// which MLAS applies as the output is stored): the features of that
+/// activation as an elementwise kernel over `outputs[0]`, whose class's
+/// rates it runs at (no kernel's dispatch). None for other kernels.
+std::optional<KernelFeatures>
+getActivationPassFeatures(const OrtKernel &kernel,
+                          llvm::ArrayRef<KernelTensor> outputs);
+
 /// The model of `kernelClass` in `target`, else its "default".
 const KernelModel *findKernelModel(const Target &target,
                                    llvm::StringRef kernelClass);
