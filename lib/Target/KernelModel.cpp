@@ -407,6 +407,11 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     f.kernelClass = "transpose";
   } else {
     f.kernelClass = "data_movement";
+    // ONNX Runtime's views (Reshape, Flatten, Squeeze, Unsqueeze, Identity)
+    // alias their input (Alias(0, 0) in their kernel definitions): they
+    // copy no byte, so only the ops that copy set the class's byte rate.
+    if (opClass == OpClass::View)
+      f.bytes = 0;
   }
   if (webGpu) {
     // No im2col buffer and no MLAS group loop on the GPU.

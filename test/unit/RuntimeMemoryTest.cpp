@@ -501,6 +501,18 @@ TEST(KernelModels, AnActivationOtherThanReluIsASecondPassOverTheOutput) {
   EXPECT_FALSE(getActivationPassFeatures(conv, out).has_value());
 }
 
+TEST(KernelModels, ViewsCopyNoBytes) {
+  // The CPU provider's Reshape aliases its input; Concat copies both.
+  KernelFeatures view = getKernelFeatures(
+      "Reshape", {{{1, 116, 28, 28}}, {{4}, 8}}, {{{1, 2, 58, 28, 28}}});
+  EXPECT_EQ(view.kernelClass, "data_movement");
+  EXPECT_EQ(view.bytes, 0);
+  KernelFeatures concat = getKernelFeatures(
+      "Concat", {{{1, 58, 28, 28}}, {{1, 58, 28, 28}}}, {{{1, 116, 28, 28}}});
+  EXPECT_EQ(concat.kernelClass, "data_movement");
+  EXPECT_DOUBLE_EQ(concat.bytes, 2.0 * 4 * 116 * 28 * 28);
+}
+
 TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   // Left in NCHW, the CPU provider's convolutions are MLAS's im2col and
   // SGEMM: every tap, the padding's included, over the output positions
