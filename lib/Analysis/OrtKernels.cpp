@@ -773,6 +773,8 @@ private:
       if (last < 0)
         continue;
       bool isGelu = seed.rules.front() == "gelu";
+      if (!isGelu && splitLayerNormAfterTranspose(members, last))
+        continue;
       bool tanhForm =
           llvm::any_of(members, [&](int m) { return nodes[m].is("Tanh"); });
       RNode &head = nodes[members.front()];
@@ -811,6 +813,94 @@ private:
       if (g.is("com.microsoft:Gelu"))
         g.op = "com.microsoft:BiasGelu";
     }
+  }
+
+  /// ONNX Runtime's transpose optimizer (level basic, before
+  /// LayerNormFusion) moves a Transpose that feeds a decomposed layer
+  /// normalization into it: through the first ReduceMean (its axes
+  /// permuted) and the Sub, where the Sub's result, read by both the Pow
+  /// and the Div, stops it. Where the normalization's result goes only to
+  /// the inverse Transpose, the two cancel instead and every node of it
+  /// stays a kernel (it now normalizes axis 1, which LayerNormFusion does
+  /// not take). Else LayerNormFusion finds what follows the Sub: Pow to
+  /// Mul as one SimplifiedLayerNormalization, the bias Add apart (ConvNeXt:
+  /// its blocks, and its downsampling LayerNorm2d). `members`: a decomposed
+  /// layer normalization, in order; `last`, the one whose result leaves it.
+  /// Returns whether the seed was handled here.
+  bool splitLayerNormAfterTranspose(const std::vector<int> &members, int last) {
+    int rm = -1, sub = -1;
+    for (int m : members) {
+      if (rm < 0 && nodes[m].is("ReduceMean"))
+        rm = m;
+      if (sub < 0 && nodes[m].is("Sub"))
+        sub = m;
+    }
+    if (rm < 0 || sub < 0 || nodes[rm].in.empty() || nodes[sub].in.size() < 2)
+      return false;
+    int x = nodes[rm].in[0];
+    if (x < 0 || nodes[sub].in[0] != x || values[x].output)
+      return false;
+    int t = values[x].producer;
+    if (t < 0 || nodes[t].dead || !nodes[t].is("Transpose") ||
+        nodes[t].sources.size() != 1 || nodes[t].in.empty() ||
+        nodes[t].in[0] < 0)
+      return false;
+    if (llvm::any_of(users(x), [&](int u) { return u != rm && u != sub; }))
+      return false;
+    std::vector<int64_t> perm = intsAttr(nodes[t], "perm");
+    int64_t rank = static_cast<int64_t>(perm.size());
+    // A Transpose that keeps the last axis last moves nothing the
+    // normalization reduces.
+    if (perm.empty() || perm.back() == rank - 1)
+      return false;
+    int result = nodes[last].out[0];
+    int back = soleUser(result, "Transpose");
+    if (back >= 0 && !values[nodes[back].out[0]].output) {
+      std::vector<int64_t> q = intsAttr(nodes[back], "perm");
+      bool inverse = static_cast<int64_t>(q.size()) == rank;
+      for (int64_t i = 0; inverse && i < rank; ++i)
+        inverse = q[i] >= 0 && q[i] < rank && perm[q[i]] == i;
+      if (inverse) {
+        replaceUses(nodes[t].out[0], nodes[t].in[0]);
+        nodes[t].dead = nodes[t].folded = true;
+        replaceUses(nodes[back].out[0], result);
+        nodes[back].dead = nodes[back].folded = true;
+        return true;
+      }
+    }
+    // The ReduceMean and the Sub read the Transpose's input, the Transpose
+    // the Sub's result (so the NCHWc transform cannot fold it into a
+    // ReorderOutput), the rest the Transpose's result.
+    int source = nodes[t].in[0];
+    int centered = nodes[sub].out[0];
+    for (int m : {rm, sub})
+      for (int &v : nodes[m].in)
+        if (v == x)
+          v = source;
+    std::vector<int> rest;
+    for (int m : members)
+      if (m != rm && m != sub) {
+        rest.push_back(m);
+        for (int &v : nodes[m].in)
+          if (v == centered)
+            v = x;
+      }
+    nodes[t].in[0] = centered;
+    nodes[t].position = nodes[sub].position + 0.5;
+    if (rest.size() > 1 && rest.back() == last && nodes[last].is("Add"))
+      rest.pop_back();
+    if (rest.empty())
+      return true;
+    RNode &head = nodes[rest.front()];
+    for (int m : llvm::drop_begin(rest)) {
+      head.sources.insert(head.sources.end(), nodes[m].sources.begin(),
+                          nodes[m].sources.end());
+      nodes[m].dead = true;
+    }
+    head.op = "SimplifiedLayerNormalization";
+    head.out = {nodes[rest.back()].out[0]};
+    values[head.out[0]].producer = rest.front();
+    return true;
   }
 
   /// The node reading `v`, when every reading is by that one node.
