@@ -520,9 +520,10 @@ void chorus::padNchwcConvChannels(std::vector<KernelTensor> &inputs,
   };
   int64_t outC = outputs[0].dims[1];
   bool depthwise = inputs[1].dims[1] == 1 && inputs[0].dims[1] > 1;
-  // An input of fewer channels than the block stays NCHW as it is (the
-  // convolution reads it unblocked); the others arrive blocked.
-  if (inputs[0].dims[1] >= block) {
+  // A dense convolution's input of fewer channels than the block stays
+  // NCHW as it is (the convolution reads it unblocked); the others,
+  // depthwise ones' included, arrive blocked.
+  if (depthwise || inputs[0].dims[1] >= block) {
     pad(inputs[0].dims[1]);
     if (!depthwise)
       pad(inputs[1].dims[1]);

@@ -467,6 +467,12 @@ TEST(KernelModels, BlockedConvolutionsPadTheirChannelsToTheBlock) {
   padNchwcConvChannels(dw, dwOut, 16);
   EXPECT_EQ(dw[1].dims, (std::vector<int64_t>{128, 1, 3, 3}));
   EXPECT_EQ(dwOut[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
+  // A depthwise convolution's input is blocked however few its channels.
+  std::vector<KernelTensor> few = {{{1, 8, 28, 28}}, {{8, 1, 3, 3}}};
+  std::vector<KernelTensor> fewOut = {{{1, 8, 28, 28}}};
+  padNchwcConvChannels(few, fewOut, 16);
+  EXPECT_EQ(few[0].dims, (std::vector<int64_t>{1, 16, 28, 28}));
+  EXPECT_EQ(few[1].dims, (std::vector<int64_t>{16, 1, 3, 3}));
   // The 3-channel image stays NCHW; only the output is blocked.
   std::vector<KernelTensor> stem = {{{1, 3, 224, 224}}, {{24, 3, 3, 3}}};
   std::vector<KernelTensor> stemOut = {{{1, 24, 112, 112}}};

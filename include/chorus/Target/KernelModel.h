@@ -77,8 +77,8 @@ KernelFeatures getKernelFeatures(llvm::StringRef op,
 
 /// An NCHWc Conv's operands and results as ONNX Runtime's NCHWc transform
 /// lays them out: channels padded up to a multiple of `block` (its
-/// profile's shapes say 128 where the model has 116), except an input of
-/// fewer channels than the block, which stays NCHW.
+/// profile's shapes say 128 where the model has 116), except a dense
+/// convolution's input of fewer channels than the block, which stays NCHW.
 void padNchwcConvChannels(std::vector<KernelTensor> &inputs,
                           std::vector<KernelTensor> &outputs, int64_t block);
 
