@@ -450,36 +450,40 @@ TEST(KernelModels, BlockedConvolutionFlopsCountTheTapsInsideTheInput) {
 }
 
 TEST(KernelModels, BlockedConvolutionsPadTheirChannelsToTheBlock) {
+  using Dims = std::vector<int64_t>;
+  // The dims of every operand, then of the result, padded at block 16.
+  auto padded = [](std::vector<KernelTensor> in, KernelTensor out) {
+    std::vector<KernelTensor> outs = {out};
+    padNchwcConvChannels(in, outs, 16);
+    std::vector<Dims> dims;
+    for (const KernelTensor &t : in)
+      dims.push_back(t.dims);
+    dims.push_back(outs[0].dims);
+    return dims;
+  };
   // ShuffleNet's 116 channels run as 128 in blocks of 16 (ONNX Runtime's
-  // profile says [1,128,14,14]).
-  std::vector<KernelTensor> in = {
-      {{1, 116, 14, 14}}, {{116, 116, 1, 1}}, {{116}}, {{1, 116, 14, 14}}};
-  std::vector<KernelTensor> out = {{{1, 116, 14, 14}}};
-  padNchwcConvChannels(in, out, 16);
-  EXPECT_EQ(in[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
-  EXPECT_EQ(in[1].dims, (std::vector<int64_t>{128, 128, 1, 1}));
-  EXPECT_EQ(in[2].dims, (std::vector<int64_t>{128}));
-  EXPECT_EQ(in[3].dims, (std::vector<int64_t>{1, 128, 14, 14}));
-  EXPECT_EQ(out[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
-  // A depthwise filter keeps its one channel per group.
-  std::vector<KernelTensor> dw = {{{1, 116, 28, 28}}, {{116, 1, 3, 3}}};
-  std::vector<KernelTensor> dwOut = {{{1, 116, 14, 14}}};
-  padNchwcConvChannels(dw, dwOut, 16);
-  EXPECT_EQ(dw[1].dims, (std::vector<int64_t>{128, 1, 3, 3}));
-  EXPECT_EQ(dwOut[0].dims, (std::vector<int64_t>{1, 128, 14, 14}));
-  // A depthwise convolution's input is blocked however few its channels.
-  std::vector<KernelTensor> few = {{{1, 8, 28, 28}}, {{8, 1, 3, 3}}};
-  std::vector<KernelTensor> fewOut = {{{1, 8, 28, 28}}};
-  padNchwcConvChannels(few, fewOut, 16);
-  EXPECT_EQ(few[0].dims, (std::vector<int64_t>{1, 16, 28, 28}));
-  EXPECT_EQ(few[1].dims, (std::vector<int64_t>{16, 1, 3, 3}));
+  // profile says [1,128,14,14]); the bias and a fused Sum's operand too.
+  EXPECT_EQ(
+      padded(
+          {{{1, 116, 14, 14}}, {{116, 116, 1, 1}}, {{116}}, {{1, 116, 14, 14}}},
+          {{1, 116, 14, 14}}),
+      (std::vector<Dims>{{1, 128, 14, 14},
+                         {128, 128, 1, 1},
+                         {128},
+                         {1, 128, 14, 14},
+                         {1, 128, 14, 14}}));
+  // A depthwise filter keeps its one channel per group, and its input is
+  // blocked however few its channels.
+  EXPECT_EQ(
+      padded({{{1, 116, 28, 28}}, {{116, 1, 3, 3}}}, {{1, 116, 14, 14}}),
+      (std::vector<Dims>{{1, 128, 28, 28}, {128, 1, 3, 3}, {1, 128, 14, 14}}));
+  EXPECT_EQ(
+      padded({{{1, 8, 28, 28}}, {{8, 1, 3, 3}}}, {{1, 8, 28, 28}}),
+      (std::vector<Dims>{{1, 16, 28, 28}, {16, 1, 3, 3}, {1, 16, 28, 28}}));
   // The 3-channel image stays NCHW; only the output is blocked.
-  std::vector<KernelTensor> stem = {{{1, 3, 224, 224}}, {{24, 3, 3, 3}}};
-  std::vector<KernelTensor> stemOut = {{{1, 24, 112, 112}}};
-  padNchwcConvChannels(stem, stemOut, 16);
-  EXPECT_EQ(stem[0].dims, (std::vector<int64_t>{1, 3, 224, 224}));
-  EXPECT_EQ(stem[1].dims, (std::vector<int64_t>{32, 3, 3, 3}));
-  EXPECT_EQ(stemOut[0].dims, (std::vector<int64_t>{1, 32, 112, 112}));
+  EXPECT_EQ(
+      padded({{{1, 3, 224, 224}}, {{24, 3, 3, 3}}}, {{1, 24, 112, 112}}),
+      (std::vector<Dims>{{1, 3, 224, 224}, {32, 3, 3, 3}, {1, 32, 112, 112}}));
 }
 
 TEST(KernelModels, AnActivationOtherThanReluIsASecondPassOverTheOutput) {
