@@ -552,10 +552,7 @@ chorus::getActivationPassFeatures(const OrtKernel &kernel,
   if (kernel.activation.empty() || kernel.activation == "Relu" ||
       kernel.op != "com.microsoft.nchwc:Conv" || outputs.empty())
     return std::nullopt;
-  KernelFeatures f =
-      getKernelFeatures(kernel.activation, outputs[0], outputs[0]);
-  f.weightBytes = 0;
-  return f;
+  return getKernelFeatures(kernel.activation, outputs[0], outputs[0]);
 }
 
 FailureOr<std::vector<RuntimeKernelCost>>
