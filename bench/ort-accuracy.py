@@ -468,7 +468,8 @@ def main():
                   f"{seconds:.0f} s, then {seconds2:.0f} s")
             print(f"  {'held-out model':30s} {'kernels':>7s} "
                   f"{'predicted ms':>12s} {'measured ms':>11s} {'error':>7s} "
-                  f"{'at pace ms':>10s} {'error':>7s} {'2nd run':>8s}")
+                  f"{'at pace ms':>10s} {'error':>7s} {'2nd run':>8s} "
+                  f"{'one pace':>8s}")
             errors, paced, drifts, same_pace, now = [], [], [], [], []
             for stem, path, dims, shape in models:
                 predicted, report = predict(args.build, path, dims, first,
@@ -487,11 +488,12 @@ def main():
                 drifts.append(abs(drift))
                 # The second target brought to the first one's pace: how
                 # far the fits differ, apart from the machine's speed.
-                same_pace.append(abs(again * (pace / pace2) ** powers[stem]
-                                     - predicted) / predicted)
+                one = (again * (pace / pace2) ** powers[stem] -
+                       predicted) / predicted
+                same_pace.append(abs(one))
                 print(f"  {stem:30s} {kernels:7d} {predicted:12.2f} {ms:11.2f}"
                       f" {100 * error:+6.1f}% {pms:10.2f} {100 * perror:+6.1f}%"
-                      f" {100 * drift:+7.1f}%")
+                      f" {100 * drift:+7.1f}% {100 * one:+7.1f}%")
             labels = [("as measured", errors),
                       ("at the calibration's pace", paced)]
             if now:

@@ -398,8 +398,11 @@ TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
   truth.perStreamedByteSeconds = 30e-12;
   truth.cacheBytes = 4 * 1024 * 1024;
   std::vector<ProfiledNode> kernels;
+  // Eight kernels on each side of the cache (an Add of n floats moves
+  // 12 n bytes).
   for (int64_t n :
-       {1024, 16384, 65536, 200000, 262144, 400000, 1000000, 2000000, 4000000})
+       {1024, 4096, 16384, 32768, 65536, 131072, 200000, 262144, 400000, 600000,
+        1000000, 1500000, 2000000, 3000000, 4000000, 6000000})
     kernels.push_back(add(n, truth));
   KernelModel m = fitClass(kernels, "elementwise");
   EXPECT_EQ(m.cacheBytes, truth.cacheBytes);
@@ -411,6 +414,23 @@ TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
     ProfiledNode k = add(n, truth);
     EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds) << n;
   }
+}
+
+TEST(KernelModels, ACacheTermNeedsEightKernelsBeyondTheCache) {
+  // Three kernels beyond the cache (as one calibration model's layers
+  // are) do not earn a term of their own: the fit keeps one rate per byte.
+  KernelModel truth;
+  truth.perByteSeconds = 20e-12;
+  truth.perKernelSeconds = 1e-6;
+  truth.perStreamedByteSeconds = 30e-12;
+  truth.cacheBytes = 4 * 1024 * 1024;
+  std::vector<ProfiledNode> kernels;
+  for (int64_t n : {1024, 4096, 16384, 32768, 65536, 131072, 200000, 262144,
+                    300000, 1000000, 2000000, 4000000})
+    kernels.push_back(add(n, truth));
+  KernelModel m = fitClass(kernels, "elementwise");
+  EXPECT_EQ(m.perStreamedByteSeconds, 0);
+  EXPECT_EQ(m.cacheBytes, 0);
 }
 
 TEST(KernelModels, NoCacheTermWhereEveryByteCostsTheSame) {
