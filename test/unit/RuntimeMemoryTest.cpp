@@ -389,14 +389,20 @@ double modelled(const KernelModel &m, const ProfiledNode &k) {
                    k.modelWeightBytes);
 }
 
-} // namespace
-
-TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
+/// A class whose bytes beyond a 4 MiB cache cost 30 ps more each.
+KernelModel streamingPastTheCache() {
   KernelModel truth;
   truth.perByteSeconds = 20e-12;
   truth.perKernelSeconds = 1e-6;
   truth.perStreamedByteSeconds = 30e-12;
   truth.cacheBytes = 4 * 1024 * 1024;
+  return truth;
+}
+
+} // namespace
+
+TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
+  KernelModel truth = streamingPastTheCache();
   std::vector<ProfiledNode> kernels;
   // Eight kernels on each side of the cache (an Add of n floats moves
   // 12 n bytes).
@@ -419,11 +425,7 @@ TEST(KernelModels, FitFindsTheBytesStreamedPastTheCache) {
 TEST(KernelModels, ACacheTermNeedsEightKernelsBeyondTheCache) {
   // Three kernels beyond the cache (as one calibration model's layers
   // are) do not earn a term of their own: the fit keeps one rate per byte.
-  KernelModel truth;
-  truth.perByteSeconds = 20e-12;
-  truth.perKernelSeconds = 1e-6;
-  truth.perStreamedByteSeconds = 30e-12;
-  truth.cacheBytes = 4 * 1024 * 1024;
+  KernelModel truth = streamingPastTheCache();
   std::vector<ProfiledNode> kernels;
   for (int64_t n : {1024, 4096, 16384, 32768, 65536, 131072, 200000, 262144,
                     300000, 1000000, 2000000, 4000000})

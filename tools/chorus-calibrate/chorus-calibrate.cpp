@@ -231,7 +231,8 @@ static llvm::cl::opt<unsigned> measureRuns(
 static llvm::cl::opt<unsigned> measureRounds(
     "rounds",
     llvm::cl::desc("With --measure: how many times every model is measured, "
-                   "in turn; each model's median round counts"),
+                   "in turn; each model's median latency over them counts, "
+                   "and each of its kernels' median time"),
     llvm::cl::init(3), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> keepMeasurements(
@@ -1377,7 +1378,8 @@ static int runMeasure(const char *argv0) {
   std::string version;
   unsigned noisy = 0;
   // Rounds run every model once each, so that the machine's drift over
-  // minutes reaches every model alike; each model's median round counts.
+  // minutes reaches every model alike; each model's median latency over
+  // the rounds counts, and each of its kernels' median time.
   for (unsigned round = 0; round < measureRounds; ++round)
     for (auto [index, model] : llvm::enumerate(models)) {
       std::string path = inWork(model.name + ".onnx");
