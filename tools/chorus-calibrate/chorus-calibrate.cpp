@@ -596,8 +596,10 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     // In a browser (ONNX Runtime Web) the profiler's time is held under
     // what the shortest kernels take, as its accuracy was measured
     // (docs/Targets.md); the run's terms are fitted again around it.
-    double cap = shortestKernelSeconds(profiles);
-    if (solved && withIo && boundByShortest && x[0] > cap) {
+    double cap = solved && withIo && boundByShortest
+                     ? shortestKernelSeconds(profiles)
+                     : INFINITY;
+    if (cap < INFINITY && x[0] > cap) {
       for (std::vector<double> &row : rows) {
         row[4] -= row[0] * cap; // measured - profiled + cap x kernels
         row[0] = 0;
