@@ -63,6 +63,7 @@ PaddleOCR models come from bootstrap's build/npm.
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -264,7 +265,9 @@ def calibration_pace(folder):
         settings = json.load(f)
     times = []
     for name in sorted(os.listdir(folder)):
-        if name.endswith(".out"):
+        # A round's process (model_r0.out), not the memory-only ones
+        # (model_m0.out).
+        if re.search(r"_r[0-9]+\.out$", name):
             with open(os.path.join(folder, name)) as f:
                 times.append(statistics.mean(json.load(f)["reference_ms"]))
     times.sort()
