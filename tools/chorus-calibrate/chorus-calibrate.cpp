@@ -1823,7 +1823,7 @@ static int runMeasure(const char *argv0) {
       // MatMul and Gemm weights are what the load keeps once or twice (as
       // the heap returns the unpacked copy or not; 263 or 461 MB for one
       // model of 226 MB): such a model is read in a few more processes,
-      // so that the larger takes shows in its largest reading.
+      // so that the larger take shows in its largest reading.
       if (features->weightBytes[1] >= kMoreMemoryReadingsAbove)
         for (unsigned extra = 0; extra < kMoreMemoryReadings; ++extra) {
           std::string stem = model.name + "_m" + std::to_string(extra);
