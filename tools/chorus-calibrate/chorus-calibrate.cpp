@@ -1395,6 +1395,40 @@ static int runMeasure(const char *argv0) {
     threaded[t].resize(models.size());
   std::string version;
   unsigned noisy = 0;
+  // Runs the runner on one model in a process of its own, its output and
+  // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
+  // result, `message` saying why where it could not run.
+  auto runRunner = [&](const CalibrationModel &model, const std::string &stem,
+                       bool scaling, bool memoryOnly, std::string &message) {
+    std::string shape;
+    for (auto [i, d] : llvm::enumerate(model.inputShape))
+      shape += (i ? "," : "") + std::to_string(d);
+    std::string out = inWork(stem + ".out"), err = inWork(stem + ".err");
+    // The strings outlive the call; ExecuteAndWait takes references.
+    std::vector<std::string> argStrings = {
+        node,
+        inWork("runner.js"),
+        modules,
+        inWork(model.name + ".onnx"),
+        shape,
+        std::to_string(measureRuns.getValue()),
+        ortLevel,
+        std::to_string(intraOpThreads.getValue()),
+        inWork(stem + "_profile"),
+        threadCountsText,
+        referencePath,
+        referenceShape,
+        scaling ? "1" : "0",
+        model.scalingOnce ? "1" : "0"};
+    if (memoryOnly)
+      argStrings.push_back("1");
+    llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
+                                            argStrings.end());
+    std::optional<llvm::StringRef> redirects[] = {
+        std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
+    return llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
+                                     /*SecondsToWait=*/600, 0, &message);
+  };
   // Rounds run every model once each, so that the machine's drift over
   // minutes reaches every model alike; each model's median latency over
   // the rounds counts, and each of its kernels' median time.
@@ -1410,38 +1444,12 @@ static int runMeasure(const char *argv0) {
           return fail("cannot write '" + path + "': " + ec.message());
         f << model.bytes;
       }
-      std::string shape;
-      for (auto [i, d] : llvm::enumerate(model.inputShape))
-        shape += (i ? "," : "") + std::to_string(d);
       std::string stem = model.name + "_r" + std::to_string(round);
       std::string out = inWork(stem + ".out"), err = inWork(stem + ".err");
-      std::string runs = std::to_string(measureRuns.getValue());
-      std::string threads = std::to_string(intraOpThreads.getValue());
-      std::string prefix = inWork(stem + "_profile");
-      // The strings outlive the call; ExecuteAndWait takes references.
-      std::vector<std::string> argStrings = {node,
-                                             inWork("runner.js"),
-                                             modules,
-                                             path,
-                                             shape,
-                                             runs,
-                                             ortLevel,
-                                             threads,
-                                             prefix,
-                                             threadCountsText,
-                                             referencePath,
-                                             referenceShape,
-                                             scaling ? "1" : "0",
-                                             model.scalingOnce ? "1" : "0"};
-      llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
-                                              argStrings.end());
-      std::optional<llvm::StringRef> redirects[] = {
-          std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
       std::string message;
       int rc = 0;
       if (!reuse)
-        rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
-                                       /*SecondsToWait=*/600, 0, &message);
+        rc = runRunner(model, stem, scaling, /*memoryOnly=*/false, message);
       else if (!llvm::sys::fs::exists(out) || !llvm::sys::fs::exists(path))
         return fail("'" + fromMeasurements + "' holds no " +
                     (llvm::sys::fs::exists(path) ? stem + ".out"
@@ -1827,34 +1835,11 @@ static int runMeasure(const char *argv0) {
       if (features->weightBytes[1] >= kMoreMemoryReadingsAbove)
         for (unsigned extra = 0; extra < kMoreMemoryReadings; ++extra) {
           std::string stem = model.name + "_m" + std::to_string(extra);
-          std::string out = inWork(stem + ".out"), err = inWork(stem + ".err");
+          std::string out = inWork(stem + ".out");
           if (!reuse) {
-            std::string shape;
-            for (auto [i, d] : llvm::enumerate(model.inputShape))
-              shape += (i ? "," : "") + std::to_string(d);
-            std::vector<std::string> argStrings = {
-                node,
-                inWork("runner.js"),
-                modules,
-                inWork(model.name + ".onnx"),
-                shape,
-                std::to_string(measureRuns.getValue()),
-                ortLevel,
-                std::to_string(intraOpThreads.getValue()),
-                inWork(stem + "_profile"),
-                threadCountsText,
-                referencePath,
-                referenceShape,
-                "0",
-                model.scalingOnce ? "1" : "0",
-                "1"};
-            llvm::SmallVector<llvm::StringRef> args(argStrings.begin(),
-                                                    argStrings.end());
-            std::optional<llvm::StringRef> redirects[] = {
-                std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
             std::string message;
-            int rc = llvm::sys::ExecuteAndWait(node, args, std::nullopt,
-                                               redirects, 600, 0, &message);
+            int rc = runRunner(model, stem, /*scaling=*/false,
+                               /*memoryOnly=*/true, message);
             if (rc != 0)
               return fail(
                   "ONNX Runtime failed on calibration model '" + model.name +
