@@ -274,6 +274,65 @@ static double squaredResidual(const std::vector<std::vector<double>> &rows,
   return residual;
 }
 
+bool chorus::solveLeastSquares(const std::vector<std::vector<double>> &rows,
+                               const std::vector<bool> &active,
+                               std::vector<double> &x) {
+  size_t n = active.size();
+  std::vector<size_t> cols;
+  for (size_t j = 0; j < n; ++j)
+    if (active[j])
+      cols.push_back(j);
+  size_t k = cols.size();
+  std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0));
+  for (const std::vector<double> &row : rows) {
+    double w = row[n + 1];
+    for (size_t p = 0; p < k; ++p) {
+      for (size_t q = 0; q < k; ++q)
+        a[p][q] += w * row[cols[p]] * row[cols[q]];
+      a[p][k] += w * row[cols[p]] * row[n];
+    }
+  }
+  // Gaussian elimination with partial pivoting.
+  for (size_t c = 0; c < k; ++c) {
+    size_t pivot = c;
+    for (size_t r = c + 1; r < k; ++r)
+      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
+        pivot = r;
+    if (!(std::fabs(a[pivot][c]) > 0))
+      return false;
+    std::swap(a[c], a[pivot]);
+    for (size_t r = 0; r < k; ++r) {
+      if (r == c)
+        continue;
+      double f = a[r][c] / a[c][c];
+      for (size_t q = c; q <= k; ++q)
+        a[r][q] -= f * a[c][q];
+    }
+  }
+  x.assign(n, 0);
+  for (size_t p = 0; p < k; ++p)
+    x[cols[p]] = a[p][k] / a[p][p];
+  return true;
+}
+
+bool chorus::solveLeastSquaresNonNegative(
+    const std::vector<std::vector<double>> &rows, std::vector<bool> active,
+    const std::vector<bool> &nonNegative, std::vector<double> &x) {
+  while (solveLeastSquares(rows, active, x)) {
+    // The most negative of the terms that may not be: left out, and the
+    // rest fitted again (leaving one out can turn another negative).
+    size_t worst = active.size();
+    for (size_t j = 0; j < active.size(); ++j)
+      if (active[j] && j < nonNegative.size() && nonNegative[j] && x[j] < 0 &&
+          (worst == active.size() || x[j] < x[worst]))
+        worst = j;
+    if (worst == active.size())
+      return true;
+    active[worst] = false;
+  }
+  return false;
+}
+
 /// Non-negative least squares over few unknowns: every subset of the
 /// columns solved by the normal equations, the best with no negative
 /// coefficient kept. Rows hold the coefficients then the target.

@@ -318,11 +318,18 @@ static int writeTarget(Target t) {
     t.kind = browser->kind;
     t.browser = browser->browser;
   }
+  // What is written is what chorus-plan reads back: a fit that put a
+  // term outside what a target may hold is an error here, not later.
+  std::string text = llvm::formatv("{0:2}", targetToJSON(t)).str();
+  if (llvm::Expected<Target> back = parseTarget(text, outputFile); !back)
+    return fail("the fit gave a target chorus-plan would refuse (" +
+                llvm::toString(back.takeError()) +
+                "); no target written: measure again, or raise --runs");
   std::error_code ec;
   llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
   if (ec)
     return fail("cannot write '" + outputFile + "': " + ec.message());
-  out.os() << llvm::formatv("{0:2}", targetToJSON(t)) << "\n";
+  out.os() << text << "\n";
   out.keep();
   return 0;
 }
@@ -487,50 +494,6 @@ static int runLatencyOnly() {
   return writeTarget(*calibrated);
 }
 
-/// Solves the weighted least squares `rows` (each: the unknowns'
-/// coefficients, then the target, then the weight) for the unknowns
-/// whose `active` flag is set (the others 0); false where singular.
-static bool solveLeastSquares(const std::vector<std::vector<double>> &rows,
-                              const std::vector<bool> &active,
-                              std::vector<double> &x) {
-  size_t n = active.size();
-  std::vector<size_t> cols;
-  for (size_t j = 0; j < n; ++j)
-    if (active[j])
-      cols.push_back(j);
-  size_t k = cols.size();
-  std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0));
-  for (const std::vector<double> &row : rows) {
-    double w = row[n + 1];
-    for (size_t p = 0; p < k; ++p) {
-      for (size_t q = 0; q < k; ++q)
-        a[p][q] += w * row[cols[p]] * row[cols[q]];
-      a[p][k] += w * row[cols[p]] * row[n];
-    }
-  }
-  // Gaussian elimination with partial pivoting.
-  for (size_t c = 0; c < k; ++c) {
-    size_t pivot = c;
-    for (size_t r = c + 1; r < k; ++r)
-      if (std::fabs(a[r][c]) > std::fabs(a[pivot][c]))
-        pivot = r;
-    if (!(std::fabs(a[pivot][c]) > 0))
-      return false;
-    std::swap(a[c], a[pivot]);
-    for (size_t r = 0; r < k; ++r) {
-      if (r == c)
-        continue;
-      double f = a[r][c] / a[c][c];
-      for (size_t q = c; q <= k; ++q)
-        a[r][q] -= f * a[c][q];
-    }
-  }
-  x.assign(n, 0);
-  for (size_t p = 0; p < k; ++p)
-    x[cols[p]] = a[p][k] / a[p][p];
-  return true;
-}
-
 /// What the shortest profiled kernels take: the 5th percentile.
 static double
 shortestKernelSeconds(const std::vector<std::vector<ProfiledNode>> &profiles) {
@@ -586,13 +549,9 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     }
     std::vector<double> x;
     std::vector<bool> active = {true, true, withIo, withIo};
-    bool solved = solveLeastSquares(rows, active, x);
-    // No negative cost per run or per byte: fitted again without it.
-    for (size_t j : {size_t(3), size_t(2), size_t(1)})
-      if (withIo && solved && active[j] && x[j] < 0) {
-        active[j] = false;
-        solved = solveLeastSquares(rows, active, x);
-      }
+    // No negative cost per run or per byte.
+    std::vector<bool> nonNegative = {false, withIo, withIo, withIo};
+    bool solved = solveLeastSquaresNonNegative(rows, active, nonNegative, x);
     // In a browser (ONNX Runtime Web) the profiler's time is held under
     // what the shortest kernels take, as its accuracy was measured
     // (docs/Targets.md); the run's terms are fitted again around it.
@@ -605,12 +564,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
         row[0] = 0;
       }
       active[0] = false;
-      solved = solveLeastSquares(rows, active, x);
-      for (size_t j : {size_t(3), size_t(2), size_t(1)})
-        if (solved && active[j] && x[j] < 0) {
-          active[j] = false;
-          solved = solveLeastSquares(rows, active, x);
-        }
+      solved = solveLeastSquaresNonNegative(rows, active, nonNegative, x);
       x[0] = cap;
     }
     if (solved) {

@@ -227,6 +227,20 @@ struct CoRunSample {
 /// least 3 samples.
 llvm::Expected<CoRunModel> fitCoRun(llvm::ArrayRef<CoRunSample> samples);
 
+/// Solves the weighted least squares `rows` (each: the unknowns'
+/// coefficients, then the target, then the weight) for the unknowns
+/// whose `active` flag is set (the others 0); false where singular.
+bool solveLeastSquares(const std::vector<std::vector<double>> &rows,
+                       const std::vector<bool> &active, std::vector<double> &x);
+
+/// As solveLeastSquares, with no negative value for the unknowns whose
+/// `nonNegative` flag is set: the most negative of them is left out (0)
+/// and the rest solved again, until none is negative.
+bool solveLeastSquaresNonNegative(const std::vector<std::vector<double>> &rows,
+                                  std::vector<bool> active,
+                                  const std::vector<bool> &nonNegative,
+                                  std::vector<double> &x);
+
 } // namespace chorus
 
 #endif // CHORUS_TARGET_CALIBRATION_H
