@@ -366,6 +366,24 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
                            b.weight({d})));
     models.push_back(b.finish(x));
   }
+  // A transformer's MLP blocks (tokens x features, widened 4x and back):
+  // a ViT's 50 tokens of 768 with its weights beyond the last-level
+  // cache, and a hierarchical one's stages (196 x 384, 3136 x 96). The
+  // chains above are square and of few tokens; these give the fit
+  // products that read more than they compute, and the reverse.
+  for (auto [s, d, blocks] : std::vector<std::tuple<int64_t, int64_t, int>>{
+           {50, 768, 4}, {196, 384, 2}, {3136, 96, 2}}) {
+    Builder b(name("mlp", {s, d}), {1, s, d});
+    std::string x = "x";
+    for (int i = 0; i < blocks; ++i) {
+      x = b.unary("Relu",
+                  b.binary("Add", b.binary("MatMul", x, b.weight({d, 4 * d})),
+                           b.weight({4 * d})));
+      x = b.binary("Add", b.binary("MatMul", x, b.weight({4 * d, d})),
+                   b.weight({d}));
+    }
+    models.push_back(b.finish(x));
+  }
   // Fully connected layers (2-D: Gemm after fusion).
   for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{
            {1024, 4096}, {4096, 4096}, {4096, 1000}, {256, 256}}) {
