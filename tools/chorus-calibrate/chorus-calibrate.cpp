@@ -298,7 +298,9 @@ static KernelBackend kernelBackend() {
 }
 
 /// Writes `t` to -o, with the kind and browser object of --browser-file.
-static int writeTarget(Target t) {
+/// A fit chorus-plan would refuse writes nothing; the error ends with
+/// `remedy`, what to do about it in the mode at hand.
+static int writeTarget(Target t, llvm::StringRef remedy) {
   if (!browserFile.empty()) {
     llvm::Expected<Target> browser = loadTarget("", browserFile);
     if (!browser)
@@ -324,7 +326,7 @@ static int writeTarget(Target t) {
   if (llvm::Expected<Target> back = parseTarget(text, outputFile); !back)
     return fail("the fit gave a target chorus-plan would refuse (" +
                 llvm::toString(back.takeError()) +
-                "); no target written: measure again, or raise --runs");
+                "); no target written: " + remedy.str());
   std::error_code ec;
   llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
   if (ec)
@@ -491,7 +493,7 @@ static int runLatencyOnly() {
                        error)
        << "\n";
   }
-  return writeTarget(*calibrated);
+  return writeTarget(*calibrated, "check the latencies --latency gives");
 }
 
 /// What the shortest profiled kernels take: the 5th percentile.
@@ -667,11 +669,13 @@ struct MeasuredExtras {
 };
 
 /// Writes the target of kernel models `models` (fitted to `kernelCount`
-/// profiled kernels) on the base of `baseTarget`.
+/// profiled kernels) on the base of `baseTarget`; `remedy` as for
+/// writeTarget.
 static int writeKernelModelTarget(const Target &baseTarget,
                                   std::map<std::string, KernelModel> models,
                                   size_t kernelCount,
                                   const std::string &provenance,
+                                  llvm::StringRef remedy,
                                   MeasuredExtras extras = {}) {
   Target t = baseTarget;
   t.name = name;
@@ -711,7 +715,7 @@ static int writeKernelModelTarget(const Target &baseTarget,
       (intraOpThreads > 1 ? "s" : "") + ") kernel models fitted to " +
       std::to_string(kernelCount) + " profiled kernels on the base of '" +
       baseTarget.name + "'";
-  return writeTarget(t);
+  return writeTarget(t, remedy);
 }
 
 /// The runtime's settings (--ort-level, --nchwc-block,
@@ -798,6 +802,7 @@ static int runKernelModels() {
   std::map<std::string, KernelModel> models = fitKernelModelsWithCorrection(
       profiles, timed, kernelCount, std::nullopt, true, ioBytes, &extras.runIo);
   return writeKernelModelTarget(*base, std::move(models), kernelCount, note,
+                                "profile the models again, over more runs",
                                 std::move(extras));
 }
 
@@ -1352,6 +1357,11 @@ static int runMeasure(const char *argv0) {
   // Runs the runner on one model in a process of its own, its output and
   // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
   // result, `message` saying why where it could not run.
+  auto readFile = [](const std::string &p) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
+        llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
+    return b ? (*b)->getBuffer().trim().str() : std::string();
+  };
   auto runRunner = [&](const CalibrationModel &model, const std::string &stem,
                        bool scaling, bool memoryOnly, std::string &message) {
     std::string shape;
@@ -1410,11 +1420,6 @@ static int runMeasure(const char *argv0) {
                                                  : model.name + ".onnx") +
                     ": it was kept by another version of chorus-calibrate, "
                     "or is incomplete");
-      auto readFile = [](const std::string &p) {
-        llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
-            llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
-        return b ? (*b)->getBuffer().trim().str() : std::string();
-      };
       if (rc != 0)
         return fail("ONNX Runtime failed on calibration model '" + model.name +
                     "' (" +
@@ -1799,7 +1804,7 @@ static int runMeasure(const char *argv0) {
                   "ONNX Runtime failed on calibration model '" + model.name +
                   "' (" +
                   (message.empty() ? "exit " + std::to_string(rc) : message) +
-                  ")");
+                  "): " + readFile(inWork(stem + ".err")));
           } else if (!llvm::sys::fs::exists(out)) {
             break; // kept before these readings were taken
           }
@@ -1999,7 +2004,8 @@ static int runMeasure(const char *argv0) {
         &otherRunIo);
   }
   return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
-                                provenance, std::move(extras));
+                                provenance, "measure again, or raise --runs",
+                                std::move(extras));
 }
 
 /// The script --repace runs in each fresh process: the speed reference,
@@ -2199,7 +2205,8 @@ static int runRepace(const char *argv0) {
                      "%.3f, per-kernel times by %.3f\n",
                      now * 1e3, sorted.size(), sorted.front(), sorted.back(),
                      before * 1e3, flop, byte, kernel);
-  return writeTarget(std::move(t));
+  return writeTarget(std::move(t), "time the speed reference again (raise "
+                                   "--repace-processes), or calibrate again");
 }
 
 int main(int argc, char **argv) {
@@ -2329,5 +2336,5 @@ int main(int argc, char **argv) {
        << " measured latencies)\n";
   }
 
-  return writeTarget(calibrated);
+  return writeTarget(calibrated, "check the latencies --latency gives");
 }
