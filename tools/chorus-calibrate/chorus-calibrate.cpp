@@ -1354,14 +1354,15 @@ static int runMeasure(const char *argv0) {
     threaded[t].resize(models.size());
   std::string version;
   unsigned noisy = 0;
-  // Runs the runner on one model in a process of its own, its output and
-  // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
-  // result, `message` saying why where it could not run.
+  // A runner's output or error file, trimmed ("" where unread).
   auto readFile = [](const std::string &p) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> b =
         llvm::MemoryBuffer::getFile(p, /*IsText=*/true);
     return b ? (*b)->getBuffer().trim().str() : std::string();
   };
+  // Runs the runner on one model in a process of its own, its output and
+  // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
+  // result, `message` saying why where it could not run.
   auto runRunner = [&](const CalibrationModel &model, const std::string &stem,
                        bool scaling, bool memoryOnly, std::string &message) {
     std::string shape;
