@@ -617,6 +617,9 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   // Kernels that run groups one by one get a term per group.
   bool grouped =
       llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
+  // Convolutions that expand their input get a term per im2col row.
+  bool expanded =
+      llvm::any_of(rows, [](const auto &row) { return row.first.rows > 0; });
   // WebGPU programs get a term per workgroup and one per tile step.
   bool withWorkgroups = llvm::any_of(
       rows, [](const auto &row) { return row.first.workgroups > 0; });
@@ -674,6 +677,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
       std::vector<double> row = {f.flops * 1e-9 * w, f.bytes * 1e-9 * w, w};
       if (grouped)
         row.push_back(f.groups * w);
+      if (expanded)
+        row.push_back(f.rows * 1e-3 * w);
       if (withWorkgroups)
         row.push_back(f.workgroups * w);
       if (withSteps)
@@ -697,6 +702,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     unsigned next = 3;
     if (grouped)
       best.perGroupSeconds = c[next++] * 1e-6;
+    if (expanded)
+      best.perRowSeconds = c[next++] * 1e-9;
     if (withWorkgroups)
       best.perWorkgroupSeconds = c[next++] * 1e-6;
     if (withSteps)
@@ -719,7 +726,7 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   fit.model = best;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
-    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups,
+    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups, f.rows,
                                            f.weightBytes, f.modelWeightBytes) +
                          fit.model.workgroupSeconds(f.workgroups, f.tileSteps);
   }
@@ -798,6 +805,7 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                 it->second.coldWeightSeconds(f.weightBytes, k.modelWeightBytes);
     terms[2] += it->second.perKernelSeconds +
                 it->second.perGroupSeconds * f.groups +
+                it->second.perRowSeconds * f.rows +
                 it->second.workgroupSeconds(f.workgroups, f.tileSteps);
   }
   return terms;

@@ -333,6 +333,18 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       double strips = std::ceil(positions / 16);
       f.flops = 2 * static_cast<double>(std::max<int64_t>(y[0], 1)) *
                 static_cast<double>(y[1]) * strips * 16 * perOutput;
+      // im2col copies the input row by row: one loop per input channel,
+      // filter tap and output row (all output positions but the last
+      // spatial dim), in each group.
+      if (!pointwise && w.size() >= 3 && y.size() == w.size()) {
+        double rows = static_cast<double>(std::max<int64_t>(y[0], 1)) *
+                      std::max(groups, 1.0);
+        for (size_t i = 1; i < w.size(); ++i)
+          rows *= static_cast<double>(w[i]);
+        for (size_t i = 2; i + 1 < y.size(); ++i)
+          rows *= static_cast<double>(std::max<int64_t>(y[i], 0));
+        f.rows = rows;
+      }
     }
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
@@ -421,6 +433,7 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     for (const KernelTensor &t : outputs)
       f.bytes += t.elements() * t.elementBytes;
     f.groups = 0;
+    f.rows = 0;
     setWebGpuFeatures(base, inputs, outputs, f);
   }
   return f;
@@ -615,6 +628,7 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
         model->coldWeightSeconds(cost.features.weightBytes, modelWeightBytes);
     cost.overheadSeconds = model->perKernelSeconds +
                            model->perGroupSeconds * cost.features.groups +
+                           model->perRowSeconds * cost.features.rows +
                            model->workgroupSeconds(cost.features.workgroups,
                                                    cost.features.tileSteps);
     if (std::optional<KernelFeatures> pass =

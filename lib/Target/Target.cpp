@@ -582,6 +582,7 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
             {"per_byte_s", &m.perByteSeconds, true},
             {"per_kernel_s", &m.perKernelSeconds, true},
             {"per_group_s", &m.perGroupSeconds, false},
+            {"per_row_s", &m.perRowSeconds, false},
             {"per_workgroup_s", &m.perWorkgroupSeconds, false},
             {"per_tile_step_s", &m.perTileStepSeconds, false},
             {"per_streamed_byte_s", &m.perStreamedByteSeconds, false},
@@ -886,6 +887,8 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                                {"samples", static_cast<int64_t>(m.samples)}};
           if (m.perGroupSeconds > 0)
             o["per_group_s"] = m.perGroupSeconds;
+          if (m.perRowSeconds > 0)
+            o["per_row_s"] = m.perRowSeconds;
           if (m.perWorkgroupSeconds > 0)
             o["per_workgroup_s"] = m.perWorkgroupSeconds;
           if (m.perTileStepSeconds > 0)

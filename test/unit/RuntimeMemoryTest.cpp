@@ -385,7 +385,7 @@ KernelModel fitClass(const std::vector<ProfiledNode> &kernels,
 /// What model `m` says profiled kernel `k` takes.
 double modelled(const KernelModel &m, const ProfiledNode &k) {
   KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-  return m.seconds(f.flops, f.bytes, f.groups, f.weightBytes,
+  return m.seconds(f.flops, f.bytes, f.groups, f.rows, f.weightBytes,
                    k.modelWeightBytes);
 }
 
@@ -731,7 +731,7 @@ ProfiledNode matvec(int64_t in, int64_t out, double modelBytes,
   k.outputs = {{{1, out}}};
   k.modelWeightBytes = modelBytes;
   KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
-  k.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.weightBytes,
+  k.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.rows, f.weightBytes,
                             k.modelWeightBytes);
   return k;
 }

@@ -632,6 +632,8 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
                        f.model.perFlopSeconds * 1e15,
                        f.model.perByteSeconds * 1e15,
                        f.model.perKernelSeconds * 1e6);
+    if (f.model.perRowSeconds > 0)
+      os << llvm::format("  +%.2f ns/im2col row", f.model.perRowSeconds * 1e9);
     if (f.model.perWorkgroupSeconds > 0)
       os << llvm::format("  +%.3f us/workgroup",
                          f.model.perWorkgroupSeconds * 1e6);
@@ -2180,7 +2182,8 @@ static int runRepace(const char *argv0) {
       for (double *v : {&m.perByteSeconds, &m.perStreamedByteSeconds,
                         &m.perColdWeightByteSeconds})
         *v *= byte;
-      for (double *v : {&m.perKernelSeconds, &m.perGroupSeconds})
+      for (double *v :
+           {&m.perKernelSeconds, &m.perGroupSeconds, &m.perRowSeconds})
         *v *= kernel;
       // A WebGPU program's workgroups are its compute.
       for (double *v : {&m.perWorkgroupSeconds, &m.perTileStepSeconds})

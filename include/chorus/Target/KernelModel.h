@@ -51,6 +51,12 @@ struct KernelFeatures {
   /// Groups an unblocked grouped (or depthwise) convolution runs one by
   /// one (batch x groups); 0 for other kernels.
   double groups = 0;
+  /// The rows MLAS's im2col copies for an unblocked convolution that
+  /// expands its input (input channels x filter taps x output positions
+  /// but the last spatial dim): each is a loop of its own, whose overhead
+  /// a map only a few positions wide pays per few elements. 0 for other
+  /// kernels.
+  double rows = 0;
   /// The bytes of the model's weights the kernel reads, and what the whole
   /// model's weights take: where they outgrow the caches, each run reads
   /// its weights from memory again (KernelModel::coldWeightSeconds).

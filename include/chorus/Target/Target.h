@@ -126,6 +126,9 @@ struct KernelModel {
   /// The profiled kernels it was fitted on.
   unsigned samples = 0;
   double perGroupSeconds = 0;
+  /// Per row MLAS's im2col copies for an unblocked convolution
+  /// (KernelFeatures::rows).
+  double perRowSeconds = 0;
   double perWorkgroupSeconds = 0, perTileStepSeconds = 0;
   /// The time of a WebGPU program's workgroups and tile steps.
   double workgroupSeconds(double workgroups, double tileSteps) const {
@@ -153,10 +156,10 @@ struct KernelModel {
                : 0;
   }
   /// The model's time for a kernel of these features.
-  double seconds(double flops, double bytes, double groups,
+  double seconds(double flops, double bytes, double groups, double rows = 0,
                  double weightBytes = 0, double modelWeightBytes = 0) const {
     return perFlopSeconds * flops + byteSeconds(bytes) + perKernelSeconds +
-           perGroupSeconds * groups +
+           perGroupSeconds * groups + perRowSeconds * rows +
            coldWeightSeconds(weightBytes, modelWeightBytes);
   }
 };

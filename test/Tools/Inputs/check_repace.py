@@ -13,7 +13,8 @@ import sys
 
 TERM = {"per_flop_s": "flop", "per_byte_s": "byte",
         "per_streamed_byte_s": "byte", "per_cold_weight_byte_s": "byte",
-        "per_kernel_s": "kernel", "per_group_s": "kernel"}
+        "per_kernel_s": "kernel", "per_group_s": "kernel",
+        "per_row_s": "kernel"}
 
 
 def main():
