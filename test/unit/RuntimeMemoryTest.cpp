@@ -11,6 +11,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <cmath>
 #include <iterator>
 
@@ -566,6 +567,10 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
                    4.0 * (200 * 192 + 200 * 25 + 200 + 200 * 192) +
                        2.0 * 192 * 25 * 200 * 4);
   EXPECT_EQ(depthwise.groups, 200);
+  // im2col copies a row per channel, tap and output row: 200 x 25 x 2.
+  EXPECT_DOUBLE_EQ(depthwise.rows, 200.0 * 25 * 2);
+  // The strided dense one: 64 channels x 9 taps x 28 output rows.
+  EXPECT_DOUBLE_EQ(strided.rows, 64.0 * 9 * 28);
   // A pointwise convolution that keeps its size goes straight to the
   // SGEMM, a class of its own: 7x7 = 49 positions cost 64, and no im2col.
   KernelFeatures pointwise = getKernelFeatures(
@@ -573,6 +578,47 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   EXPECT_EQ(pointwise.kernelClass, "conv_pointwise");
   EXPECT_DOUBLE_EQ(pointwise.flops, 2.0 * 32 * 64 * 64);
   EXPECT_DOUBLE_EQ(pointwise.bytes, 4.0 * (64 * 49 + 32 * 64 + 32 * 49));
+  EXPECT_EQ(pointwise.rows, 0);
+  // MLAS's NCHWc kernels copy nothing.
+  KernelFeatures blocked = getKernelFeatures(
+      "com.microsoft.nchwc:Conv", {{{1, 64, 56, 56}}, {{64, 64, 3, 3}}},
+      {{{1, 64, 28, 28}}});
+  EXPECT_EQ(blocked.rows, 0);
+}
+
+TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
+  // Depthwise convolutions of as many channels, taps and positions per
+  // channel over maps of different shapes: square ones copy a row per
+  // few elements, wide and short ones a row per many. The fit must tell
+  // the rows' time from the bytes' and recover both.
+  KernelModel truth;
+  truth.perByteSeconds = 20e-12;
+  truth.perKernelSeconds = 3e-6;
+  truth.perGroupSeconds = 50e-9;
+  truth.perRowSeconds = 4e-9;
+  std::vector<ProfiledNode> kernels;
+  for (auto [c, h, w] : std::vector<std::array<int64_t, 3>>{{32, 112, 112},
+                                                            {96, 56, 56},
+                                                            {144, 28, 28},
+                                                            {240, 14, 14},
+                                                            {576, 7, 7},
+                                                            {200, 2, 96},
+                                                            {88, 3, 96},
+                                                            {40, 6, 96},
+                                                            {64, 1, 200}})
+    for (int64_t k : {3, 5}) {
+      ProfiledNode n;
+      n.op = "Conv";
+      n.inputs = {{{1, c, h, w}}, {{c, 1, k, k}}};
+      n.outputs = {{{1, c, h, w}}};
+      KernelFeatures f = getKernelFeatures(n.op, n.inputs, n.outputs);
+      n.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.rows);
+      kernels.push_back(n);
+    }
+  KernelModel m = fitClass(kernels, "conv_depthwise");
+  EXPECT_NEAR(m.perRowSeconds, truth.perRowSeconds, 1e-3 * truth.perRowSeconds);
+  for (const ProfiledNode &k : kernels)
+    EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
 }
 
 TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
