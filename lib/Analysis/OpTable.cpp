@@ -416,14 +416,8 @@ std::optional<double> convExpandedRows(NodeOp node) {
                 allEqualOrAbsent(node, "pads", 0);
   if (direct)
     return 0.0;
-  double rows = static_cast<double>((*w)[1]) *
-                static_cast<double>(getIntAttr(node, "group", 1)) *
-                static_cast<double>((*y)[0]);
-  for (int64_t d : kernel)
-    rows *= d;
-  for (int64_t d : y->drop_front(2).drop_back(1))
-    rows *= d;
-  return rows;
+  return getIm2colRows(*w, *y,
+                       static_cast<double>(getIntAttr(node, "group", 1)));
 }
 
 bool hasOperand(NodeOp node, unsigned index) {
@@ -620,6 +614,18 @@ static std::optional<double> bytesOf(Type type) {
   if (std::optional<int64_t> bytes = getValueStorageBytes(type))
     return static_cast<double>(*bytes);
   return std::nullopt;
+}
+
+double chorus::getIm2colRows(ArrayRef<int64_t> filter, ArrayRef<int64_t> output,
+                             double groups) {
+  if (filter.size() < 3 || output.size() != filter.size())
+    return 0;
+  double rows = static_cast<double>(std::max<int64_t>(output[0], 0)) * groups;
+  for (int64_t d : filter.drop_front())
+    rows *= static_cast<double>(std::max<int64_t>(d, 0));
+  for (int64_t d : output.drop_front(2).drop_back())
+    rows *= static_cast<double>(std::max<int64_t>(d, 0));
+  return rows;
 }
 
 std::optional<NodeWork> chorus::getNodeWork(NodeOp node) {

@@ -336,15 +336,8 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       // im2col copies the input row by row: one loop per input channel,
       // filter tap and output row (all output positions but the last
       // spatial dim), in each group.
-      if (!pointwise && w.size() >= 3 && y.size() == w.size()) {
-        double rows = static_cast<double>(std::max<int64_t>(y[0], 1)) *
-                      std::max(groups, 1.0);
-        for (size_t i = 1; i < w.size(); ++i)
-          rows *= static_cast<double>(w[i]);
-        for (size_t i = 2; i + 1 < y.size(); ++i)
-          rows *= static_cast<double>(std::max<int64_t>(y[i], 0));
-        f.rows = rows;
-      }
+      if (!pointwise)
+        f.rows = getIm2colRows(w, y, std::max(groups, 1.0));
     }
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&

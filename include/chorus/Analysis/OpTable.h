@@ -89,6 +89,14 @@ struct NodeWork {
   bool estimated = false;
 };
 
+/// The rows an im2col expansion copies for a convolution of filter dims
+/// `filter` (out channels, in channels per group, kernel...) and output
+/// dims `output` (batch, channels, spatial...) in `groups` groups: input
+/// channels x kernel elements x output positions but the last spatial
+/// dim, batch included (NodeWork::expandedRows).
+double getIm2colRows(llvm::ArrayRef<int64_t> filter,
+                     llvm::ArrayRef<int64_t> output, double groups);
+
 /// The work of `node`, or std::nullopt when a type it needs has no static
 /// shape.
 std::optional<NodeWork> getNodeWork(NodeOp node);
