@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <cmath>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 using namespace mlir;
 using namespace chorus;
@@ -846,6 +849,70 @@ uint64_t chorus::readPrivateCacheBytes(llvm::StringRef cpuDir) {
     best = std::max(best, n * scale);
   }
   return best;
+}
+
+uint64_t chorus::privateCacheBytesFromCpuid(CpuidFn cpuid) {
+  std::array<unsigned, 4> r = {0, 0, 0, 0};
+  if (!cpuid(0, 0, r))
+    return 0;
+  unsigned maxLeaf = r[0];
+  // The vendor string, in EBX, EDX, ECX.
+  auto is = [&](unsigned b, unsigned d, unsigned c) {
+    return r[1] == b && r[3] == d && r[2] == c;
+  };
+  bool intel = is(0x756e6547, 0x49656e69, 0x6c65746e); // GenuineIntel
+  bool amd = is(0x68747541, 0x69746e65, 0x444d4163);   // AuthenticAMD
+  if (!intel && !amd)
+    return 0;
+  unsigned maxExtended = cpuid(0x80000000, 0, r) ? r[0] : 0;
+  unsigned leaf = 0;
+  if (intel && maxLeaf >= 4)
+    leaf = 4;
+  else if (amd && maxExtended >= 0x8000001D && cpuid(0x80000001, 0, r) &&
+           (r[2] >> 22 & 1))
+    leaf = 0x8000001D;
+  uint64_t best = 0;
+  if (leaf) {
+    // (sharing logical processors, bytes) of each data or unified cache;
+    // the level-1 data cache is a core's own, so its sharing is the
+    // number of hardware threads a core runs.
+    std::vector<std::pair<unsigned, uint64_t>> caches;
+    unsigned threadsPerCore = 1;
+    for (unsigned sub = 0; sub < 16 && cpuid(leaf, sub, r); ++sub) {
+      unsigned type = r[0] & 0x1f; // 1 data, 2 instruction, 3 unified
+      if (type == 0)
+        break;
+      if (type == 2)
+        continue;
+      unsigned level = (r[0] >> 5) & 0x7, sharing = ((r[0] >> 14) & 0xfff) + 1;
+      if (level == 1 && type == 1)
+        threadsPerCore = sharing;
+      uint64_t ways = (r[1] >> 22) + 1, partitions = ((r[1] >> 12) & 0x3ff) + 1,
+               line = (r[1] & 0xfff) + 1, sets = uint64_t(r[2]) + 1;
+      caches.push_back({sharing, ways * partitions * line * sets});
+    }
+    for (auto [sharing, bytes] : caches)
+      if (sharing <= threadsPerCore)
+        best = std::max(best, bytes);
+    return best;
+  }
+  // AMD's L2 (ECX[31:16], KiB) is each core's own.
+  if (amd && maxExtended >= 0x80000006 && cpuid(0x80000006, 0, r))
+    best = uint64_t(r[2] >> 16) * 1024;
+  return best;
+}
+
+uint64_t chorus::readCpuidPrivateCacheBytes() {
+#if defined(__x86_64__) || defined(__i386__)
+  return privateCacheBytesFromCpuid([](unsigned leaf, unsigned subleaf,
+                                       std::array<unsigned, 4> &r) {
+    // __get_cpuid_count checks the leaf against the highest one the
+    // processor answers (basic or extended).
+    return __get_cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]) != 0;
+  });
+#else
+  return 0;
+#endif
 }
 
 std::array<double, 3>

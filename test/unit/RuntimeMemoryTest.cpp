@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <iterator>
+#include <map>
 
 using namespace chorus;
 
@@ -993,6 +994,69 @@ TEST(PrivateCache, TheLargestCacheNoOtherCoreSharesCounts) {
   EXPECT_EQ(readPrivateCacheBytes(vm + "/nowhere"), 0u);
   for (const std::string &dir : {vm, smt, shared})
     EXPECT_FALSE(llvm::sys::fs::remove_directories(dir));
+}
+
+namespace {
+/// A processor's CPUID answers, by (leaf, subleaf); leaves past the
+/// highest of their range (leaf 0's EAX, or 0x80000000's) unanswered.
+struct FakeCpuid {
+  std::map<std::pair<unsigned, unsigned>, std::array<unsigned, 4>> leaves;
+  bool operator()(unsigned leaf, unsigned sub,
+                  std::array<unsigned, 4> &r) const {
+    auto it = leaves.find({leaf, sub});
+    r = it == leaves.end() ? std::array<unsigned, 4>{0, 0, 0, 0} : it->second;
+    auto top = leaves.find({leaf & 0x80000000u, 0});
+    return top != leaves.end() && leaf <= top->second[0];
+  }
+};
+/// Leaf 4's (and 0x8000001D's) registers for a cache of `level` and
+/// `type` (1 data, 2 instruction, 3 unified), `sharing` logical
+/// processors, 64-byte lines, `ways` and `bytes` in all.
+std::array<unsigned, 4> cacheLeaf(unsigned level, unsigned type,
+                                  unsigned sharing, unsigned ways,
+                                  uint64_t bytes) {
+  unsigned sets = static_cast<unsigned>(bytes / (64 * ways));
+  return {type | level << 5 | (sharing - 1) << 14, (ways - 1) << 22 | 63,
+          sets - 1, 0};
+}
+} // namespace
+
+TEST(PrivateCache, CpuidSaysWhereTheSystemDoesNot) {
+  constexpr uint64_t kKiB = 1024, kMiB = 1024 * 1024;
+  // An Intel core of two hardware threads: L1d and L2 its own, L3 shared
+  // by 128 logical processors; the instruction cache never counts.
+  FakeCpuid intel;
+  intel.leaves[{0, 0}] = {0x1f, 0x756e6547, 0x6c65746e, 0x49656e69};
+  intel.leaves[{4, 0}] = cacheLeaf(1, 1, 2, 12, 48 * kKiB);
+  intel.leaves[{4, 1}] = cacheLeaf(1, 2, 2, 8, 4 * kMiB);
+  intel.leaves[{4, 2}] = cacheLeaf(2, 3, 2, 16, 2 * kMiB);
+  intel.leaves[{4, 3}] = cacheLeaf(3, 3, 128, 12, 36 * kMiB);
+  intel.leaves[{0x80000000, 0}] = {0x80000008, 0, 0, 0};
+  EXPECT_EQ(privateCacheBytesFromCpuid(intel), 2 * kMiB);
+  // Without hardware threads (the L1d not shared), a cache two logical
+  // processors share is not one core's own.
+  FakeCpuid oneThread = intel;
+  oneThread.leaves[{4, 0}] = cacheLeaf(1, 1, 1, 12, 48 * kKiB);
+  EXPECT_EQ(privateCacheBytesFromCpuid(oneThread), 48 * kKiB);
+  // An AMD EPYC VM without topology extensions (no leaf 0x8000001D): the
+  // L2 of leaf 0x80000006, 1024 KiB in ECX's upper half.
+  FakeCpuid amd;
+  amd.leaves[{0, 0}] = {0xd, 0x68747541, 0x444d4163, 0x69746e65};
+  amd.leaves[{0x80000000, 0}] = {0x80000021, 0, 0, 0};
+  amd.leaves[{0x80000006, 0}] = {0, 0, 1024u << 16 | 0x40, 0};
+  EXPECT_EQ(privateCacheBytesFromCpuid(amd), 1 * kMiB);
+  // With them, the cache parameters and their sharing decide, as on Intel.
+  FakeCpuid topoext = amd;
+  topoext.leaves[{0x80000001, 0}] = {0, 0, 1u << 22, 0};
+  topoext.leaves[{0x8000001D, 0}] = cacheLeaf(1, 1, 1, 8, 32 * kKiB);
+  topoext.leaves[{0x8000001D, 1}] = cacheLeaf(2, 3, 1, 8, 512 * kKiB);
+  topoext.leaves[{0x8000001D, 2}] = cacheLeaf(3, 3, 16, 16, 32 * kMiB);
+  EXPECT_EQ(privateCacheBytesFromCpuid(topoext), 512 * kKiB);
+  // Another vendor, or no CPUID at all: unknown.
+  FakeCpuid other = intel;
+  other.leaves[{0, 0}] = {0x1f, 1, 2, 3};
+  EXPECT_EQ(privateCacheBytesFromCpuid(other), 0u);
+  EXPECT_EQ(privateCacheBytesFromCpuid(FakeCpuid()), 0u);
 }
 
 TEST(RuntimeMemory, TheCallerHoldsEachRunsInputsAndOutputs) {

@@ -1279,7 +1279,12 @@ static int runMeasure(const char *argv0) {
     if (ec)
       return fail("cannot write the speed reference: " + ec.message());
     reference << speedReference.bytes;
+    // The system's word first; a VM that leaves the caches out of it
+    // still answers CPUID (without a size, the fit would search one, and
+    // two calibrations chose 1 and 32 MiB: docs/Rationale.md).
     privateCacheBytes = readPrivateCacheBytes("/sys/devices/system/cpu/cpu0");
+    if (privateCacheBytes == 0)
+      privateCacheBytes = readCpuidPrivateCacheBytes();
     llvm::json::Array counts;
     for (unsigned t : threadCounts)
       counts.push_back(t);

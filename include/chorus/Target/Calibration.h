@@ -16,6 +16,7 @@
 #include "chorus/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
@@ -213,6 +214,24 @@ std::array<double, 3> fitPaceElasticity(llvm::ArrayRef<PaceSample> samples,
 /// A model's weights beyond it are read on every run from a cache other
 /// cores and tenants share, or from memory.
 uint64_t readPrivateCacheBytes(llvm::StringRef cpuDir);
+
+/// One CPUID query: leaf and subleaf in, EAX, EBX, ECX, EDX out; false
+/// where the processor does not answer that leaf.
+using CpuidFn = llvm::function_ref<bool(unsigned leaf, unsigned subleaf,
+                                        std::array<unsigned, 4> &regs)>;
+
+/// The size in bytes of the largest cache one core has to itself, from
+/// the x86 CPUID instruction, for systems whose CPU folder does not say
+/// (VMs without cache/indexN): the largest data or unified cache of the
+/// deterministic cache parameters (leaf 4 on Intel, 0x8000001D on AMD
+/// with topology extensions) that no more logical processors share than
+/// the level-1 data cache (each core's own) does, and on
+/// AMD without them the L2 of leaf 0x80000006 (each core's own on every
+/// AMD processor with one); 0 where CPUID does not say.
+uint64_t privateCacheBytesFromCpuid(CpuidFn cpuid);
+
+/// privateCacheBytesFromCpuid of this processor; 0 off x86.
+uint64_t readCpuidPrivateCacheBytes();
 
 /// One model measured alone and beside a second session of itself run at
 /// the same time, with its predicted time by term (predictProfiledTerms).

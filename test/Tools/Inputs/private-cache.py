@@ -1,6 +1,10 @@
 """Checks the private_cache_bytes a --keep-measurements folder's settings.json
 records against what Linux says of cpu0: the largest data or unified cache
-whose shared_cpu_list is cpu0's own hardware threads (0 without sysfs)."""
+whose shared_cpu_list is cpu0's own hardware threads. Where sysfs lists no
+caches chorus-calibrate asks CPUID: on an AMD processor whose /proc/cpuinfo
+names no topology extensions that is the L2, which /proc/cpuinfo's "cache
+size" gives; elsewhere any size CPUID may give is taken (its reading is
+unit-tested), and off x86 it must be 0."""
 import glob
 import json
 import os
@@ -32,6 +36,18 @@ for index in sorted(glob.glob(os.path.join(cpu, "cache/index*"))):
         expected = max(expected, int(digits) * scale)
 with open(sys.argv[1]) as f:
     recorded = json.load(f)["private_cache_bytes"]
+if expected == 0:
+    info = read("/proc/cpuinfo")
+    fields = dict(line.split(":", 1) for line in info.splitlines()
+                  if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = fields.get("flags", "").split()
+    cache = fields.get("cache size", "")
+    if (fields.get("vendor_id") == "AuthenticAMD" and "topoext" not in flags
+            and cache.endswith(" KB")):
+        expected = int(cache[:-3]) * 1024
+    elif "flags" in fields and recorded > 0:
+        expected = recorded
 if recorded != expected:
     sys.exit(f"settings.json records {recorded} bytes; the system says {expected}")
 print("private cache as the system says", recorded)
