@@ -499,8 +499,12 @@ RunIoBytes chorus::getRunIoBytes(func::FuncOp func) {
   };
   for (Type t : func.getFunctionType().getInputs())
     add(t, io.inputs);
-  for (Type t : func.getFunctionType().getResults())
-    add(t, io.outputs);
+  for (Type t : func.getFunctionType().getResults()) {
+    double bytes = 0;
+    add(t, bytes);
+    io.outputs += bytes;
+    io.pages += std::floor(bytes / 4096);
+  }
   return io;
 }
 

@@ -671,6 +671,10 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
       if (llvm::Error e = ir.bounded(field, *out, 1e-6,
                                      "seconds per byte in [0, 1e-6]", true))
         return std::move(e);
+    if (llvm::Error e =
+            ir.bounded("per_page_fault_s", m.perPageFaultSeconds, 1e-3,
+                       "seconds per page in [0, 1e-3]", false))
+      return std::move(e);
     if (llvm::Error e = ir.count("samples", m.samples))
       return std::move(e);
     if (llvm::Error e = ir.unknownFields())
@@ -919,12 +923,15 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
                            {"per_byte", t.coRun->perByte},
                            {"per_kernel", t.coRun->perKernel},
                            {"samples", static_cast<int64_t>(t.coRun->samples)}};
-  if (t.runIo)
-    o["run_io"] =
-        llvm::json::Object{{"per_run_s", t.runIo->perRunSeconds},
-                           {"per_input_byte_s", t.runIo->perInputByteSeconds},
-                           {"per_output_byte_s", t.runIo->perOutputByteSeconds},
-                           {"samples", static_cast<int64_t>(t.runIo->samples)}};
+  if (t.runIo) {
+    llvm::json::Object io{{"per_run_s", t.runIo->perRunSeconds},
+                          {"per_input_byte_s", t.runIo->perInputByteSeconds},
+                          {"per_output_byte_s", t.runIo->perOutputByteSeconds},
+                          {"samples", static_cast<int64_t>(t.runIo->samples)}};
+    if (t.runIo->perPageFaultSeconds > 0)
+      io["per_page_fault_s"] = t.runIo->perPageFaultSeconds;
+    o["run_io"] = std::move(io);
+  }
   if (t.runtimeMemory) {
     const RuntimeMemoryModel &m = *t.runtimeMemory;
     o["runtime_memory"] =

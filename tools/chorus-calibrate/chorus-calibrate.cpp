@@ -541,18 +541,24 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
         profiled += k.seconds;
       double kernels = profiles[index].size();
       RunIoBytes io = withIo ? ioBytes[index] : RunIoBytes();
-      // Unknowns (d, r, input, output): row (-kernels, 1, input bytes,
-      // output bytes), target measured - profiled, weight 1 / measured^2;
-      // with the run's terms 1 / measured, as the kernels are fitted, so
-      // that the few models whose runs hand over megabytes are not
-      // outvoted by the many that hand over kilobytes.
-      rows.push_back({-kernels, 1, io.inputs, io.outputs, seconds - profiled,
+      // Unknowns (d, r, input, output, page): row (-kernels, 1, input
+      // bytes, output bytes, pages faulted in), target measured -
+      // profiled, weight 1 / measured^2; with the run's terms 1 /
+      // measured, as the kernels are fitted, so that the few models whose
+      // runs hand over megabytes are not outvoted by the many that hand
+      // over kilobytes.
+      rows.push_back({-kernels, 1, io.inputs, io.outputs, io.pages,
+                      seconds - profiled,
                       withIo ? 1 / seconds : 1 / (seconds * seconds)});
     }
     std::vector<double> x;
-    std::vector<bool> active = {true, true, withIo, withIo};
-    // No negative cost per run or per byte.
-    std::vector<bool> nonNegative = {false, withIo, withIo, withIo};
+    // Page faults where the runner counted them.
+    bool withPages = withIo && llvm::any_of(rows, [](const auto &row) {
+                       return row[4] > 0;
+                     });
+    std::vector<bool> active = {true, true, withIo, withIo, withPages};
+    // No negative cost per run, per byte or per page.
+    std::vector<bool> nonNegative = {false, withIo, withIo, withIo, withIo};
     bool solved = solveLeastSquaresNonNegative(rows, active, nonNegative, x);
     // In a browser (ONNX Runtime Web) the profiler's time is held under
     // what the shortest kernels take, as its accuracy was measured
@@ -562,7 +568,7 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
                      : INFINITY;
     if (cap < INFINITY && x[0] > cap) {
       for (std::vector<double> &row : rows) {
-        row[4] -= row[0] * cap; // measured - profiled + cap x kernels
+        row[5] -= row[0] * cap; // measured - profiled + cap x kernels
         row[0] = 0;
       }
       active[0] = false;
@@ -571,11 +577,12 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     }
     if (solved) {
       d = x[0];
-      if (withIo && (x[1] > 0 || x[2] > 0 || x[3] > 0)) {
+      if (withIo && (x[1] > 0 || x[2] > 0 || x[3] > 0 || x[4] > 0)) {
         RunIoModel m;
         m.perRunSeconds = x[1];
         m.perInputByteSeconds = x[2];
         m.perOutputByteSeconds = x[3];
+        m.perPageFaultSeconds = x[4];
         m.samples = static_cast<unsigned>(timed.size());
         *runIo = m;
       }
@@ -616,8 +623,14 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
        << llvm::format("%.3f", (*runIo)->perInputByteSeconds * 1e9)
        << " ms per MB of inputs + "
        << llvm::format("%.3f", (*runIo)->perOutputByteSeconds * 1e9)
-       << " ms per MB of outputs (fitted to " << timed.size()
-       << " measured latencies)\n";
+       << " ms per MB of outputs"
+       << ((*runIo)->perPageFaultSeconds > 0
+               ? llvm::formatv(" + {0:f2} us per page of new memory the "
+                               "results are copied into",
+                               (*runIo)->perPageFaultSeconds * 1e6)
+                     .str()
+               : std::string())
+       << " (fitted to " << timed.size() << " measured latencies)\n";
   if (!timed.empty())
     os << (d >= 0 ? "profiler time taken off every profiled kernel: "
                   : "time outside the profiled kernels put on each: ")
@@ -797,6 +810,8 @@ static int runKernelModels() {
       if (failed(model))
         return 1;
       ioBytes[index] = getRunIoBytes(model->func);
+      // A browser's page faults are not counted: no term for them.
+      ioBytes[index].pages = 0;
     }
   }
   size_t kernelCount = 0;
@@ -874,6 +889,15 @@ function status(field) {
   }
 }
 const rss = () => status('VmRSS');
+// Minor page faults of this process so far (Linux; null elsewhere).
+function faults() {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch (e) {
+    return null;
+  }
+}
 // The second session of a co-run: warmed up, then one run per message.
 async function worker() {
   const {modules, model, options, dims} = workerData;
@@ -944,13 +968,16 @@ async function main() {
   await twin.run(feeds);
   const firstRunSeconds =
       Number(process.hrtime.bigint() - firstStart) * 1e-9;
-  // Milliseconds of each of `count` calls of f.
-  const timed = async (f, count = runs) => {
+  // Milliseconds of each of `count` calls of f; with `pages`, the page
+  // faults of each call pushed to it (counted outside the timed span).
+  const timed = async (f, count = runs, pages = null) => {
     const ms = [];
     for (let i = 0; i < count; ++i) {
+      const before = pages ? faults() : null;
       const start = process.hrtime.bigint();
       await f();
       ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (before !== null) pages.push(faults() - before);
     }
     return ms;
   };
@@ -969,7 +996,8 @@ async function main() {
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
   const referenceMs = [];
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
-  const times = await timed(() => session.run(feeds));
+  const runFaults = [];
+  const times = await timed(() => session.run(feeds), runs, runFaults);
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
   const profiled = twinProfiles
       ? twin : await ort.InferenceSession.create(model, profiling);
@@ -995,6 +1023,7 @@ async function main() {
   }
   // Other intra-op thread counts: timed, then profiled.
   const threaded = {};
+  const threadedFaults = {};
   for (const t of (scaling ? threadCountsText || '' : '')
                       .split(',').filter((x) => x)) {
     // Spinning off, as several sessions with pools of their own must run
@@ -1003,7 +1032,8 @@ async function main() {
                 extra: {session: {intra_op: {allow_spinning: '0'}}}};
     const s = await ort.InferenceSession.create(model, at);
     for (let i = 0; i < 3; ++i) await s.run(feeds);
-    const ms = await timed(() => s.run(feeds));
+    threadedFaults[t] = [];
+    const ms = await timed(() => s.run(feeds), runs, threadedFaults[t]);
     const p = await ort.InferenceSession.create(
         model, {...at, enableProfiling: true,
                 profileFilePrefix: prefix + '_t' + t});
@@ -1022,7 +1052,8 @@ async function main() {
   if (twin.release) await twin.release();
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
-       threads: threaded, profile, version,
+       threads: threaded, runs_faults: runFaults,
+       threads_faults: threadedFaults, profile, version,
        memory, create_s: createSeconds, first_run_s: firstRunSeconds}));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
@@ -1359,6 +1390,9 @@ static int runMeasure(const char *argv0) {
       threaded;
   for (unsigned t : threadCounts)
     threaded[t].resize(models.size());
+  // Per thread count (1 included), per model, per round: the median page
+  // faults of a run (runners that counted them).
+  std::map<unsigned, std::vector<std::vector<double>>> pageFaults;
   std::string version;
   unsigned noisy = 0;
   // A runner's output or error file, trimmed ("" where unread).
@@ -1505,6 +1539,19 @@ static int runMeasure(const char *argv0) {
       // (Folders kept before some models were measured so in the first
       // round only hold the other rounds' as well: they are left out, as
       // this version would not have measured them.)
+      // Page faults of the timed runs, at one thread and at the others.
+      auto countFaults = [&](unsigned threads, const llvm::json::Array *a) {
+        std::vector<double> v = numbers(a);
+        if (v.empty())
+          return;
+        auto &perModel = pageFaults[threads];
+        perModel.resize(models.size());
+        perModel[index].push_back(medianOf(v));
+      };
+      countFaults(1, o->getArray("runs_faults"));
+      if (const llvm::json::Object *byThreads = o->getObject("threads_faults"))
+        for (unsigned t : threadCounts)
+          countFaults(t, byThreads->getArray(std::to_string(t)));
       std::vector<double> pairs = numbers(o->getArray("corun_ms"));
       if (scaling && !pairs.empty())
         corun[index].push_back(medianOf(pairs) * 1e-3);
@@ -1632,6 +1679,24 @@ static int runMeasure(const char *argv0) {
       ioBytes.push_back(getRunIoBytes(imported->func));
     }
   }
+  // The pages a run faults in: as the runner counted them at `threads`
+  // (the median over the rounds), else none (folders kept before it
+  // counted them fit without the term).
+  auto withPagesAt = [&](unsigned threads) {
+    std::vector<RunIoBytes> io = ioBytes;
+    auto it = pageFaults.find(threads);
+    for (auto [index, b] : llvm::enumerate(io)) {
+      b.pages = 0;
+      if (it == pageFaults.end() || index >= it->second.size() ||
+          it->second[index].empty())
+        continue;
+      std::vector<double> v = it->second[index];
+      llvm::sort(v);
+      b.pages = v[v.size() / 2];
+    }
+    return io;
+  };
+  ioBytes = withPagesAt(1);
   std::optional<RunIoModel> otherRunIo;
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
@@ -2008,8 +2073,8 @@ static int runMeasure(const char *argv0) {
     os << t << " intra-op threads:\n";
     size_t count = 0;
     extras.threadModels[t] = fitKernelModelsWithCorrection(
-        tProfiles, tTimed, count, coldWeightsAbove, /*print=*/true, ioBytes,
-        &otherRunIo);
+        tProfiles, tTimed, count, coldWeightsAbove, /*print=*/true,
+        withPagesAt(t), &otherRunIo);
   }
   return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
                                 provenance, "measure again, or raise --runs",

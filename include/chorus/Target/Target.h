@@ -292,6 +292,12 @@ struct CoRunModel {
 /// The bytes of a model's inputs and of its outputs.
 struct RunIoBytes {
   double inputs = 0, outputs = 0;
+  /// Pages of new memory the run's results are copied into, each faulted
+  /// in on first touch: onnxruntime-node hands every result over in a new
+  /// buffer, and until the JavaScript engine first collects them (some
+  /// tens of MB of results later) every run's are fresh pages. Predicted
+  /// as the results' whole pages; calibration counts them (page faults).
+  double pages = 0;
 };
 
 /// What a run costs beside its kernels: the runtime's own work per run,
@@ -301,10 +307,13 @@ struct RunIoBytes {
 /// Fitted from whole-run latencies against the profiled kernels.
 struct RunIoModel {
   double perRunSeconds = 0, perInputByteSeconds = 0, perOutputByteSeconds = 0;
+  /// What faulting in one page of new memory costs (1 us or less on most
+  /// machines; 10 to 15 us in some VMs).
+  double perPageFaultSeconds = 0;
   unsigned samples = 0;
   double seconds(const RunIoBytes &io) const {
     return perRunSeconds + perInputByteSeconds * io.inputs +
-           perOutputByteSeconds * io.outputs;
+           perOutputByteSeconds * io.outputs + perPageFaultSeconds * io.pages;
   }
 };
 
