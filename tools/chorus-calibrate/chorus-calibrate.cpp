@@ -254,7 +254,8 @@ static llvm::cl::opt<std::string> fromMeasurements(
 static llvm::cl::opt<double> maxDrift(
     "max-drift",
     llvm::cl::desc("With --measure: a model whose medians of the first and "
-                   "second half of its runs are further apart than this "
+                   "second half of its runs (those that faulted in as many "
+                   "pages as its median run) are further apart than this "
                    "percentage counts as noisy; with over a quarter noisy, "
                    "no target is written"),
     llvm::cl::init(20), llvm::cl::cat(category));
@@ -1489,10 +1490,29 @@ static int runMeasure(const char *argv0) {
       };
       double median = medianOf(ms);
       // How far the medians of the first and second half of the runs are
-      // apart: a steady machine repeats its own figure.
-      size_t half = ms.size() / 2;
-      double first = medianOf({ms.begin(), ms.begin() + half});
-      double second = medianOf({ms.begin() + half, ms.end()});
+      // apart: a steady machine repeats its own figure. Runs that faulted
+      // in another number of pages than the median run are another
+      // regime of the runtime's, not noise (a session's runs stop
+      // faulting once the JavaScript engine collects earlier results,
+      // and on a machine of costly faults run several times faster
+      // after): the halves are of the runs of the median run's faults.
+      std::vector<double> steady = ms;
+      if (const llvm::json::Array *f = o->getArray("runs_faults");
+          f && f->size() == ms.size()) {
+        std::vector<double> pages;
+        for (const llvm::json::Value &v : *f)
+          pages.push_back(v.getAsNumber().value_or(0));
+        double typical = medianOf(pages);
+        std::vector<double> same;
+        for (auto [i, t] : llvm::enumerate(ms))
+          if (std::fabs(pages[i] - typical) <= std::max(2.0, 0.1 * typical))
+            same.push_back(t);
+        if (same.size() >= 4)
+          steady = std::move(same);
+      }
+      size_t half = steady.size() / 2;
+      double first = medianOf({steady.begin(), steady.begin() + half});
+      double second = medianOf({steady.begin() + half, steady.end()});
       double spread = median > 0 ? std::fabs(first - second) / median : 0;
       // The speed reference before and after: the machine's own pace.
       std::vector<double> referenceMs;
