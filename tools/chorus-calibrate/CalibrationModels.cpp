@@ -25,9 +25,11 @@ public:
   /// With `symbolic`, the input's dims after the channels (and its batch)
   /// are named (N, H, W...), as exported models leave them; the runs feed
   /// `shape`.
-  Builder(const std::string &name, std::vector<int64_t> shape,
+  /// Without `payloads`, the weights have their dims and no values, and
+  /// the model is not serialized: what fitting to kept measurements needs.
+  Builder(bool payloads, const std::string &name, std::vector<int64_t> shape,
           bool symbolic = false)
-      : shape(shape) {
+      : payloads(payloads), shape(shape) {
     model.set_ir_version(8);
     model.set_producer_name("chorus-calibrate");
     onnx::OperatorSetIdProto *opset = model.add_opset_import();
@@ -69,6 +71,10 @@ public:
       t->add_dims(d);
       n *= d;
     }
+    if (!payloads) {
+      skippedBytes += static_cast<double>(n * sizeof(float));
+      return name;
+    }
     std::string raw(n * sizeof(float), '\0');
     for (int64_t i = 0; i < n; ++i) {
       seed = seed * 1664525u + 1013904223u;
@@ -85,7 +91,7 @@ public:
     onnx::TensorProto *t =
         graph->mutable_initializer(graph->initializer_size() - 1);
     std::string &raw = *t->mutable_raw_data();
-    for (int64_t i = 0; i < channels; ++i) {
+    for (int64_t i = 0; i < channels && payloads; ++i) {
       float v;
       std::memcpy(&v, &raw[i * sizeof(float)], sizeof(float));
       v = 1.0f + 10 * v;
@@ -172,18 +178,23 @@ public:
         onnx::TensorProto::FLOAT);
     chorus::CalibrationModel m;
     m.name = graph->name();
+    m.weightBytes = skippedBytes;
     for (const onnx::TensorProto &t : graph->initializer())
       m.weightBytes += static_cast<double>(t.raw_data().size());
     m.scalingOnce = m.weightBytes >= 32.0 * 1024 * 1024;
     m.inputShape = shape;
-    model.SerializeToString(&m.bytes);
+    if (payloads)
+      model.SerializeToString(&m.bytes);
     return m;
   }
 
 private:
+  bool payloads;
   onnx::ModelProto model;
   onnx::GraphProto *graph;
   std::vector<int64_t> shape;
+  /// The bytes of the weights left without values.
+  double skippedBytes = 0;
   uint32_t seed = 12345;
   int counter = 0;
 };
@@ -197,7 +208,8 @@ std::string name(const char *base, std::initializer_list<int64_t> parts) {
 
 } // namespace
 
-std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
+std::vector<chorus::CalibrationModel>
+chorus::generateCalibrationModels(bool payloads) {
   std::vector<CalibrationModel> models;
   // Dense convolution chains: channels, size, kernel.
   for (auto [c, hw, k] :
@@ -212,7 +224,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
                                                           {512, 7, 1},
                                                           {24, 56, 1},
                                                           {40, 28, 3}}) {
-    Builder b(name("conv", {c, hw, k}), {1, c, hw, hw});
+    Builder b(payloads, name("conv", {c, hw, k}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 4; ++i)
       x = b.unary("Relu", b.conv(x, c, c, k));
@@ -226,7 +238,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
                                                           {240, 14, 5},
                                                           {576, 7, 3},
                                                           {72, 28, 3}}) {
-    Builder b(name("depthwise", {c, hw, k}), {1, c, hw, hw});
+    Builder b(payloads, name("depthwise", {c, hw, k}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 3; ++i) {
       x = b.unary("Relu", b.conv(x, c, c, k, 1, c));
@@ -243,7 +255,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // calibration to the next, and RegNet's time by a tenth.
   for (auto [c, hw] :
        std::vector<std::pair<int64_t, int64_t>>{{58, 28}, {116, 14}}) {
-    Builder b(name("unblocked", {c, hw}), {1, c, hw, hw});
+    Builder b(payloads, name("unblocked", {c, hw}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 3; ++i)
       x = b.unary("Relu", b.conv(b.conv(x, c, c, 3, 1, c), c, c, 1));
@@ -256,7 +268,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
                                                           {440, 7, 55},
                                                           {128, 56, 32},
                                                           {256, 28, 32}}) {
-    Builder b(name("grouped", {c, hw}), {1, c, hw, hw});
+    Builder b(payloads, name("grouped", {c, hw}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 2; ++i)
       x = b.unary("Relu", b.conv(b.unary("Relu", b.conv(x, c, c, 3, 1, groups)),
@@ -267,7 +279,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // first one strided), project 1x1, with the shortcut where shapes allow.
   for (auto [c, hw, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {24, 56, 3}, {40, 56, 5}, {80, 28, 3}, {16, 112, 3}}) {
-    Builder b(name("inverted", {c, hw, k}), {1, c, hw, hw});
+    Builder b(payloads, name("inverted", {c, hw, k}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 3; ++i) {
       int64_t stride = i == 0 ? 2 : 1;
@@ -280,7 +292,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   }
   // The 3-channel stem and strided convolutions.
   {
-    Builder b("stem", {1, 3, 224, 224});
+    Builder b(payloads, "stem", {1, 3, 224, 224});
     std::string x = b.unary("Relu", b.conv("x", 3, 32, 3, 2));
     x = b.unary("Relu", b.conv(x, 32, 64, 3, 2));
     x = b.unary("Relu", b.conv(x, 64, 128, 3, 2));
@@ -289,7 +301,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Residual blocks: the second Conv adds the shortcut.
   for (auto [c, hw] :
        std::vector<std::pair<int64_t, int64_t>>{{64, 56}, {256, 14}}) {
-    Builder b(name("residual", {c, hw}), {1, c, hw, hw});
+    Builder b(payloads, name("residual", {c, hw}), {1, c, hw, hw});
     std::string x = "x";
     for (int i = 0; i < 2; ++i) {
       std::string y = b.unary("Relu", b.conv(x, c, c, 3));
@@ -302,7 +314,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // above run their few weights and tensors from warm caches, a network
   // reads each layer's after all the others'.
   {
-    Builder b("network_inverted", {1, 3, 160, 160});
+    Builder b(payloads, "network_inverted", {1, 3, 160, 160});
     std::string x = b.unary("Relu", b.conv("x", 3, 16, 3, 2));
     int64_t in = 16;
     for (auto [c, stride, blocks, k, t] :
@@ -329,7 +341,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   }
   // Squeeze-and-excitation.
   {
-    Builder b("squeeze_excite", {1, 240, 14, 14});
+    Builder b(payloads, "squeeze_excite", {1, 240, 14, 14});
     std::string x = "x";
     for (int i = 0; i < 3; ++i) {
       std::string s = b.unary("GlobalAveragePool", x);
@@ -344,7 +356,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // kernels of a few microseconds that the unblocked and grouped chains
   // above (tens to hundreds) cannot time.
   {
-    Builder b("squeeze_excite_unblocked", {1, 100, 14, 14});
+    Builder b(payloads, "squeeze_excite_unblocked", {1, 100, 14, 14});
     std::string x = "x";
     for (auto [c, r] :
          std::vector<std::pair<int64_t, int64_t>>{{100, 26}, {100, 42}}) {
@@ -358,7 +370,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Matmul chains with bias and activation, 3-D (tokens x features).
   for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
            {64, 128}, {197, 384}, {50, 768}, {16, 1024}, {196, 96}}) {
-    Builder b(name("matmul", {s, d}), {1, s, d});
+    Builder b(payloads, name("matmul", {s, d}), {1, s, d});
     std::string x = "x";
     for (int i = 0; i < 3; ++i)
       x = b.unary("Relu",
@@ -373,7 +385,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // products that read more than they compute, and the reverse.
   for (auto [s, d, blocks] : std::vector<std::tuple<int64_t, int64_t, int>>{
            {50, 768, 4}, {196, 384, 2}, {3136, 96, 2}}) {
-    Builder b(name("mlp", {s, d}), {1, s, d});
+    Builder b(payloads, name("mlp", {s, d}), {1, s, d});
     std::string x = "x";
     for (int i = 0; i < blocks; ++i) {
       x = b.unary("Relu",
@@ -387,7 +399,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Fully connected layers (2-D: Gemm after fusion).
   for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{
            {1024, 4096}, {4096, 4096}, {4096, 1000}, {256, 256}}) {
-    Builder b(name("dense", {in, out}), {1, in});
+    Builder b(payloads, name("dense", {in, out}), {1, in});
     std::string x = b.binary(
         "Add", b.binary("MatMul", "x", b.weight({in, out})), b.weight({out}));
     models.push_back(b.finish(b.unary("Relu", x)));
@@ -395,7 +407,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Attention: scores, softmax, weighted sum.
   for (auto [h, s, d] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {12, 50, 64}, {6, 197, 64}, {3, 49, 32}}) {
-    Builder b(name("attention", {h, s, d}), {1, h, s, d});
+    Builder b(payloads, name("attention", {h, s, d}), {1, h, s, d});
     onnx::NodeProto *t = b.node("Transpose", {"x"});
     Builder::attr(t, "perm", std::vector<int64_t>{0, 1, 3, 2});
     std::string scores = b.binary("MatMul", "x", Builder::out(t));
@@ -406,7 +418,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Normalization.
   for (auto [s, d] :
        std::vector<std::pair<int64_t, int64_t>>{{197, 768}, {50, 384}}) {
-    Builder b(name("layernorm", {s, d}), {1, s, d});
+    Builder b(payloads, name("layernorm", {s, d}), {1, s, d});
     std::string x = "x";
     for (int i = 0; i < 3; ++i) {
       onnx::NodeProto *n =
@@ -428,7 +440,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
                                                       {1, 64, 56, 56},
                                                       {1, 256, 14, 14},
                                                       {1, 16, 8, 8}}) {
-    Builder b(name("elementwise", {shape[1], shape[2]}), shape);
+    Builder b(payloads, name("elementwise", {shape[1], shape[2]}), shape);
     std::string x = b.binary("Mul", "x", "x");
     x = b.binary("Add", x, b.weight({shape[1], 1, 1}));
     x = Builder::out(b.node("Clip", {x, b.weight({}), b.weight({})}));
@@ -438,7 +450,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   }
   for (auto shape : std::vector<std::vector<int64_t>>{
            {1, 64, 112, 112}, {1, 256, 14, 14}, {1, 16, 8, 8}}) {
-    Builder b(name("elementwise_math", {shape[1], shape[2]}), shape);
+    Builder b(payloads, name("elementwise_math", {shape[1], shape[2]}), shape);
     std::string x = b.unary("Sigmoid", "x");
     x = b.unary("Tanh", x);
     x = b.unary("Erf", x);
@@ -446,7 +458,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   }
   // Pools.
   {
-    Builder b("pools", {1, 64, 112, 112});
+    Builder b(payloads, "pools", {1, 64, 112, 112});
     onnx::NodeProto *m = b.node("MaxPool", {"x"});
     Builder::attr(m, "kernel_shape", std::vector<int64_t>{3, 3});
     Builder::attr(m, "strides", std::vector<int64_t>{2, 2});
@@ -459,7 +471,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Layout and shape ops: channel shuffle, concat, slice.
   for (auto [c, hw] : std::vector<std::pair<int64_t, int64_t>>{
            {116, 28}, {232, 14}, {58, 56}}) {
-    Builder b(name("shuffle", {c, hw}), {1, c, hw, hw});
+    Builder b(payloads, name("shuffle", {c, hw}), {1, c, hw, hw});
     onnx::NodeProto *r =
         b.node("Reshape", {"x", b.ints({1, 2, c / 2, hw, hw})});
     onnx::NodeProto *t = b.node("Transpose", {Builder::out(r)});
@@ -480,7 +492,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Convolution weights come in the sizes a ResNet's stages have: 3x3
   // and 1x1 filters of 64 to 2048 channels.
   for (int64_t n : {1, 3}) {
-    Builder b(name("weights_conv", {n}), {1, 64, 4, 4});
+    Builder b(payloads, name("weights_conv", {n}), {1, 64, 4, 4});
     std::string x = "x";
     int64_t in = 64;
     for (int64_t c : {64, 128, 256, 512})
@@ -497,7 +509,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // Twelve blocks (226 MB) outgrow the caches between runs, as a
   // transformer's weights do.
   for (int64_t n : {1, 4, 12}) {
-    Builder b(name("weights_matmul", {n}), {1, 16, 768});
+    Builder b(payloads, name("weights_matmul", {n}), {1, 16, 768});
     std::string x = "x";
     for (int64_t i = 0; i < n; ++i) {
       x = b.binary("Add", b.binary("MatMul", x, b.weight({768, 3072})),
@@ -509,27 +521,27 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
     models.push_back(b.finish(x));
   }
   {
-    Builder b("weights_dense", {1, 2048});
+    Builder b(payloads, "weights_dense", {1, 2048});
     std::string x = "x";
     for (int64_t i = 0; i < 3; ++i)
       x = b.unary("Relu", b.binary("MatMul", x, b.weight({2048, 2048})));
     models.push_back(b.finish(x));
   }
   for (int64_t n : {1, 3}) {
-    Builder b(name("weights_large", {n}), {1, 4096});
+    Builder b(payloads, name("weights_large", {n}), {1, 4096});
     std::string x = "x";
     for (int64_t i = 0; i < n; ++i)
       x = b.unary("Relu", b.binary("MatMul", x, b.weight({4096, 4096})));
     models.push_back(b.finish(x));
   }
   {
-    Builder b("weights_other", {1, 4194304});
+    Builder b(payloads, "weights_other", {1, 4194304});
     std::string x = b.binary("Mul", "x", b.weight({1, 4194304}));
     models.push_back(b.finish(b.binary("Add", x, b.weight({1, 4194304}))));
   }
   for (auto [c, hw] :
        std::vector<std::pair<int64_t, int64_t>>{{8, 512}, {16, 384}}) {
-    Builder b(name("activations", {c, hw}), {1, c, hw, hw});
+    Builder b(payloads, name("activations", {c, hw}), {1, c, hw, hw});
     std::string x = "x";
     std::string first = b.unary("Relu", b.conv(x, c, c, 3));
     x = b.unary("Relu", b.conv(first, c, c, 3));
@@ -542,7 +554,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // activation, the weights in small tensors), so that session creation
   // is seen at the nodes and weight tensors real networks have.
   for (int64_t n : {40, 120}) {
-    Builder b(name("graph", {n}), {1, 16, 16, 16});
+    Builder b(payloads, name("graph", {n}), {1, 16, 16, 16});
     std::string x = "x";
     for (int64_t i = 0; i < n; ++i) {
       x = i % 2 ? b.conv(x, 16, 16, 1) : b.conv(x, 16, 16, 3, 1, 16);
@@ -553,7 +565,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   // The same as an exporter leaves it: dims named, the activation spelled
   // out (x * clip(x + 3, 0, 6) / 6) with scalar constants.
   for (int64_t n : {30, 90}) {
-    Builder b(name("graph_exported", {n}), {1, 16, 16, 16}, true);
+    Builder b(payloads, name("graph_exported", {n}), {1, 16, 16, 16}, true);
     std::string x = "x";
     for (int64_t i = 0; i < n; ++i) {
       x = i % 2 ? b.conv(x, 16, 16, 1) : b.conv(x, 16, 16, 3, 1, 16);
@@ -566,7 +578,7 @@ std::vector<chorus::CalibrationModel> chorus::generateCalibrationModels() {
   }
   // The overhead probe: many kernels that do almost nothing.
   {
-    Builder b("overhead", {1, 16});
+    Builder b(payloads, "overhead", {1, 16});
     std::string x = "x";
     for (int i = 0; i < 100; ++i)
       x = b.unary(i % 2 ? "Relu" : "Neg", x);
@@ -583,7 +595,7 @@ chorus::CalibrationModel chorus::generateSpeedReference() {
   // pages fault in again each time depends on what the process allocated
   // before (measured: 0.6 ms against 1.2 ms a run, set by the model
   // loaded beside it), which is no measure of the machine's pace.
-  Builder b(kSpeedReferenceName, {1, 64, 28, 28});
+  Builder b(/*payloads=*/true, kSpeedReferenceName, {1, 64, 28, 28});
   std::string x = b.unary("Relu", b.conv("x", 64, 64, 3));
   x = b.binary("Add", b.conv(x, 64, 64, 3), "x");
   return b.finish(b.unary("GlobalAveragePool", b.binary("Add", x, "x")));

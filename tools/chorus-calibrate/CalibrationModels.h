@@ -25,8 +25,10 @@ struct CalibrationModel {
   bool scalingOnce = false;
 };
 
-/// The generated calibration models, the same on every call.
-std::vector<CalibrationModel> generateCalibrationModels();
+/// The generated calibration models, the same on every call. Without
+/// `payloads`, only their names, shapes and weight sizes (`bytes` empty):
+/// what fitting again to measurements kept on disk needs.
+std::vector<CalibrationModel> generateCalibrationModels(bool payloads = true);
 
 /// The speed reference's name, recorded with every time of it
 /// (runtime.speed_reference): a time of one reference does not bring

@@ -1341,7 +1341,9 @@ static int runMeasure(const char *argv0) {
                         {"speed_reference_shape", referenceShape}}))
              << "\n";
   }
-  std::vector<CalibrationModel> models = generateCalibrationModels();
+  // Fitting again reads the models the folder keeps: their weights' values
+  // (a gigabyte) are not generated.
+  std::vector<CalibrationModel> models = generateCalibrationModels(!reuse);
   llvm::raw_ostream &os = llvm::outs();
   if (reuse)
     os << "fitting again to the measurements kept in " << work << " of "
@@ -1450,6 +1452,8 @@ static int runMeasure(const char *argv0) {
         if (ec)
           return fail("cannot write '" + path + "': " + ec.message());
         f << model.bytes;
+        // The file is what every later step reads.
+        std::string().swap(models[index].bytes);
       }
       std::string stem = model.name + "_r" + std::to_string(round);
       std::string out = inWork(stem + ".out"), err = inWork(stem + ".err");
@@ -1686,17 +1690,33 @@ static int runMeasure(const char *argv0) {
   // time is not taken for the profiler's (which it outweighed, moving the
   // profiler's time per kernel, and with it every per-kernel time, by
   // half from one calibration to the next).
+  // Each model is imported once, for these and for the memory fits below,
+  // in a module of its own that goes before the next is read: the import
+  // of a model of large weights holds them twice while it reads them, and
+  // the importer's shape inference runs in a forked process, whose page
+  // tables grow with everything this one holds.
   std::vector<RunIoBytes> ioBytes;
+  std::vector<RuntimeMemoryFeatures> memoryFeatures;
+  std::vector<SessionLoadFeatures> loadFeatures;
   {
     std::unique_ptr<ToolContext> context = makeContext();
-    OwningOpRef<ModuleOp> module =
-        ModuleOp::create(UnknownLoc::get(&context->get()));
+    OrtCpuSettings ort;
+    ort.level = parseOrtLevel(ortLevel).value_or(OrtLevel::All);
+    ort.nchwcBlock = nchwcBlock;
     for (const CalibrationModel &model : models) {
+      OwningOpRef<ModuleOp> module =
+          ModuleOp::create(UnknownLoc::get(&context->get()));
       FailureOr<ImportedModel> imported =
           importOnnxFile(*module, inWork(model.name + ".onnx"), shapeOf(model));
       if (failed(imported))
         return 1;
       ioBytes.push_back(getRunIoBytes(imported->func));
+      FailureOr<RuntimeMemoryFeatures> features =
+          computeRuntimeMemoryFeatures(imported->func, &ort);
+      if (failed(features))
+        return 1;
+      memoryFeatures.push_back(std::move(*features));
+      loadFeatures.push_back(sessionLoadFeatures(imported->func));
     }
   }
   // The pages a run faults in: as the runner counted them at `threads`
@@ -1863,23 +1883,10 @@ static int runMeasure(const char *argv0) {
   std::optional<SessionLoadModel> sessionLoad;
   if (llvm::all_of(memory,
                    [&](const auto &m) { return m.size() == measureRounds; })) {
-    std::unique_ptr<ToolContext> context = makeContext();
-    OwningOpRef<ModuleOp> module =
-        ModuleOp::create(UnknownLoc::get(&context->get()));
     std::vector<MemorySample> samples;
     std::vector<LoadSample> loadSamples;
     for (auto [index, model] : llvm::enumerate(models)) {
-      FailureOr<ImportedModel> imported =
-          importOnnxFile(*module, inWork(model.name + ".onnx"), shapeOf(model));
-      if (failed(imported))
-        return 1;
-      OrtCpuSettings ort;
-      ort.level = parseOrtLevel(ortLevel).value_or(OrtLevel::All);
-      ort.nchwcBlock = nchwcBlock;
-      FailureOr<RuntimeMemoryFeatures> features =
-          computeRuntimeMemoryFeatures(imported->func, &ort);
-      if (failed(features))
-        return 1;
+      const RuntimeMemoryFeatures *features = &memoryFeatures[index];
       // MatMul and Gemm weights are what the load keeps once or twice (as
       // the heap returns the unpacked copy or not; 263 or 461 MB for one
       // model of 226 MB): such a model is read in a few more processes,
@@ -1957,7 +1964,7 @@ static int runMeasure(const char *argv0) {
         llvm::sort(v);
         LoadSample load;
         load.seconds = v[v.size() / 2];
-        load.features = sessionLoadFeatures(imported->func);
+        load.features = loadFeatures[index];
         load.features.arenaBytes = features->firstRunArenaBytes();
         if (firstRunExtra[index].size() == measureRounds) {
           std::vector<double> e = firstRunExtra[index];
