@@ -34,6 +34,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -41,6 +42,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <thread>
 
 using namespace mlir;
@@ -1407,8 +1409,12 @@ static int runMeasure(const char *argv0) {
   // Runs the runner on one model in a process of its own, its output and
   // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
   // result, `message` saying why where it could not run.
-  auto runRunner = [&](const CalibrationModel &model, const std::string &stem,
-                       bool scaling, bool memoryOnly, std::string &message) {
+  // With `wait`, ExecuteAndWait's result; without, the process started
+  // (ExecuteNoWait: its pid 0 where it could not start, `message` saying
+  // why), and its exit code in the result's ReturnCode once waited for.
+  auto startRunner = [&](const CalibrationModel &model, const std::string &stem,
+                         bool scaling, bool memoryOnly, std::string &message,
+                         bool wait) {
     std::string shape;
     for (auto [i, d] : llvm::enumerate(model.inputShape))
       shape += (i ? "," : "") + std::to_string(d);
@@ -1435,8 +1441,21 @@ static int runMeasure(const char *argv0) {
                                             argStrings.end());
     std::optional<llvm::StringRef> redirects[] = {
         std::nullopt, llvm::StringRef(out), llvm::StringRef(err)};
-    return llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
-                                     /*SecondsToWait=*/600, 0, &message);
+    llvm::sys::ProcessInfo info;
+    if (wait)
+      info.ReturnCode =
+          llvm::sys::ExecuteAndWait(node, args, std::nullopt, redirects,
+                                    /*SecondsToWait=*/600, 0, &message);
+    else
+      info = llvm::sys::ExecuteNoWait(node, args, std::nullopt, redirects, 0,
+                                      &message);
+    return info;
+  };
+  auto runRunner = [&](const CalibrationModel &model, const std::string &stem,
+                       bool scaling, bool memoryOnly, std::string &message) {
+    return startRunner(model, stem, scaling, memoryOnly, message,
+                       /*wait=*/true)
+        .ReturnCode;
   };
   // Rounds run every model once each, so that the machine's drift over
   // minutes reaches every model alike; each model's median latency over
@@ -1885,29 +1904,76 @@ static int runMeasure(const char *argv0) {
                    [&](const auto &m) { return m.size() == measureRounds; })) {
     std::vector<MemorySample> samples;
     std::vector<LoadSample> loadSamples;
+    // MatMul and Gemm weights are what the load keeps once or twice (as
+    // the heap returns the unpacked copy or not; 263 or 461 MB for one
+    // model of 226 MB): such a model is read in a few more processes, so
+    // that the larger take shows in its largest reading. Those processes
+    // time nothing, and one process's resident set is its own whatever
+    // runs beside it: they run as many at once as the machine has cores.
+    auto moreReadings = [&](size_t index) {
+      return memoryFeatures[index].weightBytes[1] >= kMoreMemoryReadingsAbove;
+    };
+    if (!reuse) {
+      std::vector<std::pair<size_t, std::string>> jobs;
+      for (size_t index = 0; index < models.size(); ++index)
+        if (moreReadings(index))
+          for (unsigned extra = 0; extra < kMoreMemoryReadings; ++extra)
+            jobs.push_back(
+                {index, models[index].name + "_m" + std::to_string(extra)});
+      unsigned width = std::clamp(
+          llvm::hardware_concurrency().compute_thread_count(), 1u, 4u);
+      if (!jobs.empty()) {
+        os << "memory: " << jobs.size()
+           << " more processes of the models of large matmul weights, " << width
+           << " at a time\n";
+        os.flush();
+      }
+      // Started in order; the oldest waited for first.
+      std::deque<std::pair<size_t, llvm::sys::ProcessInfo>> running;
+      std::string failure;
+      auto finishOldest = [&] {
+        auto [job, info] = running.front();
+        running.pop_front();
+        std::string message;
+        llvm::sys::ProcessInfo done =
+            llvm::sys::Wait(info, /*SecondsToWait=*/600, &message);
+        if (failure.empty() && done.ReturnCode != 0)
+          failure = "ONNX Runtime failed on calibration model '" +
+                    models[jobs[job].first].name + "' (" +
+                    (message.empty() ? "exit " + std::to_string(done.ReturnCode)
+                                     : message) +
+                    "): " + readFile(inWork(jobs[job].second + ".err"));
+      };
+      for (size_t job = 0; job < jobs.size() && failure.empty(); ++job) {
+        if (running.size() >= width)
+          finishOldest();
+        if (!failure.empty())
+          break;
+        std::string message;
+        llvm::sys::ProcessInfo info =
+            startRunner(models[jobs[job].first], jobs[job].second,
+                        /*scaling=*/false, /*memoryOnly=*/true, message,
+                        /*wait=*/false);
+        if (info.Pid == 0) {
+          failure = "cannot run node on calibration model '" +
+                    models[jobs[job].first].name + "': " + message;
+          break;
+        }
+        running.push_back({job, info});
+      }
+      while (!running.empty())
+        finishOldest();
+      if (!failure.empty())
+        return fail(failure);
+    }
     for (auto [index, model] : llvm::enumerate(models)) {
       const RuntimeMemoryFeatures *features = &memoryFeatures[index];
-      // MatMul and Gemm weights are what the load keeps once or twice (as
-      // the heap returns the unpacked copy or not; 263 or 461 MB for one
-      // model of 226 MB): such a model is read in a few more processes,
-      // so that the larger take shows in its largest reading.
-      if (features->weightBytes[1] >= kMoreMemoryReadingsAbove)
+      if (moreReadings(index))
         for (unsigned extra = 0; extra < kMoreMemoryReadings; ++extra) {
           std::string stem = model.name + "_m" + std::to_string(extra);
           std::string out = inWork(stem + ".out");
-          if (!reuse) {
-            std::string message;
-            int rc = runRunner(model, stem, /*scaling=*/false,
-                               /*memoryOnly=*/true, message);
-            if (rc != 0)
-              return fail(
-                  "ONNX Runtime failed on calibration model '" + model.name +
-                  "' (" +
-                  (message.empty() ? "exit " + std::to_string(rc) : message) +
-                  "): " + readFile(inWork(stem + ".err")));
-          } else if (!llvm::sys::fs::exists(out)) {
+          if (reuse && !llvm::sys::fs::exists(out))
             break; // kept before these readings were taken
-          }
           llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> text =
               llvm::MemoryBuffer::getFile(out, /*IsText=*/true);
           llvm::Expected<llvm::json::Value> result =
