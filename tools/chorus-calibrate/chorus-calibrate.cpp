@@ -1407,11 +1407,10 @@ static int runMeasure(const char *argv0) {
     return b ? (*b)->getBuffer().trim().str() : std::string();
   };
   // Runs the runner on one model in a process of its own, its output and
-  // errors to `stem`.out and .err in the work folder: ExecuteAndWait's
-  // result, `message` saying why where it could not run.
-  // With `wait`, ExecuteAndWait's result; without, the process started
-  // (ExecuteNoWait: its pid 0 where it could not start, `message` saying
-  // why), and its exit code in the result's ReturnCode once waited for.
+  // errors to `stem`.out and .err in the work folder. With `wait`, the
+  // exit code in the result's ReturnCode (ExecuteAndWait's); without, the
+  // process started (ExecuteNoWait's: pid 0 where it could not start),
+  // for llvm::sys::Wait. `message` says why where it could not run.
   auto startRunner = [&](const CalibrationModel &model, const std::string &stem,
                          bool scaling, bool memoryOnly, std::string &message,
                          bool wait) {
