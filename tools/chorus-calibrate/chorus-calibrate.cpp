@@ -237,6 +237,15 @@ static llvm::cl::opt<unsigned> measureRounds(
                    "and each of its kernels' median time"),
     llvm::cl::init(3), llvm::cl::cat(category));
 
+static llvm::cl::opt<unsigned> scalingRounds(
+    "scaling-rounds",
+    llvm::cl::desc("With --measure: in how many of the rounds (the first "
+                   "ones) each model also runs as two sessions at once and "
+                   "at the other thread counts; models of large weights or "
+                   "activations do so in the first round only. 0: every "
+                   "round"),
+    llvm::cl::init(1), llvm::cl::cat(category));
+
 static llvm::cl::opt<std::string> keepMeasurements(
     "keep-measurements",
     llvm::cl::desc("With --measure: keep the generated models, the runner's "
@@ -873,7 +882,8 @@ static constexpr unsigned kMoreMemoryReadings = 3;
 /// session at the given settings, then profiles as many in a second one;
 /// unless its next to last argument is "0", times two sessions at once and
 /// the other thread counts as well. With a last argument "1", the second
-/// session of the memory readings is the profiled one. With one more, "1",
+/// session of the memory readings is the profiled one, and the timed
+/// session of each other thread count profiles too. With one more, "1",
 /// it takes the resident readings and stops.
 static const char kRunner[] = R"js(
 const fs = require('fs');
@@ -1033,14 +1043,20 @@ async function main() {
     // (a pool spins on after its run, on the next session's cores).
     const at = {...options, intraOpNumThreads: Number(t),
                 extra: {session: {intra_op: {allow_spinning: '0'}}}};
-    const s = await ort.InferenceSession.create(model, at);
+    const profilingAt = {...at, enableProfiling: true,
+                         profileFilePrefix: prefix + '_t' + t};
+    // A model of large weights profiles its timed session, as its twin
+    // does: one creation of seconds fewer, the profiler's microseconds a
+    // kernel nothing beside its kernels.
+    const s = await ort.InferenceSession.create(
+        model, twinProfiles ? profilingAt : at);
     for (let i = 0; i < 3; ++i) await s.run(feeds);
     threadedFaults[t] = [];
     const ms = await timed(() => s.run(feeds), runs, threadedFaults[t]);
-    const p = await ort.InferenceSession.create(
-        model, {...at, enableProfiling: true,
-                profileFilePrefix: prefix + '_t' + t});
-    for (let i = 0; i < runs; ++i) await p.run(feeds);
+    const p = twinProfiles
+        ? s : await ort.InferenceSession.create(model, profilingAt);
+    if (!twinProfiles)
+      for (let i = 0; i < runs; ++i) await p.run(feeds);
     await p.endProfiling();
     threaded[t] = ms;
   }
@@ -1154,11 +1170,16 @@ static int runMeasure(const char *argv0) {
       return fail("--from-measurements and --keep-measurements: the first "
                   "reuses a folder the second wrote; give one");
     llvm::cl::Option *measuring[] = {
-        &ortLevel,           &intraOpThreads,
-        &nchwcBlock,         &measureRuns,
-        &measureRounds,      &static_cast<llvm::cl::Option &>(threadCounts),
-        &ortModules,         &nodeProgram,
-        &mallocMmapThreshold};
+        &ortLevel,
+        &intraOpThreads,
+        &nchwcBlock,
+        &measureRuns,
+        &measureRounds,
+        &static_cast<llvm::cl::Option &>(threadCounts),
+        &ortModules,
+        &nodeProgram,
+        &mallocMmapThreshold,
+        &scalingRounds};
     for (llvm::cl::Option *o : measuring)
       if (o->getNumOccurrences())
         return fail("--" + o->ArgStr +
@@ -1207,6 +1228,9 @@ static int runMeasure(const char *argv0) {
     nchwcBlock = *block;
     measureRuns = *runs;
     measureRounds = *rounds;
+    // Older folders ran the co-runs and thread counts in every round.
+    scalingRounds =
+        static_cast<unsigned>(o->getInteger("scaling_rounds").value_or(0));
     threadCounts.clear();
     for (const llvm::json::Value &v : *counts)
       if (std::optional<int64_t> t = v.getAsInteger())
@@ -1238,6 +1262,8 @@ static int runMeasure(const char *argv0) {
   }
   if (measureRuns < 3 || measureRounds < 1)
     return fail("--runs must be at least 3 and --rounds at least 1");
+  if (scalingRounds == 0 || scalingRounds > measureRounds)
+    scalingRounds = measureRounds.getValue();
   if (!reuse && !threadCounts.getNumOccurrences()) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned t : {2u, cores})
@@ -1337,6 +1363,7 @@ static int runMeasure(const char *argv0) {
                          static_cast<int64_t>(privateCacheBytes)},
                         {"runs", measureRuns.getValue()},
                         {"rounds", measureRounds.getValue()},
+                        {"scaling_rounds", scalingRounds.getValue()},
                         {"thread_counts", std::move(counts)},
                         {"speed_reference", "speed_reference.onnx"},
                         {"speed_reference_name", speedReference.name},
@@ -1367,11 +1394,16 @@ static int runMeasure(const char *argv0) {
      << measureRounds.getValue() << " rounds";
   size_t once = llvm::count_if(
       models, [](const CalibrationModel &m) { return m.scalingOnce; });
-  if (measureRounds > 1 && once)
-    os << "; the " << once
-       << " with large weights or activations in two sessions at once"
-       << (threadCounts.empty() ? "" : " and at other thread counts")
-       << " in the first round only";
+  if (scalingRounds < measureRounds)
+    os << "; two sessions at once"
+       << (threadCounts.empty() ? "" : " and other thread counts") << " in "
+       << (scalingRounds == 1
+               ? std::string("the first round")
+               : "the first " + std::to_string(scalingRounds) + " rounds")
+       << " only";
+  if (scalingRounds > 1 && once)
+    os << (scalingRounds < measureRounds ? ", " : "; ") << "the " << once
+       << " with large weights or activations in the first round only";
   os << ")\n";
   // Per model, per round: the median latency and the profile.
   std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
@@ -1462,8 +1494,12 @@ static int runMeasure(const char *argv0) {
   for (unsigned round = 0; round < measureRounds; ++round)
     for (auto [index, model] : llvm::enumerate(models)) {
       std::string path = inWork(model.name + ".onnx");
-      // Co-runs and other thread counts: every round, or the first only.
-      bool scaling = round == 0 || !model.scalingOnce;
+      // Co-runs and other thread counts: in the first --scaling-rounds
+      // (models of large weights or activations in the first only). They
+      // make a round half again as long, and their fits, per kernel
+      // class, draw on many models each (docs/Rationale.md).
+      bool scaling =
+          round == 0 || (!model.scalingOnce && round < scalingRounds);
       if (!reuse && round == 0) {
         std::error_code ec;
         llvm::raw_fd_ostream f(path, ec);
@@ -1591,11 +1627,16 @@ static int runMeasure(const char *argv0) {
         perModel[index].push_back(medianOf(v));
       };
       countFaults(1, o->getArray("runs_faults"));
-      if (const llvm::json::Object *byThreads = o->getObject("threads_faults"))
+      if (const llvm::json::Object *byThreads =
+              scaling ? o->getObject("threads_faults") : nullptr)
         for (unsigned t : threadCounts)
           countFaults(t, byThreads->getArray(std::to_string(t)));
       std::vector<double> pairs = numbers(o->getArray("corun_ms"));
-      if (scaling && !pairs.empty())
+      if (scaling && pairs.empty())
+        return fail("the runner measured no runs of two sessions of '" +
+                    model.name + "' at once in round " +
+                    std::to_string(round + 1) + " (" + out + ")");
+      if (scaling)
         corun[index].push_back(medianOf(pairs) * 1e-3);
       if (scaling)
         for (auto &[t, perModel] : threaded) {
