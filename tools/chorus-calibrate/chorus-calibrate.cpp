@@ -1496,8 +1496,8 @@ static int runMeasure(const char *argv0) {
       std::string path = inWork(model.name + ".onnx");
       // Co-runs and other thread counts: in the first --scaling-rounds
       // (models of large weights or activations in the first only). They
-      // make a round half again as long, and their fits, per kernel
-      // class, draw on many models each (docs/Rationale.md).
+      // make a small model's process half again as long or more, and
+      // their fits draw on every model (docs/Rationale.md).
       bool scaling =
           round == 0 || (!model.scalingOnce && round < scalingRounds);
       if (!reuse && round == 0) {
@@ -1636,9 +1636,8 @@ static int runMeasure(const char *argv0) {
         return fail("the runner measured no runs of two sessions of '" +
                     model.name + "' at once in round " +
                     std::to_string(round + 1) + " (" + out + ")");
-      if (scaling)
+      if (scaling) {
         corun[index].push_back(medianOf(pairs) * 1e-3);
-      if (scaling)
         for (auto &[t, perModel] : threaded) {
           const llvm::json::Object *byThreads = o->getObject("threads");
           std::vector<double> tms = numbers(
@@ -1654,6 +1653,7 @@ static int runMeasure(const char *argv0) {
             k.modelWeightBytes = model.weightBytes;
           perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
         }
+      }
       for (ProfiledNode &k : *profile)
         k.modelWeightBytes = model.weightBytes;
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
