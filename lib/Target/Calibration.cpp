@@ -613,6 +613,7 @@ FailureOr<Target> chorus::calibrateToLatencies(
 /// Fits one kernel model to `rows` (features, seconds); units scaled so
 /// the normal equations stay well conditioned.
 static constexpr size_t kLeastPerSide = 8;
+static constexpr long kLeastStrided = 4;
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
                   llvm::ArrayRef<std::pair<KernelFeatures, double>> rows,
@@ -623,6 +624,11 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   // Convolutions that expand their input get a term per im2col row.
   bool expanded =
       llvm::any_of(rows, [](const auto &row) { return row.first.rows > 0; });
+  // And a term per element their im2col copies one at a time (a strided
+  // convolution's), where enough kernels stride to tell it apart.
+  bool strided = llvm::count_if(rows, [](const auto &row) {
+                   return row.first.stridedElements > 0;
+                 }) >= kLeastStrided;
   // WebGPU programs get a term per workgroup and one per tile step.
   bool withWorkgroups = llvm::any_of(
       rows, [](const auto &row) { return row.first.workgroups > 0; });
@@ -682,6 +688,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
         row.push_back(f.groups * w);
       if (expanded)
         row.push_back(f.rows * 1e-3 * w);
+      if (strided)
+        row.push_back(f.stridedElements * 1e-3 * w);
       if (withWorkgroups)
         row.push_back(f.workgroups * w);
       if (withSteps)
@@ -707,6 +715,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
       best.perGroupSeconds = c[next++] * 1e-6;
     if (expanded)
       best.perRowSeconds = c[next++] * 1e-9;
+    if (strided)
+      best.perStridedElementSeconds = c[next++] * 1e-9;
     if (withWorkgroups)
       best.perWorkgroupSeconds = c[next++] * 1e-6;
     if (withSteps)
@@ -729,9 +739,10 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   fit.model = best;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
-    fit.fittedSeconds += fit.model.seconds(f.flops, f.bytes, f.groups, f.rows,
-                                           f.weightBytes, f.modelWeightBytes) +
-                         fit.model.workgroupSeconds(f.workgroups, f.tileSteps);
+    fit.fittedSeconds +=
+        fit.model.seconds(f.flops, f.bytes, f.groups, f.rows, f.weightBytes,
+                          f.modelWeightBytes, f.stridedElements) +
+        fit.model.workgroupSeconds(f.workgroups, f.tileSteps);
   }
   return fit;
 }
@@ -803,7 +814,8 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
       it = models.find("default");
     if (it == models.end())
       continue;
-    terms[0] += it->second.perFlopSeconds * f.flops;
+    terms[0] += it->second.perFlopSeconds * f.flops +
+                it->second.perStridedElementSeconds * f.stridedElements;
     terms[1] += it->second.byteSeconds(f.bytes) +
                 it->second.coldWeightSeconds(f.weightBytes, k.modelWeightBytes);
     terms[2] += it->second.perKernelSeconds +
@@ -982,19 +994,26 @@ chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
     if (!(predicted > 0) || !(s.aloneSeconds > 0))
       continue;
     rows.push_back({s.terms[0] / predicted, s.terms[1] / predicted,
-                    s.terms[2] / predicted,
+                    s.terms[2] / predicted, 1e-3 / s.aloneSeconds,
                     (s.pairSeconds - s.aloneSeconds) / s.aloneSeconds});
   }
-  if (rows.size() < 3)
+  // The extra time of a co-run, relative to the run alone: each term's
+  // share of the model's kernels slowed by its own factor, plus what
+  // handing the second session's run to its worker thread and back costs
+  // once per run (150 to 260 us on a 2-core VM: as much as a small
+  // model's run, which without the term was read as its kernels slowing
+  // by half again, and parallel pairs of large models predicted slow).
+  if (rows.size() < 4)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
-        "co-runs need at least 3 measured models to fit; got " +
+        "co-runs need at least 4 measured models to fit; got " +
             std::to_string(rows.size()));
-  std::vector<double> c = nnlsBySubsets(rows, 3);
+  std::vector<double> c = nnlsBySubsets(rows, 4);
   CoRunModel m;
   m.perFlop = c[0];
   m.perByte = c[1];
   m.perKernel = c[2];
+  m.perRunSeconds = c[3] * 1e-3;
   m.samples = rows.size();
   return m;
 }

@@ -48,6 +48,12 @@ double KernelTensor::elements() const {
 /// spatial dim's stride is taken as the input over the output size
 /// (rounded), its padding as what makes the sizes agree, split evenly
 /// (dilation 1).
+/// A convolution's stride along a spatial dim, from its input and output
+/// sizes there (what a profile's shapes say).
+static int64_t inferStride(int64_t in, int64_t out) {
+  return out > 0 ? std::max<int64_t>(1, (in + out / 2) / out) : 1;
+}
+
 static double validTapShare(const std::vector<int64_t> &x,
                             const std::vector<int64_t> &w,
                             const std::vector<int64_t> &y) {
@@ -58,7 +64,7 @@ static double validTapShare(const std::vector<int64_t> &x,
     int64_t in = x[d], k = w[d], out = y[d];
     if (in <= 0 || k <= 0 || out <= 0)
       return 1;
-    int64_t stride = std::max<int64_t>(1, (in + out / 2) / out);
+    int64_t stride = inferStride(in, out);
     int64_t pad = std::max<int64_t>(0, (out - 1) * stride + k - in);
     int64_t begin = pad / 2;
     int64_t valid = 0;
@@ -338,6 +344,14 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       // spatial dim), in each group.
       if (!pointwise)
         f.rows = getIm2colRows(w, y, std::max(groups, 1.0));
+      // Along a strided last dim, MLAS's im2col (on the CPU provider's
+      // x86 build) copies element by element instead of four at a time:
+      // a strided depthwise convolution or a network's stem spends most
+      // of its time there.
+      if (!pointwise && backend == KernelBackend::Cpu && x.size() == y.size() &&
+          inferStride(x.back(), y.back()) > 1)
+        f.stridedElements = static_cast<double>(std::max<int64_t>(y[0], 1)) *
+                            positions * perOutput * std::max(groups, 1.0);
     }
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
@@ -427,6 +441,7 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       f.bytes += t.elements() * t.elementBytes;
     f.groups = 0;
     f.rows = 0;
+    f.stridedElements = 0;
     setWebGpuFeatures(base, inputs, outputs, f);
   }
   return f;
@@ -618,7 +633,9 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
       return where->emitError()
              << "target '" << target.name << "' has no kernel model for "
              << cost.features.kernelClass << " and no default";
-    cost.computeSeconds = model->perFlopSeconds * cost.features.flops;
+    cost.computeSeconds =
+        model->perFlopSeconds * cost.features.flops +
+        model->perStridedElementSeconds * cost.features.stridedElements;
     cost.features.modelWeightBytes = modelWeightBytes;
     cost.memorySeconds =
         model->byteSeconds(cost.features.bytes) +

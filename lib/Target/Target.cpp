@@ -583,6 +583,7 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
             {"per_kernel_s", &m.perKernelSeconds, true},
             {"per_group_s", &m.perGroupSeconds, false},
             {"per_row_s", &m.perRowSeconds, false},
+            {"per_strided_element_s", &m.perStridedElementSeconds, false},
             {"per_workgroup_s", &m.perWorkgroupSeconds, false},
             {"per_tile_step_s", &m.perTileStepSeconds, false},
             {"per_streamed_byte_s", &m.perStreamedByteSeconds, false},
@@ -893,6 +894,8 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
             o["per_group_s"] = m.perGroupSeconds;
           if (m.perRowSeconds > 0)
             o["per_row_s"] = m.perRowSeconds;
+          if (m.perStridedElementSeconds > 0)
+            o["per_strided_element_s"] = m.perStridedElementSeconds;
           if (m.perWorkgroupSeconds > 0)
             o["per_workgroup_s"] = m.perWorkgroupSeconds;
           if (m.perTileStepSeconds > 0)

@@ -298,6 +298,28 @@ chorus::generateCalibrationModels(bool payloads) {
     x = b.unary("Relu", b.conv(x, 64, 128, 3, 2));
     models.push_back(b.finish(x));
   }
+  // Strided convolutions at several sizes: the CPU provider's im2col
+  // copies a strided row element by element, a term of its own in the
+  // unblocked classes that the few strided kernels above cannot fit alone
+  // (it traded off against the per-row term from one calibration to the
+  // next). A 7x7 stem and 3x3 and 1x1 downsamplings, and depthwise ones
+  // halving the map three times, each with its pointwise convolution.
+  {
+    Builder b(payloads, "strided", {1, 3, 224, 224});
+    std::string x = b.unary("Relu", b.conv("x", 3, 48, 7, 2));
+    x = b.unary("Relu", b.conv(x, 48, 64, 3, 2));
+    x = b.unary("Relu", b.conv(x, 64, 128, 1, 2));
+    x = b.unary("Relu", b.conv(x, 128, 160, 3, 2));
+    models.push_back(b.finish(x));
+  }
+  for (auto [c, hw, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {48, 112, 3}, {120, 56, 5}}) {
+    Builder b(payloads, name("strided_depthwise", {c, hw, k}), {1, c, hw, hw});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i)
+      x = b.conv(b.unary("Relu", b.conv(x, c, c, k, 2, c)), c, c, 1);
+    models.push_back(b.finish(x));
+  }
   // Residual blocks: the second Conv adds the shortcut.
   for (auto [c, hw] :
        std::vector<std::pair<int64_t, int64_t>>{{64, 56}, {256, 14}}) {

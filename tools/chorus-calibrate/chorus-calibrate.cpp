@@ -659,6 +659,9 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
                        f.model.perKernelSeconds * 1e6);
     if (f.model.perRowSeconds > 0)
       os << llvm::format("  +%.2f ns/im2col row", f.model.perRowSeconds * 1e9);
+    if (f.model.perStridedElementSeconds > 0)
+      os << llvm::format("  +%.3f ns/strided im2col element",
+                         f.model.perStridedElementSeconds * 1e9);
     if (f.model.perWorkgroupSeconds > 0)
       os << llvm::format("  +%.3f us/workgroup",
                          f.model.perWorkgroupSeconds * 1e6);
@@ -2188,9 +2191,10 @@ static int runMeasure(const char *argv0) {
   extras.coRun = *coRun;
   os << llvm::format("co-runs (two sessions at once): each kernel slows by "
                      "%.2f x its FLOP time, %.2f x its byte time, %.2f x its "
-                     "per-kernel time (fitted to %u models)\n",
+                     "per-kernel time (fitted to %u models; %.1f us a run "
+                     "handing it to the other thread and back)\n",
                      coRun->perFlop, coRun->perByte, coRun->perKernel,
-                     coRun->samples);
+                     coRun->samples, coRun->perRunSeconds * 1e6);
   // The size above which a model's weights come from memory is the
   // machine's: the fits at other thread counts take the one-thread fit's.
   if (!coldWeightsAbove) {
@@ -2382,6 +2386,7 @@ static int runRepace(const char *argv0) {
                    double byte, double kernel) {
     for (auto &[cls, m] : models) {
       m.perFlopSeconds *= flop;
+      m.perStridedElementSeconds *= flop;
       for (double *v : {&m.perByteSeconds, &m.perStreamedByteSeconds,
                         &m.perColdWeightByteSeconds})
         *v *= byte;

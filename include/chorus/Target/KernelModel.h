@@ -57,6 +57,11 @@ struct KernelFeatures {
   /// a map only a few positions wide pays per few elements. 0 for other
   /// kernels.
   double rows = 0;
+  /// The elements MLAS's im2col copies one at a time because the
+  /// convolution strides along its last spatial dim (a unit-stride row is
+  /// copied four elements at a time): every element of its expanded input.
+  /// 0 for other kernels.
+  double stridedElements = 0;
   /// The bytes of the model's weights the kernel reads, and what the whole
   /// model's weights take: where they outgrow the caches, each run reads
   /// its weights from memory again (KernelModel::coldWeightSeconds).

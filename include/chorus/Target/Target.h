@@ -119,6 +119,8 @@ struct RuntimeProfile {
 /// The time of one kernel class of the runtime, fitted from its profiles:
 /// seconds = perFlop x FLOPs + perByte x bytes + perKernel
 ///           + perGroup x groups (an unblocked grouped convolution's)
+///           + perRow x im2col rows + perStridedElement x the elements
+///             im2col copies one at a time (an unblocked convolution's)
 ///           + perWorkgroup x workgroups + perTileStep x tile steps (a
 ///             WebGPU program's, KernelFeatures).
 struct KernelModel {
@@ -129,6 +131,9 @@ struct KernelModel {
   /// Per row MLAS's im2col copies for an unblocked convolution
   /// (KernelFeatures::rows).
   double perRowSeconds = 0;
+  /// Per element MLAS's im2col copies one at a time for a convolution
+  /// that strides along its last dim (KernelFeatures::stridedElements).
+  double perStridedElementSeconds = 0;
   double perWorkgroupSeconds = 0, perTileStepSeconds = 0;
   /// The time of a WebGPU program's workgroups and tile steps.
   double workgroupSeconds(double workgroups, double tileSteps) const {
@@ -157,10 +162,12 @@ struct KernelModel {
   }
   /// The model's time for a kernel of these features.
   double seconds(double flops, double bytes, double groups, double rows = 0,
-                 double weightBytes = 0, double modelWeightBytes = 0) const {
+                 double weightBytes = 0, double modelWeightBytes = 0,
+                 double stridedElements = 0) const {
     return perFlopSeconds * flops + byteSeconds(bytes) + perKernelSeconds +
            perGroupSeconds * groups + perRowSeconds * rows +
-           coldWeightSeconds(weightBytes, modelWeightBytes);
+           coldWeightSeconds(weightBytes, modelWeightBytes) +
+           perStridedElementSeconds * stridedElements;
   }
 };
 
@@ -277,6 +284,9 @@ struct SessionLoadModel {
 /// Measured from pairs of sessions of one model run at once.
 struct CoRunModel {
   double perFlop = 0, perByte = 0, perKernel = 0;
+  /// What a co-run adds once per run, whatever the model: handing the
+  /// run to the second session's worker thread and back.
+  double perRunSeconds = 0;
   unsigned samples = 0;
   /// The fraction a kernel with these terms (seconds) is slowed by.
   double slowdown(double flopSeconds, double byteSeconds,
