@@ -397,6 +397,17 @@ double modelled(const KernelModel &m, const ProfiledNode &k) {
                    k.modelWeightBytes, f.stridedElements);
 }
 
+/// An unblocked depthwise class: bytes, a dispatch, each group's GEMM and
+/// each im2col row.
+KernelModel depthwiseTruth() {
+  KernelModel truth;
+  truth.perByteSeconds = 20e-12;
+  truth.perKernelSeconds = 3e-6;
+  truth.perGroupSeconds = 50e-9;
+  truth.perRowSeconds = 4e-9;
+  return truth;
+}
+
 /// A class whose bytes beyond a 4 MiB cache cost 30 ps more each.
 KernelModel streamingPastTheCache() {
   KernelModel truth;
@@ -626,11 +637,7 @@ TEST(KernelModels, FitFindsTheCostOfEachStridedElement) {
   // Depthwise convolutions with and without a stride: the strided ones
   // pay 0.3 ns more per element of their expanded input, which the fit
   // must tell from the bytes and rows they share with the others.
-  KernelModel truth;
-  truth.perByteSeconds = 20e-12;
-  truth.perKernelSeconds = 3e-6;
-  truth.perGroupSeconds = 50e-9;
-  truth.perRowSeconds = 4e-9;
+  KernelModel truth = depthwiseTruth();
   truth.perStridedElementSeconds = 0.3e-9;
   std::vector<ProfiledNode> kernels;
   for (auto [c, hw] : std::vector<std::array<int64_t, 2>>{
@@ -668,11 +675,7 @@ TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
   // channel over maps of different shapes: square ones copy a row per
   // few elements, wide and short ones a row per many. The fit must tell
   // the rows' time from the bytes' and recover both.
-  KernelModel truth;
-  truth.perByteSeconds = 20e-12;
-  truth.perKernelSeconds = 3e-6;
-  truth.perGroupSeconds = 50e-9;
-  truth.perRowSeconds = 4e-9;
+  KernelModel truth = depthwiseTruth();
   std::vector<ProfiledNode> kernels;
   for (auto [c, h, w] : std::vector<std::array<int64_t, 3>>{{32, 112, 112},
                                                             {96, 56, 56},
