@@ -43,17 +43,17 @@ double KernelTensor::elements() const {
   return n;
 }
 
-/// The share of a convolution's filter taps that fall inside its input,
-/// over all output positions. Profiles carry shapes but no attributes: a
-/// spatial dim's stride is taken as the input over the output size
-/// (rounded), its padding as what makes the sizes agree, split evenly
-/// (dilation 1).
 /// A convolution's stride along a spatial dim, from its input and output
 /// sizes there (what a profile's shapes say).
 static int64_t inferStride(int64_t in, int64_t out) {
   return out > 0 ? std::max<int64_t>(1, (in + out / 2) / out) : 1;
 }
 
+/// The share of a convolution's filter taps that fall inside its input,
+/// over all output positions. Profiles carry shapes but no attributes: a
+/// spatial dim's stride is taken as the input over the output size
+/// (rounded), its padding as what makes the sizes agree, split evenly
+/// (dilation 1).
 static double validTapShare(const std::vector<int64_t> &x,
                             const std::vector<int64_t> &w,
                             const std::vector<int64_t> &y) {
