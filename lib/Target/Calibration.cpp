@@ -814,14 +814,10 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
       it = models.find("default");
     if (it == models.end())
       continue;
-    terms[0] += it->second.perFlopSeconds * f.flops +
-                it->second.perStridedElementSeconds * f.stridedElements;
-    terms[1] += it->second.byteSeconds(f.bytes) +
-                it->second.coldWeightSeconds(f.weightBytes, k.modelWeightBytes);
-    terms[2] += it->second.perKernelSeconds +
-                it->second.perGroupSeconds * f.groups +
-                it->second.perRowSeconds * f.rows +
-                it->second.workgroupSeconds(f.workgroups, f.tileSteps);
+    f.modelWeightBytes = k.modelWeightBytes;
+    std::array<double, 3> t = getKernelTerms(it->second, f);
+    for (size_t i = 0; i < t.size(); ++i)
+      terms[i] += t[i];
   }
   return terms;
 }

@@ -447,6 +447,17 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
   return f;
 }
 
+std::array<double, 3> chorus::getKernelTerms(const KernelModel &model,
+                                             const KernelFeatures &f) {
+  return {model.perFlopSeconds * f.flops +
+              model.perStridedElementSeconds * f.stridedElements,
+          model.byteSeconds(f.bytes) +
+              model.coldWeightSeconds(f.weightBytes, f.modelWeightBytes),
+          model.perKernelSeconds + model.perGroupSeconds * f.groups +
+              model.perRowSeconds * f.rows +
+              model.workgroupSeconds(f.workgroups, f.tileSteps)};
+}
+
 const KernelModel *chorus::findKernelModel(const Target &target,
                                            llvm::StringRef kernelClass) {
   auto it = target.kernelModels.find(kernelClass.str());
@@ -633,18 +644,11 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
       return where->emitError()
              << "target '" << target.name << "' has no kernel model for "
              << cost.features.kernelClass << " and no default";
-    cost.computeSeconds =
-        model->perFlopSeconds * cost.features.flops +
-        model->perStridedElementSeconds * cost.features.stridedElements;
     cost.features.modelWeightBytes = modelWeightBytes;
-    cost.memorySeconds =
-        model->byteSeconds(cost.features.bytes) +
-        model->coldWeightSeconds(cost.features.weightBytes, modelWeightBytes);
-    cost.overheadSeconds = model->perKernelSeconds +
-                           model->perGroupSeconds * cost.features.groups +
-                           model->perRowSeconds * cost.features.rows +
-                           model->workgroupSeconds(cost.features.workgroups,
-                                                   cost.features.tileSteps);
+    std::array<double, 3> terms = getKernelTerms(*model, cost.features);
+    cost.computeSeconds = terms[0];
+    cost.memorySeconds = terms[1];
+    cost.overheadSeconds = terms[2];
     if (std::optional<KernelFeatures> pass =
             getActivationPassFeatures(kernel, outputs)) {
       // Its own class's rates, without a kernel's dispatch.

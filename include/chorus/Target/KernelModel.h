@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,14 @@ KernelFeatures getKernelFeatures(llvm::StringRef op,
                                  llvm::ArrayRef<KernelTensor> inputs,
                                  llvm::ArrayRef<KernelTensor> outputs,
                                  KernelBackend backend = KernelBackend::Cpu);
+
+/// `model`'s time for a kernel of features `f`, by term: {compute (its
+/// FLOPs, and the elements a strided im2col copies one at a time), memory
+/// (its bytes, streamed bytes and cold weights), overhead (per kernel,
+/// group, im2col row, WebGPU workgroup and tile step)}. The one sum both
+/// the fit and the predictions use.
+std::array<double, 3> getKernelTerms(const KernelModel &model,
+                                     const KernelFeatures &f);
 
 /// An NCHWc Conv's operands and results as ONNX Runtime's NCHWc transform
 /// lays them out: channels padded up to a multiple of `block` (its
