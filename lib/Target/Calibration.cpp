@@ -739,10 +739,8 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   fit.model = best;
   for (const auto &[f, seconds] : rows) {
     fit.measuredSeconds += seconds;
-    fit.fittedSeconds +=
-        fit.model.seconds(f.flops, f.bytes, f.groups, f.rows, f.weightBytes,
-                          f.modelWeightBytes, f.stridedElements) +
-        fit.model.workgroupSeconds(f.workgroups, f.tileSteps);
+    std::array<double, 3> terms = getKernelTerms(fit.model, f);
+    fit.fittedSeconds += terms[0] + terms[1] + terms[2];
   }
   return fit;
 }

@@ -458,6 +458,22 @@ std::array<double, 3> chorus::getKernelTerms(const KernelModel &model,
               model.workgroupSeconds(f.workgroups, f.tileSteps)};
 }
 
+double KernelModel::seconds(double flops, double bytes, double groups,
+                            double rows, double weightBytes,
+                            double modelWeightBytes,
+                            double stridedElements) const {
+  KernelFeatures f;
+  f.flops = flops;
+  f.bytes = bytes;
+  f.groups = groups;
+  f.rows = rows;
+  f.weightBytes = weightBytes;
+  f.modelWeightBytes = modelWeightBytes;
+  f.stridedElements = stridedElements;
+  std::array<double, 3> terms = getKernelTerms(*this, f);
+  return terms[0] + terms[1] + terms[2];
+}
+
 const KernelModel *chorus::findKernelModel(const Target &target,
                                            llvm::StringRef kernelClass) {
   auto it = target.kernelModels.find(kernelClass.str());

@@ -161,14 +161,11 @@ struct KernelModel {
                : 0;
   }
   /// The model's time for a kernel of these features.
+  /// The sum of getKernelTerms (KernelModel.h) for a CPU kernel of these
+  /// features.
   double seconds(double flops, double bytes, double groups, double rows = 0,
                  double weightBytes = 0, double modelWeightBytes = 0,
-                 double stridedElements = 0) const {
-    return perFlopSeconds * flops + byteSeconds(bytes) + perKernelSeconds +
-           perGroupSeconds * groups + perRowSeconds * rows +
-           coldWeightSeconds(weightBytes, modelWeightBytes) +
-           perStridedElementSeconds * stridedElements;
-  }
+                 double stridedElements = 0) const;
 };
 
 /// What the runtime holds in resident memory, fitted to the growth of a
