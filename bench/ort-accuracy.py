@@ -31,7 +31,9 @@ and disabled):
    predictions are apart, as they are and with the second brought to the
    first one's pace (its predictions x the first calibration's median
    speed-reference time / the second's, to the model's power): the machine's speed moves
-   between calibrations, the fit should not. Right before the held-out
+   between calibrations, the fit should not (how far it moved shows in
+   the speed reference's quickest tenth of processes and median in each
+   calibration, printed side by side). Right before the held-out
    measurements, `chorus-calibrate --repace` brings the first target to
    the pace of that moment (kept in --work as repaced-L.json); its error
    against the measurements is printed too.
@@ -257,12 +259,9 @@ def measure(ort, path, shape, runs, level, reference):
     return r["median_ms"], statistics.mean(r["reference_ms"])
 
 
-def calibration_pace(folder):
-    """The speed reference of a kept calibration: (model, its input shape),
-    and its median time over the calibration's processes (ms), the pace
-    chorus-calibrate brings every measurement to."""
-    with open(os.path.join(folder, "settings.json")) as f:
-        settings = json.load(f)
+def reference_times(folder):
+    """The speed reference's time (ms) in each timed process of a kept
+    calibration, sorted."""
     times = []
     for name in sorted(os.listdir(folder)):
         # A round's process (model_r0.out), not the memory-only ones
@@ -270,7 +269,16 @@ def calibration_pace(folder):
         if re.search(r"_r[0-9]+\.out$", name):
             with open(os.path.join(folder, name)) as f:
                 times.append(statistics.mean(json.load(f)["reference_ms"]))
-    times.sort()
+    return sorted(times)
+
+
+def calibration_pace(folder):
+    """The speed reference of a kept calibration: (model, its input shape),
+    and its median time over the calibration's processes (ms), the pace
+    chorus-calibrate brings every measurement to."""
+    with open(os.path.join(folder, "settings.json")) as f:
+        settings = json.load(f)
+    times = reference_times(folder)
     return ((os.path.join(folder, settings["speed_reference"]),
              settings["speed_reference_shape"]), times[len(times) // 2])
 
@@ -511,6 +519,16 @@ def main():
                   f"{100 * statistics.median(drifts):.1f}%); speed reference "
                   f"{pace:.3f} ms at the first calibration's median pace, "
                   f"{pace2:.3f} ms at the second's")
+            # How far the machine itself moved: its quickest tenth of
+            # processes (a machine's pace free of its neighbours' load)
+            # against its median one (with that load).
+            quick = [t[len(t) // 10] for t in (reference_times(keep(1)),
+                                                reference_times(keep(2)))]
+            print(f"  level {level}: the speed reference's quickest tenth of "
+                  f"processes {quick[0]:.3f} ms in the first calibration, "
+                  f"{quick[1]:.3f} ms in the second "
+                  f"({100 * (quick[1] / quick[0] - 1):+.1f}%; median "
+                  f"{100 * (pace2 / pace - 1):+.1f}%)")
             print(f"  level {level}: brought to one pace, the two "
                   f"calibrations' predictions differ by at most "
                   f"{100 * max(same_pace):.1f}% (median "
