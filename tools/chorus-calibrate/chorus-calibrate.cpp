@@ -271,6 +271,15 @@ static llvm::cl::opt<double> maxDrift(
                    "no target is written"),
     llvm::cl::init(20), llvm::cl::cat(category));
 
+static llvm::cl::opt<double> maxPaceSpread(
+    "max-pace-spread",
+    llvm::cl::desc("With --measure: when the speed reference's median over "
+                   "the calibration's processes is more than this percentage "
+                   "slower than its quickest tenth (the machine slowed by "
+                   "other load for much of the calibration), no target is "
+                   "written (default 8)"),
+    llvm::cl::init(8), llvm::cl::cat(category));
+
 static llvm::cl::list<unsigned> threadCounts(
     "thread-counts",
     llvm::cl::desc("With --measure: other intra-op thread counts to measure "
@@ -1829,6 +1838,26 @@ static int runMeasure(const char *argv0) {
                        "10th to the 90th percentile (%.0f%% apart); every "
                        "measurement brought to the median pace\n",
                        middle, all.size(), low, high, 100 * pace);
+    // On a shared machine the quickest tenth of processes is its pace
+    // free of other load, and moves little from one calibration to the
+    // next (at most 3% over eleven pairs of calibrations of 2-vCPU VMs);
+    // the median moves with the load. A median well above the quickest
+    // tenth says the load held the machine for much of the calibration:
+    // its pace then is no pace a second calibration would meet (such
+    // calibrations of those VMs, 9 to 24% above, gave targets 10 to 54%
+    // apart from the next).
+    double loaded = low > 0 ? 100 * (middle / low - 1) : 0;
+    if (loaded > maxPaceSpread)
+      return fail(llvm::formatv(
+                      "the speed reference's median over {0} processes "
+                      "({1:f3} ms) is {2:f1}% slower than its quickest tenth "
+                      "({3:f3} ms): other load slowed the machine for much of "
+                      "the calibration, and its pace would not hold: the "
+                      "machine is too noisy to fit (stop other work and "
+                      "calibrate again, or raise --max-pace-spread); no "
+                      "target written",
+                      all.size(), middle, loaded, low)
+                      .str());
     paceNote = llvm::formatv("measurements at the median pace of a speed "
                              "reference ({0:f3} ms; processes {1:f0}% apart "
                              "from the 10th to the 90th percentile)",
