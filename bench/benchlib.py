@@ -10,6 +10,12 @@ import statistics
 import subprocess
 import sys
 
+# ONNX Runtime's Linux builds start a telemetry client in every process
+# that runs a model unless this is set: a log file in /tmp and a device id
+# and event store under ~/.cache/Microsoft, and events sent. The benches'
+# node processes inherit it, as chorus-calibrate's do.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 MODELS = [
     ("ch_PP-OCRv4_det_infer",
      ["p2o.DynamicDimension.0=1", "p2o.DynamicDimension.1=640",

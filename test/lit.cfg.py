@@ -29,6 +29,12 @@ config.substitutions.append(("%chorus_tools_dir", config.chorus_tools_dir))
 # writes; that mix is not a bug, so manual poisoning is turned off.
 config.environment["ASAN_OPTIONS"] = "exitcode=86:detect_leaks=1:allow_user_poisoning=0"
 config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=87"
+# ONNX Runtime's Linux builds start a telemetry client in every process
+# that runs a model unless this is set (a log file in /tmp, a device id
+# under ~/.cache); the tests that run it directly must leave nothing behind.
+# chorus-calibrate sets it for its own processes, which
+# chorus-calibrate-measure.test checks with it unset.
+config.environment["ORT_DISABLE_TELEMETRY"] = "1"
 # Encodes an ONNX ModelProto written in protobuf text format into a binary
 # .onnx file, for the cases ONNX's own text syntax cannot express.
 config.substitutions.append(
