@@ -305,7 +305,7 @@ def measured_window(args, level, what, name, measure_all, references):
     more than MAX_PACE_SPREAD% slower than its quickest tenth, the rule
     chorus-calibrate applies to its own processes): each measured again,
     at most twice, kept as name-2.json and name-3.json; with --reuse,
-    read back so."""
+    read back so. The loaded windows as (file, percentage behind, result)."""
     loaded = []
     while True:
         file = (name if not loaded else
@@ -320,7 +320,7 @@ def measured_window(args, level, what, name, measure_all, references):
                 if args.reuse else len(loaded) < 2)
         if spread <= MAX_PACE_SPREAD or not more:
             return value, loaded
-        loaded.append(value)
+        loaded.append((file, spread, value))
         print(f"  level {level}: {what} loaded: the speed reference's median "
               f"over its processes {median:.3f} ms is {spread:.1f}% slower "
               f"than their quickest tenth ({quick:.3f} ms; chorus-calibrate "
@@ -572,9 +572,7 @@ def main():
                 labels.append(("as measured, the target re-paced just "
                                "before (chorus-calibrate --repace)", now))
             # The windows measured again, as measured and at pace.
-            for n, window in enumerate(loaded):
-                spread, _, _ = window_pace(
-                    ref for r in window.values() for _, ref in r)
+            for file, spread, window in loaded:
                 for how, value in (
                         ("as measured", lambda ms, ref, stem: ms),
                         ("at the calibration's pace",
@@ -584,10 +582,7 @@ def main():
                         value(ms, ref, stem) for ms, ref in r) - 1)
                          for stem, r in window.items()]
                     labels.append((f"{how} in the refused loaded window "
-                                   f"({spread:.1f}% behind; "
-                                   f"measured-{level}"
-                                   f"{'-' + str(n + 1) if n else ''}.json)",
-                                   e))
+                                   f"({spread:.1f}% behind; {file})", e))
             for label, e in labels:
                 print(f"  level {level}: held-out MAPE {label} "
                       f"{100 * statistics.mean(e):.1f}%, "

@@ -33,7 +33,7 @@ config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitco
 # that runs a model unless this is set (a log file in /tmp, a device id
 # under ~/.cache); the tests that run it directly must leave nothing behind.
 # chorus-calibrate sets it for its own processes, which
-# chorus-calibrate-measure.test checks with it unset.
+# chorus-calibrate-measure.test checks with it set to 0.
 config.environment["ORT_DISABLE_TELEMETRY"] = "1"
 # Encodes an ONNX ModelProto written in protobuf text format into a binary
 # .onnx file, for the cases ONNX's own text syntax cannot express.
