@@ -43,6 +43,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <set>
 #include <thread>
 
 using namespace mlir;
@@ -1031,7 +1032,7 @@ async function main() {
   // Co-runs: a second session of the model in a worker thread, both run
   // at once. (onnxruntime-node runs a session on the thread that calls
   // it: two sessions of one thread run one after the other.)
-  let corun = [];
+  let corun = [], corunAlone = [], corunFaults = [], corunAloneFaults = [];
   if (scaling) {
     const other = new Worker(__filename,
                              {workerData: {modules, model, options, dims}});
@@ -1043,7 +1044,16 @@ async function main() {
       other.once('message', resolve);
       other.postMessage('run');
     });
-    corun = await timed(() => Promise.all([runOther(), session.run(feeds)]));
+    // Each run of the two at once follows a run of the first alone: the
+    // ratio of their medians is taken at one moment of the machine's, as
+    // other load on a shared host comes and goes within seconds.
+    for (let i = 0; i < runs; ++i) {
+      corunAlone.push(...await timed(() => session.run(feeds), 1,
+                                     corunAloneFaults));
+      corun.push(...await timed(
+          () => Promise.all([runOther(), session.run(feeds)]), 1,
+          corunFaults));
+    }
     await other.terminate();
   }
   // Other intra-op thread counts: timed, then profiled.
@@ -1083,6 +1093,8 @@ async function main() {
   if (twin.release) await twin.release();
   console.log(JSON.stringify(
       {runs_ms: times, reference_ms: referenceMs, corun_ms: corun,
+       corun_alone_ms: corunAlone, corun_faults: corunFaults,
+       corun_alone_faults: corunAloneFaults,
        threads: threaded, runs_faults: runFaults,
        threads_faults: threadedFaults, profile, version,
        memory, create_s: createSeconds, first_run_s: firstRunSeconds}));
@@ -1428,8 +1440,12 @@ static int runMeasure(const char *argv0) {
   // Per model and round: how much longer the second session's first run
   // took than the round's median run.
   std::vector<std::vector<double>> firstRunExtra(models.size());
-  // Per model, per round: the median of two sessions run at once.
+  // Per model, per round: the median of two sessions run at once over the
+  // median of the runs alone between them (folders kept before the runner
+  // interleaved them: over the median of the process's timed runs).
   std::vector<std::vector<double>> corun(models.size());
+  // Models whose co-runs were left out of a round for faulting otherwise.
+  std::set<size_t> corunRegimes;
   // Per model, per round: the speed reference's time (ms) beside it.
   std::vector<std::vector<double>> reference(models.size());
   // Per other thread count, per model, per round: median and profile.
@@ -1649,7 +1665,32 @@ static int runMeasure(const char *argv0) {
                     model.name + "' at once in round " +
                     std::to_string(round + 1) + " (" + out + ")");
       if (scaling) {
-        corun[index].push_back(medianOf(pairs) * 1e-3);
+        std::vector<double> alone = numbers(o->getArray("corun_alone_ms"));
+        double aloneMs = medianOf(alone.empty() ? ms : alone);
+        if (!(aloneMs > 0))
+          return fail("the runner timed no runs of '" + model.name +
+                      "' alone in round " + std::to_string(round + 1) + " (" +
+                      out + ")");
+        // Two sessions' runs fault in twice the pages of one's when the
+        // allocator stays in one regime. Where the runs at once fault in
+        // pages the runs alone do not (or the other way round: a model of
+        // large activations whose buffers glibc maps afresh each run), the
+        // ratio is that regime's, up to ten times, not the machine's
+        // sharing: the round's co-run is left out of the fit.
+        std::vector<double> pairFaults = numbers(o->getArray("corun_faults"));
+        std::vector<double> aloneFaults =
+            numbers(o->getArray("corun_alone_faults"));
+        bool sameRegime = true;
+        if (!pairFaults.empty() && !aloneFaults.empty()) {
+          double together = medianOf(pairFaults);
+          double twice = 2 * medianOf(aloneFaults);
+          sameRegime = std::fabs(together - twice) <=
+                       std::max(16.0, 0.25 * std::max(together, twice));
+        }
+        if (sameRegime)
+          corun[index].push_back(medianOf(pairs) / aloneMs);
+        else
+          corunRegimes.insert(index);
         for (auto &[t, perModel] : threaded) {
           const llvm::json::Object *byThreads = o->getObject("threads");
           std::vector<double> tms = numbers(
@@ -1865,14 +1906,12 @@ static int runMeasure(const char *argv0) {
                    .str();
     speedReferenceMs = middle;
     auto rawMeasured = measured;
-    auto rawCorun = corun;
     auto rawThreaded = threaded;
     // Scales every measurement of each process: its kernels by
     // `kernelPower`, its whole-model times by `modelPower` (model index),
     // each the power of the process's pace ratio.
     auto bringToPace = [&](auto kernelPower, auto modelPower) {
       measured = rawMeasured;
-      corun = rawCorun;
       threaded = rawThreaded;
       for (auto [index, rounds] : llvm::enumerate(reference))
         for (auto [round, ms] : llvm::enumerate(rounds)) {
@@ -1884,8 +1923,6 @@ static int runMeasure(const char *argv0) {
               k.seconds *= std::pow(ratio, kernelPower(k));
           };
           scale(measured[index][round]);
-          if (round < corun[index].size())
-            corun[index][round] *= model;
           // Sessions of other thread counts by the reference's ratio
           // alone: the powers are fitted to one-thread sessions, and on
           // threads that wait for each other the terms move otherwise.
@@ -2211,7 +2248,7 @@ static int runMeasure(const char *argv0) {
     CoRunSample sample;
     sample.terms = predictProfiledTerms(profiles[index], kernelModels);
     sample.aloneSeconds = timed[index].second;
-    sample.pairSeconds = rounds[rounds.size() / 2];
+    sample.pairSeconds = sample.aloneSeconds * rounds[rounds.size() / 2];
     coRunSamples.push_back(sample);
   }
   llvm::Expected<CoRunModel> coRun = fitCoRun(coRunSamples);
@@ -2224,6 +2261,15 @@ static int runMeasure(const char *argv0) {
                      "handing it to the other thread and back)\n",
                      coRun->perFlop, coRun->perByte, coRun->perKernel,
                      coRun->samples, coRun->perRunSeconds * 1e6);
+  if (!corunRegimes.empty()) {
+    os << "co-runs left out of the fit in a round: " << corunRegimes.size()
+       << " model" << (corunRegimes.size() > 1 ? "s" : "")
+       << " whose runs at once faulted in other than twice the pages of "
+          "their runs alone (the allocator in another regime):";
+    for (size_t index : corunRegimes)
+      os << " " << models[index].name;
+    os << "\n";
+  }
   // The size above which a model's weights come from memory is the
   // machine's: the fits at other thread counts take the one-thread fit's.
   if (!coldWeightsAbove) {
