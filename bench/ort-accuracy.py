@@ -38,9 +38,10 @@ and disabled):
    between calibrations, the fit should not (how far it moved shows in
    the speed reference's quickest tenth of processes and median in each
    calibration, printed side by side). Right before the held-out
-   measurements, `chorus-calibrate --repace` brings the first target to
-   the pace of that moment (kept in --work as repaced-L.json); its error
-   against the measurements is printed too.
+   measurements (each window of them), `chorus-calibrate --repace` brings
+   the first target to the pace of that moment (kept in --work as
+   repaced-L.json, of the last window); its error against the
+   measurements is printed too.
 4. memory: each held-out model in --rounds fresh processes
    (bench/ort-memory.js): resident-set growth from before the session's
    creation to after it, and to after the first run (the largest over the
@@ -500,15 +501,16 @@ def main():
                                 args.reuse)
             reference, pace = calibration_pace(keep(1))
             # The first target brought to the pace of the moment right
-            # before the held-out models are measured (kept in --work).
+            # before the held-out models are measured (kept in --work):
+            # before each window, so that the one kept is of the window
+            # the errors are of.
             repaced = os.path.join(args.work or work, f"repaced-{level}.json")
-            if not args.reuse:
+
+            def measure_all():
                 subprocess.run([tool(args.build, "chorus-calibrate"),
                                 "--repace", first, "--ort-modules", args.ort,
                                 "-o", repaced], check=True,
                                capture_output=True)
-
-            def measure_all():
                 rounds = {stem: [] for stem, *_ in models}
                 for _ in range(args.rounds):
                     for stem, path, dims, shape in models:
