@@ -1672,11 +1672,11 @@ static int runMeasure(const char *argv0) {
                       "' alone in round " + std::to_string(round + 1) + " (" +
                       out + ")");
         // Two sessions' runs fault in twice the pages of one's when the
-        // allocator stays in one regime. Where the runs at once fault in
-        // pages the runs alone do not (or the other way round: a model of
-        // large activations whose buffers glibc maps afresh each run), the
-        // ratio is that regime's, up to ten times, not the machine's
-        // sharing: the round's co-run is left out of the fit.
+        // allocator stays in one regime. Where they do not (a model of
+        // large activations whose buffers glibc maps afresh on each run of
+        // two threads and not of one, or the other way round), the ratio
+        // is that regime's, up to ten times, not the machine's sharing:
+        // the round's co-run is left out of the fit.
         std::vector<double> pairFaults = numbers(o->getArray("corun_faults"));
         std::vector<double> aloneFaults =
             numbers(o->getArray("corun_alone_faults"));
