@@ -4,9 +4,11 @@
 // session takes (the median of 4 after the first, the file in the page
 // cache), as chorus-calibrate --measure measures its calibration models.
 //
-//   node bench/ort-load.js MODULES_DIR LEVEL MODEL.onnx
+//   node bench/ort-load.js MODULES_DIR LEVEL MODEL.onnx [once]
 //
-// Prints JSON: {model, load_bytes, load_peak_bytes, create_ms}.
+// Prints JSON: {model, load_bytes, load_peak_bytes, create_ms}; with `once`,
+// only the first session is created (no create_ms), so that a trace of the
+// process's allocations (bench/load-heap.py) holds one load.
 // (bench/ort-memory.js reads the peak after a run as well, and
 // bench/ort-create.js times first sessions at ONNX Runtime's defaults;
 // this takes the load's own peak and the creation the calibration fits.)
@@ -19,9 +21,9 @@ function status(field) {
 }
 
 async function main() {
-  const [modulesDir, level, model] = process.argv.slice(2);
-  if (!model) {
-    console.error('usage: node ort-load.js MODULES_DIR LEVEL MODEL.onnx');
+  const [modulesDir, level, model, mode] = process.argv.slice(2);
+  if (!model || (mode !== undefined && mode !== 'once')) {
+    console.error('usage: node ort-load.js MODULES_DIR LEVEL MODEL.onnx [once]');
     process.exit(2);
   }
   const ort = require(path.resolve(modulesDir, 'onnxruntime-node'));
@@ -31,6 +33,12 @@ async function main() {
   const first = await ort.InferenceSession.create(model, options);
   const loaded = status('VmRSS');
   const peak = Math.max(status('VmHWM'), loaded);
+  if (mode === 'once') {
+    console.log(JSON.stringify({
+      model: path.basename(model), load_bytes: loaded - before,
+      load_peak_bytes: peak - before}));
+    return;
+  }
   const ms = [];
   for (let i = 0; i < 5; ++i) {
     const start = process.hrtime.bigint();
