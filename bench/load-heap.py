@@ -40,10 +40,12 @@ import tempfile
 from benchlib import add_build_and_ort, require_ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# x86-64 Linux: the program's heap (brk) lies below the mappings, and a
-# thread arena's heaps are 64 MiB each, aligned to their size (glibc's
-# HEAP_MAX_SIZE on 64-bit).
-kMappingsStart = 1 << 44
+# x86-64 Linux: the program's heap (brk) lies above the executable, below
+# 0x5800_0000_0000 even for a position-independent one, and the mappings
+# (a thread arena's heaps among them) near the top of the address space,
+# from 0x7000_0000_0000 up; a thread arena's heaps are 64 MiB each,
+# aligned to their size (glibc's HEAP_MAX_SIZE on 64-bit).
+kMappingsStart = 0x6000_0000_0000
 kThreadHeapBytes = 64 << 20
 
 
