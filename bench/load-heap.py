@@ -99,6 +99,11 @@ def main():
                     help="graph optimization levels, comma-separated")
     ap.add_argument("models", nargs="+", metavar="MODEL.onnx")
     args = ap.parse_args()
+    levels = args.levels.split(",")
+    for level in levels:
+        if level not in ("disabled", "basic", "extended", "all"):
+            ap.error(f"unknown level '{level}' in --levels (disabled, "
+                     "basic, extended or all)")
     require_ort(args.ort)
     for m in args.models:
         if not os.path.isfile(m):
@@ -107,7 +112,7 @@ def main():
     print(f"{'model':28s} {'level':9s} {'live heap':>10s} {'live mapped':>12s}"
           f" {'heap extent':>12s} {'resident':>9s} {'rest':>7s}   (MB)")
     with tempfile.TemporaryDirectory(dir=args.build) as tmp:
-        for level in args.levels.split(","):
+        for level in levels:
             for m in args.models:
                 trace = os.path.join(tmp, "trace.txt")
                 env = dict(os.environ, MT_OUT=trace, LD_PRELOAD=so)
