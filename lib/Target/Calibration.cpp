@@ -1060,14 +1060,14 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   // What a session keeps: the same terms, fitted to the second sessions.
   std::vector<std::vector<double>> retained;
   for (const MemorySample &s : samples) {
-    if (s.retainedBytes < 0)
+    if (!s.retainedBytes)
       continue;
-    double y = std::max(s.retainedBytes * kMB, 1.0);
+    double y = std::max(*s.retainedBytes * kMB, 1.0);
     double w = 1 / y;
     const double *wb = s.features.weightBytes;
     retained.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
                         wb[3] * kMB * w, s.features.nodes * kMB * w,
-                        s.retainedBytes * kMB * w});
+                        *s.retainedBytes * kMB * w});
   }
   llvm::sort(process);
   RuntimeMemoryModel m;
@@ -1106,12 +1106,12 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   };
   std::vector<PeakSample> peaks;
   for (const MemorySample &s : samples)
-    if (s.loadPeakBytes >= 0)
+    if (s.loadPeakBytes)
       peaks.push_back(
           {static_cast<double>(s.features.largestTensorBytes) * kMB,
            s.features.weightBytes[0] * kMB,
            static_cast<double>(s.features.largestConvTensorBytes) * kMB,
-           std::max(s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB});
+           std::max(*s.loadPeakBytes - s.afterLoadBytes, 0.0) * kMB});
   if (peaks.size() >= 6) {
     RuntimeMemoryModel::LoadPeak p;
     p.samples = peaks.size();

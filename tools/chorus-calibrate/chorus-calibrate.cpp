@@ -43,6 +43,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -890,6 +891,9 @@ static int findRuntime(const char *argv0, std::string &node,
 /// kMoreMemoryReadings processes of resident readings beyond the rounds'.
 static constexpr double kMoreMemoryReadingsAbove = 4.0 * 1024 * 1024;
 static constexpr unsigned kMoreMemoryReadings = 3;
+/// A resident reading the runner did not take (a process's readings are
+/// kept as numbers; any real reading, negative ones included, is above it).
+static constexpr double kNotRead = -std::numeric_limits<double>::infinity();
 
 /// The script --measure runs once per model: times `runs` runs of one
 /// session at the given settings, then profiles as many in a second one;
@@ -1434,6 +1438,8 @@ static int runMeasure(const char *argv0) {
       measured(models.size());
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
+  // Each process's readings: process, load, run, retained, load peak (the
+  // last two kNotRead where the runner did not take them).
   std::vector<std::vector<std::array<double, 5>>> memory(models.size());
   // Per model and round: how long its second session took to create.
   std::vector<std::vector<double>> createSeconds(models.size());
@@ -1737,8 +1743,8 @@ static int runMeasure(const char *argv0) {
                               loadPeak = mem->getNumber("load_peak");
         if (process && load && run)
           memory[index].push_back({*process, *load, *run,
-                                   retained ? *retained : -1,
-                                   loadPeak ? *loadPeak : -1});
+                                   retained ? *retained : kNotRead,
+                                   loadPeak ? *loadPeak : kNotRead});
       }
     }
   // Each model's median round: its latency, and each of its kernels' time
@@ -2108,8 +2114,8 @@ static int runMeasure(const char *argv0) {
             return fail("the runner's memory readings for '" + model.name +
                         "' are not what they should be (" + out + ")");
           memory[index].push_back({*process, *load, *run,
-                                   retained ? *retained : -1,
-                                   loadPeak ? *loadPeak : -1});
+                                   retained ? *retained : kNotRead,
+                                   loadPeak ? *loadPeak : kNotRead});
           os << llvm::format("[memory %u/%u] ", extra + 1, kMoreMemoryReadings)
              << llvm::left_justify(model.name, 24)
              << llvm::format("%9.1f MB after load\n", *load * 1e-6);
@@ -2128,11 +2134,14 @@ static int runMeasure(const char *argv0) {
       sample.processBytes = processes[processes.size() / 2];
       sample.afterLoadBytes = roundsOf(1).back();
       sample.afterRunBytes = roundsOf(2).back();
+      // A reading any process lacks (kept before the runner took it)
+      // leaves the model out of that fit; a negative one is a reading.
       std::vector<double> retained = roundsOf(3);
-      sample.retainedBytes =
-          retained.front() < 0 ? -1 : retained[retained.size() / 2];
+      if (!llvm::is_contained(retained, kNotRead))
+        sample.retainedBytes = retained[retained.size() / 2];
       std::vector<double> loadPeak = roundsOf(4);
-      sample.loadPeakBytes = loadPeak.front() < 0 ? -1 : loadPeak.back();
+      if (!llvm::is_contained(loadPeak, kNotRead))
+        sample.loadPeakBytes = loadPeak.back();
       samples.push_back(sample);
       if (createSeconds[index].size() == measureRounds) {
         std::vector<double> v = createSeconds[index];

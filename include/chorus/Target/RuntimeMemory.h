@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <map>
+#include <optional>
 #include <string>
 
 namespace chorus {
@@ -209,11 +210,14 @@ struct MemorySample {
   RuntimeMemoryFeatures features;
   double afterLoadBytes = 0, afterRunBytes = 0, processBytes = 0;
   /// What a second session of the model added (what a session keeps);
-  /// negative where not measured.
-  double retainedBytes = -1;
+  /// empty where not measured. A reading may be negative: resident-memory
+  /// counters are approximate on some kernels, and a second session's load
+  /// can return heap pages the first one left, so a session that keeps a
+  /// few kilobytes can read as less than nothing.
+  std::optional<double> retainedBytes;
   /// The most the process held while the session loaded (VmHWM growth);
-  /// negative where not measured.
-  double loadPeakBytes = -1;
+  /// empty where not measured.
+  std::optional<double> loadPeakBytes;
 };
 
 /// Fits the model to the samples by least squares on relative errors,
