@@ -575,7 +575,7 @@ FitReport chorus::makeFitReport(const Workload &w, const Target &target,
       const RuntimeMemoryModel &rm = *target.runtimeMemory;
       const RuntimeMemoryFeatures &f = m.memoryFeatures;
       fm.fixedBytes = rm.sessionBytes + rm.runBytes;
-      fm.weightBytes = predictWeightBytes(rm, f.weightBytes);
+      fm.weightBytes = predictWeightBytes(rm, f);
       fm.arenaBytes = rm.perArenaByte * f.serviceArenaBytes();
       fm.callerBytes = 2 * rm.perOutputByte * f.callerBytes();
       SetMemory alone = predictSessionAlone(rm, f);

@@ -75,8 +75,11 @@ private:
 
   LogicalResult importGraph(const onnx::GraphProto &graph, Block *block,
                             bool isMain, SmallVectorImpl<Value> &outputs);
+  /// A weight for `tensor`; `fromConstantNode` where the file holds it in
+  /// a Constant node (WeightOp's `constant_node`).
   FailureOr<Value> createWeight(const onnx::TensorProto &tensor,
-                                StringRef onnxName, Location loc);
+                                StringRef onnxName, Location loc,
+                                bool fromConstantNode = false);
   FailureOr<Attribute> convertTensorAttr(const onnx::TensorProto &tensor,
                                          Location loc);
   FailureOr<Attribute> convertAttribute(const onnx::AttributeProto &attr,
@@ -192,7 +195,8 @@ static Attribute makeDenseAttr(ShapedType type, const TensorBytes &data) {
 }
 
 FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
-                                             StringRef onnxName, Location loc) {
+                                             StringRef onnxName, Location loc,
+                                             bool fromConstantNode) {
   if (tensor.has_segment())
     return emitError(loc) << "segmented tensors are not supported";
   Type element = convertOnnxElementType(ctx, tensor.data_type());
@@ -213,7 +217,7 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
   auto weight = builder.create<WeightOp>(
       loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest,
       data->payloadBytes, builder.getStrArrayAttr({onnxName}),
-      /*value=*/nullptr, /*external_location=*/nullptr);
+      /*value=*/nullptr, /*external_location=*/nullptr, fromConstantNode);
   // readTensorBytes has checked that the element count fits in 64 bits.
   if (type.getNumElements() <= kMaxWeightValueElements &&
       !isa<StringType, ComplexType>(element))
@@ -367,7 +371,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
                                         int index) {
   Location loc = nodeLoc(node, index);
   if (std::optional<onnx::TensorProto> tensor = constantToTensor(node)) {
-    FailureOr<Value> weight = createWeight(*tensor, node.output(0), loc);
+    FailureOr<Value> weight =
+        createWeight(*tensor, node.output(0), loc, /*fromConstantNode=*/true);
     if (failed(weight))
       return failure();
     scopes.back()[node.output(0)] = *weight;

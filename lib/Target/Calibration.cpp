@@ -1042,6 +1042,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     const double *wb = s.features.weightBytes;
     load.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
                     wb[3] * kMB * w, s.features.nodes * kMB * w,
+                    s.features.constantNodeBytes * kMB * w,
+                    s.features.largestHeapConvTensorBytes * kMB * w,
                     s.afterLoadBytes * kMB * w});
     double added = (s.afterRunBytes - s.afterLoadBytes) * kMB;
     // What the first run adds is small next to the load for most models:
@@ -1055,7 +1057,24 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     run.push_back({wr, s.features.firstRunArenaBytes() * kMB * wr, added * wr});
     process.push_back(s.processBytes);
   }
-  std::vector<double> a = nnlsBySubsets(load, 6);
+  // The copy of weights held in Constant nodes is fitted where at least
+  // two models hold a megabyte or more so; elsewhere (measurements kept
+  // before the calibration had such models) it is not measured and stays
+  // 0, rather than fitted to the noise of a few scalars.
+  bool constantNodes = llvm::count_if(samples, [](const MemorySample &s) {
+                         return s.features.constantNodeBytes >= 1e6;
+                       }) >= 2;
+  auto fitLoadTerms = [&](std::vector<std::vector<double>> rows) {
+    constexpr unsigned kTerms = 8, kConstantNodes = 6;
+    if (constantNodes)
+      return nnlsBySubsets(rows, kTerms);
+    for (std::vector<double> &r : rows)
+      r.erase(r.begin() + kConstantNodes);
+    std::vector<double> c = nnlsBySubsets(rows, kTerms - 1);
+    c.insert(c.begin() + kConstantNodes, 0.0);
+    return c;
+  };
+  std::vector<double> a = fitLoadTerms(load);
   std::vector<double> b = nnlsBySubsets(run, 2);
   // What a session keeps: the same terms, fitted to the second sessions.
   std::vector<std::vector<double>> retained;
@@ -1067,6 +1086,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     const double *wb = s.features.weightBytes;
     retained.push_back({w, wb[0] * kMB * w, wb[1] * kMB * w, wb[2] * kMB * w,
                         wb[3] * kMB * w, s.features.nodes * kMB * w,
+                        s.features.constantNodeBytes * kMB * w,
+                        s.features.largestHeapConvTensorBytes * kMB * w,
                         *s.retainedBytes * kMB * w});
   }
   llvm::sort(process);
@@ -1078,12 +1099,14 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
   m.perOtherWeightByte = a[3];
   m.perLargeWeightByte = a[4];
   m.perNodeBytes = a[5];
+  m.perConstantNodeByte = a[6];
+  m.perLargestConvTensorByte = a[7];
   m.runBytes = b[0] / kMB;
   m.perArenaByte = b[1];
   m.perOutputByte = kOutputCopies;
   m.samples = samples.size();
   if (retained.size() >= 6) {
-    std::vector<double> c = nnlsBySubsets(retained, 6);
+    std::vector<double> c = fitLoadTerms(retained);
     RuntimeMemoryModel::Retained r;
     r.sessionBytes = c[0] / kMB;
     r.perConvWeightByte = c[1];
@@ -1091,6 +1114,8 @@ chorus::fitRuntimeMemory(llvm::ArrayRef<MemorySample> samples) {
     r.perOtherWeightByte = c[3];
     r.perLargeWeightByte = c[4];
     r.perNodeBytes = c[5];
+    r.perConstantNodeByte = c[6];
+    r.perLargestConvTensorByte = c[7];
     r.samples = retained.size();
     m.retained = r;
   }

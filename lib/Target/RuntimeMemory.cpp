@@ -56,6 +56,12 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(
             func, StringAttr::get(func.getContext(), name))) {
       addWeightBytes(f.weightBytes, weight.getByteSize(), use);
+      if (weight.getConstantNode())
+        f.constantNodeBytes += static_cast<double>(weight.getByteSize());
+      if (use == WeightUse::Conv && weight.getByteSize() < kLargeWeightBytes)
+        f.largestHeapConvTensorBytes =
+            std::max(f.largestHeapConvTensorBytes,
+                     static_cast<double>(weight.getByteSize()));
       f.largestTensorBytes =
           std::max(f.largestTensorBytes, weight.getByteSize());
       if (use == WeightUse::Conv)
@@ -100,17 +106,37 @@ chorus::computeRuntimeMemoryFeatures(func::FuncOp func,
 }
 
 double chorus::predictWeightBytes(const RuntimeMemoryModel &m,
-                                  const double weightBytes[4]) {
-  return m.perConvWeightByte * weightBytes[0] +
-         m.perMatMulWeightByte * weightBytes[1] +
-         m.perOtherWeightByte * weightBytes[2] +
-         m.perLargeWeightByte * weightBytes[3];
+                                  const RuntimeMemoryFeatures &f) {
+  return m.perConvWeightByte * f.weightBytes[0] +
+         m.perMatMulWeightByte * f.weightBytes[1] +
+         m.perOtherWeightByte * f.weightBytes[2] +
+         m.perLargeWeightByte * f.weightBytes[3] +
+         m.perConstantNodeByte * f.constantNodeBytes +
+         m.perLargestConvTensorByte * f.largestHeapConvTensorBytes;
+}
+
+double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
+                                const RuntimeMemoryFeatures &f) {
+  return m.sessionBytes + m.perNodeBytes * f.nodes + predictWeightBytes(m, f);
+}
+
+/// Features of a model of these weights (initializers) and nodes alone.
+static RuntimeMemoryFeatures weightsOnly(const double weightBytes[4],
+                                         double nodes) {
+  RuntimeMemoryFeatures f;
+  std::copy(weightBytes, weightBytes + 4, f.weightBytes);
+  f.nodes = nodes;
+  return f;
 }
 
 double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
                                 const double weightBytes[4], double nodes) {
-  return m.sessionBytes + m.perNodeBytes * nodes +
-         predictWeightBytes(m, weightBytes);
+  return predictAfterLoad(m, weightsOnly(weightBytes, nodes));
+}
+
+double chorus::predictRetained(const RuntimeMemoryModel &m,
+                               const double weightBytes[4], double nodes) {
+  return predictRetained(m, weightsOnly(weightBytes, nodes));
 }
 
 double chorus::predictFirstRun(const RuntimeMemoryModel &m,
@@ -126,8 +152,8 @@ double chorus::predictServiceRuns(const RuntimeMemoryModel &m,
 }
 
 double chorus::predictRetained(const RuntimeMemoryModel &m,
-                               const double weightBytes[4], double nodes) {
-  double load = predictAfterLoad(m, weightBytes, nodes);
+                               const RuntimeMemoryFeatures &f) {
+  double load = predictAfterLoad(m, f);
   if (!m.retained)
     return load;
   const RuntimeMemoryModel::Retained &r = *m.retained;
@@ -136,11 +162,13 @@ double chorus::predictRetained(const RuntimeMemoryModel &m,
   // calibration's second session, of the same model, finds part of that
   // state set up by the first: r.perNodeBytes is lower.)
   double kept = r.sessionBytes +
-                std::max(r.perNodeBytes, m.perNodeBytes) * nodes +
-                r.perConvWeightByte * weightBytes[0] +
-                r.perMatMulWeightByte * weightBytes[1] +
-                r.perOtherWeightByte * weightBytes[2] +
-                r.perLargeWeightByte * weightBytes[3];
+                std::max(r.perNodeBytes, m.perNodeBytes) * f.nodes +
+                r.perConvWeightByte * f.weightBytes[0] +
+                r.perMatMulWeightByte * f.weightBytes[1] +
+                r.perOtherWeightByte * f.weightBytes[2] +
+                r.perLargeWeightByte * f.weightBytes[3] +
+                r.perConstantNodeByte * f.constantNodeBytes +
+                r.perLargestConvTensorByte * f.largestHeapConvTensorBytes;
   return std::min(kept, load);
 }
 
@@ -212,8 +240,7 @@ SetMemory chorus::predictSetMemory(const RuntimeMemoryModel &m,
 
 SessionMemory chorus::predictSession(const RuntimeMemoryModel &m,
                                      const RuntimeMemoryFeatures &features) {
-  SessionMemory s{predictAfterLoad(m, features.weightBytes, features.nodes),
-                  predictRetained(m, features.weightBytes, features.nodes),
+  SessionMemory s{predictAfterLoad(m, features), predictRetained(m, features),
                   predictFirstRun(m, features),
                   predictServiceRuns(m, features)};
   if (features.ortArenaBytes > 0)

@@ -716,6 +716,18 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
     if (llvm::Error e = mr.bounded("per_node_bytes", m.perNodeBytes, 1e9,
                                    "a number of bytes in [0, 1e9]", false))
       return std::move(e);
+    // Per byte held in Constant nodes (targets fitted before the term have
+    // none).
+    if (llvm::Error e =
+            mr.bounded("per_constant_node_byte", m.perConstantNodeByte, 100,
+                       "a factor in [0, 100]", false))
+      return std::move(e);
+    // Per byte of the largest convolution weight tensor under 32 MiB
+    // (targets fitted before the term have none).
+    if (llvm::Error e = mr.bounded("per_largest_conv_tensor_byte",
+                                   m.perLargestConvTensorByte, 100,
+                                   "a factor in [0, 100]", false))
+      return std::move(e);
     if (llvm::Error e = mr.count("samples", m.samples))
       return std::move(e);
     if (const llvm::json::Value *rv = mr.get("retained")) {
@@ -739,6 +751,14 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
           return std::move(e);
       if (llvm::Error e = rr.bounded("per_node_bytes", k.perNodeBytes, 1e9,
                                      "a number of bytes in [0, 1e9]", false))
+        return std::move(e);
+      if (llvm::Error e =
+              rr.bounded("per_constant_node_byte", k.perConstantNodeByte, 100,
+                         "a factor in [0, 100]", false))
+        return std::move(e);
+      if (llvm::Error e = rr.bounded("per_largest_conv_tensor_byte",
+                                     k.perLargestConvTensorByte, 100,
+                                     "a factor in [0, 100]", false))
         return std::move(e);
       if (llvm::Error e = rr.count("samples", k.samples))
         return std::move(e);
@@ -937,18 +957,20 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
   }
   if (t.runtimeMemory) {
     const RuntimeMemoryModel &m = *t.runtimeMemory;
-    o["runtime_memory"] =
-        llvm::json::Object{{"process_bytes", m.processBytes},
-                           {"session_bytes", m.sessionBytes},
-                           {"run_bytes", m.runBytes},
-                           {"per_conv_weight_byte", m.perConvWeightByte},
-                           {"per_matmul_weight_byte", m.perMatMulWeightByte},
-                           {"per_other_weight_byte", m.perOtherWeightByte},
-                           {"per_large_weight_byte", m.perLargeWeightByte},
-                           {"per_arena_byte", m.perArenaByte},
-                           {"per_output_byte", m.perOutputByte},
-                           {"per_node_bytes", m.perNodeBytes},
-                           {"samples", static_cast<int64_t>(m.samples)}};
+    o["runtime_memory"] = llvm::json::Object{
+        {"process_bytes", m.processBytes},
+        {"session_bytes", m.sessionBytes},
+        {"run_bytes", m.runBytes},
+        {"per_conv_weight_byte", m.perConvWeightByte},
+        {"per_matmul_weight_byte", m.perMatMulWeightByte},
+        {"per_other_weight_byte", m.perOtherWeightByte},
+        {"per_large_weight_byte", m.perLargeWeightByte},
+        {"per_arena_byte", m.perArenaByte},
+        {"per_output_byte", m.perOutputByte},
+        {"per_node_bytes", m.perNodeBytes},
+        {"per_constant_node_byte", m.perConstantNodeByte},
+        {"per_largest_conv_tensor_byte", m.perLargestConvTensorByte},
+        {"samples", static_cast<int64_t>(m.samples)}};
     if (m.retained)
       (*o["runtime_memory"].getAsObject())["retained"] = llvm::json::Object{
           {"session_bytes", m.retained->sessionBytes},
@@ -957,6 +979,9 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           {"per_other_weight_byte", m.retained->perOtherWeightByte},
           {"per_large_weight_byte", m.retained->perLargeWeightByte},
           {"per_node_bytes", m.retained->perNodeBytes},
+          {"per_constant_node_byte", m.retained->perConstantNodeByte},
+          {"per_largest_conv_tensor_byte",
+           m.retained->perLargestConvTensorByte},
           {"samples", static_cast<int64_t>(m.retained->samples)}};
     if (m.loadPeak)
       (*o["runtime_memory"].getAsObject())["load_peak"] = llvm::json::Object{

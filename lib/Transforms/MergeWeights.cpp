@@ -67,6 +67,11 @@ WeightMergeStats chorus::mergeIdenticalWeights(
       if (!llvm::is_contained(names, name))
         names.push_back(name);
     target.setOnnxNamesAttr(ArrayAttr::get(module.getContext(), names));
+    // The runtime copies a Constant node's tensor on load: the merged
+    // weight keeps the mark only where every file held it so (a model that
+    // holds it as an initializer does not pay that copy).
+    if (!weight.getConstantNode())
+      target.setConstantNode(false);
     erased.push_back(weight);
   }
   if (!replacement.empty())

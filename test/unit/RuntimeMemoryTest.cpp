@@ -80,6 +80,75 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   EXPECT_EQ(fit->samples, samples.size());
 }
 
+TEST(RuntimeMemory, FitPricesWeightsHeldInConstantNodes) {
+  RuntimeMemoryModel truth;
+  truth.processBytes = 12e6;
+  truth.sessionBytes = 27e6;
+  truth.perConvWeightByte = 2.8;
+  truth.perMatMulWeightByte = 1.5;
+  truth.perOtherWeightByte = 1.1;
+  truth.perLargeWeightByte = 1.0;
+  truth.perArenaByte = 1.3;
+  truth.perOutputByte = 1;
+  truth.perNodeBytes = 9e3;
+  truth.perConstantNodeByte = 0.65;
+  std::vector<MemorySample> samples = samplesOf(truth);
+  // The first two models again, their weights in Constant nodes: each
+  // byte costs its kind's factor and the copy the runtime makes of it.
+  for (unsigned i : {0u, 1u}) {
+    MemorySample s = samples[i];
+    s.features.constantNodeBytes =
+        s.features.weightBytes[0] + s.features.weightBytes[1];
+    s.afterLoadBytes = predictAfterLoad(truth, s.features);
+    EXPECT_NEAR(s.afterLoadBytes - samples[i].afterLoadBytes,
+                0.65 * s.features.constantNodeBytes, 1);
+    samples.push_back(s);
+  }
+  llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  EXPECT_NEAR(fit->perConstantNodeByte, 0.65, 1e-6);
+  EXPECT_NEAR(fit->perConvWeightByte, truth.perConvWeightByte, 1e-6);
+  EXPECT_NEAR(fit->perMatMulWeightByte, truth.perMatMulWeightByte, 1e-6);
+  // With one such model there is nothing to tell the copy from the
+  // model's noise: the term is not fitted.
+  samples.pop_back();
+  fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  EXPECT_EQ(fit->perConstantNodeByte, 0);
+}
+
+TEST(RuntimeMemory, FitFindsTheRoomTheLargestFilterTakes) {
+  RuntimeMemoryModel truth;
+  truth.processBytes = 12e6;
+  truth.sessionBytes = 27e6;
+  truth.perConvWeightByte = 2.0;
+  truth.perMatMulWeightByte = 1.5;
+  truth.perOtherWeightByte = 1.1;
+  truth.perLargeWeightByte = 1.0;
+  truth.perArenaByte = 1.3;
+  truth.perOutputByte = 1;
+  truth.perLargestConvTensorByte = 5.5;
+  std::vector<MemorySample> samples = samplesOf(truth);
+  // Convolution models of one total and different largest filters.
+  for (double largest : {0.6e6, 2.4e6, 4.7e6, 9.4e6}) {
+    MemorySample s = samples[0];
+    s.features.weightBytes[0] = 20e6;
+    s.features.largestHeapConvTensorBytes = largest;
+    s.afterLoadBytes = predictAfterLoad(truth, s.features);
+    samples.push_back(s);
+  }
+  // A filter of 32 MiB or more is mapped apart: it is not the heap's.
+  MemorySample big = samples.back();
+  big.features.largestHeapConvTensorBytes = 0;
+  big.features.largestConvTensorBytes = 40e6;
+  EXPECT_DOUBLE_EQ(predictAfterLoad(truth, big.features),
+                   samples.back().afterLoadBytes - 5.5 * 9.4e6);
+  llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  EXPECT_NEAR(fit->perLargestConvTensorByte, 5.5, 1e-6);
+  EXPECT_NEAR(fit->perConvWeightByte, 2.0, 1e-6);
+}
+
 TEST(RuntimeMemory, FitRecoversWhatASessionKeeps) {
   RuntimeMemoryModel truth;
   truth.processBytes = 12e6;

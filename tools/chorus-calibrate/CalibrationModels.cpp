@@ -60,11 +60,30 @@ public:
     return name;
   }
 
-  /// A float initializer of `dims` holding small pseudo-random values.
+  /// Weights made from here on are Constant nodes, as some exporters
+  /// write them (PaddleOCR's models hold all their weights so), rather
+  /// than initializers.
+  void weightsInConstantNodes() { constants = true; }
+
+  /// A float initializer of `dims` holding small pseudo-random values (a
+  /// Constant node's tensor after weightsInConstantNodes).
   std::string weight(const std::vector<int64_t> &dims) {
     std::string name = "w" + std::to_string(counter++);
-    onnx::TensorProto *t = graph->add_initializer();
-    t->set_name(name);
+    onnx::TensorProto *t;
+    if (constants) {
+      onnx::NodeProto *n = graph->add_node();
+      n->set_op_type("Constant");
+      n->set_name("Constant_" + name);
+      n->add_output(name);
+      onnx::AttributeProto *a = n->add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      t = a->mutable_t();
+    } else {
+      t = graph->add_initializer();
+      t->set_name(name);
+    }
+    last = t;
     t->set_data_type(onnx::TensorProto::FLOAT);
     int64_t n = 1;
     for (int64_t d : dims) {
@@ -88,9 +107,7 @@ public:
   /// A float initializer of `channels` values in [0.5, 1.5) (variances).
   std::string positive(int64_t channels) {
     std::string name = weight({channels});
-    onnx::TensorProto *t =
-        graph->mutable_initializer(graph->initializer_size() - 1);
-    std::string &raw = *t->mutable_raw_data();
+    std::string &raw = *last->mutable_raw_data();
     for (int64_t i = 0; i < channels && payloads; ++i) {
       float v;
       std::memcpy(&v, &raw[i * sizeof(float)], sizeof(float));
@@ -195,6 +212,10 @@ public:
     m.weightBytes = skippedBytes;
     for (const onnx::TensorProto &t : graph->initializer())
       m.weightBytes += static_cast<double>(t.raw_data().size());
+    for (const onnx::NodeProto &n : graph->node())
+      if (n.op_type() == "Constant")
+        m.weightBytes +=
+            static_cast<double>(n.attribute(0).t().raw_data().size());
     m.scalingOnce = m.weightBytes >= 32.0 * 1024 * 1024;
     m.inputShape = shape;
     if (payloads)
@@ -209,6 +230,9 @@ private:
   std::vector<int64_t> shape;
   /// The bytes of the weights left without values.
   double skippedBytes = 0;
+  /// Whether weight() makes Constant nodes; the tensor it made last.
+  bool constants = false;
+  onnx::TensorProto *last = nullptr;
   uint32_t seed = 12345;
   int counter = 0;
 };
@@ -519,8 +543,7 @@ chorus::generateCalibrationModels(bool payloads) {
   // sees each kind at the sizes real models have.
   // Convolution weights come in the sizes a ResNet's stages have: 3x3
   // and 1x1 filters of 64 to 2048 channels.
-  for (int64_t n : {1, 3}) {
-    Builder b(payloads, name("weights_conv", {n}), {1, 64, 4, 4});
+  auto convWeights = [](Builder &b, int64_t n) {
     std::string x = "x";
     int64_t in = 64;
     for (int64_t c : {64, 128, 256, 512})
@@ -530,21 +553,54 @@ chorus::generateCalibrationModels(bool payloads) {
         x = b.unary("Relu", b.conv(x, 4 * c, c, 1));
         in = c;
       }
+    return x;
+  };
+  for (int64_t n : {1, 3}) {
+    Builder b(payloads, name("weights_conv", {n}), {1, 64, 4, 4});
+    models.push_back(b.finish(convWeights(b, n)));
+  }
+  // A ResNet's basic blocks (two 3x3 filters per block, two blocks per
+  // stage): the filters come in fewer sizes, each many times.
+  {
+    Builder b(payloads, "weights_conv_basic", {1, 64, 4, 4});
+    std::string x = "x";
+    int64_t in = 64;
+    for (int64_t c : {64, 128, 256, 512})
+      for (int64_t i = 0; i < 4; ++i) {
+        x = b.unary("Relu", b.conv(x, in, c, 3));
+        in = c;
+      }
     models.push_back(b.finish(x));
   }
   // Matmul weights as a transformer's MLP blocks hold them (3-D tokens,
   // bias added), and as fully connected layers do (2-D).
   // Twelve blocks (226 MB) outgrow the caches between runs, as a
   // transformer's weights do.
-  for (int64_t n : {1, 4, 12}) {
-    Builder b(payloads, name("weights_matmul", {n}), {1, 16, 768});
+  auto matmulWeights = [](Builder &b, int64_t n) {
     std::string x = "x";
     for (int64_t i = 0; i < n; ++i) {
       x = b.linear(x, 768, 3072);
       x = b.unary("Relu", x);
       x = b.linear(x, 3072, 768);
     }
-    models.push_back(b.finish(x));
+    return x;
+  };
+  for (int64_t n : {1, 4, 12}) {
+    Builder b(payloads, name("weights_matmul", {n}), {1, 16, 768});
+    models.push_back(b.finish(matmulWeights(b, n)));
+  }
+  // The smallest of each as an exporter may write them, every weight in a
+  // Constant node: the runtime makes each an initializer on load, a copy
+  // the models above do not cost (RuntimeMemoryModel::perConstantNodeByte).
+  {
+    Builder b(payloads, "constants_conv", {1, 64, 4, 4});
+    b.weightsInConstantNodes();
+    models.push_back(b.finish(convWeights(b, 1)));
+  }
+  {
+    Builder b(payloads, "constants_matmul", {1, 16, 768});
+    b.weightsInConstantNodes();
+    models.push_back(b.finish(matmulWeights(b, 1)));
   }
   {
     Builder b(payloads, "weights_dense", {1, 2048});

@@ -2194,8 +2194,7 @@ static int runMeasure(const char *argv0) {
     memoryModel = *fitted;
     double worstLoad = 0, worstRun = 0;
     for (const MemorySample &s : samples) {
-      double load = predictAfterLoad(*memoryModel, s.features.weightBytes,
-                                     s.features.nodes);
+      double load = predictAfterLoad(*memoryModel, s.features);
       // The calibration's input is made before its readings.
       double run = load + predictFirstRun(*memoryModel, s.features) -
                    memoryModel->perOutputByte * s.features.inputBytes;
@@ -2205,24 +2204,28 @@ static int runMeasure(const char *argv0) {
     const RuntimeMemoryModel &m = *memoryModel;
     os << llvm::format(
         "runtime memory: %.1f MB per process, %.1f MB per session, "
-        "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes, "
-        "%.1f KB per node; first run "
+        "x%.2f conv, x%.2f matmul, x%.2f other, x%.2f large weight bytes "
+        "(+x%.2f in Constant nodes), x%.2f the largest convolution weight "
+        "tensor, %.1f KB per node; first run "
         "%.1f MB + x%.2f the runtime's arena + x%.2f its inputs and outputs "
         "(fitted to "
         "%zu sessions; worst fit %.0f%% after load, %.0f%% after the first "
         "run)\n",
         m.processBytes * 1e-6, m.sessionBytes * 1e-6, m.perConvWeightByte,
         m.perMatMulWeightByte, m.perOtherWeightByte, m.perLargeWeightByte,
+        m.perConstantNodeByte, m.perLargestConvTensorByte,
         m.perNodeBytes * 1e-3, m.runBytes * 1e-6, m.perArenaByte,
         m.perOutputByte, samples.size(), 100 * worstLoad, 100 * worstRun);
     if (m.retained)
       os << llvm::format(
           "a session keeps %.1f MB, x%.2f conv, x%.2f matmul, x%.2f other, "
-          "x%.2f large weight bytes, %.1f KB per node of it once loaded (a "
-          "second session of each model; fitted to %u)\n",
+          "x%.2f large weight bytes (+x%.2f in Constant nodes), x%.2f the "
+          "largest convolution weight tensor, %.1f KB per node of it once "
+          "loaded (a second session of each model; fitted to %u)\n",
           m.retained->sessionBytes * 1e-6, m.retained->perConvWeightByte,
           m.retained->perMatMulWeightByte, m.retained->perOtherWeightByte,
-          m.retained->perLargeWeightByte, m.retained->perNodeBytes * 1e-3,
+          m.retained->perLargeWeightByte, m.retained->perConstantNodeByte,
+          m.retained->perLargestConvTensorByte, m.retained->perNodeBytes * 1e-3,
           m.retained->samples);
     if (m.loadPeak)
       os << llvm::format(
@@ -2264,12 +2267,16 @@ static int runMeasure(const char *argv0) {
   if (!coRun)
     return fail(llvm::toString(coRun.takeError()));
   extras.coRun = *coRun;
+  // Rounding noise of a fit to nothing reads 0.0, not -0.0.
+  double handOffUs = coRun->perRunSeconds * 1e6;
+  if (std::fabs(handOffUs) < 0.05)
+    handOffUs = 0;
   os << llvm::format("co-runs (two sessions at once): each kernel slows by "
                      "%.2f x its FLOP time, %.2f x its byte time, %.2f x its "
                      "per-kernel time (fitted to %u models; %.1f us a run "
                      "handing it to the other thread and back)\n",
                      coRun->perFlop, coRun->perByte, coRun->perKernel,
-                     coRun->samples, coRun->perRunSeconds * 1e6);
+                     coRun->samples, handOffUs);
   if (!corunRegimes.empty()) {
     os << "co-runs left out of the fit in a round: " << corunRegimes.size()
        << " model" << (corunRegimes.size() > 1 ? "s" : "")

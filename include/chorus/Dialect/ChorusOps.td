@@ -34,8 +34,14 @@ def Chorus_WeightOp : Chorus_Op<"weight", [Symbol]> {
         names ["shape"] value dense<[1, -1]> : tensor<2xi64>
     ```
 
+    `constant_node` marks a tensor the file holds in a `Constant` node's
+    attribute rather than as an initializer: ONNX Runtime turns such a node
+    into an initializer when it loads the model, a copy that initializers
+    do not cost (the runtime memory model prices it per byte).
+
     Two weights with equal digest, type and size hold the same tensor; a
-    later pass may merge them into one symbol.
+    later pass may merge them into one symbol (a `constant_node` mark stays
+    only where every merged weight had it).
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
@@ -44,11 +50,13 @@ def Chorus_WeightOp : Chorus_Op<"weight", [Symbol]> {
     I64Attr:$byte_size,
     StrArrayAttr:$onnx_names,
     OptionalAttr<ElementsAttr>:$value,
-    OptionalAttr<StrAttr>:$external_location
+    OptionalAttr<StrAttr>:$external_location,
+    UnitAttr:$constant_node
   );
   let assemblyFormat = [{
     $sym_name `:` $type `digest` $digest `bytes` $byte_size `names` $onnx_names
-    (`value` $value^)? (`external` $external_location^)? attr-dict
+    (`value` $value^)? (`external` $external_location^)?
+    (`constant_node` $constant_node^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

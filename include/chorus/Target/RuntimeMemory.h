@@ -65,6 +65,13 @@ struct RuntimeMemoryFeatures {
   /// The graph's nodes: each costs the session its kernel and its
   /// bookkeeping (RuntimeMemoryModel::perNodeBytes).
   double nodes = 0;
+  /// Of the weight bytes, those the file holds in Constant nodes
+  /// (RuntimeMemoryModel::perConstantNodeByte).
+  double constantNodeBytes = 0;
+  /// The largest convolution weight tensor under kLargeWeightBytes: the
+  /// layout rewrite's copies of it are what the heap must find room for
+  /// (RuntimeMemoryModel::perLargestConvTensorByte).
+  double largestHeapConvTensorBytes = 0;
   /// The largest weight tensor under kLargeWeightBytes.
   uint64_t largestWeightTensor = 0;
   /// The largest weight tensor of any size, and the largest a
@@ -105,15 +112,23 @@ mlir::FailureOr<RuntimeMemoryFeatures>
 computeRuntimeMemoryFeatures(mlir::func::FuncOp func,
                              const OrtCpuSettings *ort = nullptr);
 
-/// Bytes the runtime holds for weights of these kinds (per session).
+/// Bytes the runtime holds for a model's weights (per session): its
+/// weights by kind, those in Constant nodes and its largest convolution
+/// weight tensor under kLargeWeightBytes.
 double predictWeightBytes(const RuntimeMemoryModel &m,
-                          const double weightBytes[4]);
-/// Bytes a session holds after loading weights of these kinds.
+                          const RuntimeMemoryFeatures &features);
+/// Bytes a session of the model holds after its load.
+double predictAfterLoad(const RuntimeMemoryModel &m,
+                        const RuntimeMemoryFeatures &features);
+/// Of what a session of the model takes after its load, what it keeps once
+/// the load's transient copies are freed (RuntimeMemoryModel::retained;
+/// all of it where that is not measured).
+double predictRetained(const RuntimeMemoryModel &m,
+                       const RuntimeMemoryFeatures &features);
+/// The same for weights of these kinds alone (in initializers) and
+/// `nodes` nodes.
 double predictAfterLoad(const RuntimeMemoryModel &m,
                         const double weightBytes[4], double nodes = 0);
-/// Of what a session takes after loading weights of these kinds, what it
-/// keeps once the load's transient copies are freed (RuntimeMemoryModel::
-/// retained; all of it where that is not measured).
 double predictRetained(const RuntimeMemoryModel &m, const double weightBytes[4],
                        double nodes = 0);
 /// One session of a set, in the order the sessions are created.

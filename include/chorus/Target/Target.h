@@ -182,6 +182,16 @@ struct RuntimeMemoryModel {
   /// Per node of the graph (each node's kernel and bookkeeping; 0 in
   /// targets fitted before it was measured).
   double perNodeBytes = 0;
+  /// Per weight byte the file holds in Constant nodes, beside its kind's
+  /// factor: the runtime makes each such node an initializer on load, a
+  /// copy initializers do not cost (0 in targets fitted before it was
+  /// measured).
+  double perConstantNodeByte = 0;
+  /// Per byte of the model's largest convolution weight tensor under
+  /// 32 MiB: the heap's high-water mark while the load rewrites filters
+  /// into the NCHWc layout, where glibc keeps the copies' blocks resident
+  /// (0 in targets fitted before it was measured).
+  double perLargestConvTensorByte = 0;
   /// Per byte of the runtime's arena after a first run (or, without a
   /// runtime to replay, the arena Chorus plans for the model alone).
   double perArenaByte = 1;
@@ -200,7 +210,8 @@ struct RuntimeMemoryModel {
     double sessionBytes = 0, perConvWeightByte = 1, perMatMulWeightByte = 1,
            perOtherWeightByte = 1, perLargeWeightByte = 1;
     unsigned samples = 0;
-    double perNodeBytes = 0;
+    double perNodeBytes = 0, perConstantNodeByte = 0,
+           perLargestConvTensorByte = 0;
   };
   std::optional<Retained> retained;
   /// What a load holds for a moment above what it leaves, where measured
