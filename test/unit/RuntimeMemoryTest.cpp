@@ -52,7 +52,9 @@ std::vector<MemorySample> samplesOf(const RuntimeMemoryModel &truth) {
           sample(5e6, 1e6, 2e5, 0, 3e6, truth, 4e3, 900)};
 }
 
-TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
+/// A runtime as a calibration fits one: fixed parts, a factor per kind
+/// of weight, the arena and the outputs' copies.
+RuntimeMemoryModel typicalRuntime() {
   RuntimeMemoryModel truth;
   truth.processBytes = 12e6;
   truth.sessionBytes = 27e6;
@@ -64,6 +66,11 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
   truth.perArenaByte = 1.3;
   truth.perOutputByte = 1; // onnxruntime-node's copy of each output
   truth.perNodeBytes = 9e3;
+  return truth;
+}
+
+TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
+  RuntimeMemoryModel truth = typicalRuntime();
   std::vector<MemorySample> samples = samplesOf(truth);
   llvm::Expected<RuntimeMemoryModel> fit = fitRuntimeMemory(samples);
   ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
@@ -81,16 +88,7 @@ TEST(RuntimeMemory, FitRecoversTheModelThatMadeTheSamples) {
 }
 
 TEST(RuntimeMemory, FitPricesWeightsHeldInConstantNodes) {
-  RuntimeMemoryModel truth;
-  truth.processBytes = 12e6;
-  truth.sessionBytes = 27e6;
-  truth.perConvWeightByte = 2.8;
-  truth.perMatMulWeightByte = 1.5;
-  truth.perOtherWeightByte = 1.1;
-  truth.perLargeWeightByte = 1.0;
-  truth.perArenaByte = 1.3;
-  truth.perOutputByte = 1;
-  truth.perNodeBytes = 9e3;
+  RuntimeMemoryModel truth = typicalRuntime();
   truth.perConstantNodeByte = 0.65;
   std::vector<MemorySample> samples = samplesOf(truth);
   // The first two models again, their weights in Constant nodes: each
@@ -118,15 +116,8 @@ TEST(RuntimeMemory, FitPricesWeightsHeldInConstantNodes) {
 }
 
 TEST(RuntimeMemory, FitFindsTheRoomTheLargestFilterTakes) {
-  RuntimeMemoryModel truth;
-  truth.processBytes = 12e6;
-  truth.sessionBytes = 27e6;
+  RuntimeMemoryModel truth = typicalRuntime();
   truth.perConvWeightByte = 2.0;
-  truth.perMatMulWeightByte = 1.5;
-  truth.perOtherWeightByte = 1.1;
-  truth.perLargeWeightByte = 1.0;
-  truth.perArenaByte = 1.3;
-  truth.perOutputByte = 1;
   truth.perLargestConvTensorByte = 5.5;
   std::vector<MemorySample> samples = samplesOf(truth);
   // Convolution models of one total and different largest filters.
