@@ -129,11 +129,6 @@ static RuntimeMemoryFeatures weightsOnly(const double weightBytes[4],
   return f;
 }
 
-double chorus::predictAfterLoad(const RuntimeMemoryModel &m,
-                                const double weightBytes[4], double nodes) {
-  return predictAfterLoad(m, weightsOnly(weightBytes, nodes));
-}
-
 double chorus::predictRetained(const RuntimeMemoryModel &m,
                                const double weightBytes[4], double nodes) {
   return predictRetained(m, weightsOnly(weightBytes, nodes));

@@ -31,7 +31,7 @@ MemorySample sample(double conv, double matmul, double other, double large,
   s.features.weightBytes[3] = large;
   s.features.arenaBytes = arena;
   s.features.outputBytes = outputs;
-  s.afterLoadBytes = predictAfterLoad(truth, s.features.weightBytes, nodes);
+  s.afterLoadBytes = predictAfterLoad(truth, s.features);
   s.afterRunBytes = s.afterLoadBytes + predictFirstRun(truth, s.features);
   s.processBytes = truth.processBytes;
   return s;
@@ -218,9 +218,8 @@ TEST(RuntimeMemory, SetsReuseWhatEarlierLoadsFreed) {
   // the sum of each alone.
   RuntimeMemoryModel sum = m;
   sum.retained.reset();
-  double weights[4] = {0, 0, 0, 0};
-  EXPECT_DOUBLE_EQ(predictRetained(sum, weights),
-                   predictAfterLoad(sum, weights));
+  RuntimeMemoryFeatures none;
+  EXPECT_DOUBLE_EQ(predictRetained(sum, none), predictAfterLoad(sum, none));
   SessionMemory largeAll{130, 130, 0}, smallAll{45, 45, 0};
   set = predictSetMemory(sum, {largeAll, smallAll, smallAll});
   EXPECT_DOUBLE_EQ(set.afterLoad, 10 + 130 + 45 + 45);

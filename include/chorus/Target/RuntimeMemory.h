@@ -127,8 +127,6 @@ double predictRetained(const RuntimeMemoryModel &m,
                        const RuntimeMemoryFeatures &features);
 /// The same for weights of these kinds alone (in initializers) and
 /// `nodes` nodes.
-double predictAfterLoad(const RuntimeMemoryModel &m,
-                        const double weightBytes[4], double nodes = 0);
 double predictRetained(const RuntimeMemoryModel &m, const double weightBytes[4],
                        double nodes = 0);
 /// One session of a set, in the order the sessions are created.
