@@ -156,12 +156,18 @@ def print_pairs_and_threads(args, level, models, target_file, work,
 
     timing = ["--reference", *reference] if reference else []
 
-    def measure_all():
-        # Keyed by text, to be kept as JSON.
-        rounds = {" + ".join(p): [] for p in PAIRS}
-        threads = {f"{m[0]}@{t}": [] for m in models for t in counts}
+    def measure_all(pairs=None, thread_keys=None):
+        # Keyed by text, to be kept as JSON; `pairs` and `thread_keys`
+        # (as "pairs/KEY" and "threads/KEY") pick some of them.
+        rounds = {" + ".join(p): [] for p in PAIRS
+                  if pairs is None or "pairs/" + " + ".join(p) in pairs}
+        threads = {f"{m[0]}@{t}": [] for m in models for t in counts
+                   if thread_keys is None or
+                   f"threads/{m[0]}@{t}" in thread_keys}
         for _ in range(args.rounds):
             for p in PAIRS:
+                if " + ".join(p) not in rounds:
+                    continue
                 out = subprocess.run(
                     ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
                      level, str(args.runs), spec(by_stem[p[0]]),
@@ -177,13 +183,33 @@ def print_pairs_and_threads(args, level, models, target_file, work,
                     text=True).stdout
                 threads[key].append(json.loads(out))
         return {"pairs": rounds, "threads": threads}
-    kept_runs, _ = measured_window(
+    kept_runs, loaded_windows = measured_window(
         args, level, "window of pairs and thread counts",
         f"pairs-{level}.json", measure_all,
         lambda w: [statistics.mean(r["reference_ms"])
                    for kind in ("pairs", "threads")
                    for rs in w[kind].values() for r in rs
                    if "reference_ms" in r])
+    if reference:
+        # Each pair or thread count whose processes ran in a loaded
+        # minute of a quiet window, measured again.
+        flat = {f"{kind}/{key}": rs for kind in ("pairs", "threads")
+                for key, rs in kept_runs[kind].items()}
+
+        def measure_some(keys):
+            again = measure_all([k for k in keys if k.startswith("pairs/")],
+                                [k for k in keys if k.startswith("threads/")])
+            return {f"{kind}/{key}": rs for kind in ("pairs", "threads")
+                    for key, rs in again[kind].items()}
+        window_file = (f"pairs-{level}.json" if not loaded_windows else
+                       f"pairs-{level}-{len(loaded_windows) + 1}.json")
+        remeasure_loaded_models(
+            args, level, window_file, flat, measure_some,
+            lambda r: statistics.mean(r["reference_ms"]),
+            "pairs and thread counts")
+        for key, rs in flat.items():
+            kind, name = key.split("/", 1)
+            kept_runs[kind][name] = rs
     rounds = {p: kept_runs["pairs"][" + ".join(p)] for p in PAIRS}
     threads = {(m[0], t): kept_runs["threads"][f"{m[0]}@{t}"]
                for m in models for t in counts}
@@ -327,6 +353,44 @@ def measured_window(args, level, what, name, measure_all, references):
               f"than their quickest tenth ({quick:.3f} ms; chorus-calibrate "
               f"refuses beyond {MAX_PACE_SPREAD}%), measuring again",
               flush=True)
+
+
+def remeasure_loaded_models(args, level, name, rounds, measure_some,
+                            reference=lambda r: r[1], what="held-out models"):
+    """`rounds` (model: its processes' records, each one's speed reference
+    time by `reference`, by default [(ms, reference ms), ...]) with each
+    model whose
+    processes other load held (the speed reference's median over them more
+    than MAX_PACE_SPREAD% slower than the window's quickest tenth of
+    processes, the rule measured_window applies to a whole window) measured
+    again with measure_some(models), at most twice, kept in --work as
+    name-models-2.json and name-models-3.json (read back so with --reuse).
+    A window can be quiet as a whole while a few of its models ran in a
+    loaded minute. The first measurements of the models measured again as
+    {model: rounds}."""
+    first = {}
+    for attempt in (2, 3):
+        refs = sorted(reference(x) for r in rounds.values() for x in r)
+        quick = refs[len(refs) // 10]
+        behind = {stem: 100 * (statistics.median(reference(x) for x in r) /
+                               quick - 1)
+                  for stem, r in rounds.items()}
+        loaded = sorted(s for s, b in behind.items() if b > MAX_PACE_SPREAD)
+        file = name.replace(".json", f"-models-{attempt}.json")
+        if not loaded or (args.reuse and not os.path.exists(
+                os.path.join(args.work, file))):
+            break
+        print(f"  level {level}: {what} loaded (the speed "
+              f"reference's median over their processes slower than the "
+              f"window's quickest tenth, {quick:.3f} ms, by more than "
+              f"{MAX_PACE_SPREAD}%): " +
+              ", ".join(f"{s} {behind[s]:.1f}%" for s in loaded) +
+              "; measuring them again", flush=True)
+        again = kept(args, file, lambda: measure_some(loaded))
+        for stem, r in again.items():
+            first.setdefault(stem, rounds[stem])
+            rounds[stem] = r
+    return first
 
 
 def calibration_pace(folder):
@@ -506,22 +570,30 @@ def main():
             # the errors are of.
             repaced = os.path.join(args.work or work, f"repaced-{level}.json")
 
+            def measure_some(stems):
+                rounds = {stem: [] for stem in stems}
+                for _ in range(args.rounds):
+                    for stem, path, dims, shape in models:
+                        if stem in rounds:
+                            rounds[stem].append(measure(
+                                args.ort, path, shape, args.runs, level,
+                                reference))
+                return rounds
+
             def measure_all():
                 subprocess.run([tool(args.build, "chorus-calibrate"),
                                 "--repace", first, "--ort-modules", args.ort,
                                 "-o", repaced], check=True,
                                capture_output=True)
-                rounds = {stem: [] for stem, *_ in models}
-                for _ in range(args.rounds):
-                    for stem, path, dims, shape in models:
-                        rounds[stem].append(measure(args.ort, path, shape,
-                                                    args.runs, level,
-                                                    reference))
-                return rounds
+                return measure_some([stem for stem, *_ in models])
             rounds, loaded = measured_window(
                 args, level, "held-out window", f"measured-{level}.json",
                 measure_all,
                 lambda w: [ref for r in w.values() for _, ref in r])
+            window_file = (f"measured-{level}.json" if not loaded else
+                           f"measured-{level}-{len(loaded) + 1}.json")
+            first_rounds = remeasure_loaded_models(
+                args, level, window_file, rounds, measure_some)
             # As measured, and brought to the calibration's pace with the
             # same speed reference (each process's time x pace / its
             # reference's time).
@@ -585,6 +657,14 @@ def main():
                          for stem, r in window.items()]
                     labels.append((f"{how} in the refused loaded window "
                                    f"({spread:.1f}% behind; {file})", e))
+            # The models measured again, at their first measurement.
+            if first_rounds:
+                e = [abs(first_predicted[stem] / statistics.median(
+                    ms for ms, _ in first_rounds.get(stem, r)) - 1)
+                     for stem, r in rounds.items()]
+                labels.append(("as measured, the models measured again at "
+                               "their first measurement (" +
+                               ", ".join(sorted(first_rounds)) + ")", e))
             for label, e in labels:
                 print(f"  level {level}: held-out MAPE {label} "
                       f"{100 * statistics.mean(e):.1f}%, "
