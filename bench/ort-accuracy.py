@@ -27,7 +27,11 @@ and disabled):
    of its time (the speed reference's median over its processes more than
    8% slower than their quickest tenth, the rule chorus-calibrate applies
    to its own processes) is measured again, at most twice; the errors
-   against each such window are printed too, and it is kept in --work;
+   against each such window are printed too, and it is kept in --work.
+   In a quiet window, a model whose own processes ran in a loaded minute
+   (their reference's median more than 8% slower than the window's
+   quickest tenth) is measured again alone, at most twice, and the error
+   with its first measurement is printed too;
 3. the calibration runs a second time; each model is predicted with both
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
@@ -56,7 +60,9 @@ and disabled):
    the target measured, against chorus-plan --strategy threads. Each of
    these processes times the speed reference too, so that their errors
    are also printed at the calibration's pace; a loaded window of them is
-   measured again as in 2.
+   measured again as in 2 (not a single pair or thread count: a process
+   that holds two large sessions, or one of two threads, times the
+   reference 10-30% slower every time, load or not).
 --work DIR keeps the calibrations' measurements (--keep-measurements) and
 the held-out measurements in a new folder; --work DIR --reuse measures
 nothing and fits the calibrations again to what DIR holds
@@ -156,18 +162,12 @@ def print_pairs_and_threads(args, level, models, target_file, work,
 
     timing = ["--reference", *reference] if reference else []
 
-    def measure_all(pairs=None, thread_keys=None):
-        # Keyed by text, to be kept as JSON; `pairs` and `thread_keys`
-        # (as "pairs/KEY" and "threads/KEY") pick some of them.
-        rounds = {" + ".join(p): [] for p in PAIRS
-                  if pairs is None or "pairs/" + " + ".join(p) in pairs}
-        threads = {f"{m[0]}@{t}": [] for m in models for t in counts
-                   if thread_keys is None or
-                   f"threads/{m[0]}@{t}" in thread_keys}
+    def measure_all():
+        # Keyed by text, to be kept as JSON.
+        rounds = {" + ".join(p): [] for p in PAIRS}
+        threads = {f"{m[0]}@{t}": [] for m in models for t in counts}
         for _ in range(args.rounds):
             for p in PAIRS:
-                if " + ".join(p) not in rounds:
-                    continue
                 out = subprocess.run(
                     ["node", os.path.join(HERE, "ort-pair.js"), args.ort,
                      level, str(args.runs), spec(by_stem[p[0]]),
@@ -183,33 +183,13 @@ def print_pairs_and_threads(args, level, models, target_file, work,
                     text=True).stdout
                 threads[key].append(json.loads(out))
         return {"pairs": rounds, "threads": threads}
-    kept_runs, loaded_windows = measured_window(
+    kept_runs, _ = measured_window(
         args, level, "window of pairs and thread counts",
         f"pairs-{level}.json", measure_all,
         lambda w: [statistics.mean(r["reference_ms"])
                    for kind in ("pairs", "threads")
                    for rs in w[kind].values() for r in rs
                    if "reference_ms" in r])
-    if reference:
-        # Each pair or thread count whose processes ran in a loaded
-        # minute of a quiet window, measured again.
-        flat = {f"{kind}/{key}": rs for kind in ("pairs", "threads")
-                for key, rs in kept_runs[kind].items()}
-
-        def measure_some(keys):
-            again = measure_all([k for k in keys if k.startswith("pairs/")],
-                                [k for k in keys if k.startswith("threads/")])
-            return {f"{kind}/{key}": rs for kind in ("pairs", "threads")
-                    for key, rs in again[kind].items()}
-        window_file = (f"pairs-{level}.json" if not loaded_windows else
-                       f"pairs-{level}-{len(loaded_windows) + 1}.json")
-        remeasure_loaded_models(
-            args, level, window_file, flat, measure_some,
-            lambda r: statistics.mean(r["reference_ms"]),
-            "pairs and thread counts")
-        for key, rs in flat.items():
-            kind, name = key.split("/", 1)
-            kept_runs[kind][name] = rs
     rounds = {p: kept_runs["pairs"][" + ".join(p)] for p in PAIRS}
     threads = {(m[0], t): kept_runs["threads"][f"{m[0]}@{t}"]
                for m in models for t in counts}
@@ -355,11 +335,8 @@ def measured_window(args, level, what, name, measure_all, references):
               flush=True)
 
 
-def remeasure_loaded_models(args, level, name, rounds, measure_some,
-                            reference=lambda r: r[1], what="held-out models"):
-    """`rounds` (model: its processes' records, each one's speed reference
-    time by `reference`, by default [(ms, reference ms), ...]) with each
-    model whose
+def remeasure_loaded_models(args, level, name, rounds, measure_some):
+    """`rounds` (model: [(ms, reference ms), ...]) with each model whose
     processes other load held (the speed reference's median over them more
     than MAX_PACE_SPREAD% slower than the window's quickest tenth of
     processes, the rule measured_window applies to a whole window) measured
@@ -370,9 +347,9 @@ def remeasure_loaded_models(args, level, name, rounds, measure_some,
     {model: rounds}."""
     first = {}
     for attempt in (2, 3):
-        refs = sorted(reference(x) for r in rounds.values() for x in r)
+        refs = sorted(ref for r in rounds.values() for _, ref in r)
         quick = refs[len(refs) // 10]
-        behind = {stem: 100 * (statistics.median(reference(x) for x in r) /
+        behind = {stem: 100 * (statistics.median(ref for _, ref in r) /
                                quick - 1)
                   for stem, r in rounds.items()}
         loaded = sorted(s for s, b in behind.items() if b > MAX_PACE_SPREAD)
@@ -380,7 +357,7 @@ def remeasure_loaded_models(args, level, name, rounds, measure_some,
         if not loaded or (args.reuse and not os.path.exists(
                 os.path.join(args.work, file))):
             break
-        print(f"  level {level}: {what} loaded (the speed "
+        print(f"  level {level}: held-out models loaded (the speed "
               f"reference's median over their processes slower than the "
               f"window's quickest tenth, {quick:.3f} ms, by more than "
               f"{MAX_PACE_SPREAD}%): " +
