@@ -305,6 +305,12 @@ def window_pace(references):
     return 100 * (median / quick - 1), median, quick
 
 
+def window_file(name, loaded):
+    """The file a window is kept in after `loaded` loaded windows."""
+    return name if not loaded else name.replace(".json",
+                                                f"-{loaded + 1}.json")
+
+
 def measured_window(args, level, what, name, measure_all, references):
     """measure_all()'s result, kept in --work as `name`, and the windows
     measured before it that other load held for much of their time (the
@@ -315,14 +321,13 @@ def measured_window(args, level, what, name, measure_all, references):
     read back so. The loaded windows as (file, percentage behind, result)."""
     loaded = []
     while True:
-        file = (name if not loaded else
-                name.replace(".json", f"-{len(loaded) + 1}.json"))
+        file = window_file(name, len(loaded))
         value = kept(args, file, measure_all)
         refs = references(value)
         if not refs:
             return value, loaded
         spread, median, quick = window_pace(refs)
-        following = name.replace(".json", f"-{len(loaded) + 2}.json")
+        following = window_file(name, len(loaded) + 1)
         more = (os.path.exists(os.path.join(args.work, following))
                 if args.reuse else len(loaded) < 2)
         if spread <= MAX_PACE_SPREAD or not more:
@@ -567,10 +572,9 @@ def main():
                 args, level, "held-out window", f"measured-{level}.json",
                 measure_all,
                 lambda w: [ref for r in w.values() for _, ref in r])
-            window_file = (f"measured-{level}.json" if not loaded else
-                           f"measured-{level}-{len(loaded) + 1}.json")
             first_rounds = remeasure_loaded_models(
-                args, level, window_file, rounds, measure_some)
+                args, level, window_file(f"measured-{level}.json",
+                                         len(loaded)), rounds, measure_some)
             # As measured, and brought to the calibration's pace with the
             # same speed reference (each process's time x pace / its
             # reference's time).
