@@ -62,7 +62,7 @@ and disabled):
    are also printed at the calibration's pace; a loaded window of them is
    measured again as in 2 (not a single pair or thread count: a process
    that holds two large sessions, or one of two threads, times the
-   reference 10-30% slower every time, load or not).
+   reference 8-42% slower, and again when measured again, load or not).
 --work DIR keeps the calibrations' measurements (--keep-measurements) and
 the held-out measurements in a new folder; --work DIR --reuse measures
 nothing and fits the calibrations again to what DIR holds
