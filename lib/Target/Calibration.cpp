@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -614,21 +615,35 @@ FailureOr<Target> chorus::calibrateToLatencies(
 /// the normal equations stay well conditioned.
 static constexpr size_t kLeastPerSide = 8;
 static constexpr long kLeastStrided = 4;
+static constexpr size_t kLeastShapes = 12;
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
                   llvm::ArrayRef<std::pair<KernelFeatures, double>> rows,
                   double coldAbove, double *residualOut = nullptr) {
+  // A class profiled at fewer than kLeastShapes distinct kernels (FLOPs,
+  // bytes and the weights of the model they ran in) is fitted with its
+  // three terms alone: the further ones (per group, im2col row, strided
+  // element, streamed and cold byte) are up to six more numbers, and
+  // fitted to the few kernels of one calibration they traded off
+  // differently in the next (docs/Rationale.md).
+  std::set<std::array<double, 3>> shapes;
+  for (const auto &row : rows)
+    shapes.insert(
+        {row.first.flops, row.first.bytes, row.first.modelWeightBytes});
+  bool fewShapes = shapes.size() < kLeastShapes;
   // Kernels that run groups one by one get a term per group.
-  bool grouped =
-      llvm::any_of(rows, [](const auto &row) { return row.first.groups > 0; });
+  bool grouped = !fewShapes && llvm::any_of(rows, [](const auto &row) {
+    return row.first.groups > 0;
+  });
   // Convolutions that expand their input get a term per im2col row.
-  bool expanded =
-      llvm::any_of(rows, [](const auto &row) { return row.first.rows > 0; });
+  bool expanded = !fewShapes && llvm::any_of(rows, [](const auto &row) {
+    return row.first.rows > 0;
+  });
   // And a term per element their im2col copies one at a time (a strided
   // convolution's), where enough kernels stride to tell it apart.
-  bool strided = llvm::count_if(rows, [](const auto &row) {
-                   return row.first.stridedElements > 0;
-                 }) >= kLeastStrided;
+  bool strided = !fewShapes && llvm::count_if(rows, [](const auto &row) {
+                                 return row.first.stridedElements > 0;
+                               }) >= kLeastStrided;
   // WebGPU programs get a term per workgroup and one per tile step.
   bool withWorkgroups = llvm::any_of(
       rows, [](const auto &row) { return row.first.workgroups > 0; });
@@ -664,21 +679,12 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     size_t below = llvm::count_if(rows, [&](const auto &row) {
       return row.first.weightBytes > 0 && cold(row.first) == 0;
     });
-    withCold = above >= 3 && below >= 3;
+    withCold = !fewShapes && above >= 3 && below >= 3;
   }
   constexpr double kMiB = 1024.0 * 1024.0;
-  KernelModel best;
-  double bestResidual = INFINITY;
-  for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
-                       16 * kMiB, 32 * kMiB}) {
-    if (cache > 0 && !byteBound)
-      break;
-    if (cache > 0) {
-      size_t above = llvm::count_if(
-          rows, [&](const auto &row) { return row.first.bytes > cache; });
-      if (above < kLeastPerSide || rows.size() - above < kLeastPerSide)
-        continue;
-    }
+  // One fit with the terms asked for: the residual, and the model in `out`.
+  auto fitTerms = [&](bool grouped, bool expanded, bool strided, bool withCold,
+                      double cache, KernelModel &out) {
     std::vector<std::vector<double>> a;
     for (const auto &[f, seconds] : rows) {
       double us = seconds * 1e6;
@@ -704,32 +710,49 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     unsigned n = a.front().size() - 1;
     std::vector<double> c = nnlsBySubsets(a, n);
     double residual = squaredResidual(a, c, n);
+    out = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
+           static_cast<unsigned>(rows.size())};
+    unsigned next = 3;
+    if (grouped)
+      out.perGroupSeconds = c[next++] * 1e-6;
+    if (expanded)
+      out.perRowSeconds = c[next++] * 1e-9;
+    if (strided)
+      out.perStridedElementSeconds = c[next++] * 1e-9;
+    if (withWorkgroups)
+      out.perWorkgroupSeconds = c[next++] * 1e-6;
+    if (withSteps)
+      out.perTileStepSeconds = c[next++] * 1e-6;
+    unsigned streamed = n - 1 - (withCold ? 1 : 0);
+    if (cache > 0 && c[streamed] > 0) {
+      out.perStreamedByteSeconds = c[streamed] * 1e-15;
+      out.cacheBytes = cache;
+    }
+    if (withCold && c[n - 1] > 0) {
+      out.perColdWeightByteSeconds = c[n - 1] * 1e-15;
+      out.coldWeightsAbove = coldAbove;
+    }
+    return residual;
+  };
+  KernelModel best;
+  double bestResidual = INFINITY;
+  for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
+                       16 * kMiB, 32 * kMiB}) {
+    if (cache > 0 && (!byteBound || fewShapes))
+      break;
+    if (cache > 0) {
+      size_t above = llvm::count_if(
+          rows, [&](const auto &row) { return row.first.bytes > cache; });
+      if (above < kLeastPerSide || rows.size() - above < kLeastPerSide)
+        continue;
+    }
+    KernelModel m;
+    double residual = fitTerms(grouped, expanded, strided, withCold, cache, m);
     // A cache size must earn its two numbers: a tenth less residual.
     if (!(residual < (cache > 0 ? 0.9 : 1.0) * bestResidual))
       continue;
     bestResidual = residual;
-    best = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
-            static_cast<unsigned>(rows.size())};
-    unsigned next = 3;
-    if (grouped)
-      best.perGroupSeconds = c[next++] * 1e-6;
-    if (expanded)
-      best.perRowSeconds = c[next++] * 1e-9;
-    if (strided)
-      best.perStridedElementSeconds = c[next++] * 1e-9;
-    if (withWorkgroups)
-      best.perWorkgroupSeconds = c[next++] * 1e-6;
-    if (withSteps)
-      best.perTileStepSeconds = c[next++] * 1e-6;
-    unsigned streamed = n - 1 - (withCold ? 1 : 0);
-    if (cache > 0 && c[streamed] > 0) {
-      best.perStreamedByteSeconds = c[streamed] * 1e-15;
-      best.cacheBytes = cache;
-    }
-    if (withCold && c[n - 1] > 0) {
-      best.perColdWeightByteSeconds = c[n - 1] * 1e-15;
-      best.coldWeightsAbove = coldAbove;
-    }
+    best = m;
   }
   if (residualOut)
     *residualOut = bestResidual;
