@@ -770,6 +770,43 @@ TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
     EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
 }
 
+TEST(KernelModels, AClassOfFewKernelsIsFittedWithItsThreeTermsAlone) {
+  // Depthwise convolutions at five shapes, two filter sizes each, every
+  // kernel profiled twice: 10 distinct kernels, too few for the terms per
+  // group and per im2col row, which stay 0.
+  KernelModel truth = depthwiseTruth();
+  std::vector<ProfiledNode> kernels;
+  auto add = [&](int64_t c, int64_t h, int64_t w) {
+    for (int64_t k : {3, 5}) {
+      ProfiledNode n;
+      n.op = "Conv";
+      n.inputs = {{{1, c, h, w}}, {{c, 1, k, k}}};
+      n.outputs = {{{1, c, h, w}}};
+      KernelFeatures f = getKernelFeatures(n.op, n.inputs, n.outputs);
+      n.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.rows);
+      kernels.push_back(n);
+      kernels.push_back(n);
+    }
+  };
+  for (auto [c, h, w] : std::vector<std::array<int64_t, 3>>{{32, 112, 112},
+                                                            {96, 56, 56},
+                                                            {144, 28, 28},
+                                                            {200, 2, 96},
+                                                            {88, 3, 96}})
+    add(c, h, w);
+  KernelModel m = fitClass(kernels, "conv_depthwise");
+  EXPECT_EQ(m.perGroupSeconds, 0);
+  EXPECT_EQ(m.perRowSeconds, 0);
+  EXPECT_GT(m.perByteSeconds + m.perFlopSeconds, 0);
+  // A sixth shape makes 12: the further terms are fitted again, and the
+  // model recovers the kernels' times.
+  add(40, 6, 96);
+  m = fitClass(kernels, "conv_depthwise");
+  EXPECT_NEAR(m.perRowSeconds, truth.perRowSeconds, 1e-3 * truth.perRowSeconds);
+  for (const ProfiledNode &k : kernels)
+    EXPECT_NEAR(modelled(m, k), k.seconds, 1e-6 * k.seconds);
+}
+
 TEST(KernelModels, WasmConvolutionsRunWholeStripsOfEveryTap) {
   // In wasm, MLAS's im2col multiplies the padding's taps too, and its
   // SGEMM packs the output positions in strips of 16: 7x7 = 49 positions
