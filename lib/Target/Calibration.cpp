@@ -682,9 +682,18 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     withCold = !fewShapes && above >= 3 && below >= 3;
   }
   constexpr double kMiB = 1024.0 * 1024.0;
-  // One fit with the terms asked for: the residual, and the model in `out`.
-  auto fitTerms = [&](bool grouped, bool expanded, bool strided, bool withCold,
-                      double cache, KernelModel &out) {
+  KernelModel best;
+  double bestResidual = INFINITY;
+  for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
+                       16 * kMiB, 32 * kMiB}) {
+    if (cache > 0 && (!byteBound || fewShapes))
+      break;
+    if (cache > 0) {
+      size_t above = llvm::count_if(
+          rows, [&](const auto &row) { return row.first.bytes > cache; });
+      if (above < kLeastPerSide || rows.size() - above < kLeastPerSide)
+        continue;
+    }
     std::vector<std::vector<double>> a;
     for (const auto &[f, seconds] : rows) {
       double us = seconds * 1e6;
@@ -710,49 +719,32 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     unsigned n = a.front().size() - 1;
     std::vector<double> c = nnlsBySubsets(a, n);
     double residual = squaredResidual(a, c, n);
-    out = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
-           static_cast<unsigned>(rows.size())};
-    unsigned next = 3;
-    if (grouped)
-      out.perGroupSeconds = c[next++] * 1e-6;
-    if (expanded)
-      out.perRowSeconds = c[next++] * 1e-9;
-    if (strided)
-      out.perStridedElementSeconds = c[next++] * 1e-9;
-    if (withWorkgroups)
-      out.perWorkgroupSeconds = c[next++] * 1e-6;
-    if (withSteps)
-      out.perTileStepSeconds = c[next++] * 1e-6;
-    unsigned streamed = n - 1 - (withCold ? 1 : 0);
-    if (cache > 0 && c[streamed] > 0) {
-      out.perStreamedByteSeconds = c[streamed] * 1e-15;
-      out.cacheBytes = cache;
-    }
-    if (withCold && c[n - 1] > 0) {
-      out.perColdWeightByteSeconds = c[n - 1] * 1e-15;
-      out.coldWeightsAbove = coldAbove;
-    }
-    return residual;
-  };
-  KernelModel best;
-  double bestResidual = INFINITY;
-  for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
-                       16 * kMiB, 32 * kMiB}) {
-    if (cache > 0 && (!byteBound || fewShapes))
-      break;
-    if (cache > 0) {
-      size_t above = llvm::count_if(
-          rows, [&](const auto &row) { return row.first.bytes > cache; });
-      if (above < kLeastPerSide || rows.size() - above < kLeastPerSide)
-        continue;
-    }
-    KernelModel m;
-    double residual = fitTerms(grouped, expanded, strided, withCold, cache, m);
     // A cache size must earn its two numbers: a tenth less residual.
     if (!(residual < (cache > 0 ? 0.9 : 1.0) * bestResidual))
       continue;
     bestResidual = residual;
-    best = m;
+    best = {c[0] * 1e-15, c[1] * 1e-15, c[2] * 1e-6,
+            static_cast<unsigned>(rows.size())};
+    unsigned next = 3;
+    if (grouped)
+      best.perGroupSeconds = c[next++] * 1e-6;
+    if (expanded)
+      best.perRowSeconds = c[next++] * 1e-9;
+    if (strided)
+      best.perStridedElementSeconds = c[next++] * 1e-9;
+    if (withWorkgroups)
+      best.perWorkgroupSeconds = c[next++] * 1e-6;
+    if (withSteps)
+      best.perTileStepSeconds = c[next++] * 1e-6;
+    unsigned streamed = n - 1 - (withCold ? 1 : 0);
+    if (cache > 0 && c[streamed] > 0) {
+      best.perStreamedByteSeconds = c[streamed] * 1e-15;
+      best.cacheBytes = cache;
+    }
+    if (withCold && c[n - 1] > 0) {
+      best.perColdWeightByteSeconds = c[n - 1] * 1e-15;
+      best.coldWeightsAbove = coldAbove;
+    }
   }
   if (residualOut)
     *residualOut = bestResidual;
