@@ -12,6 +12,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #if defined(__x86_64__) || defined(__i386__)
@@ -615,35 +616,35 @@ FailureOr<Target> chorus::calibrateToLatencies(
 /// the normal equations stay well conditioned.
 static constexpr size_t kLeastPerSide = 8;
 static constexpr long kLeastStrided = 4;
-static constexpr size_t kLeastShapes = 12;
+static constexpr size_t kLeastDistinctKernels = 12;
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
                   llvm::ArrayRef<std::pair<KernelFeatures, double>> rows,
                   double coldAbove, double *residualOut = nullptr) {
-  // A class profiled at fewer than kLeastShapes distinct kernels (FLOPs,
-  // bytes and the weights of the model they ran in) is fitted with its
+  // A class profiled at fewer than kLeastDistinctKernels distinct kernels
+  // (FLOPs, bytes and the weights of the model they ran in) is fitted with its
   // three terms alone: the further ones (per group, im2col row, strided
   // element, streamed and cold byte) are up to six more numbers, and
   // fitted to the few kernels of one calibration they traded off
   // differently in the next (docs/Rationale.md).
-  std::set<std::array<double, 3>> shapes;
+  std::set<std::array<double, 3>> distinct;
   for (const auto &row : rows)
-    shapes.insert(
+    distinct.insert(
         {row.first.flops, row.first.bytes, row.first.modelWeightBytes});
-  bool fewShapes = shapes.size() < kLeastShapes;
+  bool fewKernels = distinct.size() < kLeastDistinctKernels;
   // Kernels that run groups one by one get a term per group.
-  bool grouped = !fewShapes && llvm::any_of(rows, [](const auto &row) {
+  bool grouped = !fewKernels && llvm::any_of(rows, [](const auto &row) {
     return row.first.groups > 0;
   });
   // Convolutions that expand their input get a term per im2col row.
-  bool expanded = !fewShapes && llvm::any_of(rows, [](const auto &row) {
+  bool expanded = !fewKernels && llvm::any_of(rows, [](const auto &row) {
     return row.first.rows > 0;
   });
   // And a term per element their im2col copies one at a time (a strided
   // convolution's), where enough kernels stride to tell it apart.
-  bool strided = !fewShapes && llvm::count_if(rows, [](const auto &row) {
-                                 return row.first.stridedElements > 0;
-                               }) >= kLeastStrided;
+  bool strided = !fewKernels && llvm::count_if(rows, [](const auto &row) {
+                                  return row.first.stridedElements > 0;
+                                }) >= kLeastStrided;
   // WebGPU programs get a term per workgroup and one per tile step.
   bool withWorkgroups = llvm::any_of(
       rows, [](const auto &row) { return row.first.workgroups > 0; });
@@ -679,14 +680,14 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     size_t below = llvm::count_if(rows, [&](const auto &row) {
       return row.first.weightBytes > 0 && cold(row.first) == 0;
     });
-    withCold = !fewShapes && above >= 3 && below >= 3;
+    withCold = !fewKernels && above >= 3 && below >= 3;
   }
   constexpr double kMiB = 1024.0 * 1024.0;
   KernelModel best;
   double bestResidual = INFINITY;
   for (double cache : {0.0, 0.5 * kMiB, 1 * kMiB, 2 * kMiB, 4 * kMiB, 8 * kMiB,
                        16 * kMiB, 32 * kMiB}) {
-    if (cache > 0 && (!byteBound || fewShapes))
+    if (cache > 0 && (!byteBound || fewKernels))
       break;
     if (cache > 0) {
       size_t above = llvm::count_if(
