@@ -739,22 +739,12 @@ TEST(KernelModels, FitFindsTheCostOfEachStridedElement) {
   EXPECT_EQ(fitClass(few, "conv_depthwise").perStridedElementSeconds, 0);
 }
 
-TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
-  // Depthwise convolutions of as many channels, taps and positions per
-  // channel over maps of different shapes: square ones copy a row per
-  // few elements, wide and short ones a row per many. The fit must tell
-  // the rows' time from the bytes' and recover both.
-  KernelModel truth = depthwiseTruth();
-  std::vector<ProfiledNode> kernels;
-  for (auto [c, h, w] : std::vector<std::array<int64_t, 3>>{{32, 112, 112},
-                                                            {96, 56, 56},
-                                                            {144, 28, 28},
-                                                            {240, 14, 14},
-                                                            {576, 7, 7},
-                                                            {200, 2, 96},
-                                                            {88, 3, 96},
-                                                            {40, 6, 96},
-                                                            {64, 1, 200}})
+/// Depthwise convolutions over C x H x W maps, a 3x3 and a 5x5 filter
+/// each, appended to `kernels`, timed as `truth` says.
+static void addDepthwise(std::vector<ProfiledNode> &kernels,
+                         const KernelModel &truth,
+                         llvm::ArrayRef<std::array<int64_t, 3>> maps) {
+  for (auto [c, h, w] : maps)
     for (int64_t k : {3, 5}) {
       ProfiledNode n;
       n.op = "Conv";
@@ -764,6 +754,25 @@ TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
       n.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.rows);
       kernels.push_back(n);
     }
+}
+
+TEST(KernelModels, FitFindsTheCostOfEachIm2colRow) {
+  // Depthwise convolutions of as many channels, taps and positions per
+  // channel over maps of different shapes: square ones copy a row per
+  // few elements, wide and short ones a row per many. The fit must tell
+  // the rows' time from the bytes' and recover both.
+  KernelModel truth = depthwiseTruth();
+  std::vector<ProfiledNode> kernels;
+  addDepthwise(kernels, truth,
+               {{32, 112, 112},
+                {96, 56, 56},
+                {144, 28, 28},
+                {240, 14, 14},
+                {576, 7, 7},
+                {200, 2, 96},
+                {88, 3, 96},
+                {40, 6, 96},
+                {64, 1, 200}});
   KernelModel m = fitClass(kernels, "conv_depthwise");
   EXPECT_NEAR(m.perRowSeconds, truth.perRowSeconds, 1e-3 * truth.perRowSeconds);
   for (const ProfiledNode &k : kernels)
@@ -776,31 +785,20 @@ TEST(KernelModels, AClassOfFewKernelsIsFittedWithItsThreeTermsAlone) {
   // group and per im2col row, which stay 0.
   KernelModel truth = depthwiseTruth();
   std::vector<ProfiledNode> kernels;
-  auto add = [&](int64_t c, int64_t h, int64_t w) {
-    for (int64_t k : {3, 5}) {
-      ProfiledNode n;
-      n.op = "Conv";
-      n.inputs = {{{1, c, h, w}}, {{c, 1, k, k}}};
-      n.outputs = {{{1, c, h, w}}};
-      KernelFeatures f = getKernelFeatures(n.op, n.inputs, n.outputs);
-      n.seconds = truth.seconds(f.flops, f.bytes, f.groups, f.rows);
-      kernels.push_back(n);
-      kernels.push_back(n);
-    }
-  };
-  for (auto [c, h, w] : std::vector<std::array<int64_t, 3>>{{32, 112, 112},
-                                                            {96, 56, 56},
-                                                            {144, 28, 28},
-                                                            {200, 2, 96},
-                                                            {88, 3, 96}})
-    add(c, h, w);
+  for (int twice = 0; twice < 2; ++twice)
+    addDepthwise(kernels, truth,
+                 {{32, 112, 112},
+                  {96, 56, 56},
+                  {144, 28, 28},
+                  {200, 2, 96},
+                  {88, 3, 96}});
   KernelModel m = fitClass(kernels, "conv_depthwise");
   EXPECT_EQ(m.perGroupSeconds, 0);
   EXPECT_EQ(m.perRowSeconds, 0);
   EXPECT_GT(m.perByteSeconds + m.perFlopSeconds, 0);
   // A sixth shape makes 12: the further terms are fitted again, and the
   // model recovers the kernels' times.
-  add(40, 6, 96);
+  addDepthwise(kernels, truth, {{40, 6, 96}});
   m = fitClass(kernels, "conv_depthwise");
   EXPECT_NEAR(m.perRowSeconds, truth.perRowSeconds, 1e-3 * truth.perRowSeconds);
   for (const ProfiledNode &k : kernels)
