@@ -284,7 +284,8 @@ static llvm::cl::opt<double> maxPaceSpread(
                    "the calibration's processes is more than this percentage "
                    "slower than its quickest tenth (the machine slowed by "
                    "other load for much of the calibration), no target is "
-                   "written (default 8)"),
+                   "written (default 8); beyond 5% it is written with a "
+                   "warning that the next calibration's may differ"),
     llvm::cl::init(8), llvm::cl::cat(category));
 
 static llvm::cl::list<unsigned> threadCounts(
