@@ -107,14 +107,19 @@ def tool(build, name):
     return os.path.join(build, "bin", name)
 
 
-def predict(build, path, dims, target_file, work):
-    """Chorus's prediction for one model on a target file: (milliseconds,
-    the model's report from chorus-annotate-cost's format=json)."""
-    mlir = os.path.join(work, "predict.mlir")
+def import_model(build, path, dims, mlir):
+    """chorus-import of `path` with its --dim bindings into `mlir`."""
     cmd = [tool(build, "chorus-import"), path, "-o", mlir]
     for d in dims:
         cmd += ["--dim", d]
     subprocess.run(cmd, check=True)
+
+
+def predict(build, path, dims, target_file, work):
+    """Chorus's prediction for one model on a target file: (milliseconds,
+    the model's report from chorus-annotate-cost's format=json)."""
+    mlir = os.path.join(work, "predict.mlir")
+    import_model(build, path, dims, mlir)
     out = subprocess.run(
         [tool(build, "chorus-opt"), mlir, "-o", os.devnull,
          "--chorus-annotate-cost=target-file=" + target_file +

@@ -42,7 +42,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import (MODELS, models_dir, add_build_and_ort, ensure_torchvision,
-                      require_ort, tool)
+                      import_model, require_ort, tool)
 
 import importlib.util
 _spec = importlib.util.spec_from_file_location(
@@ -58,10 +58,7 @@ NODE = re.compile(r'chorus\.node "([\w.]+)"\((.*?)\).*time_s = ([0-9.eE+-]+)'
 def predicted_kernels(build, path, dims, target, work):
     """{node name: (op, seconds, weight bytes)} from chorus.cost."""
     mlir = os.path.join(work, "model.mlir")
-    cmd = [tool(build, "chorus-import"), path, "-o", mlir]
-    for d in dims:
-        cmd += ["--dim", d]
-    subprocess.run(cmd, check=True)
+    import_model(build, path, dims, mlir)
     annotated = os.path.join(work, "annotated.mlir")
     subprocess.run([tool(build, "chorus-opt"), mlir, "-o", annotated,
                     "--chorus-annotate-cost=target-file=" + target],
