@@ -29,6 +29,15 @@ MODELS = [
 ]
 
 
+# The torchvision architectures the accuracy benches hold out: no
+# calibration ever sees them (calibration sees only generated models).
+HELD_OUT = ["resnet18", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
+            "resnet34", "resnet50", "wide_resnet50_2", "resnext50_32x4d",
+            "googlenet", "mnasnet1_0", "mobilenet_v3_large", "regnet_y_400mf",
+            "efficientnet_b1", "densenet121", "shufflenet_v2_x1_0", "alexnet",
+            "vgg11", "convnext_tiny", "swin_t"]
+
+
 def models_dir(build):
     """Where bootstrap puts the model files for build folder `build`."""
     return os.path.join(build, "npm", "node_modules", "@gutenye",

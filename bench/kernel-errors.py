@@ -41,15 +41,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import (MODELS, models_dir, add_build_and_ort, ensure_torchvision,
-                      import_model, require_ort, tool)
-
-import importlib.util
-_spec = importlib.util.spec_from_file_location(
-    "ort_accuracy", os.path.join(HERE, "ort-accuracy.py"))
-_accuracy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_accuracy)
-HELD_OUT = _accuracy.HELD_OUT
+from benchlib import (HELD_OUT, MODELS, models_dir, add_build_and_ort,
+                      ensure_torchvision, import_model, require_ort, tool)
 
 NODE = re.compile(r'chorus\.node "([\w.]+)"\((.*?)\).*time_s = ([0-9.eE+-]+)'
                   r'.*name = "([^"]*)"')

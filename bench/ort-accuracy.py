@@ -87,15 +87,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import (MODELS, models_dir, add_build_and_ort, ensure_torchvision,
-                      predict, require_ort, tool)
+from benchlib import (HELD_OUT, MODELS, models_dir, add_build_and_ort,
+                      ensure_torchvision, predict, require_ort, tool)
 
-# Real models, all held out: calibration sees only generated models.
-HELD_OUT = ["resnet18", "mobilenet_v2", "squeezenet1_1", "vit_b_32",
-            "resnet34", "resnet50", "wide_resnet50_2", "resnext50_32x4d",
-            "googlenet", "mnasnet1_0", "mobilenet_v3_large", "regnet_y_400mf",
-            "efficientnet_b1", "densenet121", "shufflenet_v2_x1_0", "alexnet",
-            "vgg11", "convnext_tiny", "swin_t"]
 
 
 # Held-out pairs: two copies of one model, and models of different kinds.

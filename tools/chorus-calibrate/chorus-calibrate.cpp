@@ -277,16 +277,18 @@ static llvm::cl::opt<double> maxDrift(
 /// beyond which a calibration warns that its target will not be the next
 /// one's (a pace calibrations of shared VMs kept only in quiet hours).
 static constexpr int kSteadyPaceSpread = 5;
+static const std::string kMaxPaceSpreadHelp =
+    "With --measure: when the speed reference's median over the "
+    "calibration's processes is more than this percentage slower than its "
+    "quickest tenth (the machine slowed by other load for much of the "
+    "calibration), no target is written (default 8); beyond " +
+    std::to_string(kSteadyPaceSpread) +
+    "% it is written with a warning that the next calibration's may differ";
 
-static llvm::cl::opt<double> maxPaceSpread(
-    "max-pace-spread",
-    llvm::cl::desc("With --measure: when the speed reference's median over "
-                   "the calibration's processes is more than this percentage "
-                   "slower than its quickest tenth (the machine slowed by "
-                   "other load for much of the calibration), no target is "
-                   "written (default 8); beyond 5% it is written with a "
-                   "warning that the next calibration's may differ"),
-    llvm::cl::init(8), llvm::cl::cat(category));
+static llvm::cl::opt<double> maxPaceSpread("max-pace-spread",
+                                           llvm::cl::desc(kMaxPaceSpreadHelp),
+                                           llvm::cl::init(8),
+                                           llvm::cl::cat(category));
 
 static llvm::cl::list<unsigned> threadCounts(
     "thread-counts",
