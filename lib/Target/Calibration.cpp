@@ -937,65 +937,6 @@ uint64_t chorus::readCpuidPrivateCacheBytes() {
 #endif
 }
 
-std::array<double, 3>
-chorus::fitPaceElasticity(llvm::ArrayRef<PaceSample> samples, size_t &rows) {
-  std::map<size_t, std::pair<double, double>> means;
-  std::map<size_t, unsigned> counts;
-  for (const PaceSample &s : samples) {
-    if (!(s.seconds > 0) || !(s.referenceSeconds > 0))
-      continue;
-    means[s.model].first += std::log(s.seconds);
-    means[s.model].second += std::log(s.referenceSeconds);
-    ++counts[s.model];
-  }
-  // Rows (shares x x, y) of time ~ reference ^ (shares . powers).
-  std::vector<std::vector<double>> system;
-  double diagonal[3] = {0, 0, 0};
-  for (const PaceSample &s : samples) {
-    if (!(s.seconds > 0) || !(s.referenceSeconds > 0) || counts[s.model] < 2)
-      continue;
-    double y = std::log(s.seconds) - means[s.model].first / counts[s.model];
-    double x =
-        std::log(s.referenceSeconds) - means[s.model].second / counts[s.model];
-    std::vector<double> row;
-    for (int i = 0; i < 3; ++i) {
-      row.push_back(s.shares[i] * x);
-      diagonal[i] += row.back() * row.back();
-    }
-    row.push_back(y);
-    system.push_back(std::move(row));
-  }
-  rows = system.size();
-  std::array<double, 3> powers = {1, 1, 1};
-  // A term no process shows (or no spread of paces) cannot be told apart.
-  double scale = std::max({diagonal[0], diagonal[1], diagonal[2]});
-  if (rows < 20 || !(scale > 0) ||
-      std::min({diagonal[0], diagonal[1], diagonal[2]}) < 1e-6 * scale)
-    return powers;
-  std::vector<double> c = nnlsBySubsets(system, 3);
-  // Over a narrow spread of paces a term that is a small share of most
-  // models' time is poorly determined (fitted from 0 to the most allowed
-  // from one calibration to the next): each power is pulled toward 1, the
-  // term moving as the reference does, as a prior of that mean and
-  // standard deviation kPriorSd would, weighed against the fit's noise
-  // (its residual variance). Noiseless samples keep their fit.
-  constexpr double kPriorSd = 0.5;
-  double noise = squaredResidual(system, c, 3) / (rows - 3);
-  if (noise > 0) {
-    double w = std::sqrt(noise) / kPriorSd;
-    for (int i = 0; i < 3; ++i) {
-      std::vector<double> prior(4, 0.0);
-      prior[i] = w;
-      prior[3] = w;
-      system.push_back(std::move(prior));
-    }
-    c = nnlsBySubsets(system, 3);
-  }
-  for (int i = 0; i < 3; ++i)
-    powers[i] = std::min(c[i], 4.0);
-  return powers;
-}
-
 llvm::Expected<CoRunModel>
 chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
   std::vector<std::vector<double>> rows;

@@ -713,8 +713,6 @@ struct MeasuredExtras {
   /// Which reference that is (kSpeedReferenceName, or an older one in a
   /// folder kept before it).
   std::string speedReference;
-  /// How a kernel's FLOP, byte and per-kernel time move with it.
-  std::array<double, 3> elasticity = {1, 1, 1};
 };
 
 /// Writes the target of kernel models `models` (fitted to `kernelCount`
@@ -741,9 +739,6 @@ static int writeKernelModelTarget(const Target &baseTarget,
   runtime.mallocMmapThreshold = mallocMmapThreshold;
   runtime.speedReferenceSeconds = extras.speedReferenceSeconds;
   runtime.speedReference = extras.speedReference;
-  runtime.flopElasticity = extras.elasticity[0];
-  runtime.byteElasticity = extras.elasticity[1];
-  runtime.kernelElasticity = extras.elasticity[2];
   t.runtime = runtime;
   t.kernelModels = std::move(models);
   t.runtimeMemory = extras.memory;
@@ -1866,18 +1861,15 @@ static int runMeasure(const char *argv0) {
   std::optional<RunIoModel> otherRunIo;
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
-  // than the next. Every measurement is brought to the calibration's
-  // median pace, so that the fit sees the models' costs and not the pace
-  // of the process each happened to run in. Kernels do not all move with
-  // the reference alike (time bound by memory moves less, per-kernel
-  // overhead more): a first fit, with every time scaled by the
-  // reference's ratio, splits each model's time into FLOP, byte and
-  // per-kernel terms; how each term moves with the reference over the
-  // processes (the powers of the ratio) is fitted to the models' rounds;
-  // then every kernel is brought to the median pace by its own terms.
+  // than the next. Every measurement of a process is brought to the
+  // calibration's median pace by the ratio of the median reference time to
+  // its process's, so that the fit sees the models' costs and not the pace
+  // of the process each happened to run in. Every term moves by that ratio
+  // alike: powers fitted per term over the processes came out between 0.6
+  // and 1.1 (FLOP) and 1.2 and 2.3 (per kernel) from one calibration to
+  // the next, and moved the targets apart (docs/Rationale.md).
   std::string paceNote;
   double speedReferenceMs = 0;
-  std::array<double, 3> elasticity = {1, 1, 1};
   if (llvm::all_of(reference, [&](const std::vector<double> &r) {
         return r.size() == measureRounds;
       })) {
@@ -1935,80 +1927,22 @@ static int runMeasure(const char *argv0) {
                              middle, 100 * pace)
                    .str();
     speedReferenceMs = middle;
-    auto rawMeasured = measured;
-    auto rawThreaded = threaded;
-    // Scales every measurement of each process: its kernels by
-    // `kernelPower`, its whole-model times by `modelPower` (model index),
-    // each the power of the process's pace ratio.
-    auto bringToPace = [&](auto kernelPower, auto modelPower) {
-      measured = rawMeasured;
-      threaded = rawThreaded;
-      for (auto [index, rounds] : llvm::enumerate(reference))
-        for (auto [round, ms] : llvm::enumerate(rounds)) {
-          double ratio = middle / ms;
-          double model = std::pow(ratio, modelPower(index));
-          auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
-            m.first *= model;
-            for (ProfiledNode &k : m.second)
-              k.seconds *= std::pow(ratio, kernelPower(k));
-          };
-          scale(measured[index][round]);
-          // Sessions of other thread counts by the reference's ratio
-          // alone: the powers are fitted to one-thread sessions, and on
-          // threads that wait for each other the terms move otherwise.
-          for (auto &[t, perModel] : threaded) {
-            if (round >= perModel[index].size())
-              continue;
-            perModel[index][round].first *= ratio;
-            for (ProfiledNode &k : perModel[index][round].second)
-              k.seconds *= ratio;
-          }
-        }
-    };
-    bringToPace([](const ProfiledNode &) { return 1.0; },
-                [](size_t) { return 1.0; });
-    std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
-        first = measured;
-    std::vector<std::vector<ProfiledNode>> firstProfiles;
-    std::vector<std::pair<size_t, double>> firstTimed;
-    middleRounds(first, firstProfiles, firstTimed);
-    size_t firstCount = 0;
-    std::map<std::string, KernelModel> firstModels =
-        fitKernelModelsWithCorrection(firstProfiles, firstTimed, firstCount,
-                                      coldWeightsAbove, /*print=*/false,
-                                      ioBytes, &otherRunIo);
-    auto shares = [&](llvm::ArrayRef<ProfiledNode> kernels) {
-      std::array<double, 3> terms = predictProfiledTerms(kernels, firstModels);
-      double sum = terms[0] + terms[1] + terms[2];
-      for (double &t : terms)
-        t = sum > 0 ? t / sum : 1.0 / 3;
-      return terms;
-    };
-    // Per model and round: its time against the reference's beside it.
-    std::vector<PaceSample> paceSamples;
-    std::vector<std::array<double, 3>> modelShares;
-    for (auto [index, rounds] : llvm::enumerate(rawMeasured)) {
-      modelShares.push_back(shares(firstProfiles[index]));
-      for (auto [round, m] : llvm::enumerate(rounds))
-        paceSamples.push_back(
-            {index, m.first, reference[index][round], modelShares.back()});
-    }
-    size_t rows = 0;
-    elasticity = fitPaceElasticity(paceSamples, rows);
-    os << llvm::format("pace per term: a kernel's FLOP time moves with the "
-                       "reference's time to the power %.2f, its byte time "
-                       "%.2f, its per-kernel time %.2f (fitted to %zu "
-                       "processes); each term brought to the median pace by "
-                       "its own\n",
-                       elasticity[0], elasticity[1], elasticity[2], rows);
-    auto power = [&](const std::array<double, 3> &f) {
-      return f[0] * elasticity[0] + f[1] * elasticity[1] + f[2] * elasticity[2];
-    };
-    bringToPace(
-        [&](const ProfiledNode &k) {
-          return power(shares(llvm::ArrayRef<ProfiledNode>(k)));
-        },
-        [&](size_t index) { return power(modelShares[index]); });
+    // Scales every measurement of each process (its kernels, its
+    // whole-model times, its sessions of other thread counts) by the
+    // process's pace ratio.
+    for (auto [index, rounds] : llvm::enumerate(reference))
+      for (auto [round, ms] : llvm::enumerate(rounds)) {
+        double ratio = middle / ms;
+        auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
+          m.first *= ratio;
+          for (ProfiledNode &k : m.second)
+            k.seconds *= ratio;
+        };
+        scale(measured[index][round]);
+        for (auto &[t, perModel] : threaded)
+          if (round < perModel[index].size())
+            scale(perModel[index][round]);
+      }
   }
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
@@ -2268,7 +2202,6 @@ static int runMeasure(const char *argv0) {
   extras.sessionLoad = sessionLoad;
   extras.speedReferenceSeconds = speedReferenceMs * 1e-3;
   extras.speedReference = speedReferenceName;
-  extras.elasticity = elasticity;
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =

@@ -184,28 +184,6 @@ std::array<double, 3>
 predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
                      const std::map<std::string, KernelModel> &models);
 
-/// One process of a calibration model: the model's time there, the speed
-/// reference's time in the same process, and the model's shares of FLOP,
-/// byte and per-kernel time (predictProfiledTerms, summing to 1).
-struct PaceSample {
-  size_t model = 0;
-  double seconds = 0, referenceSeconds = 0;
-  std::array<double, 3> shares = {0, 0, 0};
-};
-
-/// How each term of a kernel's time moves with the speed reference's
-/// time: per model, its log time about the mean over its processes
-/// against the log reference time about theirs, time ~ reference ^
-/// (shares . powers); non-negative least squares over all processes,
-/// each power pulled toward 1 as by a prior of standard deviation 0.5
-/// weighed against the fit's residual variance (noiseless samples keep
-/// their fit). Returns the {flop, byte, kernel} powers, each in [0, 4], and
-/// sets `rows` to the processes used; {1, 1, 1} where the samples cannot tell
-/// the terms apart (fewer than 20 processes, one kind of term, no spread of
-/// paces).
-std::array<double, 3> fitPaceElasticity(llvm::ArrayRef<PaceSample> samples,
-                                        size_t &rows);
-
 /// The size in bytes of the largest cache one core has to itself, read
 /// from a Linux CPU folder (e.g. /sys/devices/system/cpu/cpu0): the
 /// largest data or unified cache under its cache/indexN whose
