@@ -672,6 +672,15 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
       {{{1, 64, 28, 28}}});
   EXPECT_EQ(blocked.rows, 0);
   EXPECT_EQ(blocked.stridedElements, 0);
+  // A dense filter's bytes are weights the kernel reads (from memory
+  // where the model outgrows the caches); a depthwise filter, a few
+  // kilobytes in any model, is not timed as such.
+  EXPECT_DOUBLE_EQ(strided.weightBytes, 4.0 * 64 * 64 * 9);
+  EXPECT_EQ(depthwise.weightBytes, 0);
+  KernelFeatures blockedDepthwise = getKernelFeatures(
+      "com.microsoft.nchwc:Conv", {{{1, 64, 56, 56}}, {{64, 1, 3, 3}}},
+      {{{1, 64, 56, 56}}});
+  EXPECT_DOUBLE_EQ(blockedDepthwise.weightBytes, 4.0 * 64 * 9);
 }
 
 TEST(KernelModels, StridedIm2colCopiesElementByElement) {
