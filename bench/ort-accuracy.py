@@ -21,9 +21,10 @@ and disabled):
    calibration's speed reference, so that the table shows each model both
    as measured and brought to the calibration's pace (its time x the
    calibration's median reference time / the reference's time in its
-   process, that ratio to the power the target's speed_elasticity gives
-   the model's mix of FLOP, byte and per-kernel time, as chorus-calibrate
-   treats its own measurements). A window that other load held for much
+   process, as chorus-calibrate treats its own measurements; for a
+   target of an earlier version with runtime.speed_elasticity, that
+   ratio to the power those give the model's mix of FLOP, byte and
+   per-kernel time). A window that other load held for much
    of its time (the speed reference's median over its processes more than
    8% slower than their quickest tenth, the rule chorus-calibrate applies
    to its own processes) is measured again, at most twice; the errors
@@ -126,6 +127,8 @@ def pace_power(build, entries, target_file, work):
     runtime.speed_elasticity (1 for each term when absent)."""
     with open(target_file) as f:
         e = json.load(f)["runtime"].get("speed_elasticity", {})
+    if all(e.get(k, 1) == 1 for k in ("flop", "byte", "kernel")):
+        return 1  # Every term moves by the ratio itself.
     weights = {"compute": e.get("flop", 1), "memory": e.get("byte", 1),
                "overhead": e.get("kernel", 1)}
     total = weighted = 0
