@@ -359,6 +359,39 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
         f.stridedElements = static_cast<double>(std::max<int64_t>(y[0], 1)) *
                             positions * perOutput * std::max(groups, 1.0);
     }
+  } else if (base == "ConvTranspose" && inputs.size() >= 2 &&
+             !outputs.empty() && inputs[1].dims.size() >= 3 &&
+             inputs[0].dims.size() == inputs[1].dims.size() &&
+             backend != KernelBackend::WebGpu) {
+    // ONNX Runtime's CPU provider runs a transposed convolution group by
+    // group as one SGEMM (filter taps x input positions, over the input
+    // channels) into a column buffer, then adds the columns into the
+    // output (col2im): a convolution's arithmetic and im2col's traffic,
+    // the other way round.
+    const std::vector<int64_t> &x = inputs[0].dims;
+    const std::vector<int64_t> &w = inputs[1].dims; // C_in, C_out/g, k...
+    double taps = 1;
+    for (size_t i = 1; i < w.size(); ++i)
+      taps *= static_cast<double>(std::max<int64_t>(w[i], 0));
+    double positions = 1;
+    for (size_t i = 2; i < x.size(); ++i)
+      positions *= static_cast<double>(std::max<int64_t>(x[i], 0));
+    double batch = static_cast<double>(std::max<int64_t>(x[0], 1));
+    double inChannels = static_cast<double>(std::max<int64_t>(w[0], 0));
+    f.flops = 2 * batch * inChannels * taps * positions;
+    const std::vector<int64_t> &y = outputs[0].dims;
+    double groups = y.size() >= 2 && w[1] > 0
+                        ? std::max(1.0, static_cast<double>(y[1]) /
+                                            static_cast<double>(w[1]))
+                        : 1;
+    // The column buffer, written by the SGEMM and read by col2im, which
+    // adds it into the output element by element (math::Col2im: a scalar
+    // loop, timed as MLAS's element-wise im2col is).
+    double columns = batch * groups * taps * positions;
+    f.bytes += 2 * columns * inputs[0].elementBytes;
+    f.stridedElements = columns;
+    f.weightBytes = inputs[1].elements() * inputs[1].elementBytes;
+    f.kernelClass = "conv";
   } else if ((base == "MatMul" || base == "Gemm" || base == "FusedMatMul" ||
               base == "FusedGemm") &&
              !inputs.empty() && !inputs[0].dims.empty() && !outputs.empty() &&
@@ -435,7 +468,9 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     // ONNX Runtime's views (Reshape, Flatten, Squeeze, Unsqueeze, Identity)
     // alias their input (Alias(0, 0) in their kernel definitions): they
     // copy no byte, so only the ops that copy set the class's byte rate.
-    if (opClass == OpClass::View)
+    // Its Dropout at inference copies its input to its output (MayInplace
+    // only: measured, a Swin Transformer's take as long as a copy).
+    if (opClass == OpClass::View && base != "Dropout")
       f.bytes = 0;
   }
   if (webGpu) {

@@ -683,6 +683,35 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   EXPECT_DOUBLE_EQ(blockedDepthwise.weightBytes, 4.0 * 64 * 9);
 }
 
+TEST(KernelModels, TransposedConvolutionIsSgemmThenCol2im) {
+  // 24 channels at 160x160 up to 320x320 (2x2, stride 2): 24 x 96 filter
+  // taps x 25600 input positions of multiply-adds, and a column buffer of
+  // 96 x 25600 written, read back and added in element by element.
+  KernelFeatures up = getKernelFeatures("ConvTranspose",
+                                        {{{1, 24, 160, 160}}, {{24, 24, 2, 2}}},
+                                        {{{1, 24, 320, 320}}});
+  EXPECT_EQ(up.kernelClass, "conv");
+  EXPECT_DOUBLE_EQ(up.flops, 2.0 * 24 * 96 * 25600);
+  EXPECT_DOUBLE_EQ(up.stridedElements, 96.0 * 25600);
+  EXPECT_DOUBLE_EQ(up.weightBytes, 4.0 * 24 * 24 * 4);
+  EXPECT_DOUBLE_EQ(up.bytes, 4.0 * (24 * 25600 + 24 * 24 * 4 + 24 * 320 * 320 +
+                                    2 * 96 * 25600));
+  // Grouped (depthwise) upsampling: each group its own column buffer.
+  KernelFeatures grouped = getKernelFeatures(
+      "ConvTranspose", {{{1, 8, 10, 10}}, {{8, 1, 2, 2}}}, {{{1, 8, 20, 20}}});
+  EXPECT_DOUBLE_EQ(grouped.flops, 2.0 * 8 * 4 * 100);
+  EXPECT_DOUBLE_EQ(grouped.stridedElements, 8.0 * 4 * 100);
+}
+
+TEST(KernelModels, DropoutCopiesWhereViewsDoNot) {
+  KernelFeatures dropout =
+      getKernelFeatures("Dropout", {{{1, 3136, 96}}}, {{{1, 3136, 96}}});
+  EXPECT_DOUBLE_EQ(dropout.bytes, 2 * 4.0 * 3136 * 96);
+  KernelFeatures identity =
+      getKernelFeatures("Identity", {{{1, 3136, 96}}}, {{{1, 3136, 96}}});
+  EXPECT_EQ(identity.bytes, 0);
+}
+
 TEST(KernelModels, StridedIm2colCopiesElementByElement) {
   // Stride 2 along the last dim: every element of the expanded input,
   // 784 positions x 64 channels x 9 taps, is copied on its own.

@@ -449,12 +449,30 @@ chorus::generateCalibrationModels(bool payloads) {
     }
     models.push_back(b.finish(x));
   }
-  // Fully connected layers (2-D: Gemm after fusion).
+  // Fully connected layers as exporters write them (torch.nn.Linear): one
+  // Gemm with the weight [out, in], transposed (transB).
   for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{
            {1024, 4096}, {4096, 4096}, {4096, 1000}, {256, 256}}) {
     Builder b(payloads, name("dense", {in, out}), {1, in});
-    std::string x = b.linear("x", in, out);
-    models.push_back(b.finish(b.unary("Relu", x)));
+    std::string w = b.weight({out, in});
+    onnx::NodeProto *g = b.node("Gemm", {"x", w, b.weight({out})});
+    Builder::attr(g, "transB", int64_t(1));
+    models.push_back(b.finish(b.unary("Relu", Builder::out(g))));
+  }
+  // Transposed convolutions as a segmentation or detection head's
+  // upsampling writes them (2x2, stride 2): ONNX Runtime's CPU provider
+  // runs them through an SGEMM and col2im, an element at a time.
+  {
+    Builder b(payloads, "transposed_24_80", {1, 24, 80, 80});
+    std::string x = "x";
+    for (int64_t c : {24, 1}) {
+      onnx::NodeProto *t =
+          b.node("ConvTranspose", {x, b.weight({24, c, 2, 2})});
+      Builder::attr(t, "kernel_shape", std::vector<int64_t>{2, 2});
+      Builder::attr(t, "strides", std::vector<int64_t>{2, 2});
+      x = Builder::out(t);
+    }
+    models.push_back(b.finish(x));
   }
   // Attention: scores, softmax, weighted sum.
   for (auto [h, s, d] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
