@@ -345,6 +345,12 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
       double strips = std::ceil(positions / 16);
       f.flops = 2 * static_cast<double>(std::max<int64_t>(y[0], 1)) *
                 static_cast<double>(y[1]) * strips * 16 * perOutput;
+      // A depthwise one's product per channel is one filter row by its
+      // im2col matrix: FLOPs in proportion to the im2col bytes. A fit of
+      // both terms split the time between them differently from one
+      // calibration to the next; its time is by bytes alone.
+      if (gemmDepthwise)
+        f.flops = 0;
       // im2col copies the input row by row: one loop per input channel,
       // filter tap and output row (all output positions but the last
       // spatial dim), in each group.
