@@ -277,6 +277,9 @@ static llvm::cl::opt<double> maxDrift(
 /// beyond which a calibration warns that its target will not be the next
 /// one's (a pace calibrations of shared VMs kept only in quiet hours).
 static constexpr int kSteadyPaceSpread = 5;
+/// How far, in percent, a model's round's speed reference may be behind
+/// its quickest round's for the round to count in its medians.
+static constexpr int kQuietRoundSpread = 12;
 static const std::string kMaxPaceSpreadHelp =
     "With --measure: when the speed reference's median over the "
     "calibration's processes is more than this percentage slower than its "
@@ -1765,7 +1768,11 @@ static int runMeasure(const char *argv0) {
             return a.first < b.first;
           });
           auto &middle = rounds[rounds.size() / 2];
-          timed.push_back({profiles.size(), middle.first});
+          timed.push_back({profiles.size(),
+                           rounds.size() % 2
+                               ? middle.first
+                               : 0.5 * (rounds[rounds.size() / 2 - 1].first +
+                                        middle.first)});
           // The same kernels in every round (else the median round's).
           bool alike = llvm::all_of(rounds, [&](const auto &r) {
             return r.second.size() == middle.second.size() &&
@@ -1944,6 +1951,25 @@ static int runMeasure(const char *argv0) {
             scale(perModel[index][round]);
       }
   }
+  // A model's rounds whose process ran while other load slowed the
+  // machine (its speed reference more than kQuietRoundSpread behind the
+  // model's quickest round's) are left out of its medians. Such load
+  // slows kernels that stream through memory more than the reference,
+  // which stays in the caches: brought to pace by the reference's ratio,
+  // the calibration's depthwise kernels still took 9 to 20% longer in
+  // those processes, and with two of three rounds so slowed the median
+  // took them (two calibrations in a row then gave targets 10 to 13%
+  // apart on depthwise-heavy models; docs/Rationale.md).
+  if (speedReferenceMs > 0)
+    for (auto [index, rounds] : llvm::enumerate(measured)) {
+      const std::vector<double> &paces = reference[index];
+      double quickest = *llvm::min_element(paces);
+      std::vector<std::pair<double, std::vector<ProfiledNode>>> quiet;
+      for (auto [round, m] : llvm::enumerate(rounds))
+        if (paces[round] <= quickest * (1 + kQuietRoundSpread / 100.0))
+          quiet.push_back(std::move(m));
+      rounds = std::move(quiet);
+    }
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
   middleRounds(measured, profiles, timed);
