@@ -428,6 +428,16 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
         k = static_cast<double>(inputs[0].dims.back());
     }
     f.flops = 2 * outputs[0].elements() * k;
+    // A product of two batched operands (attention's scores and weighted
+    // sums) is one MLAS SGEMM per matrix of the batch, each packing its
+    // own B: a term per such product. (A batched A times a 2-D B is one
+    // SGEMM over A's rows.)
+    if (!packed && inputs[1].dims.size() >= 3 && outputs[0].dims.size() >= 3) {
+      double products =
+          outputs[0].elements() / std::max(last2(outputs[0]), 1.0);
+      if (products > 1)
+        f.groups = products;
+    }
     // One row (a fully connected layer at batch 1) is a matrix-vector
     // product: MLAS's GEMV, bound by reading the weights.
     double rows = outputs[0].dims.empty()

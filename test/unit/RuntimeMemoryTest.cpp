@@ -713,6 +713,25 @@ TEST(KernelModels, DropoutCopiesWhereViewsDoNot) {
   EXPECT_EQ(identity.bytes, 0);
 }
 
+TEST(KernelModels, BatchedProductsAreOneSgemmEach) {
+  // Windowed attention's scores: 64 windows x 3 heads of 49x32 by 32x49,
+  // 192 SGEMMs.
+  KernelFeatures scores = getKernelFeatures(
+      "MatMul", {{{64, 3, 49, 32}}, {{64, 3, 32, 49}}}, {{{64, 3, 49, 49}}});
+  EXPECT_EQ(scores.kernelClass, "matmul");
+  EXPECT_DOUBLE_EQ(scores.groups, 192);
+  EXPECT_DOUBLE_EQ(scores.flops, 2.0 * 192 * 49 * 49 * 32);
+  // A batched A times a 2-D B (a linear layer) is one SGEMM over A's rows.
+  KernelFeatures linear = getKernelFeatures(
+      "MatMul", {{{1, 3136, 96}}, {{96, 288}, 4, true}}, {{{1, 3136, 288}}});
+  EXPECT_EQ(linear.groups, 0);
+  // ONNX Runtime Web's GPU programs have no such loop.
+  EXPECT_EQ(getKernelFeatures("MatMul", {{{64, 3, 49, 32}}, {{64, 3, 32, 49}}},
+                              {{{64, 3, 49, 49}}}, KernelBackend::WebGpu)
+                .groups,
+            0);
+}
+
 TEST(KernelModels, StridedIm2colCopiesElementByElement) {
   // Stride 2 along the last dim: every element of the expanded input,
   // 784 positions x 64 channels x 9 taps, is copied on its own.
