@@ -9,7 +9,8 @@
 //   node bench/ort-pair.js MODULES_DIR LEVEL RUNS A.onnx:D,D,.. --threads T
 //     One session with one intra-op thread and one with T (spinning off),
 //     RUNS times in turn. Prints JSON medians {one_ms, threads_ms}.
-// Every session runs 3 warm-up runs first; inputs are filled with 0.5.
+// Every session is warmed up first (3 runs, then until 20 runs or 15 ms);
+// inputs are filled with 0.5.
 // With --reference MODEL DIMS last, chorus-calibrate's speed reference is
 // timed (one thread, medians of 7) before and after the runs, on the main
 // thread: reference_ms, how fast this process ran.
@@ -49,7 +50,13 @@ async function main() {
         'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5),
         dims);
     const feeds = {[session.inputNames[0]]: input};
-    for (let i = 0; i < 3; ++i) await session.run(feeds);
+    // Warmed up as chorus-calibrate --measure warms its sessions: 3 runs,
+    // then until 20 runs or 15 ms (a session's first runs are slower).
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 20; ++i) {
+      await session.run(feeds);
+      if (i >= 2 && Number(process.hrtime.bigint() - start) > 15e6) break;
+    }
     return () => session.run(feeds);
   };
   const time = async (f) => {

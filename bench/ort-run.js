@@ -5,8 +5,9 @@
 //        [PROFILE_PREFIX] [--reference REFERENCE.onnx DIM,DIM,...]
 //
 // OPT is the graph optimization level: disabled | basic | extended | all.
-// The latency session runs 3 warm-up runs then RUNS timed runs on an input
-// filled with 0.5; it prints JSON {median_ms, runs_ms}. With PROFILE_PREFIX, a second
+// The latency session is warmed up (3 runs, then until 20 runs or 15 ms),
+// then runs RUNS timed runs on an input filled with 0.5; it prints JSON
+// {median_ms, runs_ms}. With PROFILE_PREFIX, a second
 // session with enableProfiling runs RUNS times and the profile file's path
 // is printed too (ONNX Runtime's per-node JSON, for chorus-calibrate).
 // With --reference, a second model (chorus-calibrate's speed reference) is
@@ -35,8 +36,15 @@ async function main() {
       dims);
   const session = await ort.InferenceSession.create(model, options);
   const feeds = {[session.inputNames[0]]: input};
-  for (let i = 0; i < 3; ++i)
-    await session.run(feeds);
+  // Warmed up as chorus-calibrate --measure warms its sessions: 3 runs,
+  // then until 20 runs or 15 ms (a session's first runs are slower).
+  const warm = async (f) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 20; ++i) {
+      await f();
+      if (i >= 2 && Number(process.hrtime.bigint() - start) > 15e6) break;
+    }
+  };
   const timed = async (s, f, count) => {
     const ms = [];
     for (let i = 0; i < count; ++i) {
@@ -54,10 +62,11 @@ async function main() {
     const rfeeds = {[r.inputNames[0]]: new ort.Tensor(
         'float32', new Float32Array(rdims.reduce((a, b) => a * b)).fill(0.5),
         rdims)};
-    for (let i = 0; i < 2; ++i) await r.run(rfeeds);
+    await warm(() => r.run(rfeeds));
     ref = {session: r, feeds: rfeeds, ms: []};
     ref.ms.push(median(await timed(r, rfeeds, 7)));
   }
+  await warm(() => session.run(feeds));
   const times = await timed(session, feeds, runs);
   const result = {median_ms: median(times), runs_ms: times};
   if (ref) {

@@ -679,6 +679,8 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
                        f.model.perFlopSeconds * 1e15,
                        f.model.perByteSeconds * 1e15,
                        f.model.perKernelSeconds * 1e6);
+    if (f.model.perGroupSeconds > 0)
+      os << llvm::format("  +%.3f us/group", f.model.perGroupSeconds * 1e6);
     if (f.model.perRowSeconds > 0)
       os << llvm::format("  +%.2f ns/im2col row", f.model.perRowSeconds * 1e9);
     if (f.model.perStridedElementSeconds > 0)
@@ -934,6 +936,17 @@ function faults() {
     return null;
   }
 }
+// Runs f until its times settle: a session's first runs are slower (by a
+// tenth over its first twenty on a quiet machine, and up to threefold on
+// the first few), as the caches, the branch predictors and V8's compiled
+// code warm up. At least 3 runs, then until 20 runs or 15 ms.
+async function warm(f) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < 20; ++i) {
+    await f();
+    if (i >= 2 && Number(process.hrtime.bigint() - start) > 15e6) break;
+  }
+}
 // The second session of a co-run: warmed up, then one run per message.
 async function worker() {
   const {modules, model, options, dims} = workerData;
@@ -942,7 +955,7 @@ async function worker() {
   const input = new ort.Tensor(
       'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5), dims);
   const feeds = {[session.inputNames[0]]: input};
-  for (let i = 0; i < 3; ++i) await session.run(feeds);
+  await warm(() => session.run(feeds));
   parentPort.on('message', async () => {
     await session.run(feeds);
     parentPort.postMessage('done');
@@ -1026,12 +1039,14 @@ async function main() {
     const rfeeds = {[r.inputNames[0]]: new ort.Tensor(
         'float32', new Float32Array(rdims.reduce((a, b) => a * b)).fill(0.5),
         rdims)};
-    for (let i = 0; i < 2; ++i) await r.run(rfeeds);
     referenceRun = () => r.run(rfeeds);
+    await warm(referenceRun);
   }
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
   const referenceMs = [];
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
+  // Warmed up again right before its timed runs, after the reference's.
+  await warm(() => session.run(feeds));
   const runFaults = [];
   const times = await timed(() => session.run(feeds), runs, runFaults);
   if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
@@ -1082,7 +1097,7 @@ async function main() {
     // kernel nothing beside its kernels.
     const s = await ort.InferenceSession.create(
         model, twinProfiles ? profilingAt : at);
-    for (let i = 0; i < 3; ++i) await s.run(feeds);
+    await warm(() => s.run(feeds));
     threadedFaults[t] = [];
     const ms = await timed(() => s.run(feeds), runs, threadedFaults[t]);
     const p = twinProfiles
@@ -2307,7 +2322,13 @@ async function main() {
   const feeds = {[session.inputNames[0]]: new ort.Tensor(
       'float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5),
       dims)};
-  for (let i = 0; i < 2; ++i) await session.run(feeds);
+  // Warmed up as --measure's runner warms it: 3 runs, then until 20 runs
+  // or 15 ms.
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < 20; ++i) {
+    await session.run(feeds);
+    if (i >= 2 && Number(process.hrtime.bigint() - start) > 15e6) break;
+  }
   const median = async () => {
     const ms = [];
     for (let i = 0; i < 7; ++i) {
