@@ -4,20 +4,20 @@
   bench/cost-accuracy.py [--build DIR] [--runs N] [--rounds N] [--no-chains]
       [--profile-report] [--work DIR] [--reuse] [--write-host F]
 
-Ground truth is ONNX Runtime (onnxruntime-node under build/npm, CPU,
-one intra-op thread, graph optimizations disabled so that each kernel is
-one node of the model Chorus sees; fusion is a later issue). For every
-model: the median latency of --runs timed runs after 3 warm-ups, and an
-ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
+Ground truth is ONNX Runtime (onnxruntime-node under build/npm, CPU, one
+intra-op thread, graph optimizations disabled so that each kernel is one
+node of the model Chorus sees; fusion is a later issue). For every model:
+the median latency of --runs timed runs once warm (bench/ort-run.js), and
+an ONNX Runtime profile of --runs more runs. Models: the three PaddleOCR
 models (dims bound as in bench/benchlib.py), torchvision architectures
-exported by bench/export-torchvision.py (random weights), the
-per-kernel overhead probe of bench/export-overhead-probe.py, and (unless
---no-chains) the op chains of bench/export-op-chains.py (single-op-class
-and MobileNetV3-block chains at small feature-map sizes, and transformer
-blocks; see docs/CostModel.md for what they showed). --rounds (default
-10) interleaved rounds, each running every model once in a fresh process:
-this machine's speed drifts over minutes and not alike for every model,
-and ten rounds (about ten minutes) average over more of it than five.
+exported by bench/export-torchvision.py (random weights), the per-kernel
+overhead probe of bench/export-overhead-probe.py, and (unless --no-chains)
+the op chains of bench/export-op-chains.py (single-op-class and
+MobileNetV3-block chains at small feature-map sizes, and transformer
+blocks; see docs/CostModel.md for what they showed). --rounds (default 10)
+interleaved rounds, each running every model once in a fresh process: this
+machine's speed drifts over minutes and not alike for every model, and ten
+rounds (about ten minutes) average over more of it than five.
 
 For each PaddleOCR model: chorus-calibrate on the profiles and latencies of
 every other model (never its own), then chorus-opt --chorus-annotate-cost
