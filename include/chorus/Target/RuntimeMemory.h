@@ -62,8 +62,10 @@ struct RuntimeMemoryFeatures {
   /// holds in service. 0 and none where not simulated.
   double ortServiceArenaBytes = 0;
   std::vector<std::pair<uint64_t, uint64_t>> ortServiceRegions;
-  /// The graph's nodes: each costs the session its kernel and its
-  /// bookkeeping (RuntimeMemoryModel::perNodeBytes).
+  /// The kernels the runtime keeps (ONNX Runtime's, after its graph
+  /// optimizations, where its settings are given; else the graph's
+  /// nodes): each costs the session its kernel and its bookkeeping
+  /// (RuntimeMemoryModel::perNodeBytes).
   double nodes = 0;
   /// Of the weight bytes, those the file holds in Constant nodes
   /// (RuntimeMemoryModel::perConstantNodeByte).
