@@ -44,6 +44,7 @@
 #include <cstdlib>
 #include <deque>
 #include <limits>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -528,6 +529,79 @@ static int runLatencyOnly() {
        << "\n";
   }
   return writeTarget(*calibrated, "check the latencies --latency gives");
+}
+
+/// One process's measurement of a model: the median latency of its timed
+/// runs (seconds), the pages those runs faulted in, and the profile.
+struct RoundMeasurement {
+  double seconds = 0;
+  double pages = 0;
+  std::vector<ProfiledNode> kernels;
+};
+
+/// The timed runs of one process that share the allocator regime of most
+/// of them (`ms` with the pages each faulted in, `pages`, or none where the
+/// runner did not count them): their median time and their median pages.
+/// onnxruntime-node hands every result over in new memory, faulted in page
+/// by page, until the JavaScript engine collects earlier results, after
+/// which runs fault in none; which runs do is the engine's choice, and on a
+/// machine of costly faults a faulting run takes several times as long.
+/// The median of all the runs of a process that ran in both regimes is a
+/// time of neither, and it came with the pages of neither: the fit of what
+/// a run costs beside its kernels read 2,273 pages at the time of runs that
+/// faulted none (docs/Rationale.md).
+struct RegimeRuns {
+  std::vector<double> ms;
+  double medianMs = 0, pages = 0;
+};
+static RegimeRuns typicalRegime(llvm::ArrayRef<double> ms,
+                                llvm::ArrayRef<double> pages) {
+  auto medianOf = [](std::vector<double> v) {
+    llvm::sort(v);
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  RegimeRuns r;
+  if (pages.size() != ms.size() || ms.empty()) {
+    r.ms = ms.vec();
+    r.medianMs = medianOf(r.ms);
+    return r;
+  }
+  auto near = [](double a, double anchor) {
+    return std::fabs(a - anchor) <= std::max(2.0, 0.1 * anchor);
+  };
+  // The regime most runs share: the run whose pages the most runs are near
+  // (the first such run).
+  size_t best = 0, bestCount = 0;
+  for (size_t i = 0; i < pages.size(); ++i) {
+    size_t count =
+        llvm::count_if(pages, [&](double p) { return near(p, pages[i]); });
+    if (count > bestCount)
+      best = i, bestCount = count;
+  }
+  std::vector<double> regimePages;
+  for (size_t i = 0; i < ms.size(); ++i)
+    if (near(pages[i], pages[best])) {
+      r.ms.push_back(ms[i]);
+      regimePages.push_back(pages[i]);
+    }
+  r.medianMs = medianOf(r.ms);
+  r.pages = medianOf(regimePages);
+  return r;
+}
+
+/// The order a round measures `n` calibration models in: position i
+/// measures model i x stride mod n. The stride is the first at or above
+/// n / 1.618 (the golden ratio) that is coprime with n, so that models
+/// next to each other in the generated list (one kind after another) are
+/// measured far apart: for 87 models, 55, and the models of one kind 19
+/// positions apart.
+static size_t interleavingStride(size_t n) {
+  if (n < 3)
+    return 1;
+  for (size_t s = std::max<size_t>(2, std::lround(n / 1.618)); s < n; ++s)
+    if (std::gcd(s, n) == 1)
+      return s;
+  return 1;
 }
 
 /// What the shortest profiled kernels take: the 5th percentile.
@@ -1455,8 +1529,7 @@ static int runMeasure(const char *argv0) {
        << " with large weights or activations in the first round only";
   os << ")\n";
   // Per model, per round: the median latency and the profile.
-  std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
-      measured(models.size());
+  std::vector<std::vector<RoundMeasurement>> measured(models.size());
   // Per model, per round: resident growth from loading the runtime, after
   // the session's creation and after its first run (Linux only).
   // Each process's readings: process, load, run, retained, load peak (the
@@ -1476,15 +1549,9 @@ static int runMeasure(const char *argv0) {
   // Per model, per round: the speed reference's time (ms) beside it.
   std::vector<std::vector<double>> reference(models.size());
   // Per other thread count, per model, per round: median and profile.
-  std::map<
-      unsigned,
-      std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>>
-      threaded;
+  std::map<unsigned, std::vector<std::vector<RoundMeasurement>>> threaded;
   for (unsigned t : threadCounts)
     threaded[t].resize(models.size());
-  // Per thread count (1 included), per model, per round: the median page
-  // faults of a run (runners that counted them).
-  std::map<unsigned, std::vector<std::vector<double>>> pageFaults;
   std::string version;
   unsigned noisy = 0;
   // A runner's output or error file, trimmed ("" where unread).
@@ -1545,9 +1612,19 @@ static int runMeasure(const char *argv0) {
   };
   // Rounds run every model once each, so that the machine's drift over
   // minutes reaches every model alike; each model's median latency over
-  // the rounds counts, and each of its kernels' median time.
+  // the rounds counts, and each of its kernels' median time. Within a
+  // round, models of one kind (generated one after the other) are spread
+  // over the round: other tenants' load comes and goes in stretches of
+  // tens of seconds, and one such stretch slowed every model of large
+  // weights of a calibration, measured one after the other, moving the
+  // class's time by a sixth; spread, it reaches one or two models of
+  // each kind, which the class's fit and the medians over the rounds
+  // outvote.
+  size_t stride = interleavingStride(models.size());
   for (unsigned round = 0; round < measureRounds; ++round)
-    for (auto [index, model] : llvm::enumerate(models)) {
+    for (size_t position = 0; position < models.size(); ++position) {
+      size_t index = position * stride % models.size();
+      const CalibrationModel &model = models[index];
       std::string path = inWork(model.name + ".onnx");
       // Co-runs and other thread counts: in the first --scaling-rounds
       // (models of large weights or activations in the first only). They
@@ -1602,27 +1679,25 @@ static int runMeasure(const char *argv0) {
         return v.empty() ? 0.0 : v[v.size() / 2];
       };
       double median = medianOf(ms);
+      auto numbers = [](const llvm::json::Array *a) {
+        std::vector<double> v;
+        if (a)
+          for (const llvm::json::Value &x : *a)
+            if (std::optional<double> d = x.getAsNumber())
+              v.push_back(*d);
+        return v;
+      };
+      // The runs of the allocator regime most of them share: their median
+      // time and the pages they faulted in are one measurement.
+      RegimeRuns regime =
+          typicalRegime(ms, numbers(o->getArray("runs_faults")));
       // How far the medians of the first and second half of the runs are
-      // apart: a steady machine repeats its own figure. Runs that faulted
-      // in another number of pages than the median run are another
-      // regime of the runtime's, not noise (a session's runs stop
+      // apart: a steady machine repeats its own figure. Runs of another
+      // regime of the runtime's are not noise (a session's runs stop
       // faulting once the JavaScript engine collects earlier results,
       // and on a machine of costly faults run several times faster
-      // after): the halves are of the runs of the median run's faults.
-      std::vector<double> steady = ms;
-      if (const llvm::json::Array *f = o->getArray("runs_faults");
-          f && f->size() == ms.size()) {
-        std::vector<double> pages;
-        for (const llvm::json::Value &v : *f)
-          pages.push_back(v.getAsNumber().value_or(0));
-        double typical = medianOf(pages);
-        std::vector<double> same;
-        for (auto [i, t] : llvm::enumerate(ms))
-          if (std::fabs(pages[i] - typical) <= std::max(2.0, 0.1 * typical))
-            same.push_back(t);
-        if (same.size() >= 4)
-          steady = std::move(same);
-      }
+      // after): the halves are of the runs of the typical regime.
+      std::vector<double> steady = regime.ms.size() >= 4 ? regime.ms : ms;
       size_t half = steady.size() / 2;
       double first = medianOf({steady.begin(), steady.begin() + half});
       double second = medianOf({steady.begin() + half, steady.end()});
@@ -1661,31 +1736,9 @@ static int runMeasure(const char *argv0) {
           readProfile(stem + "_profile");
       if (!profile)
         return fail(llvm::toString(profile.takeError()));
-      auto numbers = [](const llvm::json::Array *a) {
-        std::vector<double> v;
-        if (a)
-          for (const llvm::json::Value &x : *a)
-            if (std::optional<double> d = x.getAsNumber())
-              v.push_back(*d);
-        return v;
-      };
       // (Folders kept before some models were measured so in the first
       // round only hold the other rounds' as well: they are left out, as
       // this version would not have measured them.)
-      // Page faults of the timed runs, at one thread and at the others.
-      auto countFaults = [&](unsigned threads, const llvm::json::Array *a) {
-        std::vector<double> v = numbers(a);
-        if (v.empty())
-          return;
-        auto &perModel = pageFaults[threads];
-        perModel.resize(models.size());
-        perModel[index].push_back(medianOf(v));
-      };
-      countFaults(1, o->getArray("runs_faults"));
-      if (const llvm::json::Object *byThreads =
-              scaling ? o->getObject("threads_faults") : nullptr)
-        for (unsigned t : threadCounts)
-          countFaults(t, byThreads->getArray(std::to_string(t)));
       std::vector<double> pairs = numbers(o->getArray("corun_ms"));
       if (scaling && pairs.empty())
         return fail("the runner measured no runs of two sessions of '" +
@@ -1731,22 +1784,30 @@ static int runMeasure(const char *argv0) {
                         "' with " + std::to_string(t) + " threads");
           for (ProfiledNode &k : *tp)
             k.modelWeightBytes = model.weightBytes;
-          perModel[index].push_back({medianOf(tms) * 1e-3, std::move(*tp)});
+          const llvm::json::Object *byThreadsFaults =
+              o->getObject("threads_faults");
+          RegimeRuns tRegime = typicalRegime(
+              tms, numbers(byThreadsFaults
+                               ? byThreadsFaults->getArray(std::to_string(t))
+                               : nullptr));
+          perModel[index].push_back(
+              {tRegime.medianMs * 1e-3, tRegime.pages, std::move(*tp)});
         }
       }
       for (ProfiledNode &k : *profile)
         k.modelWeightBytes = model.weightBytes;
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
-                         measureRounds.getValue(), index + 1, models.size())
+                         measureRounds.getValue(), position + 1, models.size())
          << llvm::left_justify(model.name, 24)
-         << llvm::format("%9.3f ms  %3zu kernels  drift %4.1f%%", median,
-                         profile->size(), 100 * spread);
+         << llvm::format("%9.3f ms  %3zu kernels  drift %4.1f%%",
+                         regime.medianMs, profile->size(), 100 * spread);
       if (!reference[index].empty() &&
           reference[index].size() == measured[index].size() + 1)
         os << llvm::format("  reference %.3f ms", reference[index].back());
       os << "\n";
       os.flush();
-      measured[index].push_back({median * 1e-3, std::move(*profile)});
+      measured[index].push_back(
+          {regime.medianMs * 1e-3, regime.pages, std::move(*profile)});
       if (std::optional<double> create = o->getNumber("create_s"))
         createSeconds[index].push_back(*create);
       // What the twin's first run took beyond this round's steady median
@@ -1768,50 +1829,49 @@ static int runMeasure(const char *argv0) {
                                    loadPeak ? *loadPeak : kNotRead});
       }
     }
-  // Each model's median round: its latency, and each of its kernels' time
-  // the median over the rounds (each round a process of its own, brought
-  // to the median pace). Taken from the median round alone, a kernel's
-  // time carried that one process's noise, and the fits of two
+  // Each model's median round: its latency with the pages its runs faulted
+  // in (`pages`, the same round's or rounds'), and each of its kernels'
+  // time the median over the rounds (each round a process of its own,
+  // brought to the median pace). Taken from the median round alone, a
+  // kernel's time carried that one process's noise, and the fits of two
   // calibrations split a class's time between its terms differently.
-  auto middleRounds =
-      [](std::vector<std::vector<std::pair<double, std::vector<ProfiledNode>>>>
-             &perModel,
-         std::vector<std::vector<ProfiledNode>> &profiles,
-         std::vector<std::pair<size_t, double>> &timed) {
-        for (auto &rounds : perModel) {
-          llvm::sort(rounds, [](const auto &a, const auto &b) {
-            return a.first < b.first;
-          });
-          auto &middle = rounds[rounds.size() / 2];
-          timed.push_back({profiles.size(),
-                           rounds.size() % 2
-                               ? middle.first
-                               : 0.5 * (rounds[rounds.size() / 2 - 1].first +
-                                        middle.first)});
-          // The same kernels in every round (else the median round's).
-          bool alike = llvm::all_of(rounds, [&](const auto &r) {
-            return r.second.size() == middle.second.size() &&
-                   llvm::all_of(llvm::zip(r.second, middle.second),
-                                [](const auto &pair) {
-                                  return std::get<0>(pair).name ==
-                                         std::get<1>(pair).name;
-                                });
-          });
-          std::vector<ProfiledNode> kernels = middle.second;
-          if (alike)
-            for (auto [i, k] : llvm::enumerate(kernels)) {
-              std::vector<double> times;
-              for (const auto &r : rounds)
-                times.push_back(r.second[i].seconds);
-              llvm::sort(times);
-              size_t half = times.size() / 2;
-              k.seconds = times.size() % 2
-                              ? times[half]
-                              : (times[half - 1] + times[half]) / 2;
-            }
-          profiles.push_back(std::move(kernels));
+  auto middleRounds = [](std::vector<std::vector<RoundMeasurement>> &perModel,
+                         std::vector<std::vector<ProfiledNode>> &profiles,
+                         std::vector<std::pair<size_t, double>> &timed,
+                         std::vector<double> &pages) {
+    for (auto &rounds : perModel) {
+      llvm::sort(rounds,
+                 [](const RoundMeasurement &a, const RoundMeasurement &b) {
+                   return a.seconds < b.seconds;
+                 });
+      const RoundMeasurement &middle = rounds[rounds.size() / 2];
+      const RoundMeasurement &below =
+          rounds[rounds.size() % 2 ? rounds.size() / 2 : rounds.size() / 2 - 1];
+      timed.push_back(
+          {profiles.size(), 0.5 * (below.seconds + middle.seconds)});
+      pages.push_back(0.5 * (below.pages + middle.pages));
+      // The same kernels in every round (else the median round's).
+      bool alike = llvm::all_of(rounds, [&](const RoundMeasurement &r) {
+        return r.kernels.size() == middle.kernels.size() &&
+               llvm::all_of(
+                   llvm::zip(r.kernels, middle.kernels), [](const auto &pair) {
+                     return std::get<0>(pair).name == std::get<1>(pair).name;
+                   });
+      });
+      std::vector<ProfiledNode> kernels = middle.kernels;
+      if (alike)
+        for (auto [i, k] : llvm::enumerate(kernels)) {
+          std::vector<double> times;
+          for (const RoundMeasurement &r : rounds)
+            times.push_back(r.kernels[i].seconds);
+          llvm::sort(times);
+          size_t half = times.size() / 2;
+          k.seconds = times.size() % 2 ? times[half]
+                                       : (times[half - 1] + times[half]) / 2;
         }
-      };
+      profiles.push_back(std::move(kernels));
+    }
+  };
   // Weights of models larger than one core's own cache are read from the
   // caches other cores and tenants share, or from memory, on every run:
   // the fits time them so from that size. Searched for among a few sizes
@@ -1862,24 +1922,15 @@ static int runMeasure(const char *argv0) {
       loadFeatures.push_back(sessionLoadFeatures(imported->func));
     }
   }
-  // The pages a run faults in: as the runner counted them at `threads`
-  // (the median over the rounds), else none (folders kept before it
-  // counted them fit without the term).
-  auto withPagesAt = [&](unsigned threads) {
+  // The pages a run faults in: as the runner counted them in the runs
+  // each model's latency is the median of (folders kept before it counted
+  // them: none, and the fit goes without the term).
+  auto withPages = [&](llvm::ArrayRef<double> pages) {
     std::vector<RunIoBytes> io = ioBytes;
-    auto it = pageFaults.find(threads);
-    for (auto [index, b] : llvm::enumerate(io)) {
-      b.pages = 0;
-      if (it == pageFaults.end() || index >= it->second.size() ||
-          it->second[index].empty())
-        continue;
-      std::vector<double> v = it->second[index];
-      llvm::sort(v);
-      b.pages = v[v.size() / 2];
-    }
+    for (auto [index, b] : llvm::enumerate(io))
+      b.pages = index < pages.size() ? pages[index] : 0;
     return io;
   };
-  ioBytes = withPagesAt(1);
   std::optional<RunIoModel> otherRunIo;
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
@@ -1955,9 +2006,9 @@ static int runMeasure(const char *argv0) {
     for (auto [index, rounds] : llvm::enumerate(reference))
       for (auto [round, ms] : llvm::enumerate(rounds)) {
         double ratio = middle / ms;
-        auto scale = [&](std::pair<double, std::vector<ProfiledNode>> &m) {
-          m.first *= ratio;
-          for (ProfiledNode &k : m.second)
+        auto scale = [&](RoundMeasurement &m) {
+          m.seconds *= ratio;
+          for (ProfiledNode &k : m.kernels)
             k.seconds *= ratio;
         };
         scale(measured[index][round]);
@@ -1979,7 +2030,7 @@ static int runMeasure(const char *argv0) {
     for (auto [index, rounds] : llvm::enumerate(measured)) {
       const std::vector<double> &paces = reference[index];
       double quickest = *llvm::min_element(paces);
-      std::vector<std::pair<double, std::vector<ProfiledNode>>> quiet;
+      std::vector<RoundMeasurement> quiet;
       for (auto [round, m] : llvm::enumerate(rounds))
         if (paces[round] <= quickest * (1 + kQuietRoundSpread / 100.0))
           quiet.push_back(std::move(m));
@@ -1987,7 +2038,8 @@ static int runMeasure(const char *argv0) {
     }
   std::vector<std::vector<ProfiledNode>> profiles;
   std::vector<std::pair<size_t, double>> timed;
-  middleRounds(measured, profiles, timed);
+  std::vector<double> pages;
+  middleRounds(measured, profiles, timed, pages);
   // Medians that move by a fifth within one model's runs, on many models,
   // say the machine is busy: a fit to them would mislead.
   size_t runsMeasured = models.size() * measureRounds;
@@ -2247,8 +2299,8 @@ static int runMeasure(const char *argv0) {
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =
       fitKernelModelsWithCorrection(profiles, timed, kernelCount,
-                                    coldWeightsAbove, /*print=*/true, ioBytes,
-                                    &extras.runIo);
+                                    coldWeightsAbove, /*print=*/true,
+                                    withPages(pages), &extras.runIo);
   // Co-runs: how much two sessions at once slow each term.
   std::vector<CoRunSample> coRunSamples;
   for (auto [index, rounds] : llvm::enumerate(corun)) {
@@ -2295,12 +2347,13 @@ static int runMeasure(const char *argv0) {
   for (auto &[t, perModel] : threaded) {
     std::vector<std::vector<ProfiledNode>> tProfiles;
     std::vector<std::pair<size_t, double>> tTimed;
-    middleRounds(perModel, tProfiles, tTimed);
+    std::vector<double> tPages;
+    middleRounds(perModel, tProfiles, tTimed, tPages);
     os << t << " intra-op threads:\n";
     size_t count = 0;
     extras.threadModels[t] = fitKernelModelsWithCorrection(
         tProfiles, tTimed, count, coldWeightsAbove, /*print=*/true,
-        withPagesAt(t), &otherRunIo);
+        withPages(tPages), &otherRunIo);
   }
   return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
                                 provenance, "measure again, or raise --runs",
