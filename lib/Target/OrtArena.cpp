@@ -46,7 +46,12 @@ std::optional<uint64_t> arenaBytes(Value v, bool blocked, unsigned block) {
 FailureOr<OrtRunAllocations>
 chorus::computeOrtRunAllocations(func::FuncOp func,
                                  const OrtCpuSettings &settings) {
-  OrtKernels ort = computeOrtKernels(func, settings);
+  return computeOrtRunAllocations(func, settings,
+                                  computeOrtKernels(func, settings));
+}
+
+FailureOr<OrtRunAllocations> chorus::computeOrtRunAllocations(
+    func::FuncOp func, const OrtCpuSettings &settings, const OrtKernels &ort) {
   unsigned block = settings.level == OrtLevel::All ? settings.nchwcBlock : 0;
   // A tensor of the arena: a value in one layout.
   struct Buffer {
@@ -100,14 +105,15 @@ chorus::computeOrtRunAllocations(func::FuncOp func,
       use(v, blocked, k);
     // A single view node (Reshape, Flatten, Squeeze...) reads its input's
     // buffer in place.
-    if (kernel.nodes.size() == 1 && isViewNode(kernel.nodes.front()) &&
-        !kernel.nodes.front().getInputs().empty()) {
-      Value in = kernel.nodes.front().getInputs().front();
+    NodeOp front = kernel.nodes.empty() ? NodeOp() : kernel.nodes.front();
+    if (kernel.nodes.size() == 1 && isViewNode(front) &&
+        !front.getInputs().empty()) {
+      Value in = front.getInputs().front();
       auto it = byValue.find(in);
       if (it != byValue.end()) {
         // A copy: inserting the results may grow the map and move `it`.
         std::array<std::optional<size_t>, 2> buffersOfInput = it->second;
-        for (Value r : kernel.nodes.front()->getResults())
+        for (Value r : front->getResults())
           byValue[r] = buffersOfInput;
       }
       continue;

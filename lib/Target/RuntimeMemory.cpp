@@ -77,10 +77,13 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
   // (ONNX Runtime at `all` keeps 541 kernels of Swin-T's 3,864 nodes;
   // counted by node, its sessions were predicted 33 MB, 15%, above
   // what they hold).
-  if (ort)
-    f.nodes = static_cast<double>(computeOrtKernels(func, *ort).kernels.size());
-  else
+  std::optional<OrtKernels> kernels;
+  if (ort) {
+    kernels = computeOrtKernels(func, *ort);
+    f.nodes = static_cast<double>(kernels->kernels.size());
+  } else {
     func.walk([&](NodeOp) { ++f.nodes; });
+  }
   std::vector<uint64_t> live = lifetimes.liveBytesPerStep(64);
   if (!live.empty())
     f.arenaBytes =
@@ -91,7 +94,8 @@ RuntimeMemoryFeatures chorus::computeRuntimeMemoryFeatures(
     else if (t.kind == LiveTensor::Kind::Input)
       f.inputBytes += static_cast<double>(t.bytes);
   if (ort)
-    if (FailureOr<OrtRunAllocations> run = computeOrtRunAllocations(func, *ort);
+    if (FailureOr<OrtRunAllocations> run =
+            computeOrtRunAllocations(func, *ort, *kernels);
         succeeded(run)) {
       OrtArenaSimulator arena;
       arena.firstRun(*run);

@@ -149,6 +149,11 @@ struct OrtRunAllocations {
 mlir::FailureOr<OrtRunAllocations>
 computeOrtRunAllocations(mlir::func::FuncOp func,
                          const OrtCpuSettings &settings);
+/// The same, for the kernels computeOrtKernels(func, settings) gave.
+mlir::FailureOr<OrtRunAllocations>
+computeOrtRunAllocations(mlir::func::FuncOp func,
+                         const OrtCpuSettings &settings,
+                         const OrtKernels &kernels);
 
 /// One session's arena over a sequence of runs. ONNX Runtime's arena keeps
 /// its regions: a run at new input shapes allocates tensor by tensor
