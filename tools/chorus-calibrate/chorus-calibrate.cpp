@@ -236,8 +236,10 @@ static llvm::cl::opt<unsigned> measureRuns(
 static llvm::cl::opt<unsigned> measureRounds(
     "rounds",
     llvm::cl::desc("With --measure: how many times every model is measured, "
-                   "in turn; each model's median latency over them counts, "
-                   "and each of its kernels' median time"),
+                   "in turn (each round in one order that measures the "
+                   "models of one kind far apart); each model's median "
+                   "latency over them counts, and each of its kernels' "
+                   "median time"),
     llvm::cl::init(3), llvm::cl::cat(category));
 
 static llvm::cl::opt<unsigned> scalingRounds(
