@@ -944,6 +944,7 @@ uint64_t chorus::readCpuidPrivateCacheBytes() {
 llvm::Expected<CoRunModel>
 chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
   std::vector<std::vector<double>> rows;
+  std::vector<double> weights;
   for (const CoRunSample &s : samples) {
     double predicted = s.terms[0] + s.terms[1] + s.terms[2];
     if (!(predicted > 0) || !(s.aloneSeconds > 0))
@@ -951,6 +952,7 @@ chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
     rows.push_back({s.terms[0] / predicted, s.terms[1] / predicted,
                     s.terms[2] / predicted, 1e-3 / s.aloneSeconds,
                     (s.pairSeconds - s.aloneSeconds) / s.aloneSeconds});
+    weights.push_back(std::pow(s.aloneSeconds * 1e3, 0.6));
   }
   // The extra time of a co-run, relative to the run alone: each term's
   // share of the model's kernels slowed by its own factor, plus what
@@ -963,6 +965,18 @@ chorus::fitCoRun(llvm::ArrayRef<CoRunSample> samples) {
         llvm::inconvertibleErrorCode(),
         "co-runs need at least 4 measured models to fit; got " +
             std::to_string(rows.size()));
+  // Each model's row weighed by how far its ratio can be trusted: one
+  // over the spread a co-run ratio shows between two calibrations of one
+  // machine, which falls with the model's time alone (about 0.2 x
+  // ms^-0.6 over 376 models of 2-vCPU VMs: 0.77 below 0.2 ms, 0.15 at 1
+  // to 2 ms, 0.04 beyond 5 ms; docs/Rationale.md). Unweighed, the ratios
+  // of models of a fraction of a millisecond steered the fit: the
+  // calibrations of one VM read a kernel's FLOPs as slowing by 0.10 to
+  // 0.67 of their time beside a second session (0.67 and 0.26 in two in a
+  // row), where held-out CNNs slowed by about a tenth.
+  for (auto [row, w] : llvm::zip(rows, weights))
+    for (double &x : row)
+      x *= w;
   std::vector<double> c = nnlsBySubsets(rows, 4);
   CoRunModel m;
   m.perFlop = c[0];

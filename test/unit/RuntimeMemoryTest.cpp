@@ -423,6 +423,31 @@ TEST(CoRun, FitRecoversTheSlowdownOfEachTerm) {
   EXPECT_NEAR(fit->slowdown(1, 1, 0), 0.6, 1e-9);
 }
 
+TEST(CoRun, FitTrustsLongRunsOverShortOnes) {
+  // Kernels slow by 0.1 x their FLOP share and 0.2 x their byte share,
+  // and 200 us a run goes to the hand-off. Models of 2 to 20 ms are
+  // measured so; three of 0.1 to 0.3 ms read 0.3 to 0.8 off (the spread
+  // such short co-runs show from one calibration to the next).
+  auto sample = [](double flopMs, double byteMs, double offBy) {
+    CoRunSample s;
+    s.terms = {flopMs * 1e-3, byteMs * 1e-3, 0};
+    s.aloneSeconds = (flopMs + byteMs) * 1e-3;
+    double share = 0.1 * flopMs / (flopMs + byteMs) +
+                   0.2 * byteMs / (flopMs + byteMs) + offBy;
+    s.pairSeconds = s.aloneSeconds * (1 + share) + 200e-6;
+    return s;
+  };
+  std::vector<CoRunSample> samples = {
+      sample(18, 2, 0),     sample(2, 8, 0),       sample(4, 4, 0),
+      sample(1.5, 0.5, 0),  sample(0.5, 1.5, 0),   sample(0.1, 0, 0.8),
+      sample(0, 0.2, -0.3), sample(0.3, 0.02, 0.5)};
+  llvm::Expected<CoRunModel> fit = fitCoRun(samples);
+  ASSERT_TRUE(static_cast<bool>(fit)) << llvm::toString(fit.takeError());
+  // A CNN of 20 ms, nine tenths FLOPs, beside a second session of itself.
+  EXPECT_NEAR(fit->slowdown(18e-3, 2e-3, 0), 0.11, 0.02);
+  EXPECT_NEAR(fit->perFlop, 0.1, 0.03);
+}
+
 TEST(CoRun, FitNeedsFourModels) {
   std::vector<CoRunSample> samples(3);
   for (CoRunSample &s : samples) {
