@@ -220,8 +220,10 @@ struct CoRunSample {
 
 /// Fits how much each term slows when another kernel runs at the same
 /// time: (pair - alone) / alone = sum over terms of slowdown x term's
-/// share of the predicted time, by non-negative least squares. Needs at
-/// least 3 samples.
+/// share of the predicted time, plus a hand-off time per run over the
+/// time alone, by non-negative least squares, each model weighed by its
+/// time alone in ms to the power 0.6 (one over its ratio's spread). Needs
+/// at least 4 samples.
 llvm::Expected<CoRunModel> fitCoRun(llvm::ArrayRef<CoRunSample> samples);
 
 /// Solves the weighted least squares `rows` (each: the unknowns'
