@@ -323,7 +323,15 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
     if (!nchwc && (!depthwise || gemmDepthwise) && !pointwise && w[0] > 0 &&
         x.size() >= 2) {
       double positions = outputs[0].elements() / static_cast<double>(w[0]);
-      f.bytes += 2 * positions * perOutput * std::max(groups, 1.0) *
+      // The SGEMM reads every tap; im2col copies those inside the input
+      // and writes the padding's as zeros, reading nothing: a tap inside
+      // counts twice, one in the padding once. On a map a few rows high
+      // under a 5x5 filter (a PaddleOCR classifier's: 2 rows by 96) most
+      // taps are padding; counted as copies, its depthwise convolutions
+      // were predicted 50-60% over their time at level disabled
+      // (docs/Rationale.md).
+      double share = validTapShare(x, w, y);
+      f.bytes += (1 + share) * positions * perOutput * std::max(groups, 1.0) *
                  inputs[0].elementBytes;
     }
     // MLAS runs an unblocked grouped convolution group by group.

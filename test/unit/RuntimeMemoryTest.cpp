@@ -668,9 +668,11 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   EXPECT_EQ(strided.kernelClass, "conv");
   EXPECT_DOUBLE_EQ(strided.flops, 2.0 * 64 * 784 * 64 * 9);
   // x86's MLAS expands a depthwise convolution channel by channel: im2col's
-  // buffer of 2 x 96 = 192 positions of all 25 taps (written, then read)
-  // counts as bytes, and its FLOPs (one filter row by that buffer, in
-  // proportion to it) are not counted apart.
+  // buffer of 2 x 96 = 192 positions of all 25 taps counts as bytes, and
+  // its FLOPs (one filter row by that buffer, in proportion to it) are not
+  // counted apart. The SGEMM reads every tap; im2col copies those inside
+  // the input (4 of 10 rows under the filter, 474 of 480 columns) and
+  // writes the padding's as zeros, reading nothing.
   KernelFeatures depthwise =
       getKernelFeatures("Conv", {{{1, 200, 2, 96}}, {{200, 1, 5, 5}}, {{200}}},
                         {{{1, 200, 2, 96}}});
@@ -678,7 +680,7 @@ TEST(KernelModels, UnblockedConvolutionsRunEveryTapInWholeStrips) {
   EXPECT_EQ(depthwise.flops, 0);
   EXPECT_DOUBLE_EQ(depthwise.bytes,
                    4.0 * (200 * 192 + 200 * 25 + 200 + 200 * 192) +
-                       2.0 * 192 * 25 * 200 * 4);
+                       (1 + 0.4 * 474 / 480) * 192 * 25 * 200 * 4);
   EXPECT_EQ(depthwise.groups, 200);
   // im2col copies a row per channel, tap and output row: 200 x 25 x 2.
   EXPECT_DOUBLE_EQ(depthwise.rows, 200.0 * 25 * 2);
