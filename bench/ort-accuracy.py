@@ -32,7 +32,13 @@ and disabled):
    In a quiet window, a model whose own processes ran in a loaded minute
    (their reference's median more than 8% slower than the window's
    quickest tenth) is measured again alone, at most twice, and the error
-   with its first measurement is printed too;
+   with its first measurement is printed too. A model's figure is the
+   median over its quiet processes of all its measurements: those whose
+   speed reference ran at most 12% slower than in the model's quickest
+   process (the rule chorus-calibrate applies to its own rounds; a
+   process under other load ran a memory-bound model 25-35% slower while
+   its reference ran 20-30% slower); the processes so left out are
+   printed;
 3. the calibration runs a second time; each model is predicted with both
    targets (chorus-import, chorus-annotate-cost: ONNX Runtime's kernels as
    Chorus mirrors them, each timed by its class's model): the first
@@ -345,15 +351,17 @@ def remeasure_loaded_models(args, level, name, rounds, measure_some):
     again with measure_some(models), at most twice, kept in --work as
     name-models-2.json and name-models-3.json (read back so with --reuse).
     A window can be quiet as a whole while a few of its models ran in a
-    loaded minute. The first measurements of the models measured again as
-    {model: rounds}."""
-    first = {}
+    loaded minute. Each model's processes of every measurement stay in
+    `rounds` (quiet_processes() then keeps the quiet ones); the decision to
+    measure again looks at the latest only. The first measurements of the
+    models measured again as {model: rounds}."""
+    first, latest = {}, dict(rounds)
+    refs = sorted(ref for r in rounds.values() for _, ref in r)
+    quick = refs[len(refs) // 10]
     for attempt in (2, 3):
-        refs = sorted(ref for r in rounds.values() for _, ref in r)
-        quick = refs[len(refs) // 10]
         behind = {stem: 100 * (statistics.median(ref for _, ref in r) /
                                quick - 1)
-                  for stem, r in rounds.items()}
+                  for stem, r in latest.items()}
         loaded = sorted(s for s, b in behind.items() if b > MAX_PACE_SPREAD)
         file = name.replace(".json", f"-models-{attempt}.json")
         if not loaded or (args.reuse and not os.path.exists(
@@ -366,10 +374,30 @@ def remeasure_loaded_models(args, level, name, rounds, measure_some):
               ", ".join(f"{s} {behind[s]:.1f}%" for s in loaded) +
               "; measuring them again", flush=True)
         again = kept(args, file, lambda: measure_some(loaded))
+        latest = again
         for stem, r in again.items():
-            first.setdefault(stem, rounds[stem])
-            rounds[stem] = r
+            first.setdefault(stem, list(rounds[stem]))
+            rounds[stem] = rounds[stem] + r
     return first
+
+
+# chorus-calibrate's kQuietRoundSpread: a model's process whose speed
+# reference ran more than this percentage slower than the model's quickest
+# process's ran while other load slowed the machine.
+QUIET_PROCESS_SPREAD = 12
+
+
+def quiet_processes(r):
+    """A model's processes [(ms, reference ms), ...] less those that ran
+    while other load slowed the machine (their speed reference more than
+    QUIET_PROCESS_SPREAD% slower than the model's quickest process's), the
+    rule chorus-calibrate applies to its own rounds: such load slows a
+    model that streams through memory more than the reference, which stays
+    in the caches, so that neither their times nor their times brought to
+    pace are the model's on the machine at hand."""
+    quickest = min(ref for _, ref in r)
+    return [(ms, ref) for ms, ref in r
+            if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
 
 
 def calibration_pace(folder):
@@ -574,15 +602,27 @@ def main():
                                          len(loaded)), rounds, measure_some)
             # As measured, and brought to the calibration's pace with the
             # same speed reference (each process's time x pace / its
-            # reference's time).
+            # reference's time), over each model's quiet processes (of
+            # all its measurements).
+            quiet = {stem: quiet_processes(r) for stem, r in rounds.items()}
             measured = {stem: statistics.median(ms for ms, _ in r)
-                        for stem, r in rounds.items()}
+                        for stem, r in quiet.items()}
             powers = {m[0]: pace_power(args.build, [m], first, work)
                       for m in models}
             at_pace = {stem: statistics.median(ms * (pace / ref) **
                                                powers[stem]
                                                for ms, ref in r)
-                       for stem, r in rounds.items()}
+                       for stem, r in quiet.items()}
+            left_out = {stem: len(rounds[stem]) - len(r)
+                        for stem, r in quiet.items() if len(r) <
+                        len(rounds[stem])}
+            if left_out:
+                print(f"  level {level}: processes left out as loaded (their "
+                      f"speed reference more than {QUIET_PROCESS_SPREAD}% "
+                      f"slower than the model's quickest process's): " +
+                      ", ".join(f"{s} {n} of {len(rounds[s])}"
+                                for s, n in sorted(left_out.items())),
+                      flush=True)
             seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
                                  args.reuse)
             _, pace2 = calibration_pace(keep(2))
