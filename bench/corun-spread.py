@@ -39,6 +39,10 @@ def main():
     folders = sys.argv[1:]
     if not folders or len(folders) % 2:
         sys.exit(__doc__)
+    for folder in folders:
+        if not glob.glob(os.path.join(folder, "*_r0.out")):
+            sys.exit(f"corun-spread.py: {folder}: no kept calibration "
+                     "measurements (*_r0.out) there")
     points = []
     for first, second in zip(folders[::2], folders[1::2]):
         for path in sorted(glob.glob(os.path.join(first, "*_r0.out"))):
@@ -49,6 +53,9 @@ def main():
             if a and b:
                 points.append(((a[1] + b[1]) / 2,
                                abs(a[0] - b[0]) / math.sqrt(2)))
+    if not points:
+        sys.exit("corun-spread.py: no model has co-runs kept in both "
+                 "folders of a pair, in one allocator regime")
     print(f"{'time alone':>16s} {'models':>7s} {'spread of the ratio':>20s}")
     for lo, hi in [(0, 0.2), (0.2, 0.5), (0.5, 1), (1, 2), (2, 5),
                    (5, math.inf)]:
