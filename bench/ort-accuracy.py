@@ -44,11 +44,11 @@ and disabled):
    Chorus mirrors them, each timed by its class's model): the first
    target's error against the measurement, and how far the two targets'
    predictions are apart, as they are and with the second brought to the
-   first one's pace (its predictions x the first calibration's median
-   speed-reference time / the second's, to the model's power): the machine's speed moves
+   first one's pace (its predictions x the first target's speed-reference
+   time / the second's, to the model's power): the machine's speed moves
    between calibrations, the fit should not (how far it moved shows in
-   the speed reference's quickest tenth of processes and median in each
-   calibration, printed side by side). Right before the held-out
+   the speed reference's quickest tenth of processes, its median and the
+   targets' pace in each calibration, printed side by side). Right before the held-out
    measurements (each window of them), `chorus-calibrate --repace` brings
    the first target to the pace of that moment (kept in --work as
    repaced-L.json, of the last window); its error against the
@@ -154,7 +154,8 @@ def makespans(plan_json):
 def print_pairs_and_threads(args, level, models, target_file, work,
                             reference=None, pace=None):
     """Pairs and thread counts against chorus-plan. With `reference` (the
-    calibration's speed reference) and `pace` (its median time there, ms),
+    calibration's speed reference) and `pace` (its time at the target's
+    pace, ms),
     every process times the reference too, and the errors are printed both
     as measured and brought to the calibration's pace."""
     by_stem = {m[0]: m for m in models}
@@ -400,15 +401,18 @@ def quiet_processes(r):
             if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
 
 
-def calibration_pace(folder):
+def calibration_pace(folder, target):
     """The speed reference of a kept calibration: (model, its input shape),
-    and its median time over the calibration's processes (ms), the pace
-    chorus-calibrate brings every measurement to."""
+    and the time (ms) at the pace chorus-calibrate brought every
+    measurement to, as its target records it (runtime.speed_reference_s:
+    a percentile of the reference's times over the calibration's
+    processes, --pace-percentile)."""
     with open(os.path.join(folder, "settings.json")) as f:
         settings = json.load(f)
-    times = reference_times(folder)
+    with open(target) as f:
+        pace = json.load(f)["runtime"]["speed_reference_s"] * 1e3
     return ((os.path.join(folder, settings["speed_reference"]),
-             settings["speed_reference_shape"]), times[len(times) // 2])
+             settings["speed_reference_shape"]), pace)
 
 
 def measure_memory(ort, path, shape, level):
@@ -570,7 +574,7 @@ def main():
                                           f"calibration-{level}-{n}")
             seconds = calibrate(args.build, args.ort, level, first, keep(1),
                                 args.reuse)
-            reference, pace = calibration_pace(keep(1))
+            reference, pace = calibration_pace(keep(1), first)
             # The first target brought to the pace of the moment right
             # before the held-out models are measured (kept in --work):
             # before each window, so that the one kept is of the window
@@ -625,7 +629,7 @@ def main():
                       flush=True)
             seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
                                  args.reuse)
-            _, pace2 = calibration_pace(keep(2))
+            _, pace2 = calibration_pace(keep(2), second)
             print(f"level {level}: chorus-calibrate --measure took "
                   f"{seconds:.0f} s, then {seconds2:.0f} s")
             print(f"  {'held-out model':30s} {'kernels':>7s} "
@@ -690,18 +694,20 @@ def main():
             print(f"  level {level}: the two calibrations' predictions differ "
                   f"by at most {100 * max(drifts):.1f}% (median "
                   f"{100 * statistics.median(drifts):.1f}%); speed reference "
-                  f"{pace:.3f} ms at the first calibration's median pace, "
+                  f"{pace:.3f} ms at the first calibration's pace, "
                   f"{pace2:.3f} ms at the second's")
             # How far the machine itself moved: its quickest tenth of
             # processes (a machine's pace free of its neighbours' load)
             # against its median one (with that load).
-            quick = [t[len(t) // 10] for t in (reference_times(keep(1)),
-                                                reference_times(keep(2)))]
+            times = (reference_times(keep(1)), reference_times(keep(2)))
+            quick = [t[len(t) // 10] for t in times]
+            middle = [t[len(t) // 2] for t in times]
             print(f"  level {level}: the speed reference's quickest tenth of "
                   f"processes {quick[0]:.3f} ms in the first calibration, "
                   f"{quick[1]:.3f} ms in the second "
                   f"({100 * (quick[1] / quick[0] - 1):+.1f}%; median "
-                  f"{100 * (pace2 / pace - 1):+.1f}%)")
+                  f"{100 * (middle[1] / middle[0] - 1):+.1f}%; the targets' "
+                  f"pace {100 * (pace2 / pace - 1):+.1f}%)")
             print(f"  level {level}: brought to one pace, the two "
                   f"calibrations' predictions differ by at most "
                   f"{100 * max(same_pace):.1f}% (median "
