@@ -294,9 +294,10 @@ def reference_times(folder):
     return sorted(times)
 
 
-# chorus-calibrate's --max-pace-spread default: a window of processes whose
-# speed reference's median is more than this percentage slower than its
-# quickest tenth was held by other load for much of its time.
+# A window of processes whose speed reference's median is more than this
+# percentage slower than its quickest tenth was held by other load for much
+# of its time (chorus-calibrate warns beyond 5%); on a machine of two paces
+# every window is, and is measured three times.
 MAX_PACE_SPREAD = 8
 
 
@@ -319,8 +320,8 @@ def measured_window(args, level, what, name, measure_all, references):
     """measure_all()'s result, kept in --work as `name`, and the windows
     measured before it that other load held for much of their time (the
     speed reference's median over their processes, references(result),
-    more than MAX_PACE_SPREAD% slower than its quickest tenth, the rule
-    chorus-calibrate applies to its own processes): each measured again,
+    more than MAX_PACE_SPREAD% slower than its quickest tenth): each
+    measured again,
     at most twice, kept as name-2.json and name-3.json; with --reuse,
     read back so. The loaded windows as (file, percentage behind, result)."""
     loaded = []
@@ -339,8 +340,8 @@ def measured_window(args, level, what, name, measure_all, references):
         loaded.append((file, spread, value))
         print(f"  level {level}: {what} loaded: the speed reference's median "
               f"over its processes {median:.3f} ms is {spread:.1f}% slower "
-              f"than their quickest tenth ({quick:.3f} ms; chorus-calibrate "
-              f"refuses beyond {MAX_PACE_SPREAD}%), measuring again",
+              f"than their quickest tenth ({quick:.3f} ms; more than "
+              f"{MAX_PACE_SPREAD}%), measuring again",
               flush=True)
 
 
