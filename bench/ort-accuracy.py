@@ -4,7 +4,7 @@ on real models it never saw, and how stable it is.
 
   bench/ort-accuracy.py [--build DIR] [--ort DIR] [--models DIR]
                         [--levels all,disabled] [--runs N]
-                        [--work DIR [--reuse]]
+                        [--pace median|quiet] [--work DIR [--reuse]]
 
 For each graph optimization level (default: all, ONNX Runtime's default,
 and disabled):
@@ -469,12 +469,13 @@ def print_memory(args, level, models, target_file, work):
           f"{within} of {len(errors)} figures within 15%")
 
 
-def calibrate(build, ort, level, path, keep=None, reuse=False):
-    """chorus-calibrate --measure; its seconds. With `keep`, its
-    measurements stay in that folder; with `reuse`, it fits again to them
-    and runs nothing."""
+def calibrate(build, ort, level, path, keep=None, reuse=False,
+              pace="median"):
+    """chorus-calibrate --measure --pace `pace`; its seconds. With `keep`,
+    its measurements stay in that folder; with `reuse`, it fits again to
+    them and runs nothing."""
     cmd = [tool(build, "chorus-calibrate"), "--measure", "--name",
-           f"ort-{level}", "-o", path]
+           f"ort-{level}", "--pace", pace, "-o", path]
     if reuse:
         cmd += ["--from-measurements", keep]
     else:
@@ -522,6 +523,10 @@ def main():
     ap.add_argument("--levels", default="all,disabled")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--pace", choices=["median", "quiet"], default="median",
+                    help="chorus-calibrate's --pace for both calibrations "
+                    "and --repace (with --reuse: the targets fitted again at "
+                    "that pace)")
     ap.add_argument("--no-memory", action="store_true",
                     help="skip the memory measurements")
     ap.add_argument("--no-pairs", action="store_true",
@@ -574,7 +579,7 @@ def main():
             keep = lambda n: os.path.join(args.work or work,
                                           f"calibration-{level}-{n}")
             seconds = calibrate(args.build, args.ort, level, first, keep(1),
-                                args.reuse)
+                                args.reuse, args.pace)
             reference, pace = calibration_pace(keep(1), first)
             # The first target brought to the pace of the moment right
             # before the held-out models are measured (kept in --work):
@@ -594,7 +599,8 @@ def main():
 
             def measure_all():
                 subprocess.run([tool(args.build, "chorus-calibrate"),
-                                "--repace", first, "--ort-modules", args.ort,
+                                "--repace", first, "--pace", args.pace,
+                                "--ort-modules", args.ort,
                                 "-o", repaced], check=True,
                                capture_output=True)
                 return measure_some([stem for stem, *_ in models])
@@ -629,7 +635,7 @@ def main():
                                 for s, n in sorted(left_out.items())),
                       flush=True)
             seconds2 = calibrate(args.build, args.ort, level, second, keep(2),
-                                 args.reuse)
+                                 args.reuse, args.pace)
             _, pace2 = calibration_pace(keep(2), second)
             print(f"level {level}: chorus-calibrate --measure took "
                   f"{seconds:.0f} s, then {seconds2:.0f} s")
