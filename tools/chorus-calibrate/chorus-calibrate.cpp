@@ -1972,8 +1972,8 @@ static int runMeasure(const char *argv0) {
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
   // than the next. Every measurement of a process is brought to the
-  // calibration's pace (--pace: by default the machine's quiet pace, below)
-  // by the ratio of that time to its process's, so that the fit
+  // calibration's pace (--pace: by default the median over the processes,
+  // below) by the ratio of that time to its process's, so that the fit
   // sees the models' costs and not the pace of the process each happened to run
   // in. Every term moves by that ratio alike: powers fitted per term over the
   // processes came out between 0.6 and 1.1 (FLOP) and 1.2 and 2.3 (per kernel)
@@ -2010,8 +2010,9 @@ static int runMeasure(const char *argv0) {
         "measurement brought to the %s pace, %.3f ms\n",
         middle, all.size(), low, high, 100 * pace, at.quiet, quietShare,
         paceKind == PaceKind::Median ? "median" : "quiet", target);
-    // With nearly every process slowed by other load, the quiet pace rests
-    // on a handful of processes, and their kernels' times on others'.
+    // With nearly every process slowed by other load, the machine's own
+    // pace shows in a handful of processes only, and the target would be
+    // at a pace of that load.
     if (quietShare < minQuietShare)
       return fail(llvm::formatv(
                       "only {0} of {1} processes ({2:f1}%) ran at the "
