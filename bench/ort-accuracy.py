@@ -470,7 +470,7 @@ def print_memory(args, level, models, target_file, work):
 
 
 def calibrate(build, ort, level, path, keep=None, reuse=False,
-              pace="median"):
+              pace="quiet"):
     """chorus-calibrate --measure --pace `pace`; its seconds. With `keep`,
     its measurements stay in that folder; with `reuse`, it fits again to
     them and runs nothing."""
@@ -523,7 +523,7 @@ def main():
     ap.add_argument("--levels", default="all,disabled")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--pace", choices=["median", "quiet"], default="median",
+    ap.add_argument("--pace", choices=["median", "quiet"], default="quiet",
                     help="chorus-calibrate's --pace for both calibrations "
                     "and --repace (with --reuse: the targets fitted again at "
                     "that pace)")

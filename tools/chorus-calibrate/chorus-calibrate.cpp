@@ -223,11 +223,10 @@ static llvm::cl::opt<PaceKind> paceKind(
         clEnumValN(PaceKind::Quiet, "quiet",
                    "the median over the processes whose speed reference ran "
                    "within 12% of its 5th percentile: the machine without "
-                   "the load of other work"),
+                   "the load of other work (default)"),
         clEnumValN(PaceKind::Median, "median",
-                   "the median over all processes: the pace they met "
-                   "(default)")),
-    llvm::cl::init(PaceKind::Median), llvm::cl::cat(category));
+                   "the median over all processes: the pace they met")),
+    llvm::cl::init(PaceKind::Quiet), llvm::cl::cat(category));
 
 static llvm::cl::opt<std::string> ortModules(
     "ort-modules",
@@ -1972,8 +1971,8 @@ static int runMeasure(const char *argv0) {
   // The machine's pace, from the speed reference timed in every process:
   // on a shared machine one process runs steadily 20-50% slower or faster
   // than the next. Every measurement of a process is brought to the
-  // calibration's pace (--pace: by default the median over the processes,
-  // below) by the ratio of that time to its process's, so that the fit
+  // calibration's pace (--pace: by default the machine's quiet pace, below)
+  // by the ratio of that time to its process's, so that the fit
   // sees the models' costs and not the pace of the process each happened to run
   // in. Every term moves by that ratio alike: powers fitted per term over the
   // processes came out between 0.6 and 1.1 (FLOP) and 1.2 and 2.3 (per kernel)
@@ -1991,14 +1990,14 @@ static int runMeasure(const char *argv0) {
     double middle = all[all.size() / 2];
     double low = all[all.size() / 10], high = all[all.size() * 9 / 10];
     double pace = middle > 0 ? (high - low) / middle : 0;
-    // The target's pace: by default the median, the pace the processes
-    // met. Over three calibrations in a row of a 2-vCPU AMD EPYC VM of two
-    // paces (a fifth of its processes 25% quicker than the rest), the
-    // median moved by at most 3.6% and the quiet pace (--pace quiet) by
-    // 7.6%, and the targets at the median came 8 to 13% apart at most, at
-    // the quiet pace 13 to 15% (docs/Rationale.md, "A target at the
-    // machine's median pace, refused only when nearly all of it ran
-    // loaded").
+    // The target's pace: by default the machine's quiet pace, the median
+    // of the processes within kQuietRoundSpread of the reference's 5th
+    // percentile. On a 2-vCPU AMD EPYC VM of two paces (the reference 25%
+    // quicker in some stretches of minutes than in others), two
+    // calibrations in a row met mostly one pace and then mostly the other:
+    // their medians 27.3% apart, their targets at the median 29.3%, at the
+    // quiet pace 5.4% (docs/Rationale.md, "A target at the machine's quiet
+    // pace, refused only when nearly all of it ran loaded").
     MachinePace at = machinePace(all, paceKind);
     double target = at.ms;
     double quietShare = 100.0 * at.quiet / all.size();
