@@ -406,8 +406,8 @@ def calibration_pace(folder, target):
     """The speed reference of a kept calibration: (model, its input shape),
     and the time (ms) at the pace chorus-calibrate brought every
     measurement to, as its target records it (runtime.speed_reference_s:
-    a percentile of the reference's times over the calibration's
-    processes, --pace-percentile)."""
+    the machine's quiet pace or the median over the calibration's
+    processes, chorus-calibrate's --pace)."""
     with open(os.path.join(folder, "settings.json")) as f:
         settings = json.load(f)
     with open(target) as f:

@@ -1320,6 +1320,11 @@ static std::string speedReferenceName = kSpeedReferenceName;
 static uint64_t privateCacheBytes = 0;
 
 static int runMeasure(const char *argv0) {
+  if (!(minQuietShare >= 0 && minQuietShare <= 100))
+    return fail(llvm::formatv("--min-quiet-share must be a percentage in "
+                              "[0, 100]; got {0}",
+                              minQuietShare.getValue())
+                    .str());
   if (!inputs.empty())
     return fail("--measure generates its own models; got " +
                 llvm::Twine(inputs.size()) + " paths as well");
