@@ -284,6 +284,23 @@ chorus::generateCalibrationModels(bool payloads) {
     }
     models.push_back(b.finish(x));
   }
+  // Depthwise chains on wide, short maps (a text line's, as OCR networks
+  // run them): many channels of a few rows each. The square maps above
+  // give a depthwise kernel at least 7 rows; without these, a term per
+  // group and one per im2col row traded off from one calibration to the
+  // next, and a held-out text classifier's 5x5 depthwise layers (on maps
+  // of a few rows) came out 21% to 41% over their time (docs/Rationale.md).
+  for (auto [c, h, w, k] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
+           {192, 4, 32, 5}, {64, 12, 96, 3}}) {
+    Builder b(payloads, name("depthwise_wide", {c, h, w, k}), {1, c, h, w});
+    std::string x = "x";
+    for (int i = 0; i < 3; ++i) {
+      x = b.unary("Relu", b.conv(x, c, c, k, 1, c));
+      x = b.conv(x, c, c, 1);
+    }
+    models.push_back(b.finish(x));
+  }
   // Convolutions ONNX Runtime leaves in NCHW, run by MLAS group by group:
   // depthwise and pointwise ones whose channels are no multiple of the
   // NCHWc block (ShuffleNet's 58 and 116), and grouped ones with 8

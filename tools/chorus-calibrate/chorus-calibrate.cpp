@@ -1163,6 +1163,9 @@ async function main() {
   const profiled = twinProfiles
       ? twin : await ort.InferenceSession.create(model, profiling);
   for (let i = 0; i < runs; ++i) await profiled.run(feeds);
+  // And after the profiled runs: the pace they ran at (the machine's pace
+  // changes within a process too).
+  if (referenceRun) referenceMs.push(median(await timed(referenceRun, 7)));
   const profile = await profiled.endProfiling();
   // Co-runs: a second session of the model in a worker thread, both run
   // at once. (onnxruntime-node runs a session on the thread that calls
@@ -1589,6 +1592,9 @@ static int runMeasure(const char *argv0) {
   std::set<size_t> corunRegimes;
   // Per model, per round: the speed reference's time (ms) beside it.
   std::vector<std::vector<double>> reference(models.size());
+  // Per model, per round: the speed reference's time beside its profiled
+  // runs, which follow the timed ones.
+  std::vector<std::vector<double>> profileReference(models.size());
   // Per other thread count, per model, per round: median and profile.
   std::map<unsigned, std::vector<std::vector<RoundMeasurement>>> threaded;
   for (unsigned t : threadCounts)
@@ -1749,8 +1755,16 @@ static int runMeasure(const char *argv0) {
         for (const llvm::json::Value &v : *r)
           if (std::optional<double> d = v.getAsNumber())
             referenceMs.push_back(*d);
-      if (referenceMs.size() == 2 && referenceMs[0] + referenceMs[1] > 0)
+      if (referenceMs.size() >= 2 && referenceMs[0] + referenceMs[1] > 0) {
         reference[index].push_back(0.5 * (referenceMs[0] + referenceMs[1]));
+        // The profiled runs' pace, between the second and the third
+        // (folders kept before the runner timed the third: the timed
+        // runs').
+        profileReference[index].push_back(
+            referenceMs.size() >= 3 && referenceMs[1] + referenceMs[2] > 0
+                ? 0.5 * (referenceMs[1] + referenceMs[2])
+                : reference[index].back());
+      }
       noisy += spread * 100 > maxDrift;
       // ONNX Runtime writes <prefix>_<date>.json; endProfiling does not
       // always return the name.
@@ -2060,15 +2074,21 @@ static int runMeasure(const char *argv0) {
     for (auto [index, rounds] : llvm::enumerate(reference))
       for (auto [round, ms] : llvm::enumerate(rounds)) {
         double ratio = target / ms;
-        auto scale = [&](RoundMeasurement &m) {
-          m.seconds *= ratio;
+        // The profiled runs (and the sessions of other thread counts after
+        // them) by the reference timed around them: on a 2-vCPU VM of two
+        // paces the reference moved by more than 10% between the timed and
+        // the profiled runs of 37 of a calibration's 261 processes.
+        double later = target / profileReference[index][round];
+        auto scale = [&](RoundMeasurement &m, double timedRatio,
+                         double profileRatio) {
+          m.seconds *= timedRatio;
           for (ProfiledNode &k : m.kernels)
-            k.seconds *= ratio;
+            k.seconds *= profileRatio;
         };
-        scale(measured[index][round]);
+        scale(measured[index][round], ratio, later);
         for (auto &[t, perModel] : threaded)
           if (round < perModel[index].size())
-            scale(perModel[index][round]);
+            scale(perModel[index][round], later, later);
       }
   }
   // A model's rounds whose process ran while other load slowed the
