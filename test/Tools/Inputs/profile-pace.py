@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from keptprofiles import one_thread_profile, scaled_events
+
 folder = sys.argv[1]
 for out in sorted(glob.glob(os.path.join(folder, "*_r0.out"))):
     stem = out[:-len("_r0.out")]
@@ -21,14 +23,7 @@ for out in sorted(glob.glob(os.path.join(folder, "*_r0.out"))):
     result["reference_ms"] = [1.0, 1.0, 3.0]
     with open(out, "w") as f:
         json.dump(result, f)
-    profiles = [p for p in glob.glob(stem + "_r0_profile_*.json")
-                if not os.path.basename(p)[len(os.path.basename(stem)):]
-                .startswith("_r0_profile_t")]
-    assert len(profiles) == 1, profiles
-    with open(profiles[0]) as f:
-        events = json.load(f)
-    for e in events:
-        if "dur" in e:
-            e["dur"] = 2 * e["dur"]
-    with open(profiles[0], "w") as f:
+    profile = one_thread_profile(stem)
+    events = scaled_events(profile, 2)
+    with open(profile, "w") as f:
         json.dump(events, f)

@@ -18,6 +18,8 @@ import json
 import os
 import sys
 
+from keptprofiles import one_thread_profile, scaled_events
+
 args = sys.argv[1:]
 faults = "--faults" in args
 folder = [a for a in args if a != "--faults"][0]
@@ -46,18 +48,11 @@ for i, out in enumerate(sorted(glob.glob(os.path.join(folder, "*_r0.out")))):
         first["runs_faults"] = [pages for _ in first["runs_ms"]]
     with open(out, "w") as f:
         json.dump(first, f)
-    profiles = [p for p in glob.glob(stem + "_r0_profile_*.json")
-                if not os.path.basename(p)[len(os.path.basename(stem)):]
-                .startswith("_r0_profile_t")]
-    assert len(profiles) == 1, profiles
-    with open(profiles[0]) as f:
-        events = json.load(f)
-    for e in events:
-        if "dur" in e:
-            e["dur"] = 2 * e["dur"]
+    profile = one_thread_profile(stem)
+    events = scaled_events(profile, 2)
     for r in (1, 2):
         with open(f"{stem}_r{r}.out", "w") as f:
             json.dump(slow, f)
-        suffix = os.path.basename(profiles[0]).split("_r0_profile_", 1)[1]
+        suffix = os.path.basename(profile).split("_r0_profile_", 1)[1]
         with open(f"{stem}_r{r}_profile_{suffix}", "w") as f:
             json.dump(events, f)
