@@ -69,7 +69,11 @@ and disabled):
    are also printed at the calibration's pace; a loaded window of them is
    measured again as in 2 (not a single pair or thread count: a process
    that holds two large sessions, or one of two threads, times the
-   reference 8-42% slower, and again when measured again, load or not).
+   reference 8-42% slower, and again when measured again, load or not);
+   a pair's or thread count's figure is the median over its quiet
+   processes of every window measured (its speed reference at most 12%
+   slower than in its own quickest process, the rule of 2 weighed
+   against its own kind), and the processes so left out are printed.
 --work DIR keeps the calibrations' measurements (--keep-measurements) and
 the held-out measurements in a new folder; --work DIR --reuse measures
 nothing and fits the calibrations again to what DIR holds
@@ -187,16 +191,39 @@ def print_pairs_and_threads(args, level, models, target_file, work,
                     text=True).stdout
                 threads[key].append(json.loads(out))
         return {"pairs": rounds, "threads": threads}
-    kept_runs, _ = measured_window(
+    kept_runs, loaded = measured_window(
         args, level, "window of pairs and thread counts",
         f"pairs-{level}.json", measure_all,
         lambda w: [statistics.mean(r["reference_ms"])
                    for kind in ("pairs", "threads")
                    for rs in w[kind].values() for r in rs
                    if "reference_ms" in r])
-    rounds = {p: kept_runs["pairs"][" + ".join(p)] for p in PAIRS}
-    threads = {(m[0], t): kept_runs["threads"][f"{m[0]}@{t}"]
+    # Each pair's and thread count's processes of every window measured,
+    # less those that ran while other load slowed the machine (their speed
+    # reference more than QUIET_PROCESS_SPREAD% slower than in the pair's
+    # own quickest process, the rule for the single models): a process
+    # that holds two sessions, or one of two threads, times the reference
+    # slower than a single model's process does, so each is weighed only
+    # against its own kind.
+    windows = [w for _, _, w in loaded] + [kept_runs]
+    pooled = lambda kind, key: quiet_runs(
+        [r for w in windows for r in w[kind][key]])
+    rounds = {p: pooled("pairs", " + ".join(p)) for p in PAIRS}
+    threads = {(m[0], t): pooled("threads", f"{m[0]}@{t}")
                for m in models for t in counts}
+    left_out = {k: n for k, n in
+                [(" + ".join(p), sum(len(w["pairs"][" + ".join(p)])
+                                     for w in windows) - len(rs))
+                 for p, rs in rounds.items()] +
+                [(f"{s} at {t} threads", sum(len(w["threads"][f"{s}@{t}"])
+                                             for w in windows) - len(rs))
+                 for (s, t), rs in threads.items()] if n}
+    if left_out:
+        print(f"  level {level}: pair and thread-count processes left out as "
+              f"loaded (of {len(windows)} window(s); their speed reference "
+              f"more than {QUIET_PROCESS_SPREAD}% slower than in their own "
+              f"quickest process): " +
+              ", ".join(f"{k} {n}" for k, n in left_out.items()), flush=True)
     print(f"  {'held-out pair':52s} {'sequential ms':>22s} "
           f"{'parallel ms':>22s} {'faster':>17s}")
     print(f"  {'':52s} {'predicted measured':>22s} {'predicted measured':>22s}"
@@ -399,6 +426,18 @@ def quiet_processes(r):
     pace are the model's on the machine at hand."""
     quickest = min(ref for _, ref in r)
     return [(ms, ref) for ms, ref in r
+            if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
+
+
+def quiet_runs(rs):
+    """The processes of one pair or thread count (bench/ort-pair.js's
+    results) less those that ran while other load slowed the machine, as
+    quiet_processes() (all of them where they timed no reference)."""
+    if any("reference_ms" not in r for r in rs):
+        return rs
+    refs = [statistics.mean(r["reference_ms"]) for r in rs]
+    quickest = min(refs)
+    return [r for r, ref in zip(rs, refs)
             if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
 
 
