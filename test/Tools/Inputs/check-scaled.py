@@ -4,7 +4,9 @@ the median over every class's per-unit times (at one intra-op thread) of
 their ratio to the base target's within 1% of the factor. (The fits are
 not all linear in the times: the profiler's time per kernel is bounded by
 the shortest kernel's, in whole microseconds, and moves a fifth to a third
-of the terms by more than 10%.)
+of the terms by more than 10%; and a class's term fitted in one target
+may be left out of the other, as its fit chose a form without it: only the
+terms both have count.)
 
   check-scaled.py <target> <base target> <factor>
 """
@@ -19,8 +21,10 @@ with open(base_path) as f:
 ratios = []
 for cls, model in base["kernel_models"].items():
     for term, value in model.items():
-        if term.endswith("_s") and isinstance(value, float) and value > 0:
-            ratios.append(target["kernel_models"][cls][term] / value)
+        other = target["kernel_models"].get(cls, {}).get(term)
+        if (term.endswith("_s") and isinstance(value, float) and value > 0
+                and isinstance(other, float)):
+            ratios.append(other / value)
 if not ratios:
     sys.exit("no per-unit times to compare")
 ratios.sort()
