@@ -424,8 +424,15 @@ def quiet_processes(r):
     model that streams through memory more than the reference, which stays
     in the caches, so that neither their times nor their times brought to
     pace are the model's on the machine at hand."""
-    quickest = min(ref for _, ref in r)
-    return [(ms, ref) for ms, ref in r
+    return quiet_by(r, lambda p: p[1])
+
+
+def quiet_by(items, reference_ms):
+    """`items` less those whose reference_ms(item) is more than
+    QUIET_PROCESS_SPREAD% slower than the quickest item's."""
+    refs = [reference_ms(i) for i in items]
+    quickest = min(refs)
+    return [i for i, ref in zip(items, refs)
             if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
 
 
@@ -435,10 +442,7 @@ def quiet_runs(rs):
     quiet_processes() (all of them where they timed no reference)."""
     if any("reference_ms" not in r for r in rs):
         return rs
-    refs = [statistics.mean(r["reference_ms"]) for r in rs]
-    quickest = min(refs)
-    return [r for r, ref in zip(rs, refs)
-            if ref <= quickest * (1 + QUIET_PROCESS_SPREAD / 100)]
+    return quiet_by(rs, lambda r: statistics.mean(r["reference_ms"]))
 
 
 def calibration_pace(folder, target):
