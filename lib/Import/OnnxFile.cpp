@@ -89,10 +89,248 @@ LogicalResult chorus::parseOnnxModel(StringRef contents, StringRef path,
   return success();
 }
 
+namespace {
+/// One field of a protobuf message in wire format.
+struct WireField {
+  uint64_t number = 0;
+  unsigned type = 0;
+  /// The whole field, its tag included.
+  StringRef bytes;
+  /// A length-delimited field's contents (type 2).
+  StringRef payload;
+};
+} // namespace
+
+static bool readVarint(StringRef &in, uint64_t &value) {
+  value = 0;
+  for (unsigned shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    uint8_t byte = static_cast<uint8_t>(in.front());
+    in = in.drop_front();
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80))
+      return true;
+  }
+  return false;
+}
+
+static void writeVarint(std::string &out, uint64_t value) {
+  do {
+    uint8_t byte = value & 0x7f;
+    value >>= 7;
+    out.push_back(static_cast<char>(value ? byte | 0x80 : byte));
+  } while (value);
+}
+
+/// Calls `fn` on each field of the message `bytes`; false when the bytes are
+/// not wire format of the kinds a ModelProto uses (or `fn` says stop).
+static bool forEachField(StringRef bytes,
+                         llvm::function_ref<bool(const WireField &)> fn) {
+  StringRef in = bytes;
+  while (!in.empty()) {
+    const char *start = in.data();
+    uint64_t tag;
+    if (!readVarint(in, tag))
+      return false;
+    WireField field;
+    field.number = tag >> 3;
+    field.type = tag & 7;
+    switch (field.type) {
+    case 0: {
+      uint64_t ignored;
+      if (!readVarint(in, ignored))
+        return false;
+      break;
+    }
+    case 1:
+    case 5: {
+      size_t width = field.type == 1 ? 8 : 4;
+      if (in.size() < width)
+        return false;
+      in = in.drop_front(width);
+      break;
+    }
+    case 2: {
+      uint64_t length;
+      if (!readVarint(in, length) || length > in.size())
+        return false;
+      field.payload = in.take_front(length);
+      in = in.drop_front(length);
+      break;
+    }
+    default: // Groups (3, 4) and the reserved types: not in ONNX.
+      return false;
+    }
+    field.bytes = StringRef(start, in.data() - start);
+    if (!fn(field))
+      return false;
+  }
+  return true;
+}
+
+/// Appends the length-delimited field `number` holding `payload`.
+static void writeMessageField(std::string &out, uint64_t number,
+                              StringRef payload) {
+  writeVarint(out, number << 3 | 2);
+  writeVarint(out, payload.size());
+  out.append(payload.data(), payload.size());
+}
+
+// Field numbers of onnx.proto.
+enum : uint64_t {
+  kModelGraph = 7,
+  kGraphNode = 1,
+  kGraphInitializer = 5,
+  kNodeOpType = 4,
+  kNodeAttribute = 5,
+  kNodeDomain = 7,
+  kAttributeTensor = 5,
+  kTensorRawData = 9,
+  kTensorExternalData = 13,
+  kTensorDataLocation = 14,
+  kEntryKey = 1,
+  kEntryValue = 2,
+};
+
+/// `tensor` without a raw_data of at least `minBytes`, marked as
+/// stripLargePayloads says; false when the walk fails.
+static bool stripTensor(StringRef tensor, size_t minBytes, std::string &out,
+                        bool &stripped) {
+  std::string kept;
+  uint64_t leftOut = 0;
+  bool found = false;
+  if (!forEachField(tensor, [&](const WireField &f) {
+        if (f.number == kTensorRawData && f.type == 2 &&
+            f.payload.size() >= minBytes) {
+          found = true;
+          leftOut = f.payload.size();
+          return true;
+        }
+        kept.append(f.bytes.data(), f.bytes.size());
+        return true;
+      }))
+    return false;
+  if (found) {
+    // A tensor with raw_data is held in the file: a data_location or
+    // external_data beside it would be malformed. Left as they are, the
+    // import reports them; the mark is added only to a tensor without.
+    bool external = false;
+    forEachField(kept, [&](const WireField &f) {
+      external |=
+          f.number == kTensorDataLocation || f.number == kTensorExternalData;
+      return true;
+    });
+    if (external) {
+      out.append(tensor.data(), tensor.size());
+      return true;
+    }
+    std::string entry;
+    writeMessageField(entry, kEntryKey, kStrippedPayloadKey);
+    writeMessageField(entry, kEntryValue, std::to_string(leftOut));
+    writeMessageField(kept, kTensorExternalData, entry);
+    writeVarint(kept, kTensorDataLocation << 3 | 0);
+    writeVarint(kept, onnx::TensorProto::EXTERNAL);
+    stripped = true;
+  }
+  out = std::move(kept);
+  return true;
+}
+
+/// `node` with its tensor attributes stripped as stripTensor does when it
+/// is a Constant node of the default domain (the only node whose tensor
+/// becomes a weight); false when the walk fails.
+static bool stripConstantNode(StringRef node, size_t minBytes, std::string &out,
+                              bool &stripped) {
+  bool constant = false, otherDomain = false;
+  if (!forEachField(node, [&](const WireField &f) {
+        if (f.number == kNodeOpType && f.type == 2)
+          constant = f.payload == "Constant";
+        if (f.number == kNodeDomain && f.type == 2)
+          otherDomain = !f.payload.empty() && f.payload != "ai.onnx";
+        return true;
+      }))
+    return false;
+  if (!constant || otherDomain) {
+    out.append(node.data(), node.size());
+    return true;
+  }
+  return forEachField(node, [&](const WireField &f) {
+    if (f.number != kNodeAttribute || f.type != 2) {
+      out.append(f.bytes.data(), f.bytes.size());
+      return true;
+    }
+    std::string attribute;
+    if (!forEachField(f.payload, [&](const WireField &a) {
+          if (a.number != kAttributeTensor || a.type != 2) {
+            attribute.append(a.bytes.data(), a.bytes.size());
+            return true;
+          }
+          std::string tensor;
+          if (!stripTensor(a.payload, minBytes, tensor, stripped))
+            return false;
+          writeMessageField(attribute, kAttributeTensor, tensor);
+          return true;
+        }))
+      return false;
+    writeMessageField(out, kNodeAttribute, attribute);
+    return true;
+  });
+}
+
+std::optional<std::string> chorus::stripLargePayloads(StringRef contents,
+                                                      size_t minBytes) {
+  std::string model;
+  bool stripped = false;
+  bool ok = forEachField(contents, [&](const WireField &f) {
+    if (f.number != kModelGraph || f.type != 2) {
+      model.append(f.bytes.data(), f.bytes.size());
+      return true;
+    }
+    std::string graph;
+    if (!forEachField(f.payload, [&](const WireField &g) {
+          if (g.number == kGraphNode && g.type == 2) {
+            std::string node;
+            if (!stripConstantNode(g.payload, minBytes, node, stripped))
+              return false;
+            writeMessageField(graph, kGraphNode, node);
+            return true;
+          }
+          if (g.number != kGraphInitializer || g.type != 2) {
+            graph.append(g.bytes.data(), g.bytes.size());
+            return true;
+          }
+          std::string tensor;
+          if (!stripTensor(g.payload, minBytes, tensor, stripped))
+            return false;
+          writeMessageField(graph, kGraphInitializer, tensor);
+          return true;
+        }))
+      return false;
+    writeMessageField(model, kModelGraph, graph);
+    return true;
+  });
+  if (!ok || !stripped)
+    return std::nullopt;
+  return model;
+}
+
+bool chorus::isStrippedPayload(const onnx::TensorProto &tensor,
+                               int64_t *bytes) {
+  if (tensor.data_location() != onnx::TensorProto::EXTERNAL ||
+      tensor.external_data_size() != 1 ||
+      tensor.external_data(0).key() != kStrippedPayloadKey)
+    return false;
+  if (bytes) {
+    *bytes = 0;
+    if (!llvm::to_integer(tensor.external_data(0).value(), *bytes, 10))
+      return false;
+  }
+  return true;
+}
+
 LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
                                     const OnnxLimits &limits,
-                                    onnx::ModelProto &model,
-                                    OnnxFormat format) {
+                                    onnx::ModelProto &model, OnnxFormat format,
+                                    bool weightSizesOnly) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status))
     return emitError(loc) << "cannot open '" << path << "': " << ec.message();
@@ -104,8 +342,15 @@ LogicalResult chorus::loadOnnxModel(StringRef path, Location loc,
   if (!buffer)
     return emitError(loc) << "cannot read '" << path
                           << "': " << buffer.getError().message();
-  return parseOnnxModel((*buffer)->getBuffer(), path, loc, limits, model,
-                        format);
+  StringRef contents = (*buffer)->getBuffer();
+  bool binary = format == OnnxFormat::Binary ||
+                (format == OnnxFormat::Detect && !looksLikeText(contents));
+  if (weightSizesOnly && binary)
+    if (std::optional<std::string> stripped =
+            stripLargePayloads(contents, kStrippedPayloadBytes))
+      return parseOnnxModel(*stripped, path, loc, limits, model,
+                            OnnxFormat::Binary);
+  return parseOnnxModel(contents, path, loc, limits, model, format);
 }
 
 std::optional<onnx::TensorProto>

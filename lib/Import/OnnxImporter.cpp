@@ -80,6 +80,12 @@ private:
   FailureOr<Value> createWeight(const onnx::TensorProto &tensor,
                                 StringRef onnxName, Location loc,
                                 bool fromConstantNode = false);
+  /// A weight for an initializer whose `leftOut` bytes the file loader did
+  /// not read (ImportOptions::weightSizesOnly): its type, no value.
+  FailureOr<Value> createSizedWeight(const onnx::TensorProto &tensor,
+                                     ArrayRef<int64_t> dims, Type element,
+                                     int64_t leftOut, StringRef onnxName,
+                                     Location loc, bool fromConstantNode);
   FailureOr<Attribute> convertTensorAttr(const onnx::TensorProto &tensor,
                                          Location loc);
   FailureOr<Attribute> convertAttribute(const onnx::AttributeProto &attr,
@@ -205,6 +211,10 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
                           << getOnnxDataTypeName(tensor.data_type()) << " ("
                           << tensor.data_type() << ") is not supported";
   SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  int64_t leftOut = 0;
+  if (isStrippedPayload(tensor, &leftOut))
+    return createSizedWeight(tensor, dims, element, leftOut, onnxName, loc,
+                             fromConstantNode);
   llvm::Expected<TensorBytes> data = readTensorBytes(tensor, modelDir);
   if (!data)
     return emitError(loc) << llvm::toString(data.takeError());
@@ -225,6 +235,39 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
       weight.setValueAttr(dense);
   if (data->externalLocation)
     weight.setExternalLocation(*data->externalLocation);
+  builder.restoreInsertionPoint(insertPoint);
+  return builder.create<WeightRefOp>(loc, type, weight.getSymName())
+      .getResult();
+}
+
+FailureOr<Value> ModelImporter::createSizedWeight(
+    const onnx::TensorProto &tensor, ArrayRef<int64_t> dims, Type element,
+    int64_t leftOut, StringRef onnxName, Location loc, bool fromConstantNode) {
+  // The bytes the file held must be what the type needs, as readTensorBytes
+  // checks of a payload it reads.
+  llvm::Expected<int64_t> elements = getElementCount(dims);
+  if (!elements)
+    return emitError(loc) << llvm::toString(elements.takeError());
+  llvm::Expected<int64_t> bytes =
+      getPayloadBytes(tensor.data_type(), *elements);
+  if (!bytes)
+    return emitError(loc) << llvm::toString(bytes.takeError());
+  if (*bytes != leftOut)
+    return emitError(loc) << "raw_data holds " << leftOut
+                          << " bytes but its type needs " << *bytes;
+  auto type = RankedTensorType::get(dims, element);
+  // Unique to this weight: its file and name stand for its bytes.
+  std::string identity = "sizes only: " + path.str() + ": " + onnxName.str();
+  std::string digest = computeTensorDigest(
+      tensor.data_type(), dims,
+      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(identity.data()),
+                        identity.size()));
+  OpBuilder::InsertPoint insertPoint = builder.saveInsertionPoint();
+  builder.setInsertionPoint(weightAnchor);
+  auto weight = builder.create<WeightOp>(
+      loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest, *bytes,
+      builder.getStrArrayAttr({onnxName}),
+      /*value=*/nullptr, /*external_location=*/nullptr, fromConstantNode);
   builder.restoreInsertionPoint(insertPoint);
   return builder.create<WeightRefOp>(loc, type, weight.getSymName())
       .getResult();
@@ -1083,7 +1126,7 @@ chorus::importOnnxFiles(ModuleOp module, ArrayRef<std::string> paths,
         google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&p->arena);
     Location loc = FileLineColLoc::get(module.getContext(), path, 0, 0);
     if (failed(loadOnnxModel(path, loc, options.limits, *p->model,
-                             options.format)))
+                             options.format, options.weightSizesOnly)))
       return failure();
     if (failed(beginImport(module.getContext(), *p, options)))
       return failure();

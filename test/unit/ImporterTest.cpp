@@ -2,6 +2,7 @@
 
 #include "chorus/Dialect/ChorusDialect.h"
 #include "chorus/Dialect/ChorusTypes.h"
+#include "chorus/Import/OnnxFile.h"
 #include "chorus/Import/OnnxImporter.h"
 #include "chorus/Import/OnnxTypes.h"
 
@@ -15,6 +16,9 @@
 #include "onnx/onnx_pb.h"
 
 #include "gtest/gtest.h"
+
+#include <regex>
+#include <set>
 
 using namespace chorus;
 
@@ -122,6 +126,209 @@ TEST(ImportOnnxFiles, FailsOnAMissingFile) {
       *module, {files.paths[0], files.paths[1], missing}, options)));
   EXPECT_NE(message.find("missing.onnx"), std::string::npos) << message;
   EXPECT_TRUE(module->getBody()->empty());
+}
+
+/// A binary model with weights on both sides of kStrippedPayloadBytes: a
+/// 64x64 initializer (16 KiB), two 8x128 ones of the same shape, a small
+/// bias, and a Constant node of 32x32 (4 KiB, stripped: at least the
+/// threshold) beside a ConstantOfShape whose tensor attribute stays.
+static onnx::ModelProto weightsModel() {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(17);
+  onnx::GraphProto &g = *model.mutable_graph();
+  g.set_name("g");
+  auto addTensor = [](onnx::TensorProto &t, const std::string &name,
+                      std::vector<int64_t> dims, float seed) {
+    t.set_name(name);
+    t.set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : dims) {
+      t.add_dims(d);
+      n *= d;
+    }
+    std::vector<float> v(n);
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = seed + 0.25f * static_cast<float>(i % 97);
+    t.set_raw_data(std::string(reinterpret_cast<const char *>(v.data()),
+                               v.size() * sizeof(float)));
+  };
+  addTensor(*g.add_initializer(), "w", {64, 64}, 1);
+  addTensor(*g.add_initializer(), "u", {8, 128}, 2);
+  addTensor(*g.add_initializer(), "v", {8, 128}, 3);
+  addTensor(*g.add_initializer(), "b", {64}, 4);
+  onnx::NodeProto &c = *g.add_node();
+  c.set_op_type("Constant");
+  c.add_output("k");
+  onnx::AttributeProto &value = *c.add_attribute();
+  value.set_name("value");
+  value.set_type(onnx::AttributeProto::TENSOR);
+  addTensor(*value.mutable_t(), "k", {32, 32}, 5);
+  auto node = [&](const char *op, std::vector<std::string> in,
+                  std::string out) {
+    onnx::NodeProto &n = *g.add_node();
+    n.set_op_type(op);
+    for (const std::string &i : in)
+      n.add_input(i);
+    n.add_output(out);
+    return &n;
+  };
+  node("MatMul", {"x", "w"}, "m");
+  node("Add", {"m", "b"}, "y");
+  node("MatMul", {"k", "w"}, "z");
+  node("Add", {"u", "v"}, "s");
+  onnx::NodeProto *fill = node("ConstantOfShape", {"shape"}, "f");
+  onnx::AttributeProto &fillValue = *fill->add_attribute();
+  fillValue.set_name("value");
+  fillValue.set_type(onnx::AttributeProto::TENSOR);
+  addTensor(*fillValue.mutable_t(), "fv", {1}, 6);
+  onnx::TensorProto &shape = *g.add_initializer();
+  shape.set_name("shape");
+  shape.set_data_type(onnx::TensorProto::INT64);
+  shape.add_dims(2);
+  shape.add_int64_data(3);
+  shape.add_int64_data(5);
+  auto io = [](onnx::ValueInfoProto &v, const char *name,
+               std::vector<int64_t> dims) {
+    v.set_name(name);
+    auto &t = *v.mutable_type()->mutable_tensor_type();
+    t.set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims)
+      t.mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  io(*g.add_input(), "x", {2, 64});
+  io(*g.add_output(), "y", {2, 64});
+  io(*g.add_output(), "z", {32, 64});
+  io(*g.add_output(), "s", {8, 128});
+  io(*g.add_output(), "f", {3, 5});
+  return model;
+}
+
+/// What stripLargePayloads should give for `model`: each stripped tensor
+/// without its raw_data, marked with the byte count.
+static void markStripped(onnx::TensorProto &t) {
+  int64_t bytes = t.raw_data().size();
+  t.clear_raw_data();
+  t.set_data_location(onnx::TensorProto::EXTERNAL);
+  auto *entry = t.add_external_data();
+  entry->set_key(kStrippedPayloadKey);
+  entry->set_value(std::to_string(bytes));
+}
+
+// The stripped model is the model with exactly the large payloads of its
+// initializers and Constant nodes taken out and marked: nothing else moves.
+TEST(StripLargePayloads, LeavesOutLargePayloadsOnly) {
+  onnx::ModelProto model = weightsModel();
+  std::string bytes = model.SerializeAsString();
+  std::optional<std::string> stripped =
+      stripLargePayloads(bytes, kStrippedPayloadBytes);
+  ASSERT_TRUE(stripped);
+  EXPECT_LT(stripped->size(), 4096u) << "the payloads are still there";
+  onnx::ModelProto parsed;
+  ASSERT_TRUE(parsed.ParseFromString(*stripped));
+
+  onnx::ModelProto expected = model;
+  onnx::GraphProto &g = *expected.mutable_graph();
+  for (int i = 0; i < 3; ++i) // w, u, v; not the bias, not the shape
+    markStripped(*g.mutable_initializer(i));
+  markStripped(*g.mutable_node(0)->mutable_attribute(0)->mutable_t());
+  EXPECT_EQ(parsed.DebugString(), expected.DebugString());
+
+  int64_t left = 0;
+  EXPECT_TRUE(isStrippedPayload(parsed.graph().initializer(0), &left));
+  EXPECT_EQ(left, 64 * 64 * 4);
+  EXPECT_FALSE(isStrippedPayload(parsed.graph().initializer(3)));
+  EXPECT_FALSE(isStrippedPayload(
+      parsed.graph().node(5).attribute(0).t())); // ConstantOfShape's
+
+  // Nothing as large as a megabyte: nothing to leave out.
+  EXPECT_FALSE(stripLargePayloads(bytes, 1 << 20));
+}
+
+// Bytes that are not wire format this walk knows are left to the parser.
+TEST(StripLargePayloads, RefusesMalformedBytes) {
+  std::string bytes = weightsModel().SerializeAsString();
+  EXPECT_FALSE(stripLargePayloads(bytes.substr(0, bytes.size() / 2),
+                                  kStrippedPayloadBytes));
+  EXPECT_FALSE(stripLargePayloads("\x0b\x0c", kStrippedPayloadBytes)); // groups
+  EXPECT_FALSE(stripLargePayloads("\xff\xff\xff", kStrippedPayloadBytes));
+  EXPECT_FALSE(stripLargePayloads("", kStrippedPayloadBytes));
+}
+
+/// Imports `path` into a new module of `ctx` and prints it ("" on failure,
+/// the last diagnostic in `message`).
+static std::string importPrinted(mlir::MLIRContext &ctx,
+                                 const std::string &path, bool sizesOnly,
+                                 std::string *message = nullptr) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&ctx));
+  ImportOptions options;
+  options.weightSizesOnly = sizesOnly;
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &diag) {
+    if (message)
+      *message = diag.str();
+    return mlir::success();
+  });
+  if (mlir::failed(importOnnxFile(*module, path, options)))
+    return "";
+  return printModule(*module);
+}
+
+// Sizes only, the import is the full one but for the large weights'
+// digests: the same ops, types and byte counts; and two weights of one
+// shape keep digests of their own.
+TEST(ImportOnnxFiles, WeightSizesOnlyMatchesTheFullImport) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("chorus-sizes", dir));
+  std::string path = std::string(dir) + "/weights.onnx";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << weightsModel().SerializeAsString();
+  }
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<ChorusDialect, mlir::func::FuncDialect>();
+  std::string full = importPrinted(ctx, path, false);
+  std::string sized = importPrinted(ctx, path, true);
+  ASSERT_FALSE(full.empty());
+  ASSERT_FALSE(sized.empty());
+  EXPECT_NE(full, sized);
+  std::regex digest("xxh3-128:[0-9a-f]{32}");
+  auto digests = [&](const std::string &text) {
+    std::vector<std::string> found;
+    for (std::sregex_iterator it(text.begin(), text.end(), digest), end;
+         it != end; ++it)
+      found.push_back(it->str());
+    return found;
+  };
+  EXPECT_EQ(std::regex_replace(full, digest, "D"),
+            std::regex_replace(sized, digest, "D"));
+  std::vector<std::string> sizedDigests = digests(sized);
+  ASSERT_EQ(sizedDigests.size(), 6u) << sized; // w, u, v, b, shape, k
+  std::set<std::string> unique(sizedDigests.begin(), sizedDigests.end());
+  EXPECT_EQ(unique.size(), sizedDigests.size()) << sized;
+
+  // A payload the dims do not match is refused, as a full import does.
+  onnx::ModelProto bad = weightsModel();
+  std::string *raw =
+      bad.mutable_graph()->mutable_initializer(0)->mutable_raw_data();
+  raw->resize(raw->size() - 4);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << bad.SerializeAsString();
+  }
+  for (bool sizesOnly : {false, true}) {
+    std::string message;
+    EXPECT_EQ(importPrinted(ctx, path, sizesOnly, &message), "");
+    EXPECT_NE(message.find("raw_data holds 16380 bytes but its type needs "
+                           "16384"),
+              std::string::npos)
+        << message;
+  }
+  llvm::sys::fs::remove_directories(dir);
 }
 
 TEST(DimBinding, Parses) {

@@ -1244,6 +1244,9 @@ main().catch((e) => { console.error(String(e)); process.exit(1); });
 /// runs feed (graph probes leave their dims symbolic in the file).
 static ImportOptions shapeOf(const CalibrationModel &model) {
   ImportOptions options;
+  // The fits take shapes, FLOPs and byte counts; the weights' bytes (a
+  // gigabyte over the calibration models) need not be read.
+  options.weightSizesOnly = true;
   std::string spec = "x=";
   for (auto [i, d] : llvm::enumerate(model.inputShape))
     spec += (i ? "x" : "") + std::to_string(d);

@@ -44,11 +44,40 @@ mlir::LogicalResult parseOnnxModel(llvm::StringRef contents,
 
 /// Reads the model in `path` and parses it with parseOnnxModel. A missing
 /// or non-regular file (directory, FIFO, device) is refused before it is
-/// read.
+/// read. With `weightSizesOnly`, the tensors of a binary model's main graph
+/// (initializers, Constant nodes) whose raw_data holds at least
+/// kStrippedPayloadBytes are parsed without those bytes (see
+/// stripLargePayloads): their dims and type stay, their pages of the file
+/// are never read.
 mlir::LogicalResult loadOnnxModel(llvm::StringRef path, mlir::Location loc,
                                   const OnnxLimits &limits,
                                   onnx::ModelProto &model,
-                                  OnnxFormat format = OnnxFormat::Detect);
+                                  OnnxFormat format = OnnxFormat::Detect,
+                                  bool weightSizesOnly = false);
+
+/// The smallest raw_data stripLargePayloads leaves out.
+constexpr size_t kStrippedPayloadBytes = 4096;
+
+/// The key of the external_data entry that marks a tensor whose raw_data
+/// stripLargePayloads left out; its value is the number of bytes left out.
+constexpr const char *kStrippedPayloadKey = "chorus.payload_left_out";
+
+/// A copy of `contents`, a binary ModelProto, without the raw_data of each
+/// tensor of the main graph, an initializer or a Constant node's, that
+/// holds at least `minBytes`: such a
+/// tensor keeps its name, dims and type, says data_location EXTERNAL, and
+/// has one external_data entry, kStrippedPayloadKey, whose value is the
+/// byte count left out. Nothing else changes. std::nullopt when nothing was
+/// left out, or when `contents` is not protobuf wire format this walk knows
+/// (groups, a field running past its message): then parse it as it is, and
+/// let the parser report what is wrong.
+std::optional<std::string> stripLargePayloads(llvm::StringRef contents,
+                                              size_t minBytes);
+
+/// Whether `tensor` is one whose payload stripLargePayloads left out; then
+/// `bytes` (if given) is set to the byte count it left out.
+bool isStrippedPayload(const onnx::TensorProto &tensor,
+                       int64_t *bytes = nullptr);
 
 /// The tensor a `Constant` node stands for (any of its value_* forms), or
 /// std::nullopt when it should stay a node (sparse values, other domains,

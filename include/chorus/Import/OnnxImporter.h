@@ -40,6 +40,15 @@ struct ImportOptions {
   bool shapeInference = true;
   /// Fail when a model input keeps a dim that is not a known number.
   bool requireStaticInputs = false;
+  /// Read the weights' sizes, not their bytes (importOnnxFile and
+  /// importOnnxFiles, binary models): each initializer of 4 KiB and more
+  /// becomes a weight of its type with no value, whose digest is made of
+  /// its file and name rather than its bytes, so no two weights are taken
+  /// for copies of each other. For a caller that needs the shapes, FLOPs and
+  /// bytes of each model on its own and never shares weights across models
+  /// (chorus-calibrate's fits): a model's gigabyte of weights is then never
+  /// read, where reading it took most of the import.
+  bool weightSizesOnly = false;
   OnnxLimits limits;
   OnnxFormat format = OnnxFormat::Detect;
 };
