@@ -29,6 +29,15 @@ config.substitutions.append(("%chorus_tools_dir", config.chorus_tools_dir))
 # writes; that mix is not a bug, so manual poisoning is turned off.
 config.environment["ASAN_OPTIONS"] = "exitcode=86:detect_leaks=1:allow_user_poisoning=0"
 config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=87"
+# The sanitizer build runs the corpus tests on every fourth model (sorted by
+# path, the same ones every time): each model imports and plans three to four
+# times slower under ASan + UBSan, the plain build runs every model, and the
+# same code paths are taken by a quarter of the corpus (docs/Robustness.md).
+sanitized = getattr(config, "chorus_sanitize", "").upper() in ("ON", "1",
+                                                                "TRUE", "YES")
+if sanitized:
+    config.available_features.add("sanitized")
+config.substitutions.append(("%corpus_every", "4" if sanitized else "1"))
 # ONNX Runtime's Linux builds start a telemetry client in every process
 # that runs a model unless this is set (a log file in /tmp, a device id
 # under ~/.cache); the tests that run it directly must leave nothing behind.

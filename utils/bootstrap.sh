@@ -58,7 +58,12 @@ if [ ${#npm_missing[@]} -gt 0 ]; then
 fi
 
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  # Paths under the checkout are hashed relative to it, so that a fresh
+  # clone in another folder reuses what an earlier one compiled.
+  export CCACHE_BASEDIR="$root"
+fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCHORUS_MODELS_DIR="$models/node_modules" -DCHORUS_WERROR=ON "${launcher[@]}" >/dev/null
 echo "== building"

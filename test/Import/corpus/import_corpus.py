@@ -55,6 +55,9 @@ def main():
     parser.add_argument("--min-percent", type=float, default=98.0)
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--every", type=int, default=1,
+                        help="run every N-th model of the sorted list only "
+                        "(the first, the N+1-th, ...)")
     parser.add_argument("roots", nargs="+")
     args = parser.parse_args()
 
@@ -64,6 +67,9 @@ def main():
             if "model.onnx" in files:
                 paths.append(os.path.join(folder, "model.onnx"))
     paths.sort()
+    if args.every < 1:
+        parser.error("--every must be at least 1")
+    paths = paths[::args.every]
     if not paths:
         print("no model.onnx found under", " ".join(args.roots))
         return 1
