@@ -235,6 +235,30 @@ static bool stripTensor(StringRef tensor, size_t minBytes, std::string &out,
   return true;
 }
 
+/// What a rewriteFields callback did with a length-delimited field: wrote
+/// its new contents (true), failed (false), or left it (std::nullopt).
+using FieldRewrite =
+    llvm::function_ref<std::optional<bool>(const WireField &, std::string &)>;
+
+/// Copies the message `bytes` to `out`, each length-delimited field that
+/// `rewrite` takes replaced by the contents it wrote; false when the walk or
+/// a rewrite fails.
+static bool rewriteFields(StringRef bytes, std::string &out,
+                          FieldRewrite rewrite) {
+  return forEachField(bytes, [&](const WireField &f) {
+    std::string contents;
+    std::optional<bool> done =
+        f.type == 2 ? rewrite(f, contents) : std::optional<bool>();
+    if (!done) {
+      out.append(f.bytes.data(), f.bytes.size());
+      return true;
+    }
+    if (*done)
+      writeMessageField(out, f.number, contents);
+    return *done;
+  });
+}
+
 /// `node` with its tensor attributes stripped as stripTensor does when it
 /// is a Constant node of the default domain (the only node whose tensor
 /// becomes a weight); false when the walk fails.
@@ -253,61 +277,41 @@ static bool stripConstantNode(StringRef node, size_t minBytes, std::string &out,
     out.append(node.data(), node.size());
     return true;
   }
-  return forEachField(node, [&](const WireField &f) {
-    if (f.number != kNodeAttribute || f.type != 2) {
-      out.append(f.bytes.data(), f.bytes.size());
-      return true;
-    }
-    std::string attribute;
-    if (!forEachField(f.payload, [&](const WireField &a) {
-          if (a.number != kAttributeTensor || a.type != 2) {
-            attribute.append(a.bytes.data(), a.bytes.size());
-            return true;
-          }
-          std::string tensor;
-          if (!stripTensor(a.payload, minBytes, tensor, stripped))
-            return false;
-          writeMessageField(attribute, kAttributeTensor, tensor);
-          return true;
-        }))
-      return false;
-    writeMessageField(out, kNodeAttribute, attribute);
-    return true;
-  });
+  return rewriteFields(
+      node, out,
+      [&](const WireField &f, std::string &attribute) -> std::optional<bool> {
+        if (f.number != kNodeAttribute)
+          return std::nullopt;
+        return rewriteFields(f.payload, attribute,
+                             [&](const WireField &a,
+                                 std::string &tensor) -> std::optional<bool> {
+                               if (a.number != kAttributeTensor)
+                                 return std::nullopt;
+                               return stripTensor(a.payload, minBytes, tensor,
+                                                  stripped);
+                             });
+      });
 }
 
 std::optional<std::string> chorus::stripLargePayloads(StringRef contents,
                                                       size_t minBytes) {
   std::string model;
   bool stripped = false;
-  bool ok = forEachField(contents, [&](const WireField &f) {
-    if (f.number != kModelGraph || f.type != 2) {
-      model.append(f.bytes.data(), f.bytes.size());
-      return true;
-    }
-    std::string graph;
-    if (!forEachField(f.payload, [&](const WireField &g) {
-          if (g.number == kGraphNode && g.type == 2) {
-            std::string node;
-            if (!stripConstantNode(g.payload, minBytes, node, stripped))
-              return false;
-            writeMessageField(graph, kGraphNode, node);
-            return true;
-          }
-          if (g.number != kGraphInitializer || g.type != 2) {
-            graph.append(g.bytes.data(), g.bytes.size());
-            return true;
-          }
-          std::string tensor;
-          if (!stripTensor(g.payload, minBytes, tensor, stripped))
-            return false;
-          writeMessageField(graph, kGraphInitializer, tensor);
-          return true;
-        }))
-      return false;
-    writeMessageField(model, kModelGraph, graph);
-    return true;
-  });
+  bool ok = rewriteFields(
+      contents, model,
+      [&](const WireField &f, std::string &graph) -> std::optional<bool> {
+        if (f.number != kModelGraph)
+          return std::nullopt;
+        return rewriteFields(
+            f.payload, graph,
+            [&](const WireField &g, std::string &inner) -> std::optional<bool> {
+              if (g.number == kGraphNode)
+                return stripConstantNode(g.payload, minBytes, inner, stripped);
+              if (g.number == kGraphInitializer)
+                return stripTensor(g.payload, minBytes, inner, stripped);
+              return std::nullopt;
+            });
+      });
   if (!ok || !stripped)
     return std::nullopt;
   return model;
