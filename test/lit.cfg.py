@@ -11,6 +11,10 @@ config.suffixes = [".mlir", ".onnxtxt", ".test"]
 config.excludes = ["Inputs", "corpus", "regressions", "CMakeLists.txt",
                    "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
+# test/.lit_test_times.txt holds the times of the longest tests (those over
+# 10 s in a plain build on a 2-vCPU VM): lit starts the longest first, in a
+# fresh clone too (it reads the file here until the build folder has one of
+# its own), so that none of them starts last and sets the wall time.
 config.test_exec_root = os.path.join(config.chorus_obj_root, "test")
 
 llvm_config.use_default_substitutions()
