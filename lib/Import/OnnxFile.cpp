@@ -195,42 +195,41 @@ enum : uint64_t {
 /// stripLargePayloads says; false when the walk fails.
 static bool stripTensor(StringRef tensor, size_t minBytes, std::string &out,
                         bool &stripped) {
+  // Of several raw_data fields the last counts, as the parser takes it.
   std::string kept;
-  uint64_t leftOut = 0;
-  bool found = false;
+  std::optional<WireField> raw;
   if (!forEachField(tensor, [&](const WireField &f) {
-        if (f.number == kTensorRawData && f.type == 2 &&
-            f.payload.size() >= minBytes) {
-          found = true;
-          leftOut = f.payload.size();
-          return true;
-        }
-        kept.append(f.bytes.data(), f.bytes.size());
+        if (f.number == kTensorRawData && f.type == 2)
+          raw = f;
+        else
+          kept.append(f.bytes.data(), f.bytes.size());
         return true;
       }))
     return false;
-  if (found) {
-    // A tensor with raw_data is held in the file: a data_location or
-    // external_data beside it would be malformed. Left as they are, the
-    // import reports them; the mark is added only to a tensor without.
-    bool external = false;
-    forEachField(kept, [&](const WireField &f) {
-      external |=
-          f.number == kTensorDataLocation || f.number == kTensorExternalData;
-      return true;
-    });
-    if (external) {
-      out.append(tensor.data(), tensor.size());
-      return true;
-    }
-    std::string entry;
-    writeMessageField(entry, kEntryKey, kStrippedPayloadKey);
-    writeMessageField(entry, kEntryValue, std::to_string(leftOut));
-    writeMessageField(kept, kTensorExternalData, entry);
-    writeVarint(kept, kTensorDataLocation << 3 | 0);
-    writeVarint(kept, onnx::TensorProto::EXTERNAL);
-    stripped = true;
+  if (!raw || raw->payload.size() < minBytes) {
+    out.append(tensor.data(), tensor.size());
+    return true;
   }
+  // A tensor with raw_data is held in the file: a data_location or
+  // external_data beside it would be malformed. Left as they are, the import
+  // reports them; the mark is added only to a tensor without.
+  bool external = false;
+  forEachField(kept, [&](const WireField &f) {
+    external |=
+        f.number == kTensorDataLocation || f.number == kTensorExternalData;
+    return true;
+  });
+  if (external) {
+    out.append(tensor.data(), tensor.size());
+    return true;
+  }
+  std::string entry;
+  writeMessageField(entry, kEntryKey, kStrippedPayloadKey);
+  writeMessageField(entry, kEntryValue, std::to_string(raw->payload.size()));
+  writeMessageField(kept, kTensorExternalData, entry);
+  writeVarint(kept, kTensorDataLocation << 3 | 0);
+  writeVarint(kept, onnx::TensorProto::EXTERNAL);
+  stripped = true;
   out = std::move(kept);
   return true;
 }

@@ -245,6 +245,43 @@ TEST(StripLargePayloads, LeavesOutLargePayloadsOnly) {
   EXPECT_FALSE(stripLargePayloads(bytes, 1 << 20));
 }
 
+// Of two raw_data fields the parser keeps the last: a large one followed by
+// a small one leaves the tensor as it is.
+TEST(StripLargePayloads, TakesTheLastRawData) {
+  onnx::ModelProto model = weightsModel();
+  onnx::TensorProto small;
+  small.set_raw_data(std::string(16, '\0'));
+  // The 16 KiB initializer w with a 16-byte raw_data after its own.
+  std::string tensor = model.graph().initializer(0).SerializeAsString() +
+                       small.SerializeAsString();
+  auto field = [](unsigned number, const std::string &payload) {
+    std::string out(1, static_cast<char>(number << 3 | 2));
+    for (uint64_t n = payload.size();; n >>= 7) {
+      out.push_back(static_cast<char>((n & 0x7f) | (n >> 7 ? 0x80 : 0)));
+      if (!(n >> 7))
+        break;
+    }
+    return out + payload;
+  };
+  model.mutable_graph()->clear_initializer();
+  // Protobuf merges a message field that occurs twice: the graph's second
+  // occurrence adds the initializer.
+  std::string file = model.SerializeAsString() + field(7, field(5, tensor));
+  onnx::ModelProto parsed;
+  ASSERT_TRUE(parsed.ParseFromString(file));
+  ASSERT_EQ(parsed.graph().initializer_size(), 1);
+  EXPECT_EQ(parsed.graph().initializer(0).raw_data().size(), 16u);
+  // The Constant node's 4 KiB go; the initializer keeps its last raw_data.
+  std::optional<std::string> stripped =
+      stripLargePayloads(file, kStrippedPayloadBytes);
+  ASSERT_TRUE(stripped);
+  onnx::ModelProto again;
+  ASSERT_TRUE(again.ParseFromString(*stripped));
+  ASSERT_EQ(again.graph().initializer_size(), 1);
+  EXPECT_FALSE(isStrippedPayload(again.graph().initializer(0)));
+  EXPECT_EQ(again.graph().initializer(0).raw_data().size(), 16u);
+}
+
 // Bytes that are not wire format this walk knows are left to the parser.
 TEST(StripLargePayloads, RefusesMalformedBytes) {
   std::string bytes = weightsModel().SerializeAsString();
