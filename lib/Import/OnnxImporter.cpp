@@ -43,10 +43,14 @@ namespace {
 /// Imports one ModelProto into a func and module-level weights.
 class ModelImporter {
 public:
+  /// `sizesOnly`: the file was loaded with ImportOptions::weightSizesOnly,
+  /// and tensors whose payload the loader left out become weights of their
+  /// type alone (a normal import reads every payload, and refuses a tensor
+  /// so marked as external data with no location).
   ModelImporter(MLIRContext *ctx, StringRef path, StringRef modelDir,
-                llvm::StringSet<> &usedSymbols)
+                llvm::StringSet<> &usedSymbols, bool sizesOnly)
       : ctx(ctx), builder(ctx), path(path), modelDir(modelDir),
-        usedSymbols(usedSymbols), locs(ctx, path) {}
+        usedSymbols(usedSymbols), locs(ctx, path), sizesOnly(sizesOnly) {}
 
   FailureOr<func::FuncOp> importModel(const onnx::ModelProto &model,
                                       ModuleOp module, StringRef funcName);
@@ -86,6 +90,11 @@ private:
                                      ArrayRef<int64_t> dims, Type element,
                                      int64_t leftOut, StringRef onnxName,
                                      Location loc, bool fromConstantNode);
+  /// A WeightOp named after `onnxName`, inserted at the weight anchor and
+  /// completed by `complete` (where given), and a reference to it here.
+  Value insertWeight(Location loc, StringRef onnxName, RankedTensorType type,
+                     StringRef digest, int64_t bytes, bool fromConstantNode,
+                     llvm::function_ref<void(WeightOp)> complete = nullptr);
   FailureOr<Attribute> convertTensorAttr(const onnx::TensorProto &tensor,
                                          Location loc);
   FailureOr<Attribute> convertAttribute(const onnx::AttributeProto &attr,
@@ -127,6 +136,7 @@ private:
   StringRef modelDir;
   llvm::StringSet<> &usedSymbols;
   OnnxLocations locs;
+  bool sizesOnly;
   Location fileLoc = locs.file();
   std::string funcName;
   /// Where module-level weights are inserted: just before the model's func.
@@ -212,7 +222,7 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
                           << tensor.data_type() << ") is not supported";
   SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
   int64_t leftOut = 0;
-  if (isStrippedPayload(tensor, &leftOut))
+  if (sizesOnly && isStrippedPayload(tensor, &leftOut))
     return createSizedWeight(tensor, dims, element, leftOut, onnxName, loc,
                              fromConstantNode);
   llvm::Expected<TensorBytes> data = readTensorBytes(tensor, modelDir);
@@ -222,19 +232,32 @@ FailureOr<Value> ModelImporter::createWeight(const onnx::TensorProto &tensor,
   std::string digest =
       computeTensorDigest(tensor.data_type(), dims, data->getBytes());
 
+  return insertWeight(loc, onnxName, type, digest, data->payloadBytes,
+                      fromConstantNode, [&](WeightOp weight) {
+                        // readTensorBytes has checked that the element count
+                        // fits in 64 bits.
+                        if (type.getNumElements() <= kMaxWeightValueElements &&
+                            !isa<StringType, ComplexType>(element))
+                          if (auto dense = dyn_cast_or_null<ElementsAttr>(
+                                  makeDenseAttr(type, *data)))
+                            weight.setValueAttr(dense);
+                        if (data->externalLocation)
+                          weight.setExternalLocation(*data->externalLocation);
+                      });
+}
+
+Value ModelImporter::insertWeight(Location loc, StringRef onnxName,
+                                  RankedTensorType type, StringRef digest,
+                                  int64_t bytes, bool fromConstantNode,
+                                  llvm::function_ref<void(WeightOp)> complete) {
   OpBuilder::InsertPoint insertPoint = builder.saveInsertionPoint();
   builder.setInsertionPoint(weightAnchor);
   auto weight = builder.create<WeightOp>(
-      loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest,
-      data->payloadBytes, builder.getStrArrayAttr({onnxName}),
+      loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest, bytes,
+      builder.getStrArrayAttr({onnxName}),
       /*value=*/nullptr, /*external_location=*/nullptr, fromConstantNode);
-  // readTensorBytes has checked that the element count fits in 64 bits.
-  if (type.getNumElements() <= kMaxWeightValueElements &&
-      !isa<StringType, ComplexType>(element))
-    if (auto dense = dyn_cast_or_null<ElementsAttr>(makeDenseAttr(type, *data)))
-      weight.setValueAttr(dense);
-  if (data->externalLocation)
-    weight.setExternalLocation(*data->externalLocation);
+  if (complete)
+    complete(weight);
   builder.restoreInsertionPoint(insertPoint);
   return builder.create<WeightRefOp>(loc, type, weight.getSymName())
       .getResult();
@@ -262,15 +285,7 @@ FailureOr<Value> ModelImporter::createSizedWeight(
       tensor.data_type(), dims,
       ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(identity.data()),
                         identity.size()));
-  OpBuilder::InsertPoint insertPoint = builder.saveInsertionPoint();
-  builder.setInsertionPoint(weightAnchor);
-  auto weight = builder.create<WeightOp>(
-      loc, uniqueSymbol(funcName + "." + onnxName.str()), type, digest, *bytes,
-      builder.getStrArrayAttr({onnxName}),
-      /*value=*/nullptr, /*external_location=*/nullptr, fromConstantNode);
-  builder.restoreInsertionPoint(insertPoint);
-  return builder.create<WeightRefOp>(loc, type, weight.getSymName())
-      .getResult();
+  return insertWeight(loc, onnxName, type, digest, *bytes, fromConstantNode);
 }
 
 FailureOr<Attribute>
@@ -1016,7 +1031,7 @@ static FailureOr<ImportedModel> finishImport(ModuleOp module,
     if (auto symbol = dyn_cast<SymbolOpInterface>(op))
       usedSymbols.insert(symbol.getName());
   ModelImporter importer(ctx, path, llvm::sys::path::parent_path(path),
-                         usedSymbols);
+                         usedSymbols, options.weightSizesOnly);
   // What inference learnt comes back under "chorus." keys, taken out here.
   dropMetadata(model, [&](const onnx::StringStringEntryProto &entry) {
     StringRef key = entry.key();

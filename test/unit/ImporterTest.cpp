@@ -368,6 +368,38 @@ TEST(ImportOnnxFiles, WeightSizesOnlyMatchesTheFullImport) {
   llvm::sys::fs::remove_directories(dir);
 }
 
+// The mark the sizes-only loader leaves on a tensor whose payload it left
+// out is honoured only in a sizes-only import: a normal import of a file
+// that carries it reads the tensor as the external data it claims to be,
+// and refuses it (no location), rather than import a weight with no bytes.
+TEST(ImportOnnxFiles, StrippedMarkOnlyInASizesOnlyImport) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("chorus-mark", dir));
+  std::string path = std::string(dir) + "/marked.onnx";
+  onnx::ModelProto marked = weightsModel();
+  onnx::TensorProto *w = marked.mutable_graph()->mutable_initializer(0);
+  int64_t bytes = static_cast<int64_t>(w->raw_data().size());
+  w->clear_raw_data();
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  onnx::StringStringEntryProto *entry = w->add_external_data();
+  entry->set_key(kStrippedPayloadKey);
+  entry->set_value(std::to_string(bytes));
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << marked.SerializeAsString();
+  }
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<ChorusDialect, mlir::func::FuncDialect>();
+  std::string message;
+  EXPECT_EQ(importPrinted(ctx, path, false, &message), "");
+  EXPECT_NE(message.find("location"), std::string::npos) << message;
+  std::string sized = importPrinted(ctx, path, true, &message);
+  EXPECT_NE(sized.find("chorus.weight"), std::string::npos) << message;
+  llvm::sys::fs::remove_directories(dir);
+}
+
 TEST(DimBinding, Parses) {
   llvm::Expected<DimBinding> global = parseDimBinding("N=4");
   ASSERT_TRUE(static_cast<bool>(global));
