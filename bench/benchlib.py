@@ -186,3 +186,40 @@ def ensure_torchvision(models, names):
                         os.path.join(HERE, "export-torchvision.py"),
                         models] + missing, check=True)
 
+
+
+def add_build_and_held_out(ap):
+    """--build (default build/) and --models (the torchvision exports,
+    default build/tv-models), for the benches that predict the held-out
+    models with targets made elsewhere."""
+    ap.add_argument("--build", type=os.path.abspath,
+                    default=os.path.join(ROOT, "build"))
+    ap.add_argument("--models", default=os.path.join(ROOT, "build",
+                                                     "tv-models"),
+                    help="torchvision exports (default build/tv-models)")
+
+
+def held_out_models(build, models, who):
+    """The held-out models as (stem, path, dims): the PaddleOCR models
+    (exits, naming `who`, where bootstrap has not fetched them) and the
+    torchvision architectures (exported where missing from `models`)."""
+    ocr = models_dir(build)
+    held_out = [(stem, os.path.join(ocr, stem + ".onnx"), dims)
+                for stem, dims, _ in MODELS]
+    missing = [p for _, p, _ in held_out if not os.path.exists(p)]
+    if missing:
+        sys.exit(f"{who}: {missing[0]} is missing: run utils/bootstrap.sh "
+                 "demo first (it fetches the PaddleOCR models)")
+    ensure_torchvision(models, HELD_OUT)
+    return held_out + [(m, os.path.join(models, m + ".onnx"), [])
+                       for m in HELD_OUT]
+
+
+def predict_held_out(build, held_out, targets):
+    """{target: {stem: predicted ms}} for every target file and held-out
+    model (a scratch folder of its own for the imports)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        return {t: {stem: predict(build, path, dims, t, work)[0]
+                    for stem, path, dims in held_out}
+                for t in targets}

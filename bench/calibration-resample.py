@@ -39,10 +39,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 
-from benchlib import (HELD_OUT, MODELS, ROOT, ensure_torchvision, models_dir,
-                      predict, tool)
+from benchlib import (add_build_and_held_out, held_out_models,
+                      predict_held_out, tool)
 
 ROUND_FILE = re.compile(r"^(.+)_r(\d+)(\.out|\.err|_profile.*)$")
 
@@ -70,11 +69,7 @@ def link(source, dest):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", type=os.path.abspath,
-                    default=os.path.join(ROOT, "build"))
-    ap.add_argument("--models", default=os.path.join(ROOT, "build",
-                                                     "tv-models"),
-                    help="torchvision exports (default build/tv-models)")
+    add_build_and_held_out(ap)
     ap.add_argument("--pace", choices=["quiet", "median"], default="quiet",
                     help="chorus-calibrate's --pace for every fit (default "
                     "quiet, as bench/ort-accuracy.py)")
@@ -97,15 +92,15 @@ def main():
     # Files of one round in each folder; the rest from round 0's source.
     listing = [sorted(os.listdir(k)) for k in kept]
     per_round = [[[] for _ in range(rounds)] for _ in kept]
-    shared = []
+    shared = [[], []]
     for k, names in enumerate(listing):
         for name in names:
             m = ROUND_FILE.match(name)
             if m and int(m.group(2)) < rounds:
                 per_round[k][int(m.group(2))].append(name)
-            elif k == 0:
-                shared.append(name)
-    models = [n for n in shared if n.endswith(".onnx")]
+            else:
+                shared[k].append(name)
+    models = [n for n in shared[0] if n.endswith(".onnx")]
     for n in models:
         other = os.path.join(kept[1], n)
         if not os.path.exists(other) or not filecmp.cmp(
@@ -118,21 +113,12 @@ def main():
         if not outs[0] or outs[0] != outs[1]:
             fail(f"round {r}: the two folders hold different models' "
                  "outputs (an incomplete calibration?)")
-    ocr = models_dir(args.build)
-    held_out = [(stem, os.path.join(ocr, stem + ".onnx"), dims)
-                for stem, dims, _ in MODELS]
-    missing = [p for _, p, _ in held_out if not os.path.exists(p)]
-    if missing:
-        fail(f"{missing[0]} is missing: run utils/bootstrap.sh demo first "
-             "(it fetches the PaddleOCR models)")
+    held_out = held_out_models(args.build, args.models,
+                               "calibration-resample.py")
     try:
         os.makedirs(args.work)
     except OSError as e:
         fail(f"cannot make --work {args.work}: {e}")
-    ensure_torchvision(args.models, HELD_OUT)
-    held_out += [(m, os.path.join(args.models, m + ".onnx"), [])
-                 for m in HELD_OUT]
-
     # Pseudo-calibration `bits`: round r from kept[bits[r]].
     combos = list(itertools.product((0, 1), repeat=rounds))
     label = lambda bits: "".join(str(b + 1) for b in bits)
@@ -140,8 +126,7 @@ def main():
     for i, bits in enumerate(combos):
         folder = os.path.join(args.work, label(bits))
         os.makedirs(folder)
-        for name in shared if bits[0] == 0 else [
-                n for n in listing[1] if not ROUND_FILE.match(n)]:
+        for name in shared[bits[0]]:
             link(os.path.join(kept[bits[0]], name), os.path.join(folder, name))
         for r, k in enumerate(bits):
             for name in per_round[k][r]:
@@ -162,12 +147,9 @@ def main():
         print(f"fitted {i + 1} of {len(combos)}: rounds from "
               f"{label(bits)}", file=sys.stderr, flush=True)
 
-    predicted = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        for bits in combos:
-            predicted[bits] = {stem: predict(args.build, path, dims,
-                                             targets[bits], scratch)[0]
-                               for stem, path, dims in held_out}
+    predicted = predict_held_out(args.build, held_out,
+                                 [targets[bits] for bits in combos])
+    predicted = {bits: predicted[targets[bits]] for bits in combos}
     # Pairs: each pseudo-calibration with its complement, the measured
     # pair (all rounds of the first against all of the second) first.
     pairs = [bits for bits in combos if bits[0] == 0]

@@ -19,20 +19,14 @@ import itertools
 import json
 import os
 import statistics
-import sys
-import tempfile
 
-from benchlib import (HELD_OUT, MODELS, ROOT, ensure_torchvision, models_dir,
-                      predict)
+from benchlib import (add_build_and_held_out, held_out_models,
+                      predict_held_out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", type=os.path.abspath,
-                    default=os.path.join(ROOT, "build"))
-    ap.add_argument("--models", default=os.path.join(ROOT, "build",
-                                                     "tv-models"),
-                    help="torchvision exports (default build/tv-models)")
+    add_build_and_held_out(ap)
     ap.add_argument("--per-model", action="store_true",
                     help="also print each model's prediction with each "
                     "target")
@@ -49,22 +43,8 @@ def main():
         if not isinstance(runtime, dict):
             ap.error(f"{t}: no runtime (not a target of chorus-calibrate "
                      "--measure)")
-    ocr = models_dir(args.build)
-    models = [(stem, os.path.join(ocr, stem + ".onnx"), dims)
-              for stem, dims, _ in MODELS]
-    missing = [p for _, p, _ in models if not os.path.exists(p)]
-    if missing:
-        sys.exit(f"targets-apart.py: {missing[0]} is missing: run "
-                 "utils/bootstrap.sh demo first (it fetches the PaddleOCR "
-                 "models)")
-    ensure_torchvision(args.models, HELD_OUT)
-    models += [(m, os.path.join(args.models, m + ".onnx"), [])
-               for m in HELD_OUT]
-    predicted = {}
-    with tempfile.TemporaryDirectory() as work:
-        for t in args.targets:
-            predicted[t] = {stem: predict(args.build, path, dims, t, work)[0]
-                            for stem, path, dims in models}
+    models = held_out_models(args.build, args.models, "targets-apart.py")
+    predicted = predict_held_out(args.build, models, args.targets)
     if args.per_model:
         print(f"{'held-out model':32s} " +
               " ".join(f"{os.path.basename(t):>14.14s}"
