@@ -9,6 +9,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 # ONNX Runtime's Linux builds start a telemetry client in every process
 # that runs a model unless this is set: a log file in /tmp and a device id
@@ -187,7 +188,6 @@ def ensure_torchvision(models, names):
                         models] + missing, check=True)
 
 
-
 def add_build_and_held_out(ap):
     """--build (default build/) and --models (the torchvision exports,
     default build/tv-models), for the benches that predict the held-out
@@ -218,7 +218,6 @@ def held_out_models(build, models, who):
 def predict_held_out(build, held_out, targets):
     """{target: {stem: predicted ms}} for every target file and held-out
     model (a scratch folder of its own for the imports)."""
-    import tempfile
     with tempfile.TemporaryDirectory() as work:
         return {t: {stem: predict(build, path, dims, t, work)[0]
                     for stem, path, dims in held_out}
