@@ -4,6 +4,7 @@
   bench/kernel-errors.py --target T.json [--build DIR] [--ort DIR]
                          [--models DIR] [--only M,M,...] [--runs 20]
                          [--rounds 3] [--top 8]
+  bench/kernel-errors.py --calibration DIR [--build DIR] [--top 8]
 
 T.json: a target from `chorus-calibrate --measure --ort-level disabled`.
 At that level ONNX Runtime runs every node of the model as its own kernel,
@@ -25,7 +26,24 @@ spread over them; a few microseconds). Measured times are also brought to the ta
 pace (x the target's speed reference time / the process's, to the power
 1). Prints per model the predicted and measured sum of its kernels, per
 op type, and the --top kernels by absolute error; then, over all models,
-per op type and per weight size of the kernel (its constant operands).
+per op type, per kind of convolution (dense KxK, pointwise, depthwise,
+grouped; strided or not) and per weight size of the kernel (its constant
+operands).
+
+With --calibration DIR (a folder `chorus-calibrate --measure
+--keep-measurements DIR` kept, at level disabled), nothing is run: the
+same tables for the fit's own kernels, the calibration models' profiled
+kernels against the target the folder fits to (`chorus-calibrate --measure
+--from-measurements DIR`, into a scratch folder). Each kernel's measured
+time is taken as the fit takes it: its median over a round's profiled
+runs, brought to the target's pace by the round's speed reference (the
+mean of its last two timings), the median over the rounds not left out as
+loaded (speed reference more than 12% slower than in the model's quickest
+round), less the profiler's time per kernel the fit found (at least a
+tenth of the kernel kept). A class whose own kernels the fit meets while
+the held-out models' kernels of the same kind miss runs slower inside a
+whole network than in the calibration's chains. No --target, no ONNX
+Runtime needed.
 The torchvision models are exported with bench/export-torchvision.py into
 --models as bench/ort-accuracy.py does.
 """
@@ -46,12 +64,44 @@ from benchlib import (HELD_OUT, MODELS, models_dir, add_build_and_ort,
 
 NODE = re.compile(r'chorus\.node "([\w.]+)"\((.*?)\).*time_s = ([0-9.eE+-]+)'
                   r'.*name = "([^"]*)"')
+CONV_TYPES = re.compile(r': \(tensor<1x(\d+)x[^>]*>, tensor<(\d+)x(\d+)x(\d+)x(\d+)x')
 
 
-def predicted_kernels(build, path, dims, target, work):
-    """{node name: (op, seconds, weight bytes)} from chorus.cost."""
+def conv_kind(line):
+    """A convolution's kind from its annotated line: dense KxK, pointwise,
+    depthwise or grouped, strided when a stride is over 1 (None where the
+    line is not a 2-D convolution with a constant filter)."""
+    m = CONV_TYPES.search(line)
+    if not m:
+        return None
+    channels, _, per_group, kh, kw = (int(v) for v in m.groups())
+    group = re.search(r'\bgroup = (\d+)', line)
+    group = int(group[1]) if group else 1
+    strides = re.search(r'strides = array<i64: ([\d, ]+)>', line)
+    strided = bool(strides) and any(int(v) > 1
+                                    for v in strides[1].split(","))
+    if group > 1:
+        kind = "depthwise" if group == channels and per_group == 1 \
+            else "grouped"
+        kind += f" {kh}x{kw}"
+    elif kh == 1 and kw == 1:
+        kind = "pointwise"
+    else:
+        kind = f"dense {kh}x{kw}"
+    return kind + (" strided" if strided else "")
+
+
+def predicted_kernels(build, path, dims, target, work, shape=None):
+    """{node name: (op, seconds, weight bytes, convolution kind or None)}
+    from chorus.cost; `shape`: the input x's shape, where the model leaves
+    it open (a calibration model)."""
     mlir = os.path.join(work, "model.mlir")
-    import_model(build, path, dims, mlir)
+    if shape is None:
+        import_model(build, path, dims, mlir)
+    else:
+        subprocess.run([tool(build, "chorus-import"), path, "-o", mlir,
+                        "--input-shape",
+                        "x=" + "x".join(map(str, shape))], check=True)
     annotated = os.path.join(work, "annotated.mlir")
     subprocess.run([tool(build, "chorus-opt"), mlir, "-o", annotated,
                     "--chorus-annotate-cost=target-file=" + target],
@@ -75,7 +125,8 @@ def predicted_kernels(build, path, dims, target, work):
             if m:
                 operands = [o.strip() for o in m[2].split(",")]
                 kernels[m[4]] = (m[1], float(m[3]),
-                                 sum(weights.get(o, 0) for o in operands))
+                                 sum(weights.get(o, 0) for o in operands),
+                                 conv_kind(line) if m[1] == "Conv" else None)
     return kernels
 
 
@@ -129,10 +180,160 @@ def weight_band(nbytes):
     return "over 64 MiB"
 
 
+class Tables:
+    """Predicted and measured milliseconds (and kernels) per model and
+    over all of them, by op type, convolution kind and weight size."""
+
+    def __init__(self, top):
+        self.top = top
+        self.totals = {title: collections.defaultdict(lambda: [0.0, 0.0, 0])
+                       for title in ("op type", "convolution kind",
+                                     "weights")}
+
+    def model(self, predicted, measured):
+        """Prints one model's op types and --top kernels; adds them to the
+        totals. `predicted`: {name: predicted_kernels' tuple}; `measured`:
+        {name: ms at the target's pace} for the kernels met."""
+        ops = collections.defaultdict(lambda: [0.0, 0.0, 0])
+        for n, m in measured.items():
+            op, seconds, weights, kind = predicted[n]
+            keys = [(ops, op), (self.totals["op type"], op),
+                    (self.totals["weights"], weight_band(weights))]
+            if kind:
+                keys.append((self.totals["convolution kind"], kind))
+            for table, key in keys:
+                table[key][0] += seconds * 1e3
+                table[key][1] += m
+                table[key][2] += 1
+        for op, (p, m, count) in sorted(ops.items(),
+                                        key=lambda kv: -kv[1][1]):
+            print(f"  {op:24s} {count:4d} kernels  predicted {p:9.3f} ms"
+                  f"  at pace {m:9.3f} ms  {error(p, m)}")
+        worst = sorted(measured, key=lambda n: (
+            -abs(predicted[n][1] * 1e3 - measured[n]), n))[:self.top]
+        for n in worst:
+            op, seconds, weights, _ = predicted[n]
+            print(f"    {n[:48]:48s} {op:12s} {weights / 2**20:7.2f} MiB "
+                  f"predicted {seconds * 1e3:7.3f} ms at pace "
+                  f"{measured[n]:7.3f} ms "
+                  f"{error(seconds * 1e3, measured[n])}")
+        sys.stdout.flush()
+
+    def print_totals(self, who):
+        for title, table in self.totals.items():
+            print(f"{who}, by {title}:")
+            for key, (p, m, count) in sorted(table.items(),
+                                             key=lambda kv: -kv[1][1]):
+                print(f"  {key:24s} {count:5d} kernels  predicted {p:10.3f}"
+                      f" ms  at pace {m:10.3f} ms  {error(p, m)}")
+
+
+PROFILER = re.compile(r"profiler time taken off every profiled kernel: "
+                      r"([0-9.]+) us")
+
+
+def calibration_kernels(folder, stem, pace, profiler_ms):
+    """{kernel name: ms} of one calibration model in a kept folder, as the
+    fit takes them (the module docstring), or None without profiles."""
+    rounds = []
+    r = 0
+    while os.path.exists(os.path.join(folder, f"{stem}_r{r}.out")):
+        with open(os.path.join(folder, f"{stem}_r{r}.out")) as f:
+            lines = f.read().strip().splitlines()
+        profiles = [n for n in os.listdir(folder)
+                    if n.startswith(f"{stem}_r{r}_profile_2")]
+        r += 1
+        if not lines or len(profiles) != 1:
+            continue
+        result = json.loads(lines[-1])
+        reference = result.get("reference_ms") or []
+        if len(reference) < 2:
+            continue
+        speed = statistics.mean(reference[-2:])
+        with open(os.path.join(folder, profiles[0])) as f:
+            events = json.load(f)
+        times = collections.defaultdict(list)
+        for e in events:
+            if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+                times[e["name"][:-len("_kernel_time")]].append(
+                    e["dur"] * 1e-3)
+        kernels = {n: statistics.median(t[1:] if len(t) > 1 else t) * pace /
+                   speed for n, t in times.items()}
+        rounds.append((speed, kernels))
+    if not rounds:
+        return None
+    quickest = min(speed for speed, _ in rounds)
+    kept = [k for speed, k in rounds if speed <= 1.12 * quickest]
+    names = set.intersection(*(set(k) for k in kept))
+    return {n: max(statistics.median(k[n] for k in kept) - profiler_ms,
+                   0.1 * statistics.median(k[n] for k in kept))
+            for n in names}
+
+
+def calibration_main(args):
+    folder = args.calibration
+    settings = os.path.join(folder, "settings.json")
+    if not os.path.isfile(settings):
+        sys.exit(f"kernel-errors.py: {folder} holds no settings.json: not a "
+                 "folder chorus-calibrate --measure --keep-measurements kept")
+    with open(settings) as f:
+        level = json.load(f).get("graph_optimization_level")
+    if level != "disabled":
+        sys.exit(f"kernel-errors.py: {folder} was measured at graph "
+                 f"optimization level {level!r}; only at 'disabled' is every "
+                 "kernel a node of the model, met by name")
+    tables = Tables(args.top)
+    with tempfile.TemporaryDirectory() as work:
+        target = os.path.join(work, "target.json")
+        fit = subprocess.run(
+            [tool(args.build, "chorus-calibrate"), "--measure",
+             "--from-measurements", folder, "-o", target],
+            capture_output=True, text=True)
+        if fit.returncode != 0:
+            sys.exit("kernel-errors.py: chorus-calibrate could not fit "
+                     f"{folder} again:\n{fit.stderr}")
+        found = PROFILER.search(fit.stdout)
+        profiler_ms = float(found[1]) * 1e-3 if found else 0.0
+        with open(target) as f:
+            pace = json.load(f)["runtime"]["speed_reference_s"] * 1e3
+        print(f"the fit of {folder}: speed reference {pace:.3f} ms, "
+              f"{1e3 * profiler_ms:.3f} us per kernel taken off as the "
+              "profiler's")
+        models = os.path.join(work, "calibration-models")
+        subprocess.run([tool(args.build, "chorus-calibrate"),
+                        "--write-calibration-models", models], check=True,
+                       capture_output=True)
+        with open(os.path.join(models, "models.json")) as f:
+            entries = json.load(f)["models"]
+        for entry in entries:
+            stem = entry["name"]
+            path = os.path.join(folder, entry["file"])
+            if not os.path.exists(path):
+                sys.exit(f"kernel-errors.py: {folder} lacks {entry['file']}: "
+                         "kept by a version that generated other models")
+            measured = calibration_kernels(folder, stem, pace, profiler_ms)
+            if measured is None:
+                continue
+            predicted = predicted_kernels(args.build, path, [], target, work,
+                                          shape=entry["shape"])
+            met = {n: ms for n, ms in measured.items() if n in predicted}
+            psum = sum(predicted[n][1] * 1e3 for n in met)
+            msum = sum(met.values())
+            print(f"{stem}: {len(met)} of {len(predicted)} kernels met by "
+                  f"name; kernels predicted {psum:.3f} ms, at the fit's pace "
+                  f"{msum:.3f} ms ({error(psum, msum).strip()})")
+            tables.model(predicted, met)
+    tables.print_totals("the calibration's kernels")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_build_and_ort(ap)
-    ap.add_argument("--target", required=True)
+    ap.add_argument("--target", default=None)
+    ap.add_argument("--calibration", default=None, metavar="DIR",
+                    help="a folder chorus-calibrate --measure "
+                    "--keep-measurements kept at level disabled: the fit's "
+                    "own kernels, nothing run")
     ap.add_argument("--models", default=None,
                     help="torchvision exports (default BUILD/tv-models)")
     ap.add_argument("--only", default=None,
@@ -144,6 +345,11 @@ def main():
     if args.runs < 2 or args.rounds < 1 or args.top < 0:
         ap.error("--runs must be at least 2, --rounds at least 1, --top "
                  "at least 0")
+    if (args.target is None) == (args.calibration is None):
+        ap.error("give one of --target T.json (measure the held-out models) "
+                 "and --calibration DIR (the fit's own kernels)")
+    if args.calibration:
+        return calibration_main(args)
     with open(args.target) as f:
         target = json.load(f)
     runtime = target.get("runtime", {})
@@ -170,8 +376,7 @@ def main():
                 dims, shape) for stem, dims, shape in MODELS if stem in names]
     entries += [(m, os.path.join(args.models, m + ".onnx"), [],
                  [1, 3, 224, 224]) for m in HELD_OUT if m in names]
-    by_op = collections.defaultdict(lambda: [0.0, 0.0, 0])
-    by_band = collections.defaultdict(lambda: [0.0, 0.0, 0])
+    tables = Tables(args.top)
     with tempfile.TemporaryDirectory() as work:
         # The target's speed reference, as chorus-calibrate generates it.
         models = os.path.join(work, "calibration-models")
@@ -206,33 +411,8 @@ def main():
                   f"{msum:.2f} ms ({error(psum, msum).strip()}); latency "
                   f"{latency:.2f} ms; {1e3 * profiler:.1f} us per kernel "
                   "taken off as the profiler's")
-            ops = collections.defaultdict(lambda: [0.0, 0.0, 0])
-            for n in matched:
-                op, seconds, weights = predicted[n]
-                for table, key in ((ops, op), (by_op, op),
-                                   (by_band, weight_band(weights))):
-                    table[key][0] += seconds * 1e3
-                    table[key][1] += measured[n]
-                    table[key][2] += 1
-            for op, (p, m, count) in sorted(ops.items(),
-                                            key=lambda kv: -kv[1][1]):
-                print(f"  {op:24s} {count:4d} kernels  predicted {p:9.3f} ms"
-                      f"  at pace {m:9.3f} ms  {error(p, m)}")
-            worst = sorted(matched, key=lambda n: (
-                -abs(predicted[n][1] * 1e3 - measured[n]), n))[:args.top]
-            for n in worst:
-                op, seconds, weights = predicted[n]
-                print(f"    {n[:48]:48s} {op:12s} {weights / 2**20:7.2f} MiB "
-                      f"predicted {seconds * 1e3:7.3f} ms at pace "
-                      f"{measured[n]:7.3f} ms "
-                      f"{error(seconds * 1e3, measured[n])}")
-            sys.stdout.flush()
-    for title, table in (("op type", by_op), ("weights", by_band)):
-        print(f"all models, by {title}:")
-        for key, (p, m, count) in sorted(table.items(),
-                                         key=lambda kv: -kv[1][1]):
-            print(f"  {key:24s} {count:5d} kernels  predicted {p:10.3f} ms"
-                  f"  at pace {m:10.3f} ms  {error(p, m)}")
+            tables.model(predicted, measured)
+    tables.print_totals("all models")
 
 
 if __name__ == "__main__":
