@@ -195,7 +195,7 @@ class Tables:
         totals. `predicted`: {name: predicted_kernels' tuple}; `measured`:
         {name: ms at the target's pace} for the kernels met."""
         ops = collections.defaultdict(lambda: [0.0, 0.0, 0])
-        for n, m in measured.items():
+        for n, m in sorted(measured.items()):
             op, seconds, weights, kind = predicted[n]
             keys = [(ops, op), (self.totals["op type"], op),
                     (self.totals["weights"], weight_band(weights))]
@@ -206,7 +206,7 @@ class Tables:
                 table[key][1] += m
                 table[key][2] += 1
         for op, (p, m, count) in sorted(ops.items(),
-                                        key=lambda kv: -kv[1][1]):
+                                        key=lambda kv: (-kv[1][1], kv[0])):
             print(f"  {op:24s} {count:4d} kernels  predicted {p:9.3f} ms"
                   f"  at pace {m:9.3f} ms  {error(p, m)}")
         worst = sorted(measured, key=lambda n: (
@@ -222,10 +222,21 @@ class Tables:
     def print_totals(self, who):
         for title, table in self.totals.items():
             print(f"{who}, by {title}:")
-            for key, (p, m, count) in sorted(table.items(),
-                                             key=lambda kv: -kv[1][1]):
+            for key, (p, m, count) in sorted(
+                    table.items(), key=lambda kv: (-kv[1][1], kv[0])):
                 print(f"  {key:24s} {count:5d} kernels  predicted {p:10.3f}"
                       f" ms  at pace {m:10.3f} ms  {error(p, m)}")
+
+
+def calibration_models(build, work):
+    """chorus-calibrate's calibration models written into a new folder
+    under `work`: (the folder, its models.json)."""
+    models = os.path.join(work, "calibration-models")
+    subprocess.run([tool(build, "chorus-calibrate"),
+                    "--write-calibration-models", models], check=True,
+                   capture_output=True)
+    with open(os.path.join(models, "models.json")) as f:
+        return models, json.load(f)
 
 
 PROFILER = re.compile(r"profiler time taken off every profiled kernel: "
@@ -264,7 +275,7 @@ def calibration_kernels(folder, stem, pace, profiler_ms):
         return None
     quickest = min(speed for speed, _ in rounds)
     kept = [k for speed, k in rounds if speed <= 1.12 * quickest]
-    names = set.intersection(*(set(k) for k in kept))
+    names = sorted(set.intersection(*(set(k) for k in kept)))
     return {n: max(statistics.median(k[n] for k in kept) - profiler_ms,
                    0.1 * statistics.median(k[n] for k in kept))
             for n in names}
@@ -299,13 +310,8 @@ def calibration_main(args):
         print(f"the fit of {folder}: speed reference {pace:.3f} ms, "
               f"{1e3 * profiler_ms:.3f} us per kernel taken off as the "
               "profiler's")
-        models = os.path.join(work, "calibration-models")
-        subprocess.run([tool(args.build, "chorus-calibrate"),
-                        "--write-calibration-models", models], check=True,
-                       capture_output=True)
-        with open(os.path.join(models, "models.json")) as f:
-            entries = json.load(f)["models"]
-        for entry in entries:
+        _, listed = calibration_models(args.build, work)
+        for entry in listed["models"]:
             stem = entry["name"]
             path = os.path.join(folder, entry["file"])
             if not os.path.exists(path):
@@ -379,12 +385,8 @@ def main():
     tables = Tables(args.top)
     with tempfile.TemporaryDirectory() as work:
         # The target's speed reference, as chorus-calibrate generates it.
-        models = os.path.join(work, "calibration-models")
-        subprocess.run([tool(args.build, "chorus-calibrate"),
-                        "--write-calibration-models", models], check=True,
-                       capture_output=True)
-        with open(os.path.join(models, "models.json")) as f:
-            ref = json.load(f)["speed_reference"]
+        models, listed = calibration_models(args.build, work)
+        ref = listed["speed_reference"]
         reference = [os.path.join(models, ref["file"]),
                      ",".join(map(str, ref["shape"]))]
         for stem, path, dims, shape in entries:
