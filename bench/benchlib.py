@@ -71,6 +71,19 @@ def require_ort(ort):
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def profiled_kernel_ms(path):
+    """{node name: [its kernel's time in each profiled run, ms]} from a
+    profile ONNX Runtime wrote (enableProfiling)."""
+    with open(path) as f:
+        events = json.load(f)
+    times = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            times.setdefault(e["name"][:-len("_kernel_time")], []).append(
+                e["dur"] * 1e-3)
+    return times
+
+
 def ort_run(ort, path, shape, runs, work, prefix=None):
     """bench/ort-run.js on one model: {median_ms, runs_ms[, profile]}."""
     cmd = ["node", os.path.join(HERE, "ort-run.js"), ort, path,

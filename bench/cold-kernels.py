@@ -26,7 +26,6 @@ much longer the swept one took. Needs Debian's python3-onnx (run with
 import argparse
 import collections
 import glob
-import json
 import os
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import add_build_and_ort, require_ort
+from benchlib import add_build_and_ort, profiled_kernel_ms, require_ort
 
 try:
     import numpy as np
@@ -97,17 +96,11 @@ def layers(channels, size, k, evict, path):
 
 def profiled(path):
     """{op: [each layer's median kernel time, us]} of one profile."""
-    with open(path) as f:
-        events = json.load(f)
-    times = collections.defaultdict(list)
-    for e in events:
-        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
-            times[e["name"][:-len("_kernel_time")]].append(e["dur"])
     by_op = collections.defaultdict(list)
-    for name, t in times.items():
+    for name, t in sorted(profiled_kernel_ms(path).items()):
         op = name.rstrip("0123456789")
         if op in ("conv", "relu", "mul"):
-            by_op[op].append(statistics.median(t[5:]))
+            by_op[op].append(1e3 * statistics.median(t[5:]))
     return by_op
 
 

@@ -60,7 +60,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import (HELD_OUT, MODELS, models_dir, add_build_and_ort,
-                      ensure_torchvision, import_model, require_ort, tool)
+                      ensure_torchvision, import_model, profiled_kernel_ms,
+                      require_ort, tool)
 
 NODE = re.compile(r'chorus\.node "([\w.]+)"\((.*?)\).*time_s = ([0-9.eE+-]+)'
                   r'.*name = "([^"]*)"')
@@ -147,12 +148,7 @@ def measured_kernels(ort, path, shape, runs, reference, work):
     if len(profile) != 1:
         sys.exit(f"kernel-errors.py: ONNX Runtime wrote {len(profile)} "
                  f"profiles for {path}, not one")
-    with open(os.path.join(work, profile[0])) as f:
-        events = json.load(f)
-    times = collections.defaultdict(list)
-    for e in events:
-        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
-            times[e["name"][:-len("_kernel_time")]].append(e["dur"] * 1e-3)
+    times = profiled_kernel_ms(os.path.join(work, profile[0]))
     kernels = {n: statistics.median(t[1:] if len(t) > 1 else t)
                for n, t in times.items()}
     # The profiler's own time per kernel, at least: what the profiled
@@ -261,13 +257,7 @@ def calibration_kernels(folder, stem, pace, profiler_ms):
         if len(reference) < 2:
             continue
         speed = statistics.mean(reference[-2:])
-        with open(os.path.join(folder, profiles[0])) as f:
-            events = json.load(f)
-        times = collections.defaultdict(list)
-        for e in events:
-            if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
-                times[e["name"][:-len("_kernel_time")]].append(
-                    e["dur"] * 1e-3)
+        times = profiled_kernel_ms(os.path.join(folder, profiles[0]))
         kernels = {n: statistics.median(t[1:] if len(t) > 1 else t) * pace /
                    speed for n, t in times.items()}
         rounds.append((speed, kernels))
@@ -356,9 +346,12 @@ def main():
                  "and --calibration DIR (the fit's own kernels)")
     if args.calibration:
         return calibration_main(args)
-    with open(args.target) as f:
-        target = json.load(f)
-    runtime = target.get("runtime", {})
+    try:
+        with open(args.target) as f:
+            target = json.load(f)
+    except (OSError, ValueError) as e:
+        ap.error(f"{args.target}: not a readable target file ({e})")
+    runtime = target.get("runtime", {}) if isinstance(target, dict) else {}
     level = runtime.get("graph_optimization_level")
     if level != "disabled":
         ap.error(f"{args.target}: the target is for graph optimization level "
