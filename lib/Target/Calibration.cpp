@@ -620,7 +620,8 @@ static constexpr size_t kLeastDistinctKernels = 12;
 static KernelModelFit
 fitOneKernelModel(llvm::StringRef kernelClass,
                   llvm::ArrayRef<std::pair<KernelFeatures, double>> rows,
-                  double coldAbove, double *residualOut = nullptr) {
+                  double coldAbove, double memoryAbove,
+                  double *residualOut = nullptr) {
   // A class profiled at fewer than kLeastDistinctKernels distinct kernels
   // (FLOPs, bytes and the weights of the model they ran in) is fitted with its
   // three terms alone: the further ones (per group, im2col row, strided
@@ -686,6 +687,29 @@ fitOneKernelModel(llvm::StringRef kernelClass,
     });
     withCold = !fewKernels && above >= 3 && below >= 3;
   }
+  // And the weights of runs that move more than `memoryAbove` bytes (the
+  // cache the cores share) come from memory, each row of them paying for
+  // its first lines: a term per such row, where weights are read in runs
+  // on both sides of the size.
+  auto far = [&](const KernelFeatures &f) {
+    return f.runBytes > memoryAbove ? f.weightRows : 0.0;
+  };
+  auto farBytes = [&](const KernelFeatures &f) {
+    return f.runBytes > memoryAbove ? f.weightBytes : 0.0;
+  };
+  bool withMemory = false;
+  if (memoryAbove > 0) {
+    size_t above = llvm::count_if(
+        rows, [&](const auto &row) { return farBytes(row.first) > 0; });
+    size_t below = llvm::count_if(rows, [&](const auto &row) {
+      return row.first.weightBytes > 0 && farBytes(row.first) == 0;
+    });
+    // One term more on a class's three: kernels of half the distinct
+    // ones the further terms need are enough (a fully connected layer's
+    // class has about ten).
+    withMemory = distinct.size() >= kLeastDistinctKernels / 2 && above >= 3 &&
+                 below >= 3;
+  }
   constexpr double kMiB = 1024.0 * 1024.0;
   KernelModel best;
   double bestResidual = INFINITY;
@@ -718,6 +742,10 @@ fitOneKernelModel(llvm::StringRef kernelClass,
         row.push_back(std::max(0.0, f.bytes - cache) * 1e-9 * w);
       if (withCold)
         row.push_back(cold(f) * 1e-9 * w);
+      if (withMemory) {
+        row.push_back(far(f) * w);
+        row.push_back(farBytes(f) * 1e-9 * w);
+      }
       row.push_back(us * w);
       a.push_back(std::move(row));
     }
@@ -741,14 +769,20 @@ fitOneKernelModel(llvm::StringRef kernelClass,
       best.perWorkgroupSeconds = c[next++] * 1e-6;
     if (withSteps)
       best.perTileStepSeconds = c[next++] * 1e-6;
-    unsigned streamed = n - 1 - (withCold ? 1 : 0);
+    unsigned coldColumn = n - (withMemory ? 2 : 0) - (withCold ? 1 : 0);
+    unsigned streamed = coldColumn - 1;
     if (cache > 0 && c[streamed] > 0) {
       best.perStreamedByteSeconds = c[streamed] * 1e-15;
       best.cacheBytes = cache;
     }
-    if (withCold && c[n - 1] > 0) {
-      best.perColdWeightByteSeconds = c[n - 1] * 1e-15;
+    if (withCold && c[coldColumn] > 0) {
+      best.perColdWeightByteSeconds = c[coldColumn] * 1e-15;
       best.coldWeightsAbove = coldAbove;
+    }
+    if (withMemory && (c[n - 2] > 0 || c[n - 1] > 0)) {
+      best.perMemoryWeightRowSeconds = c[n - 2] * 1e-6;
+      best.perMemoryWeightByteSeconds = c[n - 1] * 1e-15;
+      best.memoryWeightsAbove = memoryAbove;
     }
   }
   if (residualOut)
@@ -768,12 +802,14 @@ fitOneKernelModel(llvm::StringRef kernelClass,
 std::map<std::string, KernelModel>
 chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
                         unsigned minSamples, std::vector<KernelModelFit> &fits,
-                        std::optional<double> coldWeightsAbove) {
+                        std::optional<double> coldWeightsAbove,
+                        std::optional<double> memoryWeightsAbove) {
   std::map<std::string, std::vector<std::pair<KernelFeatures, double>>> byClass;
   std::vector<std::pair<KernelFeatures, double>> all;
   for (const ProfiledNode &k : kernels) {
     KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs, k.backend);
     f.modelWeightBytes = k.modelWeightBytes;
+    f.runBytes = k.runBytes;
     byClass[f.kernelClass].push_back({f, k.seconds});
     all.push_back({f, k.seconds});
   }
@@ -782,18 +818,18 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   // the other tenants leave): one size for every class, the one of a few
   // whose fits leave the least residual, if a tenth less than none.
   constexpr double kMiB = 1024.0 * 1024.0;
-  auto fitAll = [&](double coldAbove, std::vector<KernelModelFit> &out,
-                    double &residual) {
+  auto fitAll = [&](double coldAbove, double memoryAbove,
+                    std::vector<KernelModelFit> &out, double &residual) {
     residual = 0;
     for (const auto &[cls, rows] : byClass) {
       if (rows.size() < std::max(minSamples, 1u))
         continue;
       double r = 0;
-      out.push_back(fitOneKernelModel(cls, rows, coldAbove, &r));
+      out.push_back(fitOneKernelModel(cls, rows, coldAbove, memoryAbove, &r));
       residual += r;
     }
     if (!all.empty())
-      out.push_back(fitOneKernelModel("default", all, coldAbove));
+      out.push_back(fitOneKernelModel("default", all, coldAbove, memoryAbove));
   };
   std::vector<KernelModelFit> best;
   double bestResidual = INFINITY;
@@ -804,14 +840,28 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
   // for those at other thread counts): the caches are the same.
   if (coldWeightsAbove)
     sizes = {*coldWeightsAbove};
+  // The run's bytes beyond which weights come from memory: the cache the
+  // cores share, as much of it as the other tenants leave (a VM's CPUID
+  // may name the whole socket's): the one of a few sizes whose fits leave
+  // the least residual, if a tenth less than none.
+  std::vector<double> memorySizes = {0.0, 16 * kMiB, 32 * kMiB, 64 * kMiB};
+  if (memoryWeightsAbove)
+    memorySizes = {*memoryWeightsAbove};
   for (double coldAbove : sizes) {
-    std::vector<KernelModelFit> candidate;
-    double residual = 0;
-    fitAll(coldAbove, candidate, residual);
-    if (!(residual < (coldAbove > 0 ? 0.9 : 1.0) * bestResidual))
-      continue;
-    bestResidual = residual;
-    best = std::move(candidate);
+    double noMemory = INFINITY;
+    for (double memoryAbove : memorySizes) {
+      std::vector<KernelModelFit> candidate;
+      double residual = 0;
+      fitAll(coldAbove, memoryAbove, candidate, residual);
+      if (memoryAbove == 0)
+        noMemory = residual;
+      else if (!(residual < 0.9 * noMemory))
+        continue;
+      if (!(residual < (coldAbove > 0 ? 0.9 : 1.0) * bestResidual))
+        continue;
+      bestResidual = residual;
+      best = std::move(candidate);
+    }
   }
   std::map<std::string, KernelModel> models;
   for (KernelModelFit &fit : best) {
@@ -819,6 +869,15 @@ chorus::fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels,
     fits.push_back(std::move(fit));
   }
   return models;
+}
+
+void chorus::setProfiledRunBytes(llvm::MutableArrayRef<ProfiledNode> kernels) {
+  double runBytes = kernels.empty() ? 0 : kernels.front().modelWeightBytes;
+  for (const ProfiledNode &k : kernels)
+    for (const KernelTensor &t : k.outputs)
+      runBytes += t.elements() * t.elementBytes;
+  for (ProfiledNode &k : kernels)
+    k.runBytes = runBytes;
 }
 
 std::array<double, 3>
@@ -833,6 +892,7 @@ chorus::predictProfiledTerms(llvm::ArrayRef<ProfiledNode> kernels,
     if (it == models.end())
       continue;
     f.modelWeightBytes = k.modelWeightBytes;
+    f.runBytes = k.runBytes;
     std::array<double, 3> t = getKernelTerms(it->second, f);
     for (size_t i = 0; i < t.size(); ++i)
       terms[i] += t[i];

@@ -292,6 +292,9 @@ KernelFeatures chorus::getKernelFeatures(llvm::StringRef op,
                     (depthwise ? "_depthwise" : "");
     // Its filter and bias are weights.
     f.weightBytes = inputs[1].elements() * inputs[1].elementBytes;
+    // Its filter is read row by row, one per output channel (the SGEMM's
+    // A unblocked; in NCHWc one per block of them, in proportion).
+    f.weightRows = static_cast<double>(std::max<int64_t>(w[0], 0));
     if (inputs.size() >= 3 && inputs[2].dims.size() == 1)
       f.weightBytes += inputs[2].elements() * inputs[2].elementBytes;
     // MLAS's unblocked convolution expands its input into im2col's
@@ -517,7 +520,8 @@ std::array<double, 3> chorus::getKernelTerms(const KernelModel &model,
   return {model.perFlopSeconds * f.flops +
               model.perStridedElementSeconds * f.stridedElements,
           model.byteSeconds(f.bytes) +
-              model.coldWeightSeconds(f.weightBytes, f.modelWeightBytes),
+              model.coldWeightSeconds(f.weightBytes, f.modelWeightBytes,
+                                      f.runBytes, f.weightRows),
           model.perKernelSeconds + model.perGroupSeconds * f.groups +
               model.perRowSeconds * f.rows +
               model.workgroupSeconds(f.workgroups, f.tileSteps)};
@@ -525,8 +529,8 @@ std::array<double, 3> chorus::getKernelTerms(const KernelModel &model,
 
 double KernelModel::seconds(double flops, double bytes, double groups,
                             double rows, double weightBytes,
-                            double modelWeightBytes,
-                            double stridedElements) const {
+                            double modelWeightBytes, double stridedElements,
+                            double runBytes, double weightRows) const {
   KernelFeatures f;
   f.flops = flops;
   f.bytes = bytes;
@@ -535,6 +539,8 @@ double KernelModel::seconds(double flops, double bytes, double groups,
   f.weightBytes = weightBytes;
   f.modelWeightBytes = modelWeightBytes;
   f.stridedElements = stridedElements;
+  f.runBytes = runBytes;
+  f.weightRows = weightRows;
   std::array<double, 3> terms = getKernelTerms(*this, f);
   return terms[0] + terms[1] + terms[2];
 }
@@ -678,6 +684,9 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
   OrtKernels kernels =
       computeOrtKernels(func, settings.value_or(OrtCpuSettings()));
   std::vector<RuntimeKernelCost> result;
+  std::vector<const KernelModel *> models;
+  std::vector<std::optional<KernelFeatures>> passes;
+  double resultBytes = 0;
   double modelWeightBytes =
       static_cast<double>(ModelSummary(func).getWeightBytes());
   for (OrtKernel &kernel : kernels.kernels) {
@@ -726,20 +735,29 @@ chorus::estimateRuntimeKernels(func::FuncOp func, const Target &target) {
              << "target '" << target.name << "' has no kernel model for "
              << cost.features.kernelClass << " and no default";
     cost.features.modelWeightBytes = modelWeightBytes;
+    for (const KernelTensor &t : outputs)
+      resultBytes += t.elements() * t.elementBytes;
+    passes.push_back(getActivationPassFeatures(kernel, outputs));
+    models.push_back(model);
+    cost.kernel = std::move(kernel);
+    result.push_back(std::move(cost));
+  }
+  // What the whole run touches, as a profile of it says
+  // (setProfiledRunBytes): the weights and every kernel's results.
+  double runBytes = modelWeightBytes + resultBytes;
+  for (auto [cost, model, pass] : llvm::zip(result, models, passes)) {
+    cost.features.runBytes = runBytes;
     std::array<double, 3> terms = getKernelTerms(*model, cost.features);
     cost.computeSeconds = terms[0];
     cost.memorySeconds = terms[1];
     cost.overheadSeconds = terms[2];
-    if (std::optional<KernelFeatures> pass =
-            getActivationPassFeatures(kernel, outputs)) {
+    if (pass) {
       // Its own class's rates, without a kernel's dispatch.
       if (const KernelModel *m = findKernelModel(target, pass->kernelClass)) {
         cost.computeSeconds += m->perFlopSeconds * pass->flops;
         cost.memorySeconds += m->byteSeconds(pass->bytes);
       }
     }
-    cost.kernel = std::move(kernel);
-    result.push_back(std::move(cost));
   }
   return result;
 }

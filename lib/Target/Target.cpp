@@ -587,7 +587,9 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
             {"per_workgroup_s", &m.perWorkgroupSeconds, false},
             {"per_tile_step_s", &m.perTileStepSeconds, false},
             {"per_streamed_byte_s", &m.perStreamedByteSeconds, false},
-            {"per_cold_weight_byte_s", &m.perColdWeightByteSeconds, false}})
+            {"per_cold_weight_byte_s", &m.perColdWeightByteSeconds, false},
+            {"per_memory_weight_row_s", &m.perMemoryWeightRowSeconds, false},
+            {"per_memory_weight_byte_s", &m.perMemoryWeightByteSeconds, false}})
         if (llvm::Error e =
                 mr.bounded(name, *out, 1, "a number in [0, 1]", required))
           return e;
@@ -596,6 +598,11 @@ llvm::Expected<Target> chorus::parseTarget(llvm::StringRef json,
         return e;
       if (llvm::Error e = mr.positive("cold_weights_above", m.coldWeightsAbove,
                                       m.perColdWeightByteSeconds > 0))
+        return e;
+      if (llvm::Error e =
+              mr.positive("memory_weights_above", m.memoryWeightsAbove,
+                          m.perMemoryWeightRowSeconds > 0 ||
+                              m.perMemoryWeightByteSeconds > 0))
         return e;
       if (llvm::Error e = mr.count("samples", m.samples))
         return e;
@@ -927,6 +934,14 @@ llvm::json::Value chorus::targetToJSON(const Target &t) {
           if (m.perColdWeightByteSeconds > 0) {
             o["per_cold_weight_byte_s"] = m.perColdWeightByteSeconds;
             o["cold_weights_above"] = m.coldWeightsAbove;
+          }
+          if (m.perMemoryWeightRowSeconds > 0 ||
+              m.perMemoryWeightByteSeconds > 0) {
+            if (m.perMemoryWeightRowSeconds > 0)
+              o["per_memory_weight_row_s"] = m.perMemoryWeightRowSeconds;
+            if (m.perMemoryWeightByteSeconds > 0)
+              o["per_memory_weight_byte_s"] = m.perMemoryWeightByteSeconds;
+            o["memory_weights_above"] = m.memoryWeightsAbove;
           }
           models[cls] = std::move(o);
         }

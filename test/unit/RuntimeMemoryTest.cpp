@@ -488,7 +488,8 @@ KernelModel fitClass(const std::vector<ProfiledNode> &kernels,
 double modelled(const KernelModel &m, const ProfiledNode &k) {
   KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
   return m.seconds(f.flops, f.bytes, f.groups, f.rows, f.weightBytes,
-                   k.modelWeightBytes, f.stridedElements);
+                   k.modelWeightBytes, f.stridedElements, k.runBytes,
+                   f.weightRows);
 }
 
 /// An unblocked depthwise class: bytes, a dispatch, each group's GEMM and
@@ -1139,6 +1140,107 @@ TEST(KernelModels, NoColdWeightTermWhereEveryModelReadsItsWeightsAlike) {
       "matvec");
   EXPECT_EQ(m.perColdWeightByteSeconds, 0);
   EXPECT_EQ(m.coldWeightSeconds(1e9, 1e12), 0);
+}
+
+namespace {
+
+/// A pointwise convolution of `in` to `out` channels over a map of `hw` x
+/// `hw`, in a run that touches `runBytes`, timed by `truth` as a
+/// profile would give it.
+ProfiledNode pointwise(int64_t in, int64_t out, int64_t hw, double runBytes,
+                       const KernelModel &truth) {
+  ProfiledNode k;
+  k.op = "Conv";
+  k.inputs = {{{1, in, hw, hw}}, {{out, in, 1, 1}}, {{out}}};
+  k.outputs = {{{1, out, hw, hw}}};
+  k.runBytes = runBytes;
+  KernelFeatures f = getKernelFeatures(k.op, k.inputs, k.outputs);
+  f.runBytes = runBytes;
+  std::array<double, 3> terms = getKernelTerms(truth, f);
+  k.seconds = terms[0] + terms[1] + terms[2];
+  return k;
+}
+
+/// Pointwise convolutions whose filters come from memory, each row anew,
+/// in runs touching more than 32 MiB.
+KernelModel memoryBeyond32MiB() {
+  KernelModel truth;
+  truth.perFlopSeconds = 5e-12;
+  truth.perByteSeconds = 15e-12;
+  truth.perKernelSeconds = 1e-6;
+  truth.perMemoryWeightRowSeconds = 40e-9;
+  truth.perMemoryWeightByteSeconds = 10e-12;
+  truth.memoryWeightsAbove = 32 * 1024 * 1024;
+  return truth;
+}
+
+std::vector<ProfiledNode> pointwiseInRuns(std::initializer_list<double> runs,
+                                          const KernelModel &truth) {
+  std::vector<ProfiledNode> kernels;
+  for (double run : runs)
+    for (auto [in, out, hw] :
+         {std::tuple<int64_t, int64_t, int64_t>{176, 1056, 7},
+          {1056, 176, 7},
+          {104, 624, 14},
+          {624, 104, 14},
+          {64, 256, 28},
+          {256, 64, 28},
+          {32, 192, 56}})
+      kernels.push_back(pointwise(in, out, hw, run, truth));
+  return kernels;
+}
+
+} // namespace
+
+TEST(KernelModels, FitFindsWeightsReadFromMemoryBeyondTheSharedCache) {
+  KernelModel truth = memoryBeyond32MiB();
+  std::vector<KernelModelFit> fits;
+  KernelModel m =
+      fitKernelModels(pointwiseInRuns({4 * kMB, 12 * kMB, 24 * kMB, 50 * kMB,
+                                       60 * kMB, 120 * kMB},
+                                      truth),
+                      4, fits, 0.0)
+          .at("conv_pointwise");
+  EXPECT_EQ(m.memoryWeightsAbove, 32 * 1024 * 1024);
+  EXPECT_NEAR(m.perMemoryWeightRowSeconds, 40e-9, 1e-10);
+  EXPECT_NEAR(m.perMemoryWeightByteSeconds, 10e-12, 1e-13);
+  // A filter of short rows pays for them, one of long rows hardly: the
+  // same bytes, in a run the fit never saw.
+  ProfiledNode shortRows = pointwise(160, 960, 7, 200 * kMB, truth);
+  ProfiledNode longRows = pointwise(960, 160, 7, 200 * kMB, truth);
+  EXPECT_NEAR(modelled(m, shortRows), shortRows.seconds,
+              1e-6 * shortRows.seconds);
+  EXPECT_NEAR(modelled(m, longRows), longRows.seconds, 1e-6 * longRows.seconds);
+  EXPECT_GT(shortRows.seconds - pointwise(160, 960, 7, 1 * kMB, truth).seconds,
+            30e-6);
+}
+
+TEST(KernelModels, NoMemoryTermWhereRunsOfEverySizeReadTheirWeightsAlike) {
+  KernelModel truth = memoryBeyond32MiB();
+  truth.perMemoryWeightRowSeconds = truth.perMemoryWeightByteSeconds = 0;
+  std::vector<KernelModelFit> fits;
+  KernelModel m =
+      fitKernelModels(
+          pointwiseInRuns({4 * kMB, 24 * kMB, 50 * kMB, 120 * kMB}, truth), 4,
+          fits, 0.0)
+          .at("conv_pointwise");
+  EXPECT_EQ(m.memoryWeightsAbove, 0);
+  EXPECT_EQ(m.coldWeightSeconds(1e6, 1e9, 1e12, 1000), 0);
+}
+
+TEST(KernelModels, ARunTouchesItsWeightsAndEveryKernelsResults) {
+  std::vector<ProfiledNode> run(2);
+  run[0].op = "Relu";
+  run[0].inputs = {{{1, 1000}}};
+  run[0].outputs = {{{1, 1000}}};
+  run[1].op = "Gemm";
+  run[1].inputs = {{{1, 1000}}, {{10}}};
+  run[1].outputs = {{{1, 10}}};
+  for (ProfiledNode &k : run)
+    k.modelWeightBytes = 40040;
+  setProfiledRunBytes(run);
+  for (const ProfiledNode &k : run)
+    EXPECT_EQ(k.runBytes, 40040 + 4000 + 40);
 }
 
 namespace {

@@ -636,6 +636,32 @@ chorus::generateCalibrationModels(bool payloads) {
     }
     models.push_back(b.finish(x));
   }
+  // Convolutions whose weights come from memory on every run, at the map
+  // sizes where a network holds most of its weights (7x7 and 14x14): the
+  // chains above keep theirs in the caches between runs, a network's
+  // layers read each filter after the rest of the run has passed through
+  // them. A pointwise filter of short rows (few input channels, many
+  // output channels) then takes half again its time: each row is a
+  // stream of its own the prefetcher barely starts on. Filters beyond the
+  // cache the cores share, of sizes no held-out network has.
+  for (auto [in, out, hw, pairs] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
+           {176, 1056, 7, 28}, {104, 624, 14, 72}}) {
+    Builder b(payloads, name("cold_pointwise", {hw}), {1, in, hw, hw});
+    std::string x = "x";
+    for (int64_t i = 0; i < pairs; ++i)
+      x = b.conv(b.unary("Relu", b.conv(x, in, out, 1)), out, in, 1);
+    models.push_back(b.finish(x));
+    models.back().scalingOnce = true;
+  }
+  {
+    Builder b(payloads, "cold_conv_7", {1, 256, 7, 7});
+    std::string x = "x";
+    for (int64_t i = 0; i < 16; ++i)
+      x = b.unary("Relu", b.conv(x, 256, 256, 3));
+    models.push_back(b.finish(x));
+    models.back().scalingOnce = true;
+  }
   // Matmul weights as a transformer's MLP blocks hold them (3-D tokens,
   // bias added), and as fully connected layers do (2-D).
   // Twelve blocks (226 MB) outgrow the caches between runs, as a

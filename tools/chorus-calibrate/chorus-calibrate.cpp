@@ -661,7 +661,8 @@ shortestKernelSeconds(const std::vector<std::vector<ProfiledNode>> &profiles) {
 static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
     const std::vector<std::vector<ProfiledNode>> &profiles,
     llvm::ArrayRef<std::pair<size_t, double>> timed, size_t &kernelCount,
-    std::optional<double> coldWeightsAbove = std::nullopt, bool print = true,
+    std::optional<double> coldWeightsAbove = std::nullopt,
+    std::optional<double> memoryWeightsAbove = std::nullopt, bool print = true,
     llvm::ArrayRef<RunIoBytes> ioBytes = {},
     std::optional<RunIoModel> *runIo = nullptr,
     bool boundByShortest = !browserFile.empty()) {
@@ -758,8 +759,8 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
   else
     d = std::max(d, 0.0);
   std::vector<KernelModelFit> fits;
-  std::map<std::string, KernelModel> models =
-      fitKernelModels(all, minSamples, fits, coldWeightsAbove);
+  std::map<std::string, KernelModel> models = fitKernelModels(
+      all, minSamples, fits, coldWeightsAbove, memoryWeightsAbove);
   if (runIo && *runIo)
     os << "time of a run beside its kernels: "
        << llvm::format("%.3f", (*runIo)->perRunSeconds * 1e6) << " us + "
@@ -809,6 +810,12 @@ static std::map<std::string, KernelModel> fitKernelModelsWithCorrection(
       os << llvm::format("  +%.1f us/GB of weights in models over %g MiB",
                          f.model.perColdWeightByteSeconds * 1e15,
                          f.model.coldWeightsAbove / (1024.0 * 1024.0));
+    if (f.model.memoryWeightsAbove > 0)
+      os << llvm::format("  +%.1f ns/weight row +%.1f us/GB of weights in "
+                         "runs touching over %g MiB",
+                         f.model.perMemoryWeightRowSeconds * 1e9,
+                         f.model.perMemoryWeightByteSeconds * 1e15,
+                         f.model.memoryWeightsAbove / (1024.0 * 1024.0));
     os << "\n";
   }
   return models;
@@ -924,6 +931,7 @@ static int runKernelModels() {
       seconds += k.seconds;
       k.backend = backend;
     }
+    setProfiledRunBytes(*profile);
     os << inputs[i] << ": " << profile->size() << " kernels ("
        << llvm::format("%.3f", seconds * 1e3) << " ms profiled)\n";
     if (auto it = latencyMs.find(inputs[i]); it != latencyMs.end()) {
@@ -960,8 +968,9 @@ static int runKernelModels() {
   }
   size_t kernelCount = 0;
   MeasuredExtras extras;
-  std::map<std::string, KernelModel> models = fitKernelModelsWithCorrection(
-      profiles, timed, kernelCount, std::nullopt, true, ioBytes, &extras.runIo);
+  std::map<std::string, KernelModel> models =
+      fitKernelModelsWithCorrection(profiles, timed, kernelCount, std::nullopt,
+                                    std::nullopt, true, ioBytes, &extras.runIo);
   return writeKernelModelTarget(*base, std::move(models), kernelCount, note,
                                 "profile the models again, over more runs",
                                 std::move(extras));
@@ -1842,6 +1851,7 @@ static int runMeasure(const char *argv0) {
                         "' with " + std::to_string(t) + " threads");
           for (ProfiledNode &k : *tp)
             k.modelWeightBytes = model.weightBytes;
+          setProfiledRunBytes(*tp);
           const llvm::json::Object *byThreadsFaults =
               o->getObject("threads_faults");
           RegimeRuns tRegime = typicalRegime(
@@ -1854,6 +1864,7 @@ static int runMeasure(const char *argv0) {
       }
       for (ProfiledNode &k : *profile)
         k.modelWeightBytes = model.weightBytes;
+      setProfiledRunBytes(*profile);
       os << llvm::format("[%u/%u %2zu/%zu] ", round + 1,
                          measureRounds.getValue(), position + 1, models.size())
          << llvm::left_justify(model.name, 24)
@@ -2375,9 +2386,9 @@ static int runMeasure(const char *argv0) {
   extras.parallelUnits = std::max(1u, std::thread::hardware_concurrency());
   size_t kernelCount = 0;
   std::map<std::string, KernelModel> kernelModels =
-      fitKernelModelsWithCorrection(profiles, timed, kernelCount,
-                                    coldWeightsAbove, /*print=*/true,
-                                    withPages(pages), &extras.runIo);
+      fitKernelModelsWithCorrection(
+          profiles, timed, kernelCount, coldWeightsAbove, std::nullopt,
+          /*print=*/true, withPages(pages), &extras.runIo);
   // Co-runs: how much two sessions at once slow each term.
   std::vector<CoRunSample> coRunSamples;
   for (auto [index, rounds] : llvm::enumerate(corun)) {
@@ -2421,6 +2432,9 @@ static int runMeasure(const char *argv0) {
       if (m.perColdWeightByteSeconds > 0)
         coldWeightsAbove = m.coldWeightsAbove;
   }
+  double memoryWeightsAbove = 0;
+  for (const auto &[cls, m] : kernelModels)
+    memoryWeightsAbove = std::max(memoryWeightsAbove, m.memoryWeightsAbove);
   for (auto &[t, perModel] : threaded) {
     std::vector<std::vector<ProfiledNode>> tProfiles;
     std::vector<std::pair<size_t, double>> tTimed;
@@ -2429,8 +2443,8 @@ static int runMeasure(const char *argv0) {
     os << t << " intra-op threads:\n";
     size_t count = 0;
     extras.threadModels[t] = fitKernelModelsWithCorrection(
-        tProfiles, tTimed, count, coldWeightsAbove, /*print=*/true,
-        withPages(tPages), &otherRunIo);
+        tProfiles, tTimed, count, coldWeightsAbove, memoryWeightsAbove,
+        /*print=*/true, withPages(tPages), &otherRunIo);
   }
   return writeKernelModelTarget(*base, std::move(kernelModels), kernelCount,
                                 provenance, "measure again, or raise --runs",

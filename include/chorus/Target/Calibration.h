@@ -41,6 +41,9 @@ struct ProfiledNode {
   std::vector<KernelTensor> inputs, outputs;
   /// The bytes of the profiled model's weights (0: not known).
   double modelWeightBytes = 0;
+  /// What its profiled run touches (KernelFeatures::runBytes;
+  /// setProfiledRunBytes).
+  double runBytes = 0;
   /// What ran the kernel (getKernelFeatures).
   KernelBackend backend = KernelBackend::Cpu;
 };
@@ -173,7 +176,13 @@ struct KernelModelFit {
 std::map<std::string, KernelModel>
 fitKernelModels(llvm::ArrayRef<ProfiledNode> kernels, unsigned minSamples,
                 std::vector<KernelModelFit> &fits,
-                std::optional<double> coldWeightsAbove = std::nullopt);
+                std::optional<double> coldWeightsAbove = std::nullopt,
+                std::optional<double> memoryWeightsAbove = std::nullopt);
+
+/// Sets each kernel's runBytes to what one profiled run of `kernels`
+/// touches: the model's weights (their modelWeightBytes) and every
+/// kernel's results.
+void setProfiledRunBytes(llvm::MutableArrayRef<ProfiledNode> kernels);
 
 /// The fitted time of one run of a profiled model: its kernels' times.
 double predictProfiledRun(llvm::ArrayRef<ProfiledNode> kernels,

@@ -67,6 +67,17 @@ struct KernelFeatures {
   /// model's weights take: where they outgrow the caches, each run reads
   /// its weights from memory again (KernelModel::coldWeightSeconds).
   double weightBytes = 0, modelWeightBytes = 0;
+  /// What the kernel's run touches: the model's weights and every
+  /// kernel's results, what passes through the caches between the
+  /// kernel's reading its weights in one run and in the next. Where it
+  /// outgrows the cache the cores share, the weights come from memory
+  /// (KernelModel::coldWeightSeconds).
+  double runBytes = 0;
+  /// The rows a convolution reads its filter in, each contiguous: its
+  /// output channels (the SGEMM's A holds one row per output channel; an
+  /// NCHWc filter one per block of them, in proportion). 0 for other
+  /// kernels.
+  double weightRows = 0;
   /// A WebGPU kernel's workgroups, and their steps along K (workgroups x
   /// K tiles) for the programs that loop over tiles in workgroup memory:
   /// each step loads two tiles between barriers. 0 on the CPU.

@@ -155,17 +155,33 @@ struct KernelModel {
   /// more than `coldWeightsAbove` bytes: their weights no longer stay in
   /// the caches from one run to the next.
   double perColdWeightByteSeconds = 0, coldWeightsAbove = 0;
-  double coldWeightSeconds(double weightBytes, double modelWeightBytes) const {
-    return perColdWeightByteSeconds > 0 && modelWeightBytes > coldWeightsAbove
-               ? perColdWeightByteSeconds * weightBytes
-               : 0;
+  /// Per row of weights a kernel reads (KernelFeatures::weightRows), in
+  /// runs that touch more than `memoryWeightsAbove` bytes
+  /// (KernelFeatures::runBytes): between a weight's use in one run and in
+  /// the next that much passes through the caches, and beyond the cache
+  /// the cores share each row comes from memory anew, a latency the
+  /// hardware prefetcher hides only along the row.
+  double perMemoryWeightRowSeconds = 0, memoryWeightsAbove = 0;
+  /// And per byte of those weights.
+  double perMemoryWeightByteSeconds = 0;
+  double coldWeightSeconds(double weightBytes, double modelWeightBytes,
+                           double runBytes = 0, double weightRows = 0) const {
+    double s =
+        perColdWeightByteSeconds > 0 && modelWeightBytes > coldWeightsAbove
+            ? perColdWeightByteSeconds * weightBytes
+            : 0;
+    if (memoryWeightsAbove > 0 && runBytes > memoryWeightsAbove)
+      s += perMemoryWeightRowSeconds * weightRows +
+           perMemoryWeightByteSeconds * weightBytes;
+    return s;
   }
   /// The model's time for a kernel of these features.
   /// The sum of getKernelTerms (KernelModel.h) for a CPU kernel of these
   /// features.
   double seconds(double flops, double bytes, double groups, double rows = 0,
                  double weightBytes = 0, double modelWeightBytes = 0,
-                 double stridedElements = 0) const;
+                 double stridedElements = 0, double runBytes = 0,
+                 double weightRows = 0) const;
 };
 
 /// What the runtime holds in resident memory, fitted to the growth of a
