@@ -672,44 +672,37 @@ fitOneKernelModel(llvm::StringRef kernelClass,
   std::nth_element(intensity.begin(), intensity.begin() + intensity.size() / 2,
                    intensity.end());
   bool byteBound = intensity[intensity.size() / 2] < 1;
+  // Whether at least 3 kernels that read weights have `part` of them and
+  // 3 others none: else a term for that part could not be told from the
+  // others.
+  auto onBothSides = [&](auto part) {
+    size_t above = llvm::count_if(
+        rows, [&](const auto &row) { return part(row.first) > 0; });
+    size_t below = llvm::count_if(rows, [&](const auto &row) {
+      return row.first.weightBytes > 0 && part(row.first) == 0;
+    });
+    return above >= 3 && below >= 3;
+  };
   // The weights of models above `coldAbove` bytes come from memory on
-  // every run: a term per such byte, where kernels of models on both sides
-  // of the size read weights (else it could not be told from the others).
+  // every run: a term per such byte.
   auto cold = [&](const KernelFeatures &f) {
     return f.modelWeightBytes > coldAbove ? f.weightBytes : 0.0;
   };
-  bool withCold = false;
-  if (coldAbove > 0) {
-    size_t above = llvm::count_if(
-        rows, [&](const auto &row) { return cold(row.first) > 0; });
-    size_t below = llvm::count_if(rows, [&](const auto &row) {
-      return row.first.weightBytes > 0 && cold(row.first) == 0;
-    });
-    withCold = !fewKernels && above >= 3 && below >= 3;
-  }
-  // And the weights of runs that move more than `memoryAbove` bytes (the
+  bool withCold = coldAbove > 0 && !fewKernels && onBothSides(cold);
+  // And the weights of runs that touch more than `memoryAbove` bytes (the
   // cache the cores share) come from memory, each row of them paying for
-  // its first lines: a term per such row, where weights are read in runs
-  // on both sides of the size.
+  // its first lines: a term per such row and one per such byte. One term
+  // more on a class's three: kernels of half the distinct ones the further
+  // terms need are enough (a fully connected layer's class has about ten).
   auto far = [&](const KernelFeatures &f) {
     return f.runBytes > memoryAbove ? f.weightRows : 0.0;
   };
   auto farBytes = [&](const KernelFeatures &f) {
     return f.runBytes > memoryAbove ? f.weightBytes : 0.0;
   };
-  bool withMemory = false;
-  if (memoryAbove > 0) {
-    size_t above = llvm::count_if(
-        rows, [&](const auto &row) { return farBytes(row.first) > 0; });
-    size_t below = llvm::count_if(rows, [&](const auto &row) {
-      return row.first.weightBytes > 0 && farBytes(row.first) == 0;
-    });
-    // One term more on a class's three: kernels of half the distinct
-    // ones the further terms need are enough (a fully connected layer's
-    // class has about ten).
-    withMemory = distinct.size() >= kLeastDistinctKernels / 2 && above >= 3 &&
-                 below >= 3;
-  }
+  bool withMemory = memoryAbove > 0 &&
+                    distinct.size() >= kLeastDistinctKernels / 2 &&
+                    onBothSides(farBytes);
   constexpr double kMiB = 1024.0 * 1024.0;
   KernelModel best;
   double bestResidual = INFINITY;
